@@ -1,0 +1,153 @@
+// Facts about one SQL statement, as src/sql extracts them from PostgreSQL's parse tree.
+// Rules read these facts; they never see SQL text or parse trees.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sm::model {
+
+// PostgreSQL's table-level lock modes, weakest first (ordering is used for comparisons).
+enum class LockMode : uint8_t {
+  None,
+  AccessShare,
+  RowShare,
+  RowExclusive,
+  ShareUpdateExclusive,
+  Share,
+  ShareRowExclusive,
+  Exclusive,
+  AccessExclusive,
+};
+const char* lock_mode_name(LockMode mode);  // "ACCESS EXCLUSIVE", ...
+inline bool blocks_writes(LockMode m) { return m >= LockMode::Share; }
+inline bool blocks_reads(LockMode m) { return m == LockMode::AccessExclusive; }
+
+// A position in a source file. Lines and columns are 1-based; columns count bytes.
+struct SourceLocation {
+  std::string file;
+  uint32_t line = 0;
+  uint32_t column = 0;
+  uint32_t offset = 0;  // byte offset in the file
+};
+
+// A relation as written in the SQL: schema may be empty; quoted says whether the name was
+// written in double quotes (and so is case-sensitive).
+struct RelationName {
+  std::string schema;
+  std::string name;
+  bool quoted = false;
+  // Name as a user reads it: "public"."User" or users.
+  std::string display() const;
+  // Identity used to match objects across statements: schema defaults to public.
+  std::string key() const;
+};
+
+// What one statement (or one ALTER TABLE subcommand) does to one relation.
+enum class ActionKind : uint8_t {
+  CreateTable,
+  DropTable,
+  TruncateTable,
+  RenameTable,
+  SetSchema,
+  AddColumn,
+  DropColumn,
+  RenameColumn,
+  AlterColumnType,
+  SetNotNull,
+  DropNotNull,
+  SetDefault,
+  DropDefault,
+  AddCheck,
+  AddForeignKey,  // on the child table; the parent gets a ReferencedByForeignKey action
+  ReferencedByForeignKey,
+  AddUnique,
+  AddPrimaryKey,
+  AddExclusion,
+  ValidateConstraint,
+  DropConstraint,
+  RenameConstraint,
+  CreateIndex,
+  DropIndex,
+  Reindex,
+  CreateTrigger,
+  DropTrigger,
+  EnableDisableTrigger,
+  AttachPartition,
+  DetachPartition,
+  SetLoggedUnlogged,
+  SetTablespaceOrAccessMethod,
+  SetStorageOptions,  // SET (fillfactor…), SET STATISTICS, CLUSTER ON …
+  RowLevelSecurity,
+  VacuumFull,
+  Cluster,
+  CreateView,
+  DropView,
+  AlterEnumAddValue,
+  WriteRows,  // INSERT / UPDATE / DELETE / MERGE / COPY FROM
+  OtherAlter,
+};
+const char* action_kind_name(ActionKind kind);
+
+struct Action {
+  ActionKind kind = ActionKind::OtherAlter;
+  RelationName relation;  // the table the action locks (for DropIndex: the index)
+  std::string column;     // column involved, when there is one
+  std::string object;     // constraint, index or new name, when there is one
+  LockMode lock = LockMode::None;
+  bool rewrites = false;  // table rewritten (new relfilenode): blocks reads and writes for its length
+  bool rewrite_depends_on_old_type = false;  // ALTER COLUMN TYPE whose old type was unknown
+  bool scans = false;     // full scan while holding a lock that blocks writes
+  bool concurrently = false;
+  bool not_valid = false;
+  bool has_default = false;       // ADD COLUMN … DEFAULT
+  bool volatile_default = false;  // default evaluated per row (forces a rewrite)
+  bool not_null = false;          // ADD COLUMN … NOT NULL / PRIMARY KEY
+  bool using_index = false;       // ADD UNIQUE/PRIMARY KEY … USING INDEX
+  bool if_exists = false;
+  bool on_new_relation = false;   // the relation was created earlier in the same migration
+  std::string new_type;           // ALTER COLUMN TYPE / ADD COLUMN: type as PostgreSQL names it
+  std::string old_type;           // ALTER COLUMN TYPE: known from earlier migrations, or empty
+  std::string detail;             // short human detail, e.g. "volatile default gen_random_uuid()"
+  uint32_t offset = 0;            // byte offset of the subcommand in the file
+};
+
+enum class StatementClass : uint8_t {
+  Ddl,
+  Dml,          // UPDATE, INSERT, DELETE, MERGE, COPY, DO blocks, SELECT with side effects
+  Transaction,  // BEGIN, COMMIT, ROLLBACK, SAVEPOINT…
+  Session,      // SET, RESET
+  Query,        // plain SELECT
+  Invalid,      // does not parse
+};
+
+enum class TxControl : uint8_t { None, Begin, Commit, Rollback, Other };
+
+// A comment `-- safemigrate-ignore: RULE reason` right before the statement.
+struct Suppression {
+  std::string rule;
+  std::string reason;
+};
+
+struct Statement {
+  std::string text;  // the statement as written, without surrounding comments
+  SourceLocation loc;  // its first token
+  uint32_t length = 0;
+  std::string node;  // PostgreSQL's node name, e.g. "AlterTableStmt"
+  StatementClass cls = StatementClass::Ddl;
+  TxControl tx = TxControl::None;
+  bool concurrently = false;              // CREATE/DROP INDEX, REINDEX, DETACH … CONCURRENTLY
+  bool cannot_run_in_transaction = false;  // PostgreSQL refuses it inside a transaction block
+  std::string set_name;   // SET name = value
+  std::string set_value;
+  bool set_local = false;
+  std::vector<Action> actions;
+  std::vector<std::string> string_literals;  // string constants used (for enum-value use)
+  std::string enum_type;                     // ALTER TYPE … ADD VALUE
+  std::string enum_value;
+  std::string syntax_error;  // PostgreSQL's message when the statement does not parse
+  std::vector<Suppression> suppressions;
+};
+
+}  // namespace sm::model
