@@ -15,8 +15,15 @@ const char* framework_name(Framework f);
 
 // How the framework sends a migration's statements to PostgreSQL.
 enum class ExecutionMode : uint8_t {
-  OneTransaction,  // all statements in one (implicit or explicit) transaction: atomic
-  PerStatement,    // each statement on its own in autocommit: not atomic
+  // The whole file is one multi-statement simple-protocol query (Prisma <= 7.3): PostgreSQL
+  // runs it as one implicit transaction, and refuses CONCURRENTLY when the query holds more
+  // than one statement. A single statement is not inside a transaction block.
+  OneBatch,
+  // The statements are sent one by one inside BEGIN … COMMIT (Django's atomic migrations).
+  OneTransaction,
+  // Each statement is sent on its own in autocommit (Prisma >= 7.4, Django atomic=False):
+  // not atomic; explicit BEGIN … COMMIT in the file still groups statements.
+  PerStatement,
 };
 
 // One way the migration may run, with the reason a user can read, e.g.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sm::model {
@@ -107,8 +108,10 @@ struct Action {
   bool using_index = false;       // ADD UNIQUE/PRIMARY KEY … USING INDEX
   bool if_exists = false;
   bool on_new_relation = false;   // the relation was created earlier in the same migration
+  bool check_is_not_null = false; // ADD CHECK (col IS NOT NULL): lets a later SET NOT NULL skip its scan
   std::string new_type;           // ALTER COLUMN TYPE / ADD COLUMN: type as PostgreSQL names it
   std::string old_type;           // ALTER COLUMN TYPE: known from earlier migrations, or empty
+  std::vector<std::pair<std::string, std::string>> columns;  // CREATE TABLE: (column, type)
   std::string detail;             // short human detail, e.g. "volatile default gen_random_uuid()"
   uint32_t offset = 0;            // byte offset of the subcommand in the file
 };
