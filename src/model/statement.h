@@ -113,7 +113,7 @@ struct Action {
   std::string old_type;           // ALTER COLUMN TYPE: known from earlier migrations, or empty
   std::vector<std::pair<std::string, std::string>> columns;  // CREATE TABLE: (column, type)
   std::string detail;             // short human detail, e.g. "volatile default gen_random_uuid()"
-  uint32_t offset = 0;            // byte offset of the subcommand in the file
+  SourceLocation loc;             // where the subcommand starts
 };
 
 enum class StatementClass : uint8_t {

@@ -1,0 +1,154 @@
+#include "app/check_command.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <ostream>
+#include <thread>
+
+#include "adapters/prisma/prisma_reader.h"
+#include "adapters/prisma/prisma_version.h"
+#include "checks/registry.h"
+#include "sql/parse.h"
+#include "sql/schema_tracker.h"
+
+namespace sm::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+model::Finding input_error(const std::string& file, std::string message) {
+  model::Finding f;
+  f.rule = "input-error";
+  f.severity = model::Severity::Error;
+  f.loc.file = file;
+  f.message = std::move(message);
+  return f;
+}
+
+struct ParseTask {
+  model::Migration* migration;
+  const std::string* sql;
+  sql::ParsedFile result;
+};
+
+// libpg_query keeps its memory per thread, so files are parsed on several threads at once.
+void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
+  unsigned n = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
+  n = std::min<unsigned>(n, static_cast<unsigned>(tasks.size()));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
+      ParseTask& t = tasks[i];
+      t.result = sql::parse_sql(*t.sql, t.migration->files.front().path);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
+CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
+  CheckRun run;
+  std::optional<prisma::PrismaVersion> forced;
+  if (!options.prisma_version.empty()) {
+    forced = prisma::parse_prisma_version(options.prisma_version);
+    if (forced) forced->source = "--prisma-version";
+  }
+
+  // 1. Find and read every migrations folder (cheap, sequential).
+  std::vector<std::vector<std::string>> sql_per_set;
+  std::vector<std::optional<prisma::PrismaVersion>> versions;
+  prisma::ReadOptions read_options;
+  read_options.max_file_size = options.max_file_size;
+  for (const std::string& path : options.paths) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      model::MigrationSet set;
+      set.source = path;
+      set.input_findings.push_back(input_error(path, "no such file or folder: " + path));
+      run.sets.push_back(std::move(set));
+      sql_per_set.emplace_back();
+      versions.emplace_back();
+      continue;
+    }
+    std::vector<fs::path> dirs = prisma::find_migration_dirs(path);
+    if (dirs.empty()) {
+      model::MigrationSet set;
+      set.source = path;
+      set.input_findings.push_back(input_error(
+          path, "no Prisma migrations folder found in " + path +
+                    " (looked for folders holding migration_lock.toml or */migration.sql)"));
+      run.sets.push_back(std::move(set));
+      sql_per_set.emplace_back();
+      versions.emplace_back();
+      continue;
+    }
+    for (const fs::path& dir : dirs) {
+      prisma::ReadResult read = prisma::read_migrations_dir(dir, read_options);
+      if (progress)
+        *progress << "reading " << dir.string() << ": " << read.set.migrations.size() << " migrations\n";
+      versions.push_back(forced ? forced : prisma::detect_prisma_version(dir));
+      run.sets.push_back(std::move(read.set));
+      sql_per_set.push_back(std::move(read.sql));
+    }
+  }
+
+  // 2. Parse every migration.sql, in parallel.
+  std::vector<ParseTask> tasks;
+  for (size_t s = 0; s < run.sets.size(); ++s)
+    for (size_t i = 0; i < run.sets[s].migrations.size(); ++i) {
+      model::Migration& m = run.sets[s].migrations[i];
+      if (m.files.empty() || i >= sql_per_set[s].size()) continue;
+      tasks.push_back({&m, &sql_per_set[s][i], {}});
+    }
+  parse_all(tasks, options.jobs);
+  for (ParseTask& t : tasks) {
+    model::Operation op;
+    op.kind = "migration.sql";
+    op.loc.file = t.migration->files.front().path;
+    op.statements = std::move(t.result.statements);
+    t.migration->marked_irreversible = t.result.marked_irreversible;
+    if (!t.result.scan_error.empty() && op.statements.empty())
+      t.migration->input_findings.push_back(input_error(op.loc.file, t.result.scan_error));
+    t.migration->operations.push_back(std::move(op));
+  }
+
+  // 3. Follow each folder's schema in order, decide how each migration runs, run the rules.
+  for (size_t s = 0; s < run.sets.size(); ++s) {
+    model::MigrationSet& set = run.sets[s];
+    for (auto& f : set.input_findings) {
+      run.input_error = run.input_error || f.rule == "input-error";
+      run.findings.push_back(f);
+    }
+    sql::SchemaTracker tracker;
+    for (model::Migration& m : set.migrations) {
+      tracker.begin_migration();
+      for (auto& op : m.operations)
+        for (auto& st : op.statements) {
+          tracker.apply(st);
+          ++run.statements;
+        }
+      prisma::assign_scenarios(m, versions[s]);
+      std::vector<model::Finding> found = m.input_findings;
+      for (auto& f : found) {
+        f.migration = m.id;
+        run.input_error = run.input_error || f.rule == "input-error";
+      }
+      size_t first_rule_finding = found.size();
+      checks::run_checks(m, found);
+      std::stable_sort(found.begin() + static_cast<std::ptrdiff_t>(first_rule_finding), found.end(),
+                       [](const model::Finding& a, const model::Finding& b) {
+                         return std::tie(a.loc.line, a.loc.column) < std::tie(b.loc.line, b.loc.column);
+                       });
+      for (auto& f : found) run.findings.push_back(std::move(f));
+    }
+  }
+  return run;
+}
+
+}  // namespace sm::app

@@ -1,0 +1,31 @@
+// `safemigrate check`: find migration folders, read them, parse their SQL in parallel, follow
+// the schema through each folder in order, run the rules. The CLI only prints the result.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "model/migration.h"
+
+namespace sm::app {
+
+struct CheckOptions {
+  std::vector<std::string> paths;
+  std::string prisma_version;  // empty: read from package.json / lock files, or unknown
+  uint64_t max_file_size = 10ull << 20;
+  unsigned jobs = 0;  // 0: one per core
+};
+
+struct CheckRun {
+  std::vector<model::MigrationSet> sets;
+  std::vector<model::Finding> findings;  // in set, migration and line order
+  size_t statements = 0;
+  bool input_error = false;  // a path or file could not be read: exit 2
+};
+
+// `progress` (may be null) receives a line per migration folder read.
+CheckRun run_check(const CheckOptions& options, std::ostream* progress);
+
+}  // namespace sm::app

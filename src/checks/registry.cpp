@@ -1,0 +1,65 @@
+#include "checks/registry.h"
+
+namespace sm::checks {
+
+namespace rules {
+extern const Rule kSyntaxError;
+extern const Rule kAddingNotNullColumn;
+extern const Rule kRequireConcurrentIndexCreation;
+extern const Rule kRequireConcurrentIndexDeletion;
+extern const Rule kConcurrentlyInTransaction;
+extern const Rule kNonAtomicMigration;
+extern const Rule kMixedSchemaAndData;
+extern const Rule kTableRewrite;
+extern const Rule kConstraintMissingNotValid;
+extern const Rule kSetNotNullWithoutCheck;
+extern const Rule kUniqueConstraintBuildsIndex;
+extern const Rule kRenamingColumn;
+extern const Rule kRenamingTable;
+extern const Rule kDroppingColumn;
+extern const Rule kDroppingTable;
+extern const Rule kChangingColumnType;
+extern const Rule kNoDownMigration;
+extern const Rule kMissingLockTimeout;
+extern const Rule kEnumValueUsedInTransaction;
+}  // namespace rules
+
+const std::vector<const Rule*>& all_rules() {
+  static const std::vector<const Rule*> list = {
+      &rules::kSyntaxError,
+      &rules::kAddingNotNullColumn,
+      &rules::kRequireConcurrentIndexCreation,
+      &rules::kRequireConcurrentIndexDeletion,
+      &rules::kConcurrentlyInTransaction,
+      &rules::kNonAtomicMigration,
+      &rules::kMixedSchemaAndData,
+      &rules::kTableRewrite,
+      &rules::kConstraintMissingNotValid,
+      &rules::kSetNotNullWithoutCheck,
+      &rules::kUniqueConstraintBuildsIndex,
+      &rules::kRenamingColumn,
+      &rules::kRenamingTable,
+      &rules::kDroppingColumn,
+      &rules::kDroppingTable,
+      &rules::kChangingColumnType,
+      &rules::kNoDownMigration,
+      &rules::kMissingLockTimeout,
+      &rules::kEnumValueUsedInTransaction,
+  };
+  return list;
+}
+
+const Rule* find_rule(std::string_view id) {
+  for (const Rule* r : all_rules())
+    if (r->doc.id == id) return r;
+  return nullptr;
+}
+
+void run_checks(const model::Migration& m, std::vector<model::Finding>& out) {
+  for (const Rule* rule : all_rules()) {
+    Reporter reporter(*rule, m, out);
+    rule->check(m, reporter);
+  }
+}
+
+}  // namespace sm::checks

@@ -1,0 +1,53 @@
+// What a rule is: its documentation and one function that reads a migration (the model
+// only, never a framework's files) and reports findings. Rules are listed in registry.cpp.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checks/transaction_model.h"
+#include "model/migration.h"
+
+namespace sm::checks {
+
+class Reporter;
+
+struct RuleDoc {
+  std::string_view id;  // kebab-case, searchable
+  model::Severity severity;
+  std::string_view summary;      // one line: what the rule finds
+  std::string_view fix;          // one line: what to do instead (the finding's help)
+  std::string_view why;          // why it matters
+  std::string_view alternative;  // the safe way, with SQL
+};
+
+using CheckFn = void (*)(const model::Migration&, Reporter&);
+
+struct Rule {
+  RuleDoc doc;
+  CheckFn check;
+};
+
+// Collects one rule's findings for one migration; applies in-file suppressions.
+class Reporter {
+ public:
+  Reporter(const Rule& rule, const model::Migration& m, std::vector<model::Finding>& out)
+      : rule_(rule), migration_(m), out_(out) {}
+
+  // A finding at a statement (at `action`'s spot when given), with the rule's severity.
+  void at(const model::Statement& st, const model::Action* action, std::string message);
+  void at(const model::Statement& st, const model::Action* action, std::string message, model::Severity severity);
+  // A finding about the whole migration, at the start of its main file.
+  void on_migration(std::string message);
+
+ private:
+  const Rule& rule_;
+  const model::Migration& migration_;
+  std::vector<model::Finding>& out_;
+};
+
+// Shared wording: `"public"."User"`.
+std::string table_name(const model::Action& a);
+
+}  // namespace sm::checks

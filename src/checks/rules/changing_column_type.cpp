@@ -1,0 +1,43 @@
+// changing-column-type: ALTER COLUMN TYPE that rewrites an existing table. Binary-coercible
+// changes (varchar(n) to a larger n or to text, numeric precision up…) are not reported: the
+// column's old type is followed through earlier migrations.
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  for (const model::Statement* st : m.statements())
+    for (const auto& a : st->actions) {
+      if (a.kind != model::ActionKind::AlterColumnType || a.on_new_relation || !a.rewrites) continue;
+      std::string column = table_name(a) + ".\"" + a.column + "\"";
+      if (a.rewrite_depends_on_old_type)
+        r.at(*st, &a,
+             "changes the type of " + column + " to " + a.new_type +
+                 "; its old type is not known from these migrations: unless the change is binary-coercible, "
+                 "the table is rewritten under ACCESS EXCLUSIVE",
+             model::Severity::Warning);
+      else
+        r.at(*st, &a,
+             "changes " + column + " from " + (a.old_type.empty() ? "its type" : a.old_type) + " to " + a.new_type +
+                 (a.detail.empty() ? "" : " with a " + a.detail) +
+                 ": PostgreSQL rewrites the table and its indexes under ACCESS EXCLUSIVE; reads and writes wait");
+    }
+}
+
+extern const Rule kChangingColumnType = {
+    {"changing-column-type", model::Severity::Error, "Changing a column's type in a way that rewrites the table.",
+     "Add a column of the new type, backfill, switch code over, then drop the old column.",
+     "Most type changes rewrite the whole table and rebuild its indexes while holding ACCESS\n"
+     "EXCLUSIVE (int to bigint, text to varchar(n), varchar(n) to a smaller n, any USING expression).\n"
+     "Binary-coercible changes do not: varchar(n) to varchar(m >= n) or text, numeric(p,s) to\n"
+     "numeric(q >= p, s), timestamp precision up. safemigrate knows the old type when an earlier\n"
+     "migration in the same folder created the column; otherwise it warns that the rewrite depends on it.",
+     "-- expand\n"
+     "ALTER TABLE \"Order\" ADD COLUMN \"total_cents_big\" BIGINT;\n"
+     "-- backfill in batches; write both from the code; then switch reads\n"
+     "-- contract, later\n"
+     "ALTER TABLE \"Order\" DROP COLUMN \"total_cents\";\n"
+     "ALTER TABLE \"Order\" RENAME COLUMN \"total_cents_big\" TO \"total_cents\";  -- after code uses the new name"},
+    check};
+
+}  // namespace sm::checks::rules

@@ -1,0 +1,36 @@
+// constraint-missing-not-valid: ADD CHECK / FOREIGN KEY that validates existing rows under a
+// lock that blocks writes.
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  for (const model::Statement* st : m.statements())
+    for (const auto& a : st->actions) {
+      if (a.on_new_relation || !a.scans) continue;
+      if (a.kind == model::ActionKind::AddForeignKey)
+        r.at(*st, &a,
+             "ADD FOREIGN KEY validates every row of " + table_name(a) +
+                 " while holding SHARE ROW EXCLUSIVE on it and on the referenced table: writes to both wait");
+      else if (a.kind == model::ActionKind::AddCheck)
+        r.at(*st, &a,
+             "ADD CHECK validates every row of " + table_name(a) +
+                 " while holding ACCESS EXCLUSIVE: reads and writes wait for the scan");
+    }
+}
+
+extern const Rule kConstraintMissingNotValid = {
+    {"constraint-missing-not-valid", model::Severity::Error,
+     "A CHECK or FOREIGN KEY constraint added to an existing table without NOT VALID.",
+     "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later migration.",
+     "Adding a validated CHECK scans the whole table under ACCESS EXCLUSIVE; a validated FOREIGN KEY\n"
+     "scans the child under SHARE ROW EXCLUSIVE on both tables. With NOT VALID the constraint is added\n"
+     "in a moment and enforced for new rows; VALIDATE CONSTRAINT then checks old rows holding only\n"
+     "SHARE UPDATE EXCLUSIVE, which lets reads and writes go on.",
+     "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\")\n"
+     "  REFERENCES \"User\"(\"id\") NOT VALID;\n"
+     "-- later migration\n"
+     "ALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_authorId_fkey\";"},
+    check};
+
+}  // namespace sm::checks::rules

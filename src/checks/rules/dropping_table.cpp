@@ -1,0 +1,23 @@
+// dropping-table: DROP TABLE of an existing table.
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  for (const model::Statement* st : m.statements())
+    for (const auto& a : st->actions)
+      if (a.kind == model::ActionKind::DropTable && !a.on_new_relation)
+        r.at(*st, &a, "drops table " + table_name(a) + ": its data is gone, and code still using it fails");
+}
+
+extern const Rule kDroppingTable = {
+    {"dropping-table", model::Severity::Warning, "Dropping an existing table.",
+     "Stop using the table in code first; drop it in a later release, after a backup.",
+     "DROP TABLE cannot be undone by a later migration: the rows are gone. It also takes ACCESS\n"
+     "EXCLUSIVE, which waits behind running queries on the table.",
+     "-- release N: remove all uses of \"AuditLog\"; keep a dump\n"
+     "-- release N+1:\n"
+     "DROP TABLE \"AuditLog\";"},
+    check};
+
+}  // namespace sm::checks::rules

@@ -1,0 +1,29 @@
+// renaming-column: RENAME COLUMN on an existing table breaks clients that use the old name.
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  for (const model::Statement* st : m.statements())
+    for (const auto& a : st->actions)
+      if (a.kind == model::ActionKind::RenameColumn && !a.on_new_relation)
+        r.at(*st, &a,
+             "renames column \"" + a.column + "\" of " + table_name(a) + " to \"" + a.object +
+                 "\": application code still running with the old name fails from this moment");
+}
+
+extern const Rule kRenamingColumn = {
+    {"renaming-column", model::Severity::Error, "Renaming a column of an existing table.",
+     "Expand-contract: add the new column, write both, backfill, switch reads, drop the old one.",
+     "During a deploy, old and new versions of the application run side by side. The rename is\n"
+     "instant, but every query of the old version that names the column fails until it is gone.\n"
+     "(Prisma's @map lets the code use a new name without renaming the column.)",
+     "-- 1. expand\n"
+     "ALTER TABLE \"User\" ADD COLUMN \"full_name\" TEXT;\n"
+     "-- 2. deploy code that writes both columns; backfill full_name from name in batches\n"
+     "-- 3. deploy code that reads full_name only\n"
+     "-- 4. contract, in a later release\n"
+     "ALTER TABLE \"User\" DROP COLUMN \"name\";"},
+    check};
+
+}  // namespace sm::checks::rules

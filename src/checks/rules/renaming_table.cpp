@@ -1,0 +1,28 @@
+// renaming-table: RENAME TO on an existing table breaks clients that use the old name.
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  for (const model::Statement* st : m.statements())
+    for (const auto& a : st->actions)
+      if (a.kind == model::ActionKind::RenameTable && !a.on_new_relation)
+        r.at(*st, &a,
+             "renames " + table_name(a) + " to \"" + a.object +
+                 "\": application code still running with the old name fails from this moment");
+}
+
+extern const Rule kRenamingTable = {
+    {"renaming-table", model::Severity::Error, "Renaming an existing table (or view).",
+     "Create the new table (or a view with the new name), move code over, then drop the old name.",
+     "The rename itself takes a brief ACCESS EXCLUSIVE lock, but every query of the application\n"
+     "version still running that names the old table fails. Prisma's @@map keeps the model name\n"
+     "independent of the table name.",
+     "-- expand: let both names work during the deploy\n"
+     "ALTER TABLE \"Customer\" RENAME TO \"Client\";\n"
+     "CREATE VIEW \"Customer\" AS SELECT * FROM \"Client\";  -- simple views are updatable\n"
+     "-- contract, after no code uses \"Customer\":\n"
+     "DROP VIEW \"Customer\";"},
+    check};
+
+}  // namespace sm::checks::rules

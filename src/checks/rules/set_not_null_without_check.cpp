@@ -1,0 +1,31 @@
+// set-not-null-without-check: SET NOT NULL scanning an existing table under ACCESS EXCLUSIVE.
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  for (const model::Statement* st : m.statements())
+    for (const auto& a : st->actions)
+      if (a.kind == model::ActionKind::SetNotNull && a.scans && !a.on_new_relation)
+        r.at(*st, &a,
+             "SET NOT NULL on \"" + a.column + "\" scans all of " + table_name(a) +
+                 " under ACCESS EXCLUSIVE: reads and writes wait for the scan (no validated CHECK (\"" +
+                 a.column + "\" IS NOT NULL) was found in earlier migrations)");
+}
+
+extern const Rule kSetNotNullWithoutCheck = {
+    {"set-not-null-without-check", model::Severity::Error,
+     "ALTER COLUMN … SET NOT NULL on an existing table without a validated CHECK first.",
+     "Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL.",
+     "SET NOT NULL reads the whole table to prove there is no NULL, holding ACCESS EXCLUSIVE. Since\n"
+     "PostgreSQL 12 the scan is skipped when a validated CHECK (col IS NOT NULL) constraint exists, and\n"
+     "that CHECK can be validated without blocking. safemigrate follows constraints through earlier\n"
+     "migrations and stays silent when such a CHECK was validated before.",
+     "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_nn\" CHECK (\"email\" IS NOT NULL) NOT VALID;\n"
+     "-- later migration\n"
+     "ALTER TABLE \"User\" VALIDATE CONSTRAINT \"User_email_nn\";\n"
+     "ALTER TABLE \"User\" ALTER COLUMN \"email\" SET NOT NULL;\n"
+     "ALTER TABLE \"User\" DROP CONSTRAINT \"User_email_nn\";"},
+    check};
+
+}  // namespace sm::checks::rules

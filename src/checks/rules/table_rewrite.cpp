@@ -1,0 +1,30 @@
+// table-rewrite: a statement that rewrites an existing table under ACCESS EXCLUSIVE.
+// (Type changes are reported by changing-column-type, with the types.)
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  for (const model::Statement* st : m.statements())
+    for (const auto& a : st->actions)
+      if (a.rewrites && !a.on_new_relation && a.kind != model::ActionKind::AlterColumnType)
+        r.at(*st, &a,
+             std::string(model::action_kind_name(a.kind)) + " rewrites every row of " + table_name(a) + " under " +
+                 model::lock_mode_name(a.lock) + ": reads and writes wait for the whole rewrite" +
+                 (a.detail.empty() ? "" : " (" + a.detail + ")"));
+}
+
+extern const Rule kTableRewrite = {
+    {"table-rewrite", model::Severity::Error, "A statement that rewrites an existing table.",
+     "Add the column without the volatile default, backfill in batches, then set the default.",
+     "Some statements copy the whole table into a new file while holding ACCESS EXCLUSIVE: ADD COLUMN\n"
+     "with a volatile default (gen_random_uuid(), clock_timestamp(), serial, identity, GENERATED …\n"
+     "STORED), SET LOGGED/UNLOGGED, SET TABLESPACE, SET ACCESS METHOD, VACUUM FULL and CLUSTER. Nobody\n"
+     "can read or write the table until the copy is done, and the disk needs room for a second copy.",
+     "-- instead of: ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID NOT NULL DEFAULT gen_random_uuid();\n"
+     "ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID;                       -- instant\n"
+     "ALTER TABLE \"Event\" ALTER COLUMN \"uid\" SET DEFAULT gen_random_uuid(); -- new rows only\n"
+     "-- backfill old rows in batches in a later migration, then add NOT NULL via a CHECK … NOT VALID"},
+    check};
+
+}  // namespace sm::checks::rules

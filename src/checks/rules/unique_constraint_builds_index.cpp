@@ -1,0 +1,33 @@
+// unique-constraint-builds-index: ADD UNIQUE / PRIMARY KEY / EXCLUDE (or an inline UNIQUE or
+// PRIMARY KEY column) that builds its index while holding ACCESS EXCLUSIVE.
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  using model::ActionKind;
+  for (const model::Statement* st : m.statements())
+    for (const auto& a : st->actions) {
+      bool builds = a.scans && (a.kind == ActionKind::AddUnique || a.kind == ActionKind::AddPrimaryKey ||
+                                a.kind == ActionKind::AddExclusion || a.kind == ActionKind::AddColumn);
+      if (builds && !a.on_new_relation)
+        r.at(*st, &a,
+             std::string(model::action_kind_name(a.kind)) + " builds an index on existing table " + table_name(a) +
+                 " while holding ACCESS EXCLUSIVE: reads and writes wait for the whole build");
+    }
+}
+
+extern const Rule kUniqueConstraintBuildsIndex = {
+    {"unique-constraint-builds-index", model::Severity::Error,
+     "A UNIQUE, PRIMARY KEY or EXCLUDE constraint that builds its index under ACCESS EXCLUSIVE.",
+     "Build the index with CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX.",
+     "ALTER TABLE … ADD UNIQUE / PRIMARY KEY builds a new index while holding ACCESS EXCLUSIVE on the\n"
+     "table: nobody can read or write it during the build. Build the index concurrently first; turning\n"
+     "an existing valid index into a constraint is a catalog change.",
+     "-- migration 1, alone in its file\n"
+     "CREATE UNIQUE INDEX CONCURRENTLY \"User_email_key\" ON \"User\"(\"email\");\n"
+     "-- migration 2\n"
+     "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_key\" UNIQUE USING INDEX \"User_email_key\";"},
+    check};
+
+}  // namespace sm::checks::rules

@@ -1,0 +1,115 @@
+// safemigrate's command line: parse options, call the core, print, choose the exit code.
+// Exit codes: 0 no error findings, 1 error findings, 2 usage or input errors.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "adapters/prisma/prisma_version.h"
+#include "app/check_command.h"
+#include "checks/registry.h"
+#include "report/report.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFindings = 1;
+constexpr int kExitUsage = 2;
+
+int run_check(const sm::app::CheckOptions& options, const std::string& format, bool no_color, bool show_suppressed,
+              bool quiet) {
+  if (!options.prisma_version.empty() && !sm::prisma::parse_prisma_version(options.prisma_version)) {
+    std::cerr << "safemigrate: --prisma-version: cannot read \"" << options.prisma_version
+              << "\" as a version (expected e.g. 6.19.3 or 7.4)\n";
+    return kExitUsage;
+  }
+  bool progress = !quiet && isatty(STDERR_FILENO);
+  sm::app::CheckRun run = sm::app::run_check(options, progress ? &std::cerr : nullptr);
+  sm::report::Input input{run.sets, run.findings, run.statements};
+  if (format == "json") {
+    sm::report::write_json(std::cout, input);
+  } else {
+    sm::report::TextOptions text;
+    text.color = !no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+    text.show_suppressed = show_suppressed;
+    sm::report::write_text(std::cout, input, text);
+  }
+  std::cout.flush();
+  if (run.input_error) return kExitUsage;
+  return sm::report::count(input).errors > 0 ? kExitFindings : kExitOk;
+}
+
+void print_rules() {
+  for (const sm::checks::Rule* r : sm::checks::all_rules())
+    std::cout << fmt::format("{:<36} {:<8} {}\n", r->doc.id, sm::model::severity_name(r->doc.severity),
+                             r->doc.summary);
+}
+
+int explain(const std::string& id) {
+  const sm::checks::Rule* r = sm::checks::find_rule(id);
+  if (!r) {
+    std::cerr << "safemigrate: no rule named \"" << id << "\"; `safemigrate rules` lists them\n";
+    return kExitUsage;
+  }
+  std::cout << r->doc.id << " (" << sm::model::severity_name(r->doc.severity) << ")\n\n"
+            << r->doc.summary << "\n\nWhy it matters:\n"
+            << r->doc.why << "\n\nWhat to do instead: " << r->doc.fix << "\n\n"
+            << r->doc.alternative << "\n\nSilence one statement with a comment right before it:\n"
+            << "  -- safemigrate-ignore: " << r->doc.id << " <reason>\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "safemigrate: checks Prisma migrations against the migration safety checklist, with PostgreSQL's own "
+      "parser.\n\nExit codes: 0 no error findings, 1 error findings, 2 usage or input errors."};
+  app.set_version_flag("--version", std::string("safemigrate ") + SAFEMIGRATE_VERSION);
+  app.require_subcommand(1);
+
+  sm::app::CheckOptions options;
+  std::string format = "text";
+  bool no_color = false, show_suppressed = false, quiet = false;
+  CLI::App* check = app.add_subcommand(
+      "check",
+      "Check migration folders. PATH may be a prisma/migrations folder, a project root, or any folder holding "
+      "migrations folders (searched recursively).");
+  check->add_option("paths", options.paths, "Folders to check")->required();
+  check->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  check->add_option("--prisma-version", options.prisma_version,
+                    "Prisma version that will run the migrations (default: read from package.json or lock "
+                    "files; when unknown, findings say what happens under <= 7.3 and >= 7.4)");
+  check->add_option("--max-file-size", options.max_file_size,
+                    "Largest migration.sql to read, in bytes (default 10 MiB)");
+  check->add_option("-j,--jobs", options.jobs, "Parser threads (default: one per core)");
+  check->add_flag("--no-color", no_color, "No colours in text output (also NO_COLOR)");
+  check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
+  check->add_flag("-q,--quiet", quiet, "No progress output");
+
+  app.add_subcommand("rules", "List every rule with its severity and summary");
+  std::string rule_id;
+  CLI::App* explain_cmd = app.add_subcommand("explain", "Explain a rule: why it matters and the safe alternative");
+  explain_cmd->add_option("rule", rule_id, "Rule id, e.g. require-concurrent-index-creation")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  try {
+    if (check->parsed()) return run_check(options, format, no_color, show_suppressed, quiet);
+    if (app.got_subcommand("rules")) {
+      print_rules();
+      return kExitOk;
+    }
+    if (explain_cmd->parsed()) return explain(rule_id);
+  } catch (const std::exception& e) {
+    std::cerr << "safemigrate: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  return kExitUsage;
+}

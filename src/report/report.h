@@ -1,0 +1,32 @@
+// Output formats for `safemigrate check`. JSON's schema is documented in docs/json-format.md
+// and versioned: fields are only ever added within a major version.
+#pragma once
+
+#include <iosfwd>
+#include <vector>
+
+#include "model/migration.h"
+
+namespace sm::report {
+
+struct Input {
+  const std::vector<model::MigrationSet>& sets;
+  const std::vector<model::Finding>& findings;
+  size_t statements = 0;
+};
+
+struct Counts {
+  size_t errors = 0, warnings = 0, infos = 0, suppressed = 0, migrations = 0;
+};
+Counts count(const Input& in);
+
+struct TextOptions {
+  bool color = false;
+  bool show_suppressed = false;
+};
+void write_text(std::ostream& out, const Input& in, const TextOptions& options);
+
+constexpr int kJsonFormatVersion = 1;
+void write_json(std::ostream& out, const Input& in);
+
+}  // namespace sm::report

@@ -1,0 +1,549 @@
+#include "sql/facts.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "sql/lock_table.h"
+
+namespace sm::sql {
+
+using model::Action;
+using model::ActionKind;
+using model::LockMode;
+using model::StatementClass;
+using model::TxControl;
+
+namespace {
+
+struct Ctx {
+  std::string_view text;
+  uint32_t base;
+  model::Statement& st;
+};
+
+// A RangeVar node's body to a relation name; quoting is read at the parser's location.
+model::RelationName relation(const Ctx& c, Node range_var) {
+  model::RelationName r;
+  r.schema = std::string(str(range_var, "schemaname"));
+  r.name = std::string(str(range_var, "relname"));
+  int64_t loc = integer(range_var, "location", -1);
+  if (loc >= 0 && c.base + static_cast<size_t>(loc) < c.text.size()) r.quoted = c.text[c.base + loc] == '"';
+  return r;
+}
+
+bool relation_field(const Ctx& c, Node n, std::string_view key, model::RelationName& out) {
+  Node rv;
+  if (!field(n, key, rv)) return false;
+  out = relation(c, rv);
+  return !out.name.empty();
+}
+
+// A name list such as DROP INDEX's ["public", "idx"] to a relation name.
+model::RelationName relation_from_names(simdjson::dom::array names) {
+  model::RelationName r;
+  std::vector<std::string> parts;
+  for (Node n : names) parts.emplace_back(string_node(n));
+  if (parts.size() >= 2) r.schema = parts[parts.size() - 2];
+  if (!parts.empty()) r.name = parts.back();
+  return r;
+}
+
+// A TypeName body as PostgreSQL names it: "int4", "varchar(255)", "timestamp(3)", "text[]".
+std::string type_name(Node type) {
+  std::string out = last_name(list(type, "names"));
+  std::string mods;
+  for (Node m : list(type, "typmods")) {
+    Node body;
+    std::string_view t = node_type(m, body);
+    if (t != "A_Const") continue;
+    Node ival;
+    if (field(body, "ival", ival)) {
+      if (!mods.empty()) mods += ",";
+      mods += std::to_string(integer(ival, "ival", 0));
+    }
+  }
+  if (!mods.empty()) out += "(" + mods + ")";
+  for (Node b [[maybe_unused]] : list(type, "arrayBounds")) out += "[]";
+  return out;
+}
+
+// Functions whose result is the same for every row of one statement: a default that calls only
+// these is evaluated once, so ADD COLUMN keeps PostgreSQL 11's fast default. Anything else is
+// treated as volatile (PostgreSQL's own default for user functions).
+bool non_volatile_function(std::string_view name) {
+  static constexpr std::array<std::string_view, 34> names = {
+      "now",          "statement_timestamp", "transaction_timestamp", "current_timestamp", "localtimestamp",
+      "lower",        "upper",               "coalesce",              "to_jsonb",          "to_json",
+      "jsonb_build_object", "json_build_object", "jsonb_build_array",  "json_build_array",  "array_to_json",
+      "concat",       "length",              "to_char",               "to_timestamp",      "to_date",
+      "date_trunc",   "make_interval",       "make_date",             "nullif",            "greatest",
+      "least",        "abs",                 "round",                 "md5",               "replace",
+      "trim",         "current_setting",     "timezone",              "format"};
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Walks an expression; reports the first volatile function call it contains.
+bool find_volatile_call(Node expr, std::string& which) {
+  simdjson::dom::object obj;
+  simdjson::dom::array arr;
+  if (expr.get_array().get(arr) == simdjson::SUCCESS) {
+    for (Node n : arr)
+      if (find_volatile_call(n, which)) return true;
+    return false;
+  }
+  if (expr.get_object().get(obj) != simdjson::SUCCESS) return false;
+  for (auto kv : obj) {
+    if (kv.key == "FuncCall") {
+      std::string name = last_name(list(kv.value, "funcname"));
+      if (!non_volatile_function(name)) {
+        which = name + "()";
+        return true;
+      }
+    }
+    if (find_volatile_call(kv.value, which)) return true;
+  }
+  return false;
+}
+
+// Collects every string constant (A_Const sval) of a tree: used to see whether a new enum
+// value is used later in the same transaction.
+void collect_string_literals(Node n, std::vector<std::string>& out) {
+  simdjson::dom::object obj;
+  simdjson::dom::array arr;
+  if (n.get_array().get(arr) == simdjson::SUCCESS) {
+    for (Node e : arr) collect_string_literals(e, out);
+    return;
+  }
+  if (n.get_object().get(obj) != simdjson::SUCCESS) return;
+  for (auto kv : obj) {
+    if (kv.key == "A_Const") {
+      Node sval;
+      if (field(kv.value, "sval", sval)) out.emplace_back(str(sval, "sval"));
+      continue;
+    }
+    collect_string_literals(kv.value, out);
+  }
+}
+
+Action& add_action(Ctx& c, ActionKind kind, const model::RelationName& rel, LockMode lock, uint32_t offset) {
+  Action a;
+  a.kind = kind;
+  a.relation = rel;
+  a.lock = lock;
+  a.loc.offset = offset;
+  c.st.actions.push_back(std::move(a));
+  return c.st.actions.back();
+}
+
+// The parent table of a FOREIGN KEY gets SHARE ROW EXCLUSIVE too.
+void add_referenced_table(Ctx& c, Node constraint, uint32_t offset) {
+  model::RelationName parent;
+  if (relation_field(c, constraint, "pktable", parent))
+    add_action(c, ActionKind::ReferencedByForeignKey, parent, LockMode::ShareRowExclusive, offset);
+}
+
+// CHECK (col IS NOT NULL): the constraint that lets SET NOT NULL skip its scan.
+std::string not_null_check_column(Node constraint) {
+  Node expr, body;
+  if (!field(constraint, "raw_expr", expr) || node_type(expr, body) != "NullTest") return {};
+  if (str(body, "nulltesttype") != "IS_NOT_NULL") return {};
+  Node arg, ref;
+  if (!field(body, "arg", arg) || node_type(arg, ref) != "ColumnRef") return {};
+  auto fields = list(ref, "fields");
+  if (fields.size() != 1) return {};
+  return last_name(fields);
+}
+
+// ADD CONSTRAINT: the lock, scan and kind depend on the constraint type.
+void constraint_action(Ctx& c, const model::RelationName& table, Node con, uint32_t offset) {
+  std::string_view type = str(con, "contype");
+  bool not_valid = flag(con, "skip_validation");
+  std::string name(str(con, "conname"));
+  if (type == "CONSTR_FOREIGN") {
+    Action& a = add_action(c, ActionKind::AddForeignKey, table, LockMode::ShareRowExclusive, offset);
+    a.not_valid = not_valid;
+    a.scans = !not_valid;
+    a.object = name;
+    add_referenced_table(c, con, offset);
+  } else if (type == "CONSTR_CHECK") {
+    Action& a = add_action(c, ActionKind::AddCheck, table, LockMode::AccessExclusive, offset);
+    a.not_valid = not_valid;
+    a.scans = !not_valid;
+    a.object = name;
+    a.column = not_null_check_column(con);
+    a.check_is_not_null = !a.column.empty();
+  } else if (type == "CONSTR_UNIQUE" || type == "CONSTR_PRIMARY" || type == "CONSTR_EXCLUSION") {
+    ActionKind kind = type == "CONSTR_UNIQUE"    ? ActionKind::AddUnique
+                      : type == "CONSTR_PRIMARY" ? ActionKind::AddPrimaryKey
+                                                 : ActionKind::AddExclusion;
+    Action& a = add_action(c, kind, table, LockMode::AccessExclusive, offset);
+    a.object = name;
+    a.using_index = !str(con, "indexname").empty();
+    a.scans = !a.using_index;  // builds the index while holding ACCESS EXCLUSIVE
+    std::string cols;
+    for (Node k : list(con, "keys")) cols += (cols.empty() ? "" : ", ") + std::string(string_node(k));
+    a.column = cols;
+  } else {
+    Action& a = add_action(c, ActionKind::OtherAlter, table, LockMode::AccessExclusive, offset);
+    a.object = name;
+  }
+}
+
+// ADD COLUMN: fast default unless the default is volatile or the column is identity, serial,
+// GENERATED … STORED; inline PRIMARY KEY / UNIQUE build an index; REFERENCES locks the parent.
+void add_column_action(Ctx& c, const model::RelationName& table, Node coldef, uint32_t offset, bool if_not_exists) {
+  Action& a = add_action(c, ActionKind::AddColumn, table, LockMode::AccessExclusive, offset);
+  a.column = std::string(str(coldef, "colname"));
+  a.if_exists = if_not_exists;
+  Node type;
+  if (field(coldef, "typeName", type)) a.new_type = type_name(type);
+  if (a.new_type == "serial" || a.new_type == "bigserial" || a.new_type == "smallserial" ||
+      a.new_type == "serial4" || a.new_type == "serial8" || a.new_type == "serial2") {
+    a.rewrites = a.volatile_default = a.has_default = true;
+    a.detail = a.new_type + " fills every row from a sequence";
+  }
+  size_t index = c.st.actions.size() - 1;  // `a` may move when more actions are added
+  std::vector<Node> foreign_keys;
+  for (Node cn : list(coldef, "constraints")) {
+    Node con;
+    if (node_type(cn, con) != "Constraint") continue;
+    std::string_view type_ = str(con, "contype");
+    Action& col = c.st.actions[index];
+    if (type_ == "CONSTR_NOTNULL") col.not_null = true;
+    if (type_ == "CONSTR_PRIMARY") col.not_null = true;
+    if (type_ == "CONSTR_DEFAULT") {
+      col.has_default = true;
+      Node expr;
+      std::string which;
+      if (field(con, "raw_expr", expr) && find_volatile_call(expr, which)) {
+        col.volatile_default = col.rewrites = true;
+        col.detail = "volatile default " + which;
+      }
+    }
+    if (type_ == "CONSTR_IDENTITY") {
+      col.rewrites = col.has_default = true;
+      col.detail = "identity column fills every row";
+    }
+    if (type_ == "CONSTR_GENERATED") {
+      col.rewrites = true;
+      col.detail = "GENERATED … STORED computes every row";
+    }
+    if (type_ == "CONSTR_PRIMARY" || type_ == "CONSTR_UNIQUE") {
+      col.scans = true;
+      col.detail = col.detail.empty() ? "builds a unique index under ACCESS EXCLUSIVE" : col.detail;
+    }
+    if (type_ == "CONSTR_CHECK" && !flag(con, "skip_validation")) col.scans = true;
+    if (type_ == "CONSTR_FOREIGN") foreign_keys.push_back(con);
+  }
+  for (Node con : foreign_keys) add_referenced_table(c, con, offset);
+}
+
+void alter_table(Ctx& c, Node body) {
+  model::RelationName table;
+  relation_field(c, body, "relation", table);
+  std::string_view objtype = str(body, "objtype");
+  for (Node cmd_node : list(body, "cmds")) {
+    Node cmd;
+    if (node_type(cmd_node, cmd) != "AlterTableCmd") continue;
+    std::string_view subtype = str(cmd, "subtype");
+    const SubcommandLock& row = alter_table_lock(subtype);
+    uint32_t offset = c.st.loc.offset;
+    Node def, inner;
+    bool has_def = field(cmd, "def", def);
+    std::string_view def_type = has_def ? node_type(def, inner) : std::string_view{};
+    if (has_def) {
+      int64_t loc = integer(inner, "location", -1);
+      if (loc >= 0) offset = c.base + static_cast<uint32_t>(loc);
+    }
+    if (subtype == "AT_AddColumn" && def_type == "ColumnDef") {
+      add_column_action(c, table, inner, offset, flag(cmd, "missing_ok"));
+      continue;
+    }
+    if (subtype == "AT_AddConstraint" && def_type == "Constraint") {
+      constraint_action(c, table, inner, offset);
+      continue;
+    }
+    if (subtype == "AT_AttachPartition" || subtype == "AT_DetachPartition") {
+      Node part_cmd;
+      model::RelationName partition;
+      if (def_type == "PartitionCmd" && relation_field(c, inner, "name", partition)) {
+        Action& p = add_action(c, row.kind, partition, LockMode::AccessExclusive, offset);
+        p.scans = subtype == "AT_AttachPartition";
+        if (flag(inner, "concurrent")) {
+          p.concurrently = true;
+          p.lock = LockMode::ShareUpdateExclusive;
+        }
+      }
+      Action& a = add_action(c, row.kind, table, row.lock, offset);
+      if (def_type == "PartitionCmd" && flag(inner, "concurrent")) {
+        a.concurrently = c.st.concurrently = c.st.cannot_run_in_transaction = true;
+        a.lock = LockMode::ShareUpdateExclusive;
+      }
+      continue;
+    }
+    Action& a = add_action(c, row.kind, table, row.lock, offset);
+    a.rewrites = row.rewrites;
+    a.scans = row.scans;
+    a.column = std::string(str(cmd, "name"));
+    a.if_exists = flag(cmd, "missing_ok");
+    if (subtype == "AT_ColumnDefault" && !has_def) a.kind = ActionKind::DropDefault;
+    if (subtype == "AT_DropConstraint" || subtype == "AT_ValidateConstraint") {
+      a.object = a.column;
+      a.column.clear();
+    }
+    if (subtype == "AT_AlterColumnType" && def_type == "ColumnDef") {
+      Node type, using_expr;
+      if (field(inner, "typeName", type)) a.new_type = type_name(type);
+      if (field(inner, "raw_default", using_expr)) a.detail = "USING expression";
+    }
+    if (objtype == "OBJECT_INDEX") a.detail = "on an index";
+  }
+}
+
+void drop_stmt(Ctx& c, Node body) {
+  std::string_view type = str(body, "removeType");
+  bool concurrent = flag(body, "concurrent");
+  bool missing_ok = flag(body, "missing_ok");
+  for (Node obj : list(body, "objects")) {
+    Node inner;
+    if (node_type(obj, inner) != "List") continue;
+    auto names = list(inner, "items");
+    model::RelationName rel = relation_from_names(names);
+    if (type == "OBJECT_TABLE") {
+      add_action(c, ActionKind::DropTable, rel, LockMode::AccessExclusive, c.st.loc.offset).if_exists = missing_ok;
+    } else if (type == "OBJECT_INDEX") {
+      Action& a = add_action(c, ActionKind::DropIndex, rel,
+                             concurrent ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive,
+                             c.st.loc.offset);
+      a.concurrently = concurrent;
+      a.if_exists = missing_ok;
+      a.detail = concurrent ? "" : "ACCESS EXCLUSIVE on the index's table";
+    } else if (type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW") {
+      add_action(c, ActionKind::DropView, rel, LockMode::AccessExclusive, c.st.loc.offset);
+    } else if (type == "OBJECT_TRIGGER") {
+      // [schema,] table, trigger
+      std::vector<std::string> parts;
+      for (Node n : names) parts.emplace_back(string_node(n));
+      if (parts.size() >= 2) {
+        model::RelationName t;
+        t.name = parts[parts.size() - 2];
+        if (parts.size() >= 3) t.schema = parts[parts.size() - 3];
+        add_action(c, ActionKind::DropTrigger, t, LockMode::AccessExclusive, c.st.loc.offset).object = parts.back();
+      }
+    }
+  }
+  if (concurrent) c.st.concurrently = c.st.cannot_run_in_transaction = true;
+}
+
+void rename_stmt(Ctx& c, Node body) {
+  std::string_view type = str(body, "renameType");
+  model::RelationName rel;
+  relation_field(c, body, "relation", rel);
+  uint32_t offset = c.st.loc.offset;
+  std::string newname(str(body, "newname"));
+  if (type == "OBJECT_COLUMN") {
+    Action& a = add_action(c, ActionKind::RenameColumn, rel, LockMode::AccessExclusive, offset);
+    a.column = std::string(str(body, "subname"));
+    a.object = newname;
+  } else if (type == "OBJECT_TABLE") {
+    add_action(c, ActionKind::RenameTable, rel, LockMode::AccessExclusive, offset).object = newname;
+  } else if (type == "OBJECT_TABCONSTRAINT") {
+    Action& a = add_action(c, ActionKind::RenameConstraint, rel, LockMode::AccessExclusive, offset);
+    a.column = std::string(str(body, "subname"));
+    a.object = newname;
+  } else if (type == "OBJECT_INDEX") {
+    // ALTER INDEX … RENAME takes SHARE UPDATE EXCLUSIVE since PostgreSQL 12.
+    add_action(c, ActionKind::OtherAlter, rel, LockMode::ShareUpdateExclusive, offset).object = newname;
+  } else if (type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW") {
+    add_action(c, ActionKind::RenameTable, rel, LockMode::AccessExclusive, offset).object = newname;
+  }
+}
+
+void index_stmt(Ctx& c, Node body) {
+  model::RelationName table;
+  relation_field(c, body, "relation", table);
+  bool concurrent = flag(body, "concurrent");
+  Action& a = add_action(c, ActionKind::CreateIndex, table,
+                         concurrent ? LockMode::ShareUpdateExclusive : LockMode::Share, c.st.loc.offset);
+  a.concurrently = concurrent;
+  a.scans = !concurrent;
+  a.object = std::string(str(body, "idxname"));
+  a.if_exists = flag(body, "if_not_exists");
+  if (flag(body, "unique")) a.detail = "unique";
+  // The index lives in its table's schema; SchemaTracker matches DROP INDEX by that key.
+  if (concurrent) c.st.concurrently = c.st.cannot_run_in_transaction = true;
+}
+
+void create_stmt(Ctx& c, Node body) {
+  model::RelationName table;
+  relation_field(c, body, "relation", table);
+  size_t index = c.st.actions.size();
+  add_action(c, ActionKind::CreateTable, table, LockMode::None, c.st.loc.offset).if_exists =
+      flag(body, "if_not_exists");
+  std::vector<Node> foreign_keys;
+  for (Node elt : list(body, "tableElts")) {
+    Node inner;
+    std::string_view t = node_type(elt, inner);
+    if (t == "ColumnDef") {
+      Node type;
+      std::string ty = field(inner, "typeName", type) ? type_name(type) : "";
+      c.st.actions[index].columns.emplace_back(std::string(str(inner, "colname")), ty);
+      for (Node cn : list(inner, "constraints")) {
+        Node con;
+        if (node_type(cn, con) == "Constraint" && str(con, "contype") == "CONSTR_FOREIGN") foreign_keys.push_back(con);
+      }
+    } else if (t == "Constraint" && str(inner, "contype") == "CONSTR_FOREIGN") {
+      foreign_keys.push_back(inner);
+    }
+  }
+  for (Node con : foreign_keys) add_referenced_table(c, con, c.st.loc.offset);
+  // CREATE TABLE … PARTITION OF parent locks the parent.
+  Node partbound;
+  bool has_partbound = field(body, "partbound", partbound);
+  for (Node p : list(body, "inhRelations")) {
+    Node rv;
+    if (node_type(p, rv) == "RangeVar" && has_partbound)
+      add_action(c, ActionKind::AttachPartition, relation(c, rv), LockMode::AccessExclusive, c.st.loc.offset);
+  }
+}
+
+void dml_target(Ctx& c, Node body, std::string_view key) {
+  model::RelationName rel;
+  if (relation_field(c, body, key, rel)) add_action(c, ActionKind::WriteRows, rel, LockMode::RowExclusive, c.st.loc.offset);
+}
+
+}  // namespace
+
+void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::Statement& st) {
+  Ctx c{file_text, base, st};
+  Node body;
+  std::string_view type = node_type(stmt, body);
+  st.node = std::string(type);
+  st.cls = StatementClass::Ddl;
+  collect_string_literals(stmt, st.string_literals);
+
+  if (type == "AlterTableStmt") {
+    alter_table(c, body);
+  } else if (type == "IndexStmt") {
+    index_stmt(c, body);
+  } else if (type == "DropStmt") {
+    drop_stmt(c, body);
+  } else if (type == "RenameStmt") {
+    rename_stmt(c, body);
+  } else if (type == "CreateStmt") {
+    create_stmt(c, body);
+  } else if (type == "CreateTableAsStmt") {
+    Node into;
+    model::RelationName rel;
+    if (field(body, "into", into) && relation_field(c, into, "rel", rel))
+      add_action(c, ActionKind::CreateTable, rel, LockMode::None, st.loc.offset);
+  } else if (type == "ViewStmt") {
+    model::RelationName rel;
+    relation_field(c, body, "view", rel);
+    add_action(c, ActionKind::CreateView, rel, LockMode::AccessExclusive, st.loc.offset);
+  } else if (type == "AlterObjectSchemaStmt") {
+    model::RelationName rel;
+    if (relation_field(c, body, "relation", rel))
+      add_action(c, ActionKind::SetSchema, rel, LockMode::AccessExclusive, st.loc.offset).object =
+          std::string(str(body, "newschema"));
+  } else if (type == "TruncateStmt") {
+    st.cls = StatementClass::Dml;
+    for (Node r : list(body, "relations")) {
+      Node rv;
+      if (node_type(r, rv) == "RangeVar")
+        add_action(c, ActionKind::TruncateTable, relation(c, rv), LockMode::AccessExclusive, st.loc.offset);
+    }
+  } else if (type == "ReindexStmt") {
+    bool concurrent = false;
+    for (Node p : list(body, "params")) {
+      Node d;
+      if (node_type(p, d) == "DefElem" && str(d, "defname") == "concurrently") concurrent = true;
+    }
+    model::RelationName rel;
+    relation_field(c, body, "relation", rel);
+    Action& a = add_action(c, ActionKind::Reindex, rel, concurrent ? LockMode::ShareUpdateExclusive : LockMode::Share,
+                           st.loc.offset);
+    a.concurrently = concurrent;
+    a.detail = str(body, "kind") == "REINDEX_OBJECT_INDEX" ? "index" : "table";
+    if (concurrent) st.concurrently = st.cannot_run_in_transaction = true;
+  } else if (type == "CreateTrigStmt") {
+    model::RelationName rel;
+    relation_field(c, body, "relation", rel);
+    add_action(c, ActionKind::CreateTrigger, rel, LockMode::ShareRowExclusive, st.loc.offset).object =
+        std::string(str(body, "trigname"));
+  } else if (type == "VacuumStmt") {
+    bool full = false;
+    for (Node o : list(body, "options")) {
+      Node d;
+      if (node_type(o, d) == "DefElem" && str(d, "defname") == "full") full = true;
+    }
+    bool vacuum = flag(body, "is_vacuumcmd");
+    st.cannot_run_in_transaction = vacuum;
+    for (Node r : list(body, "rels")) {
+      Node vr, rv;
+      if (node_type(r, vr) != "VacuumRelation" || !field(vr, "relation", rv)) continue;
+      Action& a = add_action(c, full ? ActionKind::VacuumFull : ActionKind::OtherAlter, relation(c, rv),
+                             full ? LockMode::AccessExclusive : LockMode::ShareUpdateExclusive, st.loc.offset);
+      a.rewrites = full;
+    }
+  } else if (type == "ClusterStmt") {
+    model::RelationName rel;
+    relation_field(c, body, "relation", rel);
+    add_action(c, ActionKind::Cluster, rel, LockMode::AccessExclusive, st.loc.offset).rewrites = true;
+  } else if (type == "RefreshMatViewStmt") {
+    model::RelationName rel;
+    relation_field(c, body, "relation", rel);
+    bool concurrent = flag(body, "concurrent");
+    add_action(c, ActionKind::OtherAlter, rel, concurrent ? LockMode::Exclusive : LockMode::AccessExclusive,
+               st.loc.offset)
+        .detail = "refresh materialized view";
+  } else if (type == "AlterEnumStmt") {
+    st.enum_type = dotted_name(list(body, "typeName"));
+    if (str(body, "oldVal").empty()) {
+      st.enum_value = std::string(str(body, "newVal"));
+      // Literals of this statement are its own new value, not a use of it.
+      st.string_literals.clear();
+    }
+  } else if (type == "InsertStmt" || type == "UpdateStmt" || type == "DeleteStmt" || type == "MergeStmt") {
+    st.cls = StatementClass::Dml;
+    dml_target(c, body, "relation");
+  } else if (type == "CopyStmt") {
+    st.cls = flag(body, "is_from") ? StatementClass::Dml : StatementClass::Query;
+    if (st.cls == StatementClass::Dml) dml_target(c, body, "relation");
+  } else if (type == "DoStmt" || type == "CallStmt") {
+    st.cls = StatementClass::Dml;  // procedural code: assume it changes data
+  } else if (type == "SelectStmt" || type == "ExplainStmt") {
+    st.cls = StatementClass::Query;
+    Node into;
+    model::RelationName rel;
+    if (field(body, "intoClause", into) && relation_field(c, into, "rel", rel)) {
+      st.cls = StatementClass::Ddl;
+      add_action(c, ActionKind::CreateTable, rel, LockMode::None, st.loc.offset);
+    }
+  } else if (type == "TransactionStmt") {
+    st.cls = StatementClass::Transaction;
+    std::string_view kind = str(body, "kind");
+    st.tx = (kind == "TRANS_STMT_BEGIN" || kind == "TRANS_STMT_START") ? TxControl::Begin
+            : (kind == "TRANS_STMT_COMMIT")                           ? TxControl::Commit
+            : (kind == "TRANS_STMT_ROLLBACK")                         ? TxControl::Rollback
+                                                                      : TxControl::Other;
+  } else if (type == "VariableSetStmt") {
+    st.cls = StatementClass::Session;
+    st.set_name = std::string(str(body, "name"));
+    st.set_local = flag(body, "is_local");
+    for (Node arg : list(body, "args")) {
+      Node k;
+      if (node_type(arg, k) != "A_Const") continue;
+      Node v;
+      if (field(k, "sval", v)) st.set_value = std::string(str(v, "sval"));
+      if (field(k, "ival", v)) st.set_value = std::to_string(integer(v, "ival", 0));
+    }
+    if (str(body, "kind") != "VAR_SET_VALUE") st.set_value = "DEFAULT";
+  } else if (type == "CreatedbStmt" || type == "DropdbStmt" || type == "AlterSystemStmt" ||
+             type == "CreateTableSpaceStmt" || type == "DropTableSpaceStmt") {
+    st.cannot_run_in_transaction = true;
+  }
+}
+
+}  // namespace sm::sql

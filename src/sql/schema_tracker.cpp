@@ -1,0 +1,173 @@
+#include "sql/schema_tracker.h"
+
+#include <cstdlib>
+#include <vector>
+
+namespace sm::sql {
+
+using model::ActionKind;
+
+namespace {
+
+struct TypeParts {
+  std::string base;
+  std::vector<long> mods;
+  bool array = false;
+};
+
+TypeParts split_type(const std::string& t) {
+  TypeParts p;
+  std::string s = t;
+  while (s.size() >= 2 && s.compare(s.size() - 2, 2, "[]") == 0) {
+    p.array = true;
+    s.resize(s.size() - 2);
+  }
+  size_t paren = s.find('(');
+  p.base = s.substr(0, paren);
+  if (paren != std::string::npos) {
+    const char* c = s.c_str() + paren + 1;
+    while (*c && *c != ')') {
+      char* end = nullptr;
+      p.mods.push_back(std::strtol(c, &end, 10));
+      c = (*end == ',') ? end + 1 : end;
+      if (end == c && *c != ',') break;
+    }
+  }
+  return p;
+}
+
+std::string column_key(const std::string& table, const std::string& column) { return table + "/" + column; }
+
+}  // namespace
+
+bool type_change_skips_rewrite(const std::string& from, const std::string& to) {
+  if (from == to) return true;
+  TypeParts a = split_type(from), b = split_type(to);
+  if (a.array != b.array) return false;
+  auto widened = [&](size_t i) { return b.mods.size() <= i || (a.mods.size() > i && b.mods[i] >= a.mods[i]); };
+  if (a.base == "varchar" && b.base == "text") return true;
+  if (a.base == "varchar" && b.base == "varchar") return b.mods.empty() || (!a.mods.empty() && widened(0));
+  if (a.base == "text" && b.base == "varchar") return b.mods.empty();
+  if (a.base == "numeric" && b.base == "numeric") {
+    if (b.mods.empty()) return true;
+    if (a.mods.empty()) return false;
+    long a_scale = a.mods.size() > 1 ? a.mods[1] : 0, b_scale = b.mods.size() > 1 ? b.mods[1] : 0;
+    return a_scale == b_scale && b.mods[0] >= a.mods[0];
+  }
+  if ((a.base == "varbit" && b.base == "varbit") || (a.base == "bit" && b.base == "varbit"))
+    return b.mods.empty() || (!a.mods.empty() && widened(0));
+  if ((a.base == "timestamp" || a.base == "timestamptz" || a.base == "time" || a.base == "interval") &&
+      a.base == b.base)
+    return b.mods.empty() || (!a.mods.empty() && widened(0));
+  if (a.base == "cidr" && b.base == "inet") return true;
+  return false;
+}
+
+void SchemaTracker::begin_migration() { created_here_.clear(); }
+
+void SchemaTracker::apply(model::Statement& st) {
+  for (auto& a : st.actions) {
+    std::string key = a.relation.key();
+    if (a.kind == ActionKind::DropIndex) {
+      auto it = index_table_.find(key);
+      // A DROP INDEX of an index made in this migration, or on a table made in it.
+      a.on_new_relation = created_here_.count(key) || (it != index_table_.end() && created_here_.count(it->second));
+    } else if (a.kind != ActionKind::CreateTable) {
+      a.on_new_relation = created_here_.count(key) > 0;
+    }
+
+    switch (a.kind) {
+      case ActionKind::CreateTable: {
+        created_here_.insert(key);
+        Columns& cols = tables_[key];
+        cols.clear();
+        for (const auto& [name, type] : a.columns) cols[name] = type;
+        break;
+      }
+      case ActionKind::CreateView: created_here_.insert(key); break;
+      case ActionKind::CreateIndex: {
+        model::RelationName idx{a.relation.schema, a.object, false};
+        index_table_[idx.key()] = key;
+        created_here_.insert(idx.key());
+        break;
+      }
+      case ActionKind::DropTable:
+        tables_.erase(key);
+        created_here_.erase(key);
+        break;
+      case ActionKind::RenameTable: {
+        model::RelationName to{a.relation.schema, a.object, false};
+        auto node = tables_.extract(key);
+        if (!node.empty()) {
+          node.key() = to.key();
+          tables_.insert(std::move(node));
+        }
+        if (created_here_.erase(key)) created_here_.insert(to.key());
+        break;
+      }
+      case ActionKind::AddColumn: tables_[key][a.column] = a.new_type; break;
+      case ActionKind::DropColumn: {
+        auto t = tables_.find(key);
+        if (t != tables_.end()) t->second.erase(a.column);
+        break;
+      }
+      case ActionKind::RenameColumn: {
+        auto t = tables_.find(key);
+        if (t != tables_.end()) {
+          auto c = t->second.find(a.column);
+          if (c != t->second.end()) {
+            std::string type = c->second;
+            t->second.erase(c);
+            t->second[a.object] = type;
+          }
+        }
+        break;
+      }
+      case ActionKind::AlterColumnType: {
+        auto t = tables_.find(key);
+        std::string old;
+        if (t != tables_.end()) {
+          auto c = t->second.find(a.column);
+          if (c != t->second.end()) old = c->second;
+        }
+        a.old_type = old;
+        if (!a.detail.empty()) {
+          a.rewrites = true;  // a USING expression recomputes every row
+        } else if (old.empty()) {
+          a.rewrite_depends_on_old_type = true;
+          a.rewrites = true;
+        } else {
+          a.rewrites = !type_change_skips_rewrite(old, a.new_type);
+        }
+        tables_[key][a.column] = a.new_type;
+        break;
+      }
+      case ActionKind::AddCheck:
+        if (a.check_is_not_null) {
+          if (a.not_valid)
+            pending_not_null_checks_[a.object] = column_key(key, a.column);
+          else
+            valid_not_null_checks_.insert(column_key(key, a.column));
+        }
+        break;
+      case ActionKind::ValidateConstraint: {
+        auto it = pending_not_null_checks_.find(a.object);
+        if (it != pending_not_null_checks_.end()) {
+          valid_not_null_checks_.insert(it->second);
+          pending_not_null_checks_.erase(it);
+        }
+        break;
+      }
+      case ActionKind::SetNotNull:
+        // PostgreSQL 12+ skips the scan when a valid CHECK (col IS NOT NULL) exists.
+        if (valid_not_null_checks_.count(column_key(key, a.column))) {
+          a.scans = false;
+          a.detail = "a validated CHECK (" + a.column + " IS NOT NULL) lets PostgreSQL skip the scan";
+        }
+        break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace sm::sql

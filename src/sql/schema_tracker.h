@@ -1,0 +1,39 @@
+// Follows the schema through a set of migrations, in order, to add the facts that one
+// statement alone cannot give:
+// - whether a relation was created earlier in the same migration (so an index on a table made
+//   three lines above is not an index on an existing table);
+// - a column's type from earlier migrations, so ALTER COLUMN TYPE can tell a binary-coercible
+//   change (no rewrite) from a rewrite;
+// - whether a validated CHECK (col IS NOT NULL) exists, which lets SET NOT NULL skip its scan.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "model/statement.h"
+
+namespace sm::sql {
+
+class SchemaTracker {
+ public:
+  // Call before the statements of each migration.
+  void begin_migration();
+  // Annotates `st`'s actions, then records what `st` changes.
+  void apply(model::Statement& st);
+
+ private:
+  using Columns = std::unordered_map<std::string, std::string>;
+  std::unordered_set<std::string> created_here_;  // relation keys made in this migration
+  std::unordered_map<std::string, Columns> tables_;  // key -> column -> type
+  std::unordered_map<std::string, std::string> index_table_;  // index key -> table key
+  // Constraint name -> "table key/column" of CHECK (col IS NOT NULL), not yet validated.
+  std::unordered_map<std::string, std::string> pending_not_null_checks_;
+  std::unordered_set<std::string> valid_not_null_checks_;  // "table key/column"
+};
+
+// Whether changing a column from `from` to `to` (PostgreSQL type names with modifiers, as
+// facts.cpp writes them) is binary-coercible, so that PostgreSQL skips the table rewrite.
+bool type_change_skips_rewrite(const std::string& from, const std::string& to);
+
+}  // namespace sm::sql
