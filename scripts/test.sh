@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds safemigrate and runs the whole test suite twice: an optimised build in build/ and an
+# AddressSanitizer + UndefinedBehaviorSanitizer debug build in build-asan/.
+#
+#   SAFEMIGRATE_SKIP_ASAN=1       skip the sanitizer build (quick local runs)
+#   SAFEMIGRATE_STRICT_FORMAT=1   fail (instead of warn) when clang-format would change a file
+#   SAFEMIGRATE_JOBS=N            build and test parallelism (default 2)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+JOBS=${SAFEMIGRATE_JOBS:-2}
+
+log() { printf '\ntest: %s\n' "$*"; }
+
+# --- formatting (warn only unless strict) ---------------------------------------------------
+format_check() {
+  local dirs=() d
+  for d in src adapters tests; do [[ -d $d ]] && dirs+=("$d"); done
+  local files=()
+  if [[ ${#dirs[@]} -gt 0 ]]; then
+    mapfile -d '' files < <(find "${dirs[@]}" -type f \( -name '*.h' -o -name '*.cpp' \) -print0 | sort -z)
+  fi
+  if [[ ${#files[@]} -eq 0 ]]; then
+    log "clang-format: no files to check"
+    return 0
+  fi
+  log "clang-format --dry-run --Werror on ${#files[@]} files"
+  local out
+  if out=$(clang-format --dry-run --Werror "${files[@]}" 2>&1); then
+    log "clang-format: clean"
+    return 0
+  fi
+  local bad
+  bad=$(printf '%s\n' "$out" | grep -oE '^[^:]+:[0-9]+:[0-9]+: (error|warning)' | cut -d: -f1 | sort -u)
+  if [[ ${SAFEMIGRATE_STRICT_FORMAT:-0} == 1 ]]; then
+    printf '%s\n' "$out"
+    log "clang-format: FAILED (SAFEMIGRATE_STRICT_FORMAT=1); fix with: clang-format -i FILE..."
+    return 1
+  fi
+  log "clang-format: WARNING (not fatal; SAFEMIGRATE_STRICT_FORMAT=1 makes it fatal): not formatted:"
+  if [[ -n $bad ]]; then printf '%s\n' "$bad" | sed 's/^/  /'; else printf '%s\n' "$out"; fi
+}
+
+# --- one build + ctest ----------------------------------------------------------------------
+build_and_test() {
+  local dir=$1
+  shift
+  log "configure $dir: cmake -S . -B $dir $*"
+  cmake -S . -B "$dir" "$@"
+  log "build $dir (-j$JOBS)"
+  cmake --build "$dir" -j"$JOBS"
+  log "ctest $dir"
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$JOBS"
+}
+
+format_check
+
+build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAFEMIGRATE_WERROR=ON -DSAFEMIGRATE_SANITIZE=OFF
+
+if [[ ${SAFEMIGRATE_SKIP_ASAN:-0} == 1 ]]; then
+  log "sanitizer build skipped (SAFEMIGRATE_SKIP_ASAN=1)"
+else
+  export ASAN_OPTIONS=detect_leaks=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DSAFEMIGRATE_WERROR=ON -DSAFEMIGRATE_SANITIZE=ON
+fi
+
+log "all builds and tests passed"
