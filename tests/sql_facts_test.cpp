@@ -1,0 +1,303 @@
+// The facts src/sql extracts from PostgreSQL's parse tree: lock modes, rewrites, scans,
+// CONCURRENTLY, NOT VALID, classes, positions, error recovery, and the schema tracker.
+#include <gtest/gtest.h>
+
+#include "sql/lock_table.h"
+#include "sql/parse.h"
+#include "sql/schema_tracker.h"
+
+namespace {
+
+using sm::model::ActionKind;
+using sm::model::LockMode;
+using sm::model::StatementClass;
+
+struct LockCase {
+  const char* sql;
+  ActionKind kind;
+  LockMode lock;
+  bool rewrites;
+  bool scans;
+};
+
+constexpr LockMode AEL = LockMode::AccessExclusive;
+constexpr LockMode SRE = LockMode::ShareRowExclusive;
+constexpr LockMode SUE = LockMode::ShareUpdateExclusive;
+constexpr LockMode S = LockMode::Share;
+
+// One row per supported statement kind; expectations from ../shared/reference/postgres-locks.md.
+const LockCase kLockCases[] = {
+    {"ALTER TABLE t ADD COLUMN c int", ActionKind::AddColumn, AEL, false, false},
+    {"ALTER TABLE t ADD COLUMN c int DEFAULT 5", ActionKind::AddColumn, AEL, false, false},
+    {"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now()", ActionKind::AddColumn, AEL, false, false},
+    {"ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid()", ActionKind::AddColumn, AEL, true, false},
+    {"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp()", ActionKind::AddColumn, AEL, true, false},
+    {"ALTER TABLE t ADD COLUMN c bigserial", ActionKind::AddColumn, AEL, true, false},
+    {"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS IDENTITY", ActionKind::AddColumn, AEL, true, false},
+    {"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a + 1) STORED", ActionKind::AddColumn, AEL, true, false},
+    {"ALTER TABLE t DROP COLUMN c", ActionKind::DropColumn, AEL, false, false},
+    {"ALTER TABLE t ALTER COLUMN c SET NOT NULL", ActionKind::SetNotNull, AEL, false, true},
+    {"ALTER TABLE t ALTER COLUMN c DROP NOT NULL", ActionKind::DropNotNull, AEL, false, false},
+    {"ALTER TABLE t ALTER COLUMN c SET DEFAULT 1", ActionKind::SetDefault, AEL, false, false},
+    {"ALTER TABLE t ALTER COLUMN c DROP DEFAULT", ActionKind::DropDefault, AEL, false, false},
+    {"ALTER TABLE t ALTER COLUMN c SET STATISTICS 100", ActionKind::SetStorageOptions, SUE, false, false},
+    {"ALTER TABLE t SET (fillfactor = 70)", ActionKind::SetStorageOptions, SUE, false, false},
+    {"ALTER TABLE t CLUSTER ON t_pkey", ActionKind::SetStorageOptions, SUE, false, false},
+    {"ALTER TABLE t ADD CONSTRAINT k CHECK (c > 0)", ActionKind::AddCheck, AEL, false, true},
+    {"ALTER TABLE t ADD CONSTRAINT k CHECK (c > 0) NOT VALID", ActionKind::AddCheck, AEL, false, false},
+    {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p(id)", ActionKind::AddForeignKey, SRE, false, true},
+    {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p(id) NOT VALID", ActionKind::AddForeignKey, SRE,
+     false, false},
+    {"ALTER TABLE t VALIDATE CONSTRAINT f", ActionKind::ValidateConstraint, SUE, false, false},
+    {"ALTER TABLE t ADD CONSTRAINT u UNIQUE (c)", ActionKind::AddUnique, AEL, false, true},
+    {"ALTER TABLE t ADD PRIMARY KEY (id)", ActionKind::AddPrimaryKey, AEL, false, true},
+    {"ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i", ActionKind::AddUnique, AEL, false, false},
+    {"ALTER TABLE t DROP CONSTRAINT k", ActionKind::DropConstraint, AEL, false, false},
+    {"ALTER TABLE t RENAME COLUMN a TO b", ActionKind::RenameColumn, AEL, false, false},
+    {"ALTER TABLE t RENAME TO u", ActionKind::RenameTable, AEL, false, false},
+    {"ALTER TABLE t SET SCHEMA other", ActionKind::SetSchema, AEL, false, false},
+    {"CREATE INDEX i ON t (c)", ActionKind::CreateIndex, S, false, true},
+    {"CREATE INDEX CONCURRENTLY i ON t (c)", ActionKind::CreateIndex, SUE, false, false},
+    {"DROP INDEX i", ActionKind::DropIndex, AEL, false, false},
+    {"DROP INDEX CONCURRENTLY i", ActionKind::DropIndex, SUE, false, false},
+    {"REINDEX TABLE t", ActionKind::Reindex, S, false, false},
+    {"REINDEX INDEX CONCURRENTLY i", ActionKind::Reindex, SUE, false, false},
+    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", ActionKind::CreateTrigger, SRE, false,
+     false},
+    {"ALTER TABLE t DISABLE TRIGGER tr", ActionKind::EnableDisableTrigger, SRE, false, false},
+    {"DROP TRIGGER tr ON t", ActionKind::DropTrigger, AEL, false, false},
+    {"ALTER TABLE t ENABLE ROW LEVEL SECURITY", ActionKind::RowLevelSecurity, AEL, false, false},
+    {"ALTER TABLE t SET UNLOGGED", ActionKind::SetLoggedUnlogged, AEL, true, false},
+    {"ALTER TABLE t SET LOGGED", ActionKind::SetLoggedUnlogged, AEL, true, false},
+    {"ALTER TABLE t SET TABLESPACE fast", ActionKind::SetTablespaceOrAccessMethod, AEL, true, false},
+    {"ALTER TABLE t DETACH PARTITION p", ActionKind::DetachPartition, AEL, false, false},
+    {"TRUNCATE t", ActionKind::TruncateTable, AEL, false, false},
+    {"DROP TABLE t", ActionKind::DropTable, AEL, false, false},
+    {"VACUUM FULL t", ActionKind::VacuumFull, AEL, true, false},
+    {"CLUSTER t USING i", ActionKind::Cluster, AEL, true, false},
+    {"CREATE OR REPLACE VIEW v AS SELECT 1", ActionKind::CreateView, AEL, false, false},
+    {"UPDATE t SET c = 1", ActionKind::WriteRows, LockMode::RowExclusive, false, false},
+    {"INSERT INTO t (c) VALUES (1)", ActionKind::WriteRows, LockMode::RowExclusive, false, false},
+    {"DELETE FROM t", ActionKind::WriteRows, LockMode::RowExclusive, false, false},
+};
+
+class LockFacts : public ::testing::TestWithParam<LockCase> {};
+
+TEST_P(LockFacts, MatchThePostgresLockTable) {
+  const LockCase& c = GetParam();
+  auto parsed = sm::sql::parse_sql(c.sql, "x.sql");
+  ASSERT_EQ(parsed.statements.size(), 1u) << c.sql;
+  const auto& st = parsed.statements[0];
+  ASSERT_NE(st.cls, StatementClass::Invalid) << st.syntax_error;
+  ASSERT_FALSE(st.actions.empty()) << c.sql;
+  const auto& a = st.actions[0];
+  EXPECT_EQ(a.kind, c.kind) << c.sql << ": got " << sm::model::action_kind_name(a.kind);
+  EXPECT_EQ(a.lock, c.lock) << c.sql << ": got " << sm::model::lock_mode_name(a.lock);
+  EXPECT_EQ(a.rewrites, c.rewrites) << c.sql;
+  EXPECT_EQ(a.scans, c.scans) << c.sql;
+}
+
+INSTANTIATE_TEST_SUITE_P(Statements, LockFacts, ::testing::ValuesIn(kLockCases));
+
+TEST(SqlFacts, ForeignKeyLocksBothTables) {
+  auto st = sm::sql::parse_sql("ALTER TABLE child ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES parent(id)", "x")
+                .statements.at(0);
+  ASSERT_EQ(st.actions.size(), 2u);
+  EXPECT_EQ(st.actions[1].kind, ActionKind::ReferencedByForeignKey);
+  EXPECT_EQ(st.actions[1].relation.name, "parent");
+  EXPECT_EQ(st.actions[1].lock, LockMode::ShareRowExclusive);
+}
+
+TEST(SqlFacts, AttachPartitionLocksParentAndPartition) {
+  auto st = sm::sql::parse_sql("ALTER TABLE parent ATTACH PARTITION p FOR VALUES IN (1)", "x").statements.at(0);
+  ASSERT_EQ(st.actions.size(), 2u);
+  EXPECT_EQ(st.actions[0].relation.name, "p");
+  EXPECT_EQ(st.actions[0].lock, LockMode::AccessExclusive);
+  EXPECT_EQ(st.actions[1].relation.name, "parent");
+  EXPECT_EQ(st.actions[1].lock, LockMode::ShareUpdateExclusive);
+}
+
+TEST(SqlFacts, ClassesAndTransactionControl) {
+  auto p = sm::sql::parse_sql(
+      "BEGIN; SET lock_timeout = '5s'; SET LOCAL statement_timeout = 1000; UPDATE t SET a = 1; COPY t FROM stdin;\n"
+      "DO $$ BEGIN END $$; SELECT 1; COMMIT; MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE;",
+      "x");
+  ASSERT_EQ(p.statements.size(), 9u);
+  EXPECT_EQ(p.statements[0].tx, sm::model::TxControl::Begin);
+  EXPECT_EQ(p.statements[1].cls, StatementClass::Session);
+  EXPECT_EQ(p.statements[1].set_name, "lock_timeout");
+  EXPECT_EQ(p.statements[1].set_value, "5s");
+  EXPECT_TRUE(p.statements[2].set_local);
+  EXPECT_EQ(p.statements[2].set_value, "1000");
+  EXPECT_EQ(p.statements[3].cls, StatementClass::Dml);
+  EXPECT_EQ(p.statements[4].cls, StatementClass::Dml);
+  EXPECT_EQ(p.statements[5].cls, StatementClass::Dml);
+  EXPECT_EQ(p.statements[6].cls, StatementClass::Query);
+  EXPECT_EQ(p.statements[7].tx, sm::model::TxControl::Commit);
+  EXPECT_EQ(p.statements[8].cls, StatementClass::Dml);
+}
+
+TEST(SqlFacts, ConcurrentlyCannotRunInATransaction) {
+  for (const char* sql : {"CREATE INDEX CONCURRENTLY i ON t(c)", "DROP INDEX CONCURRENTLY i",
+                          "REINDEX TABLE CONCURRENTLY t", "VACUUM t",
+                          "ALTER TABLE p DETACH PARTITION c CONCURRENTLY"}) {
+    auto st = sm::sql::parse_sql(sql, "x").statements.at(0);
+    EXPECT_TRUE(st.cannot_run_in_transaction) << sql;
+  }
+  EXPECT_FALSE(sm::sql::parse_sql("CREATE INDEX i ON t(c)", "x").statements.at(0).cannot_run_in_transaction);
+}
+
+TEST(SqlFacts, RelationsAsWritten) {
+  auto st = sm::sql::parse_sql("ALTER TABLE \"public\".\"User\" ADD COLUMN x int", "x").statements.at(0);
+  EXPECT_EQ(st.actions[0].relation.schema, "public");
+  EXPECT_EQ(st.actions[0].relation.name, "User");
+  EXPECT_TRUE(st.actions[0].relation.quoted);
+  auto plain = sm::sql::parse_sql("ALTER TABLE Users ADD COLUMN x int", "x").statements.at(0);
+  EXPECT_EQ(plain.actions[0].relation.name, "users");  // folded to lower case, as PostgreSQL does
+  EXPECT_FALSE(plain.actions[0].relation.quoted);
+}
+
+TEST(SqlFacts, PositionsAreLineAndColumnOfTheFile) {
+  auto p = sm::sql::parse_sql("-- CreateTable\nCREATE TABLE a (id int);\n\n  -- comment\n  ALTER TABLE a\n    ADD COLUMN b int", "m.sql");
+  ASSERT_EQ(p.statements.size(), 2u);
+  EXPECT_EQ(p.statements[0].loc.line, 2u);
+  EXPECT_EQ(p.statements[0].loc.column, 1u);
+  EXPECT_EQ(p.statements[0].text, "CREATE TABLE a (id int)");
+  EXPECT_EQ(p.statements[1].loc.line, 5u);
+  EXPECT_EQ(p.statements[1].loc.column, 3u);
+  EXPECT_EQ(p.statements[1].actions[0].loc.line, 6u);  // the ADD COLUMN's column definition
+  ASSERT_EQ(p.comments.size(), 2u);
+  EXPECT_EQ(p.comments[1].text, "comment");
+}
+
+TEST(SqlFacts, SyntaxErrorKeepsTheRestOfTheFile) {
+  auto p = sm::sql::parse_sql("CREATE TABLE a (id int);\nUPDATE a SET x = 1 y = 2;\nCREATE INDEX i ON a(id);\nDROP TABLE a", "m.sql");
+  ASSERT_EQ(p.statements.size(), 4u);
+  EXPECT_EQ(p.statements[0].node, "CreateStmt");
+  EXPECT_EQ(p.statements[1].cls, StatementClass::Invalid);
+  EXPECT_EQ(p.statements[1].syntax_error, "syntax error at or near \"y\"");
+  EXPECT_EQ(p.statements[1].loc.line, 2u);
+  EXPECT_EQ(p.statements[1].loc.column, 20u);
+  EXPECT_EQ(p.statements[2].node, "IndexStmt");
+  EXPECT_EQ(p.statements[3].node, "DropStmt");
+}
+
+TEST(SqlFacts, SyntaxErrorPositionCountsMultibyteCharacters) {
+  auto p = sm::sql::parse_sql("SELECT 'héllo' 'wörld' x y;", "m.sql");
+  ASSERT_EQ(p.statements.size(), 1u);
+  EXPECT_EQ(p.statements[0].cls, StatementClass::Invalid);
+  // "y" is the 26th character but the 28th byte.
+  EXPECT_EQ(p.statements[0].loc.column, 28u);
+}
+
+TEST(SqlFacts, UnterminatedStringIsOneInvalidStatement) {
+  auto p = sm::sql::parse_sql("CREATE TABLE a (id int);\nINSERT INTO a VALUES ('oops);\n", "m.sql");
+  ASSERT_FALSE(p.statements.empty());
+  EXPECT_EQ(p.statements.back().cls, StatementClass::Invalid);
+}
+
+TEST(SqlFacts, SuppressionsAttachToTheNextStatement) {
+  auto p = sm::sql::parse_sql(
+      "CREATE INDEX a ON t(c); -- trailing note\n"
+      "-- safemigrate-ignore: require-concurrent-index-creation, missing-lock-timeout tiny table\n"
+      "CREATE INDEX b ON t(c);\n"
+      "CREATE INDEX c ON t(c);\n"
+      "-- safemigrate: irreversible\n",
+      "m.sql");
+  ASSERT_EQ(p.statements.size(), 3u);
+  EXPECT_TRUE(p.statements[0].suppressions.empty());
+  ASSERT_EQ(p.statements[1].suppressions.size(), 2u);
+  EXPECT_EQ(p.statements[1].suppressions[0].rule, "require-concurrent-index-creation");
+  EXPECT_EQ(p.statements[1].suppressions[1].rule, "missing-lock-timeout");
+  EXPECT_EQ(p.statements[1].suppressions[0].reason, "tiny table");
+  EXPECT_TRUE(p.statements[2].suppressions.empty());
+  EXPECT_TRUE(p.marked_irreversible);
+}
+
+TEST(SqlFacts, FileWithoutFinalSemicolonAndOnlyComments) {
+  EXPECT_EQ(sm::sql::parse_sql("ALTER TABLE a ADD COLUMN b int", "m").statements.size(), 1u);
+  EXPECT_TRUE(sm::sql::parse_sql("-- This is an empty migration.", "m").statements.empty());
+  EXPECT_TRUE(sm::sql::parse_sql("", "m").statements.empty());
+}
+
+TEST(SqlFacts, EnumAddValueAndItsUse) {
+  auto p = sm::sql::parse_sql("ALTER TYPE \"Role\" ADD VALUE 'MOD'; UPDATE u SET role = 'MOD'", "m");
+  EXPECT_EQ(p.statements[0].enum_value, "MOD");
+  EXPECT_EQ(p.statements[0].enum_type, "Role");
+  EXPECT_TRUE(p.statements[0].string_literals.empty());
+  ASSERT_EQ(p.statements[1].string_literals.size(), 1u);
+  EXPECT_EQ(p.statements[1].string_literals[0], "MOD");
+}
+
+// The schema tracker: objects made in the same migration, and column types across migrations.
+std::vector<sm::model::Statement> track(sm::sql::SchemaTracker& t, const char* sql) {
+  auto p = sm::sql::parse_sql(sql, "m");
+  t.begin_migration();
+  for (auto& st : p.statements) t.apply(st);
+  return p.statements;
+}
+
+TEST(SchemaTracker, ObjectsCreatedInTheSameMigration) {
+  sm::sql::SchemaTracker t;
+  auto sts = track(t, "CREATE TABLE \"A\" (id int); CREATE INDEX \"A_i\" ON \"A\"(id); DROP INDEX \"A_i\"; CREATE INDEX x ON b(id)");
+  EXPECT_TRUE(sts[1].actions[0].on_new_relation);
+  EXPECT_TRUE(sts[2].actions[0].on_new_relation);
+  EXPECT_FALSE(sts[3].actions[0].on_new_relation);
+  auto next = track(t, "CREATE INDEX \"A_j\" ON \"A\"(id)");
+  EXPECT_FALSE(next[0].actions[0].on_new_relation) << "a table made by an earlier migration already exists";
+}
+
+TEST(SchemaTracker, TypeChangesKnowTheOldType) {
+  sm::sql::SchemaTracker t;
+  track(t, "CREATE TABLE o (a varchar(10), b integer, c numeric(10,2), d text)");
+  auto sts = track(t,
+                   "ALTER TABLE o ALTER COLUMN a TYPE varchar(20);"
+                   "ALTER TABLE o ALTER COLUMN b TYPE bigint;"
+                   "ALTER TABLE o ALTER COLUMN c TYPE numeric(12,2);"
+                   "ALTER TABLE o ALTER COLUMN d TYPE varchar(50);"
+                   "ALTER TABLE o ALTER COLUMN a TYPE text;"
+                   "ALTER TABLE o ALTER COLUMN zz TYPE text;");
+  EXPECT_FALSE(sts[0].actions[0].rewrites);
+  EXPECT_EQ(sts[0].actions[0].old_type, "varchar(10)");
+  EXPECT_TRUE(sts[1].actions[0].rewrites);
+  EXPECT_FALSE(sts[2].actions[0].rewrites);
+  EXPECT_TRUE(sts[3].actions[0].rewrites);
+  EXPECT_FALSE(sts[4].actions[0].rewrites) << "the tracker follows a's new type varchar(20)";
+  EXPECT_TRUE(sts[5].actions[0].rewrite_depends_on_old_type);
+}
+
+TEST(SchemaTracker, ValidatedNotNullCheckLetsSetNotNullSkipTheScan) {
+  sm::sql::SchemaTracker t;
+  track(t, "ALTER TABLE u ADD CONSTRAINT nn CHECK (email IS NOT NULL) NOT VALID");
+  auto before = track(t, "ALTER TABLE u ALTER COLUMN email SET NOT NULL");
+  EXPECT_TRUE(before[0].actions[0].scans) << "NOT VALID is not enough";
+  track(t, "ALTER TABLE u VALIDATE CONSTRAINT nn");
+  auto after = track(t, "ALTER TABLE u ALTER COLUMN email SET NOT NULL");
+  EXPECT_FALSE(after[0].actions[0].scans);
+}
+
+TEST(TypeCoercion, BinaryCoercibleChanges) {
+  using sm::sql::type_change_skips_rewrite;
+  EXPECT_TRUE(type_change_skips_rewrite("varchar(10)", "varchar(20)"));
+  EXPECT_TRUE(type_change_skips_rewrite("varchar(10)", "text"));
+  EXPECT_TRUE(type_change_skips_rewrite("varchar(10)", "varchar"));
+  EXPECT_TRUE(type_change_skips_rewrite("numeric(10,2)", "numeric(12,2)"));
+  EXPECT_TRUE(type_change_skips_rewrite("timestamp(3)", "timestamp(6)"));
+  EXPECT_FALSE(type_change_skips_rewrite("varchar(10)", "varchar(5)"));
+  EXPECT_FALSE(type_change_skips_rewrite("int4", "int8"));
+  EXPECT_FALSE(type_change_skips_rewrite("text", "varchar(50)"));
+  EXPECT_FALSE(type_change_skips_rewrite("numeric(10,2)", "numeric(12,3)"));
+  EXPECT_FALSE(type_change_skips_rewrite("timestamp", "timestamptz"));
+  EXPECT_FALSE(type_change_skips_rewrite("text", "text[]"));
+}
+
+TEST(LockTable, EveryRowNamesARealSubcommand) {
+  // Each subtype must parse back out of a real statement's tree: guard against typos.
+  for (const auto& row : sm::sql::alter_table_lock_table()) {
+    EXPECT_EQ(row.subtype.substr(0, 3), "AT_");
+    EXPECT_EQ(&sm::sql::alter_table_lock(row.subtype), &row);
+  }
+  EXPECT_EQ(sm::sql::alter_table_lock("AT_SomethingNew").lock, LockMode::AccessExclusive);
+}
+
+}  // namespace
