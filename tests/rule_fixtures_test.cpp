@@ -114,8 +114,8 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rules, RuleFixture, ::testing::ValuesIn(load_fixtures()),
-                         [](const ::testing::TestParamInfo<Fixture>& info) {
-                           std::string n = info.param.name;
+                         [](const ::testing::TestParamInfo<Fixture>& param) {
+                           std::string n = param.param.name;
                            for (char& ch : n)
                              if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return n;

@@ -128,8 +128,10 @@ class FileParser {
   }
 
   void add_statements_from_json(const char* json, uint32_t base, uint32_t limit) {
+    // One simdjson parser per thread: its buffers are reused across files.
+    thread_local simdjson::dom::parser parser;
     simdjson::dom::element doc;
-    if (parser_.parse(json, std::strlen(json)).get(doc) != simdjson::SUCCESS) return;
+    if (parser.parse(json, std::strlen(json)).get(doc) != simdjson::SUCCESS) return;
     for (Node s : list(doc, "stmts")) {
       int64_t loc = integer(s, "stmt_location", 0);
       int64_t len = integer(s, "stmt_len", 0);
@@ -193,18 +195,21 @@ class FileParser {
         std::string_view t = cm.text;
         static constexpr std::string_view kIgnore = "safemigrate-ignore:";
         if (t.substr(0, kIgnore.size()) != kIgnore) continue;
+        // Rule ids separated by commas ("a, b" or "a,b"), then the reason.
         std::string rest = trim(t.substr(kIgnore.size()));
-        size_t sp = rest.find_first_of(" \t");
-        std::string rules = rest.substr(0, sp);
-        std::string reason = sp == std::string::npos ? "" : trim(std::string_view(rest).substr(sp));
+        std::vector<std::string> rules;
         size_t pos = 0;
-        while (pos <= rules.size()) {
-          size_t comma = rules.find(',', pos);
-          std::string rule = trim(std::string_view(rules).substr(pos, comma - pos));
-          if (!rule.empty()) st.suppressions.push_back({rule, reason});
-          if (comma == std::string::npos) break;
-          pos = comma + 1;
+        while (pos < rest.size()) {
+          size_t end = rest.find_first_of(" \t,", pos);
+          if (end == std::string::npos) end = rest.size();
+          if (end > pos) rules.push_back(rest.substr(pos, end - pos));
+          pos = rest.find_first_not_of(" \t", end);
+          if (pos == std::string::npos || rest[pos] != ',') break;
+          pos = rest.find_first_not_of(" \t", pos + 1);
+          if (pos == std::string::npos) break;
         }
+        std::string reason = pos == std::string::npos ? "" : trim(std::string_view(rest).substr(pos));
+        for (auto& rule : rules) st.suppressions.push_back({rule, reason});
       }
       prev_end = st.loc.offset + st.length;
     }
@@ -218,7 +223,6 @@ class FileParser {
   LineIndex lines_;
   std::string owned_;
   std::vector<Token> tokens_;
-  simdjson::dom::parser parser_;
   ParsedFile out_;
 };
 
