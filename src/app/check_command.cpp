@@ -108,14 +108,17 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
   parse_all(tasks, options.jobs);
   for (ParseTask& t : tasks) {
-    model::Operation op;
-    op.kind = "migration.sql";
-    op.loc.file = t.migration->files.front().path;
+    // The reader made the migration.sql operation; the parser fills in its statements.
+    if (t.migration->operations.empty()) {
+      t.migration->operations.emplace_back();
+      t.migration->operations.back().kind = "migration.sql";
+      t.migration->operations.back().loc.file = t.migration->files.front().path;
+    }
+    model::Operation& op = t.migration->operations.front();
     op.statements = std::move(t.result.statements);
     t.migration->marked_irreversible = t.result.marked_irreversible;
     if (!t.result.scan_error.empty() && op.statements.empty())
       t.migration->input_findings.push_back(input_error(op.loc.file, t.result.scan_error));
-    t.migration->operations.push_back(std::move(op));
   }
 
   // 3. Follow each folder's schema in order, decide how each migration runs, run the rules.
