@@ -521,3 +521,20 @@ TEST(FindMigrationDirs, SharedCorpus) {
   }
   EXPECT_EQ(total, 2012u);
 }
+
+TEST(PrismaFixture, Shop) {
+  const fs::path project = sm::test::source_dir() / "fixtures" / "prisma" / "shop";
+  const std::vector<fs::path> dirs = find_migration_dirs(project);
+  ASSERT_EQ(dirs, std::vector<fs::path>{project / "prisma" / "migrations"});
+  ReadResult r = read_migrations_dir(dirs[0]);
+  EXPECT_TRUE(all_findings(r).empty());
+  EXPECT_EQ(ids(r), (std::vector<std::string>{"20250110093000_init", "20250203141500_add_product_sku",
+                                              "20250217102000_index_order_created_at",
+                                              "20250305160000_order_tracking_and_status_index",
+                                              "20250312090000_product_name_index"}));
+  for (size_t i = 0; i < r.set.migrations.size(); ++i) {
+    EXPECT_EQ(r.set.migrations[i].checksum, sha256sum_of(dirs[0] / r.set.migrations[i].id / "migration.sql"));
+    EXPECT_FALSE(r.set.migrations[i].has_down);
+  }
+  EXPECT_TRUE(contains(r.sql[3], "CREATE INDEX CONCURRENTLY"));
+}

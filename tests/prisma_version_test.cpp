@@ -334,3 +334,11 @@ TEST(RunsStatementByStatement, Threshold) {
   EXPECT_TRUE(runs_statement_by_statement(PrismaVersion{7, 4, 0, "", ""}));
   EXPECT_TRUE(runs_statement_by_statement(PrismaVersion{8, 0, 0, "", ""}));
 }
+
+TEST(DetectPrismaVersion, ShopFixture) {
+  const fs::path project = sm::test::source_dir() / "fixtures" / "prisma" / "shop";
+  auto v = detect_prisma_version(project / "prisma" / "migrations");
+  expect_version(v, 6, 19, 3);
+  EXPECT_EQ(v->source, (project / "package.json").string());
+  EXPECT_FALSE(runs_statement_by_statement(*v));
+}
