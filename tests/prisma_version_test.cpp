@@ -78,7 +78,8 @@ TEST(ParsePrismaVersion, ExactAndRanges) {
 }
 
 TEST(ParsePrismaVersion, NoLowerBound) {
-  for (const char* text : {"", "*", "latest", "workspace:*", "catalog:", "<7", "x", "6..1", "99999999999.0.0"})
+  for (const char* text :
+       {"", "*", "latest", "workspace:*", "catalog:", "<7", "x", "6..1", "99999999999.0.0"})
     EXPECT_FALSE(parse_prisma_version(text).has_value()) << text;
 }
 
@@ -147,7 +148,8 @@ TEST(DetectPrismaVersion, MonorepoLockAtRoot) {
 TEST(DetectPrismaVersion, PackageLockV1) {
   Project p;
   p.tmp.write("package.json", R"({"devDependencies": {"prisma": "^4.0.0"}})");
-  p.tmp.write("package-lock.json", R"({"lockfileVersion": 1, "dependencies": {"prisma": {"version": "4.16.2"}}})");
+  p.tmp.write("package-lock.json",
+              R"({"lockfileVersion": 1, "dependencies": {"prisma": {"version": "4.16.2"}}})");
   expect_version(detect_prisma_version(p.migrations()), 4, 16, 2);
 }
 

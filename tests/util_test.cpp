@@ -23,7 +23,9 @@ TEST(Sha256, KnownVectors) {
 
 TEST(ReadWholeFile, ReadsBytesUnchanged) {
   TempDir tmp;
-  const std::string content = "\xEF\xBB\xBF" "CREATE TABLE a ();\r\n-- caf\xC3\xA9\r\n";
+  const std::string content =
+      "\xEF\xBB\xBF"
+      "CREATE TABLE a ();\r\n-- caf\xC3\xA9\r\n";
   auto r = read_whole_file(tmp.write("m.sql", content));
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.bytes, content);
@@ -116,14 +118,14 @@ TEST(FirstInvalidUtf8, ValidText) {
 }
 
 TEST(FirstInvalidUtf8, InvalidSequences) {
-  EXPECT_EQ(first_invalid_utf8("caf\xE9!"), 3u);               // Latin-1 é
-  EXPECT_EQ(first_invalid_utf8("ab\xC0\x80"), 2u);             // overlong NUL
-  EXPECT_EQ(first_invalid_utf8("\xE0\x80\xAF"), 0u);           // overlong '/'
-  EXPECT_EQ(first_invalid_utf8("x\xED\xA0\x80"), 1u);          // surrogate U+D800
-  EXPECT_EQ(first_invalid_utf8("xy\xF4\x90\x80\x80"), 2u);     // above U+10FFFF
-  EXPECT_EQ(first_invalid_utf8("\xC3\xA9\xE2\x82"), 2u);       // truncated at the end
-  EXPECT_EQ(first_invalid_utf8("a\x80"), 1u);                  // lone continuation byte
-  EXPECT_EQ(first_invalid_utf8("\xF5\x80\x80\x80"), 0u);       // never-valid lead byte
+  EXPECT_EQ(first_invalid_utf8("caf\xE9!"), 3u);            // Latin-1 é
+  EXPECT_EQ(first_invalid_utf8("ab\xC0\x80"), 2u);          // overlong NUL
+  EXPECT_EQ(first_invalid_utf8("\xE0\x80\xAF"), 0u);        // overlong '/'
+  EXPECT_EQ(first_invalid_utf8("x\xED\xA0\x80"), 1u);       // surrogate U+D800
+  EXPECT_EQ(first_invalid_utf8("xy\xF4\x90\x80\x80"), 2u);  // above U+10FFFF
+  EXPECT_EQ(first_invalid_utf8("\xC3\xA9\xE2\x82"), 2u);    // truncated at the end
+  EXPECT_EQ(first_invalid_utf8("a\x80"), 1u);               // lone continuation byte
+  EXPECT_EQ(first_invalid_utf8("\xF5\x80\x80\x80"), 0u);    // never-valid lead byte
 }
 
 TEST(LineColumn, CountsLinesAndByteColumns) {

@@ -36,8 +36,8 @@ Finding make_finding(const char* rule, Severity severity, std::string migration,
 }
 
 Finding input_error(std::string migration, std::string file, std::string message, std::string help = {}) {
-  return make_finding("input-error", Severity::Error, std::move(migration), std::move(file), std::move(message),
-                      std::move(help));
+  return make_finding("input-error", Severity::Error, std::move(migration), std::move(file),
+                      std::move(message), std::move(help));
 }
 
 // A real folder, not a symbolic link to one: Prisma lists migrations with
@@ -183,7 +183,8 @@ bool check_lock_file(const fs::path& dir, const ReadOptions& options, std::vecto
 
   util::FileReadResult file = util::read_whole_file(lock_path, options.max_file_size);
   if (!file.ok) {
-    findings.push_back(input_error({}, lock_name, file.error + "; the database provider could not be checked"));
+    findings.push_back(
+        input_error({}, lock_name, file.error + "; the database provider could not be checked"));
     return true;
   }
 
@@ -192,8 +193,9 @@ bool check_lock_file(const fs::path& dir, const ReadOptions& options, std::vecto
   try {
     table = toml::parse(file.bytes, lock_name);
   } catch (const toml::parse_error& error) {
-    Finding f = input_error({}, lock_name, lock_name + " is not valid TOML: " + std::string(error.description()),
-                            "Prisma writes this file as `provider = \"postgresql\"`; restore it from version control.");
+    Finding f = input_error(
+        {}, lock_name, lock_name + " is not valid TOML: " + std::string(error.description()),
+        "Prisma writes this file as `provider = \"postgresql\"`; restore it from version control.");
     f.loc.line = error.source().begin.line;
     f.loc.column = error.source().begin.column;
     findings.push_back(std::move(f));
@@ -203,8 +205,9 @@ bool check_lock_file(const fs::path& dir, const ReadOptions& options, std::vecto
   toml::parse_result parsed = toml::parse(file.bytes, lock_name);
   if (!parsed) {
     const toml::parse_error& error = parsed.error();
-    Finding f = input_error({}, lock_name, lock_name + " is not valid TOML: " + std::string(error.description()),
-                            "Prisma writes this file as `provider = \"postgresql\"`; restore it from version control.");
+    Finding f = input_error(
+        {}, lock_name, lock_name + " is not valid TOML: " + std::string(error.description()),
+        "Prisma writes this file as `provider = \"postgresql\"`; restore it from version control.");
     f.loc.line = error.source().begin.line;
     f.loc.column = error.source().begin.column;
     findings.push_back(std::move(f));
@@ -223,8 +226,9 @@ bool check_lock_file(const fs::path& dir, const ReadOptions& options, std::vecto
       value ? lock_name + " names provider \"" + *value +
                   "\"; safemigrate checks PostgreSQL migrations only, so the migrations in " + dir.string() +
                   " were not read"
-            : lock_name + ": provider is not a string; safemigrate checks PostgreSQL migrations only (provider = "
-                          "\"postgresql\"), so the migrations in " +
+            : lock_name +
+                  ": provider is not a string; safemigrate checks PostgreSQL migrations only (provider = "
+                  "\"postgresql\"), so the migrations in " +
                   dir.string() + " were not read",
       "Point safemigrate at the migrations folder of a PostgreSQL datasource.");
   f.loc.line = provider->source().begin.line;
@@ -234,8 +238,8 @@ bool check_lock_file(const fs::path& dir, const ReadOptions& options, std::vecto
 }
 
 // Reads one migration folder into `m`; returns the bytes of its migration.sql ("" if unread).
-std::string read_migration(const fs::path& dir, const std::string& name, size_t order, const ReadOptions& options,
-                           model::Migration& m) {
+std::string read_migration(const fs::path& dir, const std::string& name, size_t order,
+                           const ReadOptions& options, model::Migration& m) {
   const fs::path folder = dir / name;
   const fs::path sql_path = folder / kMigrationFile;
   m.id = name;
@@ -247,7 +251,8 @@ std::string read_migration(const fs::path& dir, const std::string& name, size_t 
   if (!path_exists_no_follow(sql_path)) {
     m.input_findings.push_back(make_finding(
         "missing-migration-file", Severity::Error, name, sql_path.string(),
-        "migration folder " + folder.string() + " has no migration.sql: `prisma migrate deploy` stops at this folder "
+        "migration folder " + folder.string() +
+            " has no migration.sql: `prisma migrate deploy` stops at this folder "
             "with error P3015 (could not find the migration file), and no later migration is applied",
         "Restore migration.sql from version control, or delete the folder if it is not a migration."));
     return {};
@@ -268,13 +273,15 @@ std::string read_migration(const fs::path& dir, const std::string& name, size_t 
 
   if (std::optional<size_t> bad = util::first_invalid_utf8(file.bytes)) {
     const util::LineColumn lc = util::line_column_at(file.bytes, *bad);
-    Finding f = input_error(
-        name, sql_path.string(),
-        sql_path.string() + " is not valid UTF-8 at line " + std::to_string(lc.line) + ", column " +
-            std::to_string(lc.column) + " (byte offset " + std::to_string(*bad) +
-            "): Prisma reads migration.sql as UTF-8 and replaces invalid bytes with U+FFFD before running it and "
-            "before computing its checksum, so what runs and what _prisma_migrations records differ from the file",
-        "Re-encode the file as UTF-8 (for example `iconv -f latin1 -t utf-8`).");
+    Finding f =
+        input_error(name, sql_path.string(),
+                    sql_path.string() + " is not valid UTF-8 at line " + std::to_string(lc.line) +
+                        ", column " + std::to_string(lc.column) + " (byte offset " + std::to_string(*bad) +
+                        "): Prisma reads migration.sql as UTF-8 and replaces invalid bytes with U+FFFD "
+                        "before running it and "
+                        "before computing its checksum, so what runs and what _prisma_migrations records "
+                        "differ from the file",
+                    "Re-encode the file as UTF-8 (for example `iconv -f latin1 -t utf-8`).");
     f.loc.line = lc.line;
     f.loc.column = lc.column;
     f.loc.offset = static_cast<uint32_t>(*bad);
@@ -302,18 +309,21 @@ ReadResult read_migrations_dir(const fs::path& dir, const ReadOptions& options) 
   std::error_code ec;
   const fs::file_status status = fs::status(dir, ec);
   if (status.type() == fs::file_type::not_found || (ec && ec == std::errc::no_such_file_or_directory)) {
-    set.input_findings.push_back(input_error({}, dir.string(), "migrations folder " + dir.string() + " does not exist",
-                                             "Give the path of prisma/migrations, or of the project that holds it."));
+    set.input_findings.push_back(
+        input_error({}, dir.string(), "migrations folder " + dir.string() + " does not exist",
+                    "Give the path of prisma/migrations, or of the project that holds it."));
     return result;
   }
   if (ec) {
-    set.input_findings.push_back(input_error({}, dir.string(), "cannot open " + dir.string() + ": " + ec.message()));
+    set.input_findings.push_back(
+        input_error({}, dir.string(), "cannot open " + dir.string() + ": " + ec.message()));
     return result;
   }
   if (status.type() != fs::file_type::directory) {
     set.input_findings.push_back(input_error({}, dir.string(),
-                                             dir.string() + " is not a folder; expected a Prisma migrations folder "
-                                                            "(prisma/migrations)"));
+                                             dir.string() +
+                                                 " is not a folder; expected a Prisma migrations folder "
+                                                 "(prisma/migrations)"));
     return result;
   }
 
@@ -328,20 +338,23 @@ ReadResult read_migrations_dir(const fs::path& dir, const ReadOptions& options) 
     } else {
       std::error_code ec2;
       if (it->is_symlink(ec2) && it->is_directory(ec2))
-        set.input_findings.push_back(make_finding(
-            "input-error", Severity::Warning, {}, (dir / name).string(),
-            (dir / name).string() + " is a symbolic link to a folder: Prisma does not follow it, so it is not a "
-                                    "migration and was not read"));
+        set.input_findings.push_back(
+            make_finding("input-error", Severity::Warning, {}, (dir / name).string(),
+                         (dir / name).string() +
+                             " is a symbolic link to a folder: Prisma does not follow it, so it is not a "
+                             "migration and was not read"));
       // Loose files (README.md, foo.sql) are ignored, as Prisma ignores them.
     }
   }
   if (ec) {
-    set.input_findings.push_back(input_error({}, dir.string(), "cannot list " + dir.string() + ": " + ec.message()));
+    set.input_findings.push_back(
+        input_error({}, dir.string(), "cannot list " + dir.string() + ": " + ec.message()));
     return result;
   }
   if (names.empty()) {
-    set.input_findings.push_back(make_finding("input-error", Severity::Warning, {}, dir.string(),
-                                              dir.string() + " holds no migration folders; nothing was checked"));
+    set.input_findings.push_back(
+        make_finding("input-error", Severity::Warning, {}, dir.string(),
+                     dir.string() + " holds no migration folders; nothing was checked"));
     return result;
   }
 

@@ -19,7 +19,9 @@ namespace {
 // Lock files can be large in monorepos; they are read whole, so allow more than SQL files.
 constexpr uint64_t kMaxManifestSize = 256ull * 1024 * 1024;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -29,11 +31,14 @@ std::string_view trim(std::string_view s) {
 
 std::string_view strip_quotes(std::string_view s) {
   s = trim(s);
-  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = s.substr(1, s.size() - 2);
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
+    s = s.substr(1, s.size() - 2);
   return s;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Reads "N", "N.N", "N.N.N" (a part may be x or *: it and the rest read as 0) at the start of
 // `s`; what follows (a pre-release or build suffix) is ignored.
@@ -248,7 +253,9 @@ std::optional<PrismaVersion> from_yarn_lock(const fs::path& lock, const std::str
   return single_version(found, lock);
 }
 
-bool is_boundary(const fs::path& dir) { return file_exists(dir / ".git") || dir == dir.parent_path(); }
+bool is_boundary(const fs::path& dir) {
+  return file_exists(dir / ".git") || dir == dir.parent_path();
+}
 
 // The exact version from the first lock file found in `package_dir` or above it.
 std::optional<PrismaVersion> from_lock_files(const fs::path& package_dir, const std::string& package) {
@@ -323,7 +330,9 @@ std::optional<PrismaVersion> detect_prisma_version(const fs::path& migrations_di
   return std::nullopt;
 }
 
-bool runs_statement_by_statement(const PrismaVersion& v) { return v.major > 7 || (v.major == 7 && v.minor >= 4); }
+bool runs_statement_by_statement(const PrismaVersion& v) {
+  return v.major > 7 || (v.major == 7 && v.minor >= 4);
+}
 
 // Constructs that the Rust `sqlparser` crate, which Prisma >= 7.4 uses to split migration.sql
 // into statements (prisma-engines PR 5767), cannot parse. When it meets one, Prisma sends the
@@ -347,30 +356,37 @@ void assign_scenarios(model::Migration& m, const std::optional<PrismaVersion>& v
   }
 
   auto up_to_7_3 = [](std::string label) {
-    return ExecutionScenario{ExecutionMode::OneBatch, std::move(label),
-                             "Prisma up to 7.3 sends the whole migration.sql as one query, which PostgreSQL runs as "
-                             "one implicit transaction: all or nothing, and CONCURRENTLY fails unless it is the only "
-                             "statement."};
+    return ExecutionScenario{
+        ExecutionMode::OneBatch, std::move(label),
+        "Prisma up to 7.3 sends the whole migration.sql as one query, which PostgreSQL runs as "
+        "one implicit transaction: all or nothing, and CONCURRENTLY fails unless it is the only "
+        "statement."};
   };
   // `label` when the file is split, `fallback_label` when it falls back to one batch.
   auto from_7_4 = [&fallback](std::string label, std::string fallback_label) {
     if (!fallback.empty())
-      return ExecutionScenario{ExecutionMode::OneBatch, std::move(fallback_label),
-                               "Prisma 7.4 and later split migration.sql into statements, but their parser cannot "
-                               "read " + fallback + ", so they send the whole file as one query, which PostgreSQL "
-                               "runs as one implicit transaction."};
-    return ExecutionScenario{ExecutionMode::PerStatement, std::move(label),
-                             "Prisma 7.4 and later split migration.sql into statements and send each on its own, so "
-                             "each one commits by itself and a failure leaves the earlier ones applied."};
+      return ExecutionScenario{
+          ExecutionMode::OneBatch, std::move(fallback_label),
+          "Prisma 7.4 and later split migration.sql into statements, but their parser cannot "
+          "read " +
+              fallback +
+              ", so they send the whole file as one query, which PostgreSQL "
+              "runs as one implicit transaction."};
+    return ExecutionScenario{
+        ExecutionMode::PerStatement, std::move(label),
+        "Prisma 7.4 and later split migration.sql into statements and send each on its own, so "
+        "each one commits by itself and a failure leaves the earlier ones applied."};
   };
 
   m.scenarios.clear();
   if (version) {
-    std::string name = version->text.empty() ? std::to_string(version->major) + "." + std::to_string(version->minor) +
-                                                   "." + std::to_string(version->patch)
-                                             : version->text;
+    std::string name = version->text.empty()
+                           ? std::to_string(version->major) + "." + std::to_string(version->minor) + "." +
+                                 std::to_string(version->patch)
+                           : version->text;
     if (runs_statement_by_statement(*version)) {
-      m.scenarios.push_back(from_7_4("Prisma " + name + " (≥ 7.4)", "Prisma " + name + " (≥ 7.4, one batch)"));
+      m.scenarios.push_back(
+          from_7_4("Prisma " + name + " (≥ 7.4)", "Prisma " + name + " (≥ 7.4, one batch)"));
     } else {
       m.scenarios.push_back(up_to_7_3("Prisma " + name + " (≤ 7.3)"));
     }
