@@ -410,7 +410,7 @@ TEST(PrismaLockFile, MalformedToml) {
   EXPECT_EQ(f.rule, "input-error");
   EXPECT_EQ(f.severity, Severity::Error);
   EXPECT_EQ(f.loc.file, (dir / "migration_lock.toml").string());
-  EXPECT_GE(f.loc.line, 3u);
+  EXPECT_EQ(f.loc.line, 3u);  // the second `provider` key
   EXPECT_TRUE(contains(f.message, "not valid TOML")) << f.message;
   EXPECT_GT(f.message.size(), std::string(dir / "migration_lock.toml").size() + 20);  // has toml++'s reason
   // Prisma only looks for the provider; the migrations are still read and checked.
