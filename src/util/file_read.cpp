@@ -24,7 +24,7 @@ std::string describe_open_error(const std::filesystem::path& path, int err) {
   const std::string p = path.string();
   switch (err) {
     case ENOENT: {
-      struct stat st{};
+      struct stat st {};
       if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
         return "cannot read " + p + ": it is a symbolic link whose target does not exist";
       return "cannot read " + p + ": no such file";
@@ -45,9 +45,9 @@ std::string describe_file_type(mode_t mode) {
 }
 
 std::string too_large(const std::filesystem::path& path, uint64_t size, uint64_t max_size, bool at_least) {
-  return path.string() + " is " + (at_least ? "at least " : "") + human_size(size) + " (" + std::to_string(size) +
-         " bytes), larger than the limit of " + human_size(max_size) + " (" + std::to_string(max_size) +
-         " bytes); raise the limit with --max-file-size";
+  return path.string() + " is " + (at_least ? "at least " : "") + human_size(size) + " (" +
+         std::to_string(size) + " bytes), larger than the limit of " + human_size(max_size) + " (" +
+         std::to_string(max_size) + " bytes); raise the limit with --max-file-size";
 }
 
 class Fd {
@@ -71,8 +71,9 @@ FileReadResult read_whole_file(const std::filesystem::path& path, uint64_t max_s
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) return failure(describe_open_error(path, errno));
 
-  struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) return failure("cannot read " + path.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    return failure("cannot read " + path.string() + ": " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return failure("cannot read " + path.string() + ": it is a directory, not a file");
   if (!S_ISREG(st.st_mode))
     return failure("cannot read " + path.string() + ": it is " + describe_file_type(st.st_mode));
