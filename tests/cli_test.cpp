@@ -14,10 +14,15 @@ using sm::test::TempDir;
 
 namespace {
 
-const char* kSafe = "-- safemigrate: irreversible\nSET lock_timeout = '5s';\nALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n";
-const char* kUnsafe = "-- safemigrate: irreversible\nSET lock_timeout = '5s';\nCREATE INDEX \"User_bio_idx\" ON \"User\"(\"bio\");\n";
+const char* kSafe =
+    "-- safemigrate: irreversible\nSET lock_timeout = '5s';\nALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n";
+const char* kUnsafe =
+    "-- safemigrate: irreversible\nSET lock_timeout = '5s';\nCREATE INDEX \"User_bio_idx\" ON "
+    "\"User\"(\"bio\");\n";
 
-std::string migrations(const TempDir& d) { return shell_quote((d.path() / "migrations").string()); }
+std::string migrations(const TempDir& d) {
+  return shell_quote((d.path() / "migrations").string());
+}
 
 TEST(Cli, CleanMigrationsExitZero) {
   TempDir d;
@@ -70,7 +75,8 @@ TEST(Cli, JsonIsValidAndCarriesSuppressionReasons) {
 
 TEST(Cli, DownSqlSatisfiesTheReversibilityRule) {
   TempDir d;
-  d.write("migrations/20240101000000_a/migration.sql", "SET lock_timeout = '5s';\nALTER TABLE t ADD COLUMN c int;\n");
+  d.write("migrations/20240101000000_a/migration.sql",
+          "SET lock_timeout = '5s';\nALTER TABLE t ADD COLUMN c int;\n");
   auto without = run_cli("check --format json " + migrations(d));
   EXPECT_NE(without.out.find("\"no-down-migration\""), std::string::npos);
   d.write("migrations/20240101000000_a/down.sql", "ALTER TABLE t DROP COLUMN c;\n");
@@ -101,12 +107,22 @@ void expect_bad_file(const std::string& content, const std::string& extra_args, 
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.out.find("20240101000000_bad/migration.sql"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(message), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("require-concurrent-index-creation"), std::string::npos) << "the good migration is still checked";
+  EXPECT_NE(r.out.find("require-concurrent-index-creation"), std::string::npos)
+      << "the good migration is still checked";
 }
 
-TEST(Cli, BinaryFile) { expect_bad_file(std::string("\x7f" "ELF\0\0\x01", 7), "", "binary"); }
-TEST(Cli, NonUtf8File) { expect_bad_file("ALTER TABLE t ADD COLUMN c text DEFAULT '\xff\xfe';\n", "", "UTF-8"); }
-TEST(Cli, FileOverTheSizeLimit) { expect_bad_file(std::string(200, ' ') + "SELECT 1;", "--max-file-size 100", "--max-file-size"); }
+TEST(Cli, BinaryFile) {
+  expect_bad_file(std::string("\x7f"
+                              "ELF\0\0\x01",
+                              7),
+                  "", "binary");
+}
+TEST(Cli, NonUtf8File) {
+  expect_bad_file("ALTER TABLE t ADD COLUMN c text DEFAULT '\xff\xfe';\n", "", "UTF-8");
+}
+TEST(Cli, FileOverTheSizeLimit) {
+  expect_bad_file(std::string(200, ' ') + "SELECT 1;", "--max-file-size 100", "--max-file-size");
+}
 
 TEST(Cli, FiftyMegabyteFileIsRefusedByDefault) {
   std::string big;
@@ -124,7 +140,7 @@ TEST(Cli, SymlinkLoopDoesNotHang) {
   EXPECT_NE(r.out.find("require-concurrent-index-creation"), std::string::npos);
 }
 
-TEST(Cli, DirectoryInPlaceOfMigrationSql) { 
+TEST(Cli, DirectoryInPlaceOfMigrationSql) {
   TempDir d;
   fs::create_directories(d.path() / "migrations/20240101000000_bad/migration.sql");
   d.write("migrations/20240102000000_b/migration.sql", kUnsafe);
@@ -170,9 +186,11 @@ TEST(Cli, HelpExplainsExitCodes) {
 }
 
 TEST(Cli, BundledExampleHasTheExpectedFindings) {
-  auto r = run_cli("check --format json " + shell_quote((sm::test::source_dir() / "fixtures/prisma/shop").string()));
+  auto r = run_cli("check --format json " +
+                   shell_quote((sm::test::source_dir() / "fixtures/prisma/shop").string()));
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  for (const char* rule : {"adding-not-null-column", "require-concurrent-index-creation", "concurrently-in-transaction"})
+  for (const char* rule :
+       {"adding-not-null-column", "require-concurrent-index-creation", "concurrently-in-transaction"})
     EXPECT_NE(r.out.find(std::string("\"") + rule + "\""), std::string::npos) << rule;
 }
 

@@ -52,14 +52,17 @@ TEST_F(Corpus, CivitaiSyntaxErrorIsReportedAndTheRestOfTheFileChecked) {
   std::vector<const sm::model::Finding*> in_file;
   for (const auto& f : run_->findings)
     if (f.migration == id) in_file.push_back(&f);
-  auto syntax = std::find_if(in_file.begin(), in_file.end(), [](auto* f) { return f->rule == "syntax-error"; });
+  auto syntax =
+      std::find_if(in_file.begin(), in_file.end(), [](auto* f) { return f->rule == "syntax-error"; });
   ASSERT_NE(syntax, in_file.end());
   EXPECT_EQ((*syntax)->loc.line, 27u);
   EXPECT_EQ((*syntax)->loc.column, 3u);
-  EXPECT_NE((*syntax)->message.find("syntax error at or near \"\"mode\"\""), std::string::npos) << (*syntax)->message;
+  EXPECT_NE((*syntax)->message.find("syntax error at or near \"\"mode\"\""), std::string::npos)
+      << (*syntax)->message;
   size_t after = std::count_if(in_file.begin(), in_file.end(), [](auto* f) { return f->loc.line > 27; });
   EXPECT_GE(after, 10u) << "the statements after the syntax error must still be checked";
-  EXPECT_EQ(std::count_if(run_->findings.begin(), run_->findings.end(), [](auto& f) { return f.rule == "syntax-error"; }),
+  EXPECT_EQ(std::count_if(run_->findings.begin(), run_->findings.end(),
+                          [](auto& f) { return f.rule == "syntax-error"; }),
             1);
 }
 

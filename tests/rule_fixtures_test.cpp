@@ -32,7 +32,8 @@ struct Fixture {
 std::vector<Fixture> load_fixtures() {
   std::vector<Fixture> out;
   for (const auto& e : fs::directory_iterator(sm::test::source_dir() / "fixtures" / "rules"))
-    if (e.path().extension() == ".sql") out.push_back({e.path().stem().string(), sm::test::read_file(e.path())});
+    if (e.path().extension() == ".sql")
+      out.push_back({e.path().stem().string(), sm::test::read_file(e.path())});
   std::sort(out.begin(), out.end(), [](const Fixture& a, const Fixture& b) { return a.name < b.name; });
   return out;
 }
@@ -88,7 +89,8 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
   const Fixture& f = GetParam();
   std::string version;
   std::multiset<std::string> expected = expectations(f, version);
-  ASSERT_FALSE(expected.empty()) << f.name << " has no `expect:` annotation: a fixture must show its rule firing";
+  ASSERT_FALSE(expected.empty()) << f.name
+                                 << " has no `expect:` annotation: a fixture must show its rule firing";
   ASSERT_NE(sm::checks::find_rule(f.rule()), nullptr) << "fixture " << f.name << ".sql names no rule";
   EXPECT_TRUE(std::any_of(expected.begin(), expected.end(),
                           [&](const std::string& e) { return e.substr(e.find(':') + 1) == f.rule(); }))
@@ -107,8 +109,8 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
   for (const auto& finding : run.findings) {
     if (finding.suppressed) continue;
     actual.insert(std::to_string(finding.loc.line) + ":" + finding.rule);
-    details << "  " << finding.loc.line << ":" << finding.loc.column << " " << finding.rule << ": " << finding.message
-            << "\n";
+    details << "  " << finding.loc.line << ":" << finding.loc.column << " " << finding.rule << ": "
+            << finding.message << "\n";
   }
   EXPECT_EQ(actual, expected) << "findings of " << f.name << ".sql:\n" << details.str();
 }
@@ -126,7 +128,8 @@ TEST(RuleFixtures, EveryRuleHasOne) {
   std::set<std::string> names;
   for (const auto& f : load_fixtures()) names.insert(f.rule());
   for (const auto* rule : sm::checks::all_rules())
-    EXPECT_TRUE(names.count(std::string(rule->doc.id))) << "fixtures/rules/" << rule->doc.id << ".sql is missing";
+    EXPECT_TRUE(names.count(std::string(rule->doc.id)))
+        << "fixtures/rules/" << rule->doc.id << ".sql is missing";
 }
 
 }  // namespace

@@ -31,10 +31,12 @@ const LockCase kLockCases[] = {
     {"ALTER TABLE t ADD COLUMN c int DEFAULT 5", ActionKind::AddColumn, AEL, false, false},
     {"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now()", ActionKind::AddColumn, AEL, false, false},
     {"ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid()", ActionKind::AddColumn, AEL, true, false},
-    {"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp()", ActionKind::AddColumn, AEL, true, false},
+    {"ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp()", ActionKind::AddColumn, AEL, true,
+     false},
     {"ALTER TABLE t ADD COLUMN c bigserial", ActionKind::AddColumn, AEL, true, false},
     {"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS IDENTITY", ActionKind::AddColumn, AEL, true, false},
-    {"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a + 1) STORED", ActionKind::AddColumn, AEL, true, false},
+    {"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a + 1) STORED", ActionKind::AddColumn, AEL, true,
+     false},
     {"ALTER TABLE t DROP COLUMN c", ActionKind::DropColumn, AEL, false, false},
     {"ALTER TABLE t ALTER COLUMN c SET NOT NULL", ActionKind::SetNotNull, AEL, false, true},
     {"ALTER TABLE t ALTER COLUMN c DROP NOT NULL", ActionKind::DropNotNull, AEL, false, false},
@@ -45,9 +47,10 @@ const LockCase kLockCases[] = {
     {"ALTER TABLE t CLUSTER ON t_pkey", ActionKind::SetStorageOptions, SUE, false, false},
     {"ALTER TABLE t ADD CONSTRAINT k CHECK (c > 0)", ActionKind::AddCheck, AEL, false, true},
     {"ALTER TABLE t ADD CONSTRAINT k CHECK (c > 0) NOT VALID", ActionKind::AddCheck, AEL, false, false},
-    {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p(id)", ActionKind::AddForeignKey, SRE, false, true},
-    {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p(id) NOT VALID", ActionKind::AddForeignKey, SRE,
-     false, false},
+    {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p(id)", ActionKind::AddForeignKey, SRE, false,
+     true},
+    {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p(id) NOT VALID", ActionKind::AddForeignKey,
+     SRE, false, false},
     {"ALTER TABLE t VALIDATE CONSTRAINT f", ActionKind::ValidateConstraint, SUE, false, false},
     {"ALTER TABLE t ADD CONSTRAINT u UNIQUE (c)", ActionKind::AddUnique, AEL, false, true},
     {"ALTER TABLE t ADD PRIMARY KEY (id)", ActionKind::AddPrimaryKey, AEL, false, true},
@@ -62,8 +65,8 @@ const LockCase kLockCases[] = {
     {"DROP INDEX CONCURRENTLY i", ActionKind::DropIndex, SUE, false, false},
     {"REINDEX TABLE t", ActionKind::Reindex, S, false, false},
     {"REINDEX INDEX CONCURRENTLY i", ActionKind::Reindex, SUE, false, false},
-    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", ActionKind::CreateTrigger, SRE, false,
-     false},
+    {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", ActionKind::CreateTrigger, SRE,
+     false, false},
     {"ALTER TABLE t DISABLE TRIGGER tr", ActionKind::EnableDisableTrigger, SRE, false, false},
     {"DROP TRIGGER tr ON t", ActionKind::DropTrigger, AEL, false, false},
     {"ALTER TABLE t ENABLE ROW LEVEL SECURITY", ActionKind::RowLevelSecurity, AEL, false, false},
@@ -100,8 +103,9 @@ TEST_P(LockFacts, MatchThePostgresLockTable) {
 INSTANTIATE_TEST_SUITE_P(Statements, LockFacts, ::testing::ValuesIn(kLockCases));
 
 TEST(SqlFacts, ForeignKeyLocksBothTables) {
-  auto st = sm::sql::parse_sql("ALTER TABLE child ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES parent(id)", "x")
-                .statements.at(0);
+  auto st =
+      sm::sql::parse_sql("ALTER TABLE child ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES parent(id)", "x")
+          .statements.at(0);
   ASSERT_EQ(st.actions.size(), 2u);
   EXPECT_EQ(st.actions[1].kind, ActionKind::ReferencedByForeignKey);
   EXPECT_EQ(st.actions[1].relation.name, "parent");
@@ -109,7 +113,8 @@ TEST(SqlFacts, ForeignKeyLocksBothTables) {
 }
 
 TEST(SqlFacts, AttachPartitionLocksParentAndPartition) {
-  auto st = sm::sql::parse_sql("ALTER TABLE parent ATTACH PARTITION p FOR VALUES IN (1)", "x").statements.at(0);
+  auto st =
+      sm::sql::parse_sql("ALTER TABLE parent ATTACH PARTITION p FOR VALUES IN (1)", "x").statements.at(0);
   ASSERT_EQ(st.actions.size(), 2u);
   EXPECT_EQ(st.actions[0].relation.name, "p");
   EXPECT_EQ(st.actions[0].lock, LockMode::AccessExclusive);
@@ -119,7 +124,8 @@ TEST(SqlFacts, AttachPartitionLocksParentAndPartition) {
 
 TEST(SqlFacts, ClassesAndTransactionControl) {
   auto p = sm::sql::parse_sql(
-      "BEGIN; SET lock_timeout = '5s'; SET LOCAL statement_timeout = 1000; UPDATE t SET a = 1; COPY t FROM stdin;\n"
+      "BEGIN; SET lock_timeout = '5s'; SET LOCAL statement_timeout = 1000; UPDATE t SET a = 1; COPY t FROM "
+      "stdin;\n"
       "DO $$ BEGIN END $$; SELECT 1; COMMIT; MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE;",
       "x");
   ASSERT_EQ(p.statements.size(), 9u);
@@ -138,9 +144,9 @@ TEST(SqlFacts, ClassesAndTransactionControl) {
 }
 
 TEST(SqlFacts, ConcurrentlyCannotRunInATransaction) {
-  for (const char* sql : {"CREATE INDEX CONCURRENTLY i ON t(c)", "DROP INDEX CONCURRENTLY i",
-                          "REINDEX TABLE CONCURRENTLY t", "VACUUM t",
-                          "ALTER TABLE p DETACH PARTITION c CONCURRENTLY"}) {
+  for (const char* sql :
+       {"CREATE INDEX CONCURRENTLY i ON t(c)", "DROP INDEX CONCURRENTLY i", "REINDEX TABLE CONCURRENTLY t",
+        "VACUUM t", "ALTER TABLE p DETACH PARTITION c CONCURRENTLY"}) {
     auto st = sm::sql::parse_sql(sql, "x").statements.at(0);
     EXPECT_TRUE(st.cannot_run_in_transaction) << sql;
   }
@@ -158,7 +164,9 @@ TEST(SqlFacts, RelationsAsWritten) {
 }
 
 TEST(SqlFacts, PositionsAreLineAndColumnOfTheFile) {
-  auto p = sm::sql::parse_sql("-- CreateTable\nCREATE TABLE a (id int);\n\n  -- comment\n  ALTER TABLE a\n    ADD COLUMN b int", "m.sql");
+  auto p = sm::sql::parse_sql(
+      "-- CreateTable\nCREATE TABLE a (id int);\n\n  -- comment\n  ALTER TABLE a\n    ADD COLUMN b int",
+      "m.sql");
   ASSERT_EQ(p.statements.size(), 2u);
   EXPECT_EQ(p.statements[0].loc.line, 2u);
   EXPECT_EQ(p.statements[0].loc.column, 1u);
@@ -171,7 +179,8 @@ TEST(SqlFacts, PositionsAreLineAndColumnOfTheFile) {
 }
 
 TEST(SqlFacts, SyntaxErrorKeepsTheRestOfTheFile) {
-  auto p = sm::sql::parse_sql("CREATE TABLE a (id int);\nUPDATE a SET x = 1 y = 2;\nCREATE INDEX i ON a(id);\nDROP TABLE a", "m.sql");
+  auto p = sm::sql::parse_sql(
+      "CREATE TABLE a (id int);\nUPDATE a SET x = 1 y = 2;\nCREATE INDEX i ON a(id);\nDROP TABLE a", "m.sql");
   ASSERT_EQ(p.statements.size(), 4u);
   EXPECT_EQ(p.statements[0].node, "CreateStmt");
   EXPECT_EQ(p.statements[1].cls, StatementClass::Invalid);
@@ -239,7 +248,9 @@ std::vector<sm::model::Statement> track(sm::sql::SchemaTracker& t, const char* s
 
 TEST(SchemaTracker, ObjectsCreatedInTheSameMigration) {
   sm::sql::SchemaTracker t;
-  auto sts = track(t, "CREATE TABLE \"A\" (id int); CREATE INDEX \"A_i\" ON \"A\"(id); DROP INDEX \"A_i\"; CREATE INDEX x ON b(id)");
+  auto sts = track(t,
+                   "CREATE TABLE \"A\" (id int); CREATE INDEX \"A_i\" ON \"A\"(id); DROP INDEX \"A_i\"; "
+                   "CREATE INDEX x ON b(id)");
   EXPECT_TRUE(sts[1].actions[0].on_new_relation);
   EXPECT_TRUE(sts[2].actions[0].on_new_relation);
   EXPECT_FALSE(sts[3].actions[0].on_new_relation);

@@ -75,7 +75,11 @@ RunResult run_cli(const std::string& args) {
   return r;
 }
 
-fs::path source_dir() { return SAFEMIGRATE_SOURCE_DIR; }
-fs::path shared_dir() { return fs::weakly_canonical(fs::path(SAFEMIGRATE_SHARED_DIR)); }
+fs::path source_dir() {
+  return SAFEMIGRATE_SOURCE_DIR;
+}
+fs::path shared_dir() {
+  return fs::weakly_canonical(fs::path(SAFEMIGRATE_SHARED_DIR));
+}
 
 }  // namespace sm::test

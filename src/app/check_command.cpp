@@ -80,9 +80,9 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     if (dirs.empty()) {
       model::MigrationSet set;
       set.source = path;
-      set.input_findings.push_back(input_error(
-          path, "no Prisma migrations folder found in " + path +
-                    " (looked for folders holding migration_lock.toml or */migration.sql)"));
+      set.input_findings.push_back(
+          input_error(path, "no Prisma migrations folder found in " + path +
+                                " (looked for folders holding migration_lock.toml or */migration.sql)"));
       run.sets.push_back(std::move(set));
       sql_per_set.emplace_back();
       versions.emplace_back();

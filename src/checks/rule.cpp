@@ -59,6 +59,8 @@ void Reporter::on_migration(std::string message) {
   out_.push_back(std::move(f));
 }
 
-std::string table_name(const model::Action& a) { return a.relation.display(); }
+std::string table_name(const model::Action& a) {
+  return a.relation.display();
+}
 
 }  // namespace sm::checks

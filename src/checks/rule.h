@@ -37,7 +37,8 @@ class Reporter {
 
   // A finding at a statement (at `action`'s spot when given), with the rule's severity.
   void at(const model::Statement& st, const model::Action* action, std::string message);
-  void at(const model::Statement& st, const model::Action* action, std::string message, model::Severity severity);
+  void at(const model::Statement& st, const model::Action* action, std::string message,
+          model::Severity severity);
   // A finding about the whole migration, at the start of its main file.
   void on_migration(std::string message);
 

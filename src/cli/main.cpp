@@ -1,9 +1,8 @@
 // safemigrate's command line: parse options, call the core, print, choose the exit code.
 // Exit codes: 0 no error findings, 1 error findings, 2 usage or input errors.
+#include <fmt/format.h>
 #include <malloc.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -20,8 +19,8 @@ constexpr int kExitOk = 0;
 constexpr int kExitFindings = 1;
 constexpr int kExitUsage = 2;
 
-int run_check(const sm::app::CheckOptions& options, const std::string& format, bool no_color, bool show_suppressed,
-              bool quiet) {
+int run_check(const sm::app::CheckOptions& options, const std::string& format, bool no_color,
+              bool show_suppressed, bool quiet) {
   if (!options.prisma_version.empty() && !sm::prisma::parse_prisma_version(options.prisma_version)) {
     std::cerr << "safemigrate: --prisma-version: cannot read \"" << options.prisma_version
               << "\" as a version (expected e.g. 6.19.3 or 7.4)\n";
@@ -79,10 +78,10 @@ int main(int argc, char** argv) {
   sm::app::CheckOptions options;
   std::string format = "text";
   bool no_color = false, show_suppressed = false, quiet = false;
-  CLI::App* check = app.add_subcommand(
-      "check",
-      "Check migration folders. PATH may be a prisma/migrations folder, a project root, or any folder holding "
-      "migrations folders (searched recursively).");
+  CLI::App* check = app.add_subcommand("check",
+                                       "Check migration folders. PATH may be a prisma/migrations folder, a "
+                                       "project root, or any folder holding "
+                                       "migrations folders (searched recursively).");
   check->add_option("paths", options.paths, "Folders to check")->required();
   check->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
   check->add_option("--prisma-version", options.prisma_version,
@@ -97,7 +96,8 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("rules", "List every rule with its severity and summary");
   std::string rule_id;
-  CLI::App* explain_cmd = app.add_subcommand("explain", "Explain a rule: why it matters and the safe alternative");
+  CLI::App* explain_cmd =
+      app.add_subcommand("explain", "Explain a rule: why it matters and the safe alternative");
   explain_cmd->add_option("rule", rule_id, "Rule id, e.g. require-concurrent-index-creation")->required();
 
   try {

@@ -16,10 +16,10 @@ struct Finding {
   std::string migration;  // migration id
   std::string operation;  // e.g. "operation 2: AddField" (empty for Prisma)
   SourceLocation loc;
-  std::string statement;  // the statement's text (may be empty for migration-level findings)
+  std::string statement;    // the statement's text (may be empty for migration-level findings)
   std::string source_line;  // the text of line loc.line, for showing the spot
-  std::string message;    // what is wrong here, with the facts (lock, table, scenario)
-  std::string help;       // the safe alternative in one or two sentences
+  std::string message;      // what is wrong here, with the facts (lock, table, scenario)
+  std::string help;         // the safe alternative in one or two sentences
   bool suppressed = false;
   std::string suppression_reason;
 };

@@ -26,7 +26,9 @@ const char* severity_name(Severity s) {
   return "?";
 }
 
-const char* framework_name(Framework f) { return f == Framework::Prisma ? "prisma" : "django"; }
+const char* framework_name(Framework f) {
+  return f == Framework::Prisma ? "prisma" : "django";
+}
 
 static std::string quote_if(const std::string& s, bool quoted) {
   return quoted ? "\"" + s + "\"" : s;
@@ -37,7 +39,9 @@ std::string RelationName::display() const {
   return quote_if(schema, quoted) + "." + quote_if(name, quoted);
 }
 
-std::string RelationName::key() const { return (schema.empty() ? "public" : schema) + "." + name; }
+std::string RelationName::key() const {
+  return (schema.empty() ? "public" : schema) + "." + name;
+}
 
 const char* action_kind_name(ActionKind kind) {
   switch (kind) {

@@ -22,8 +22,12 @@ enum class LockMode : uint8_t {
   AccessExclusive,
 };
 const char* lock_mode_name(LockMode mode);  // "ACCESS EXCLUSIVE", ...
-inline bool blocks_writes(LockMode m) { return m >= LockMode::Share; }
-inline bool blocks_reads(LockMode m) { return m == LockMode::AccessExclusive; }
+inline bool blocks_writes(LockMode m) {
+  return m >= LockMode::Share;
+}
+inline bool blocks_reads(LockMode m) {
+  return m == LockMode::AccessExclusive;
+}
 
 // A position in a source file. Lines and columns are 1-based; columns count bytes.
 struct SourceLocation {
@@ -99,7 +103,7 @@ struct Action {
   LockMode lock = LockMode::None;
   bool rewrites = false;  // table rewritten (new relfilenode): blocks reads and writes for its length
   bool rewrite_depends_on_old_type = false;  // ALTER COLUMN TYPE whose old type was unknown
-  bool scans = false;     // full scan while holding a lock that blocks writes
+  bool scans = false;                        // full scan while holding a lock that blocks writes
   bool concurrently = false;
   bool not_valid = false;
   bool has_default = false;       // ADD COLUMN … DEFAULT
@@ -107,13 +111,13 @@ struct Action {
   bool not_null = false;          // ADD COLUMN … NOT NULL / PRIMARY KEY
   bool using_index = false;       // ADD UNIQUE/PRIMARY KEY … USING INDEX
   bool if_exists = false;
-  bool on_new_relation = false;   // the relation was created earlier in the same migration
-  bool check_is_not_null = false; // ADD CHECK (col IS NOT NULL): lets a later SET NOT NULL skip its scan
-  std::string new_type;           // ALTER COLUMN TYPE / ADD COLUMN: type as PostgreSQL names it
-  std::string old_type;           // ALTER COLUMN TYPE: known from earlier migrations, or empty
+  bool on_new_relation = false;    // the relation was created earlier in the same migration
+  bool check_is_not_null = false;  // ADD CHECK (col IS NOT NULL): lets a later SET NOT NULL skip its scan
+  std::string new_type;            // ALTER COLUMN TYPE / ADD COLUMN: type as PostgreSQL names it
+  std::string old_type;            // ALTER COLUMN TYPE: known from earlier migrations, or empty
   std::vector<std::pair<std::string, std::string>> columns;  // CREATE TABLE: (column, type)
-  std::string detail;             // short human detail, e.g. "volatile default gen_random_uuid()"
-  SourceLocation loc;             // where the subcommand starts
+  std::string detail;  // short human detail, e.g. "volatile default gen_random_uuid()"
+  SourceLocation loc;  // where the subcommand starts
 };
 
 enum class StatementClass : uint8_t {
@@ -134,15 +138,15 @@ struct Suppression {
 };
 
 struct Statement {
-  std::string text;  // the statement as written, without surrounding comments
+  std::string text;    // the statement as written, without surrounding comments
   SourceLocation loc;  // its first token
   uint32_t length = 0;
   std::string node;  // PostgreSQL's node name, e.g. "AlterTableStmt"
   StatementClass cls = StatementClass::Ddl;
   TxControl tx = TxControl::None;
-  bool concurrently = false;              // CREATE/DROP INDEX, REINDEX, DETACH … CONCURRENTLY
+  bool concurrently = false;               // CREATE/DROP INDEX, REINDEX, DETACH … CONCURRENTLY
   bool cannot_run_in_transaction = false;  // PostgreSQL refuses it inside a transaction block
-  std::string set_name;   // SET name = value
+  std::string set_name;                    // SET name = value
   std::string set_value;
   bool set_local = false;
   std::vector<Action> actions;

@@ -43,7 +43,8 @@ void write_json(std::ostream& out, const Input& in) {
   Counts c = count(in);
   out << "{\n  \"format_version\": " << kJsonFormatVersion << ",\n  \"tool\": \"safemigrate\",\n";
   out << fmt::format(
-      "  \"summary\": {{\"migrations\": {}, \"statements\": {}, \"errors\": {}, \"warnings\": {}, \"infos\": {}, "
+      "  \"summary\": {{\"migrations\": {}, \"statements\": {}, \"errors\": {}, \"warnings\": {}, \"infos\": "
+      "{}, "
       "\"suppressed\": {}}},\n",
       c.migrations, in.statements, c.errors, c.warnings, c.infos, c.suppressed);
   out << "  \"findings\": [";
@@ -53,9 +54,10 @@ void write_json(std::ostream& out, const Input& in) {
     first = false;
     out << "    {\"rule\": " << quote(f.rule) << ", \"severity\": " << quote(model::severity_name(f.severity))
         << ", \"migration\": " << quote(f.migration) << ", \"operation\": " << quote(f.operation)
-        << ", \"file\": " << quote(f.loc.file) << ", \"line\": " << f.loc.line << ", \"column\": " << f.loc.column
-        << ", \"message\": " << quote(f.message) << ", \"help\": " << quote(f.help)
-        << ", \"statement\": " << quote(f.statement) << ", \"suppressed\": " << (f.suppressed ? "true" : "false");
+        << ", \"file\": " << quote(f.loc.file) << ", \"line\": " << f.loc.line
+        << ", \"column\": " << f.loc.column << ", \"message\": " << quote(f.message)
+        << ", \"help\": " << quote(f.help) << ", \"statement\": " << quote(f.statement)
+        << ", \"suppressed\": " << (f.suppressed ? "true" : "false");
     if (f.suppressed) out << ", \"suppression_reason\": " << quote(f.suppression_reason);
     out << "}";
   }
@@ -65,22 +67,24 @@ void write_json(std::ostream& out, const Input& in) {
   for (const auto& s : in.sets) {
     out << (first ? "\n" : ",\n");
     first = false;
-    out << "    {\"path\": " << quote(s.source) << ", \"framework\": " << quote(model::framework_name(s.framework))
-        << ", \"migrations\": [";
+    out << "    {\"path\": " << quote(s.source)
+        << ", \"framework\": " << quote(model::framework_name(s.framework)) << ", \"migrations\": [";
     bool first_m = true;
     for (const auto& m : s.migrations) {
       out << (first_m ? "\n" : ",\n");
       first_m = false;
       size_t statements = 0;
       for (const auto& op : m.operations) statements += op.statements.size();
-      out << "      {\"id\": " << quote(m.id) << ", \"file\": " << quote(m.main_file() ? m.main_file()->path : "")
+      out << "      {\"id\": " << quote(m.id)
+          << ", \"file\": " << quote(m.main_file() ? m.main_file()->path : "")
           << ", \"checksum\": " << quote(m.checksum) << ", \"statements\": " << statements
           << ", \"has_down\": " << (m.has_down ? "true" : "false")
-          << ", \"marked_irreversible\": " << (m.marked_irreversible ? "true" : "false") << ", \"scenarios\": [";
+          << ", \"marked_irreversible\": " << (m.marked_irreversible ? "true" : "false")
+          << ", \"scenarios\": [";
       for (size_t i = 0; i < m.scenarios.size(); ++i)
         out << (i ? ", " : "") << "{\"label\": " << quote(m.scenarios[i].label)
-            << ", \"mode\": " << quote(mode_name(m.scenarios[i].mode)) << ", \"reason\": " << quote(m.scenarios[i].reason)
-            << "}";
+            << ", \"mode\": " << quote(mode_name(m.scenarios[i].mode))
+            << ", \"reason\": " << quote(m.scenarios[i].reason) << "}";
       out << "]}";
     }
     out << (first_m ? "]}" : "\n    ]}");

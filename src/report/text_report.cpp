@@ -26,26 +26,31 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options) 
   Style style{options.color};
   for (const auto& f : in.findings) {
     if (f.suppressed && !options.show_suppressed) continue;
-    std::string where = f.loc.line ? fmt::format("{}:{}:{}", f.loc.file, f.loc.line, f.loc.column) : f.loc.file;
+    std::string where =
+        f.loc.line ? fmt::format("{}:{}:{}", f.loc.file, f.loc.line, f.loc.column) : f.loc.file;
     std::string label = fmt::format("{}[{}]", model::severity_name(f.severity), f.rule);
-    out << style.paint("1", where) << ": " << style.paint(severity_color(f.severity), label) << " " << f.message;
-    if (f.suppressed) out << " (suppressed: " << (f.suppression_reason.empty() ? "no reason given" : f.suppression_reason) << ")";
+    out << style.paint("1", where) << ": " << style.paint(severity_color(f.severity), label) << " "
+        << f.message;
+    if (f.suppressed)
+      out << " (suppressed: " << (f.suppression_reason.empty() ? "no reason given" : f.suppression_reason)
+          << ")";
     out << "\n";
     if (!f.source_line.empty()) {
       std::string gutter = fmt::format("{:>5} | ", f.loc.line);
       out << style.paint("34", gutter) << f.source_line << "\n";
-      out << style.paint("34", std::string(gutter.size() - 2, ' ') + "| ") << std::string(f.loc.column - 1, ' ')
-          << style.paint(severity_color(f.severity), "^") << "\n";
+      out << style.paint("34", std::string(gutter.size() - 2, ' ') + "| ")
+          << std::string(f.loc.column - 1, ' ') << style.paint(severity_color(f.severity), "^") << "\n";
     }
     if (!f.help.empty()) out << "      = " << style.paint("1", "help:") << " " << f.help << "\n";
     out << "\n";
   }
   Counts c = count(in);
-  out << fmt::format("{} migrations, {} statements: {} errors, {} warnings", c.migrations, in.statements, c.errors,
-                     c.warnings);
+  out << fmt::format("{} migrations, {} statements: {} errors, {} warnings", c.migrations, in.statements,
+                     c.errors, c.warnings);
   if (c.suppressed) out << fmt::format(", {} suppressed", c.suppressed);
   out << "\n";
-  if (c.errors + c.warnings > 0) out << "Run `safemigrate explain RULE` for the why and the safe alternative.\n";
+  if (c.errors + c.warnings > 0)
+    out << "Run `safemigrate explain RULE` for the why and the safe alternative.\n";
 }
 
 }  // namespace sm::report

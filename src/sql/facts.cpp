@@ -72,14 +72,40 @@ std::string type_name(Node type) {
 // these is evaluated once, so ADD COLUMN keeps PostgreSQL 11's fast default. Anything else is
 // treated as volatile (PostgreSQL's own default for user functions).
 bool non_volatile_function(std::string_view name) {
-  static constexpr std::array<std::string_view, 34> names = {
-      "now",          "statement_timestamp", "transaction_timestamp", "current_timestamp", "localtimestamp",
-      "lower",        "upper",               "coalesce",              "to_jsonb",          "to_json",
-      "jsonb_build_object", "json_build_object", "jsonb_build_array",  "json_build_array",  "array_to_json",
-      "concat",       "length",              "to_char",               "to_timestamp",      "to_date",
-      "date_trunc",   "make_interval",       "make_date",             "nullif",            "greatest",
-      "least",        "abs",                 "round",                 "md5",               "replace",
-      "trim",         "current_setting",     "timezone",              "format"};
+  static constexpr std::array<std::string_view, 34> names = {"now",
+                                                             "statement_timestamp",
+                                                             "transaction_timestamp",
+                                                             "current_timestamp",
+                                                             "localtimestamp",
+                                                             "lower",
+                                                             "upper",
+                                                             "coalesce",
+                                                             "to_jsonb",
+                                                             "to_json",
+                                                             "jsonb_build_object",
+                                                             "json_build_object",
+                                                             "jsonb_build_array",
+                                                             "json_build_array",
+                                                             "array_to_json",
+                                                             "concat",
+                                                             "length",
+                                                             "to_char",
+                                                             "to_timestamp",
+                                                             "to_date",
+                                                             "date_trunc",
+                                                             "make_interval",
+                                                             "make_date",
+                                                             "nullif",
+                                                             "greatest",
+                                                             "least",
+                                                             "abs",
+                                                             "round",
+                                                             "md5",
+                                                             "replace",
+                                                             "trim",
+                                                             "current_setting",
+                                                             "timezone",
+                                                             "format"};
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
@@ -192,7 +218,8 @@ void constraint_action(Ctx& c, const model::RelationName& table, Node con, uint3
 
 // ADD COLUMN: fast default unless the default is volatile or the column is identity, serial,
 // GENERATED … STORED; inline PRIMARY KEY / UNIQUE build an index; REFERENCES locks the parent.
-void add_column_action(Ctx& c, const model::RelationName& table, Node coldef, uint32_t offset, bool if_not_exists) {
+void add_column_action(Ctx& c, const model::RelationName& table, Node coldef, uint32_t offset,
+                       bool if_not_exists) {
   Action& a = add_action(c, ActionKind::AddColumn, table, LockMode::AccessExclusive, offset);
   a.column = std::string(str(coldef, "colname"));
   a.if_exists = if_not_exists;
@@ -311,7 +338,8 @@ void drop_stmt(Ctx& c, Node body) {
     auto names = list(inner, "items");
     model::RelationName rel = relation_from_names(names);
     if (type == "OBJECT_TABLE") {
-      add_action(c, ActionKind::DropTable, rel, LockMode::AccessExclusive, c.st.loc.offset).if_exists = missing_ok;
+      add_action(c, ActionKind::DropTable, rel, LockMode::AccessExclusive, c.st.loc.offset).if_exists =
+          missing_ok;
     } else if (type == "OBJECT_INDEX") {
       Action& a = add_action(c, ActionKind::DropIndex, rel,
                              concurrent ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive,
@@ -329,7 +357,8 @@ void drop_stmt(Ctx& c, Node body) {
         model::RelationName t;
         t.name = parts[parts.size() - 2];
         if (parts.size() >= 3) t.schema = parts[parts.size() - 3];
-        add_action(c, ActionKind::DropTrigger, t, LockMode::AccessExclusive, c.st.loc.offset).object = parts.back();
+        add_action(c, ActionKind::DropTrigger, t, LockMode::AccessExclusive, c.st.loc.offset).object =
+            parts.back();
       }
     }
   }
@@ -391,7 +420,8 @@ void create_stmt(Ctx& c, Node body) {
       c.st.actions[index].columns.emplace_back(std::string(str(inner, "colname")), ty);
       for (Node cn : list(inner, "constraints")) {
         Node con;
-        if (node_type(cn, con) == "Constraint" && str(con, "contype") == "CONSTR_FOREIGN") foreign_keys.push_back(con);
+        if (node_type(cn, con) == "Constraint" && str(con, "contype") == "CONSTR_FOREIGN")
+          foreign_keys.push_back(con);
       }
     } else if (t == "Constraint" && str(inner, "contype") == "CONSTR_FOREIGN") {
       foreign_keys.push_back(inner);
@@ -410,7 +440,8 @@ void create_stmt(Ctx& c, Node body) {
 
 void dml_target(Ctx& c, Node body, std::string_view key) {
   model::RelationName rel;
-  if (relation_field(c, body, key, rel)) add_action(c, ActionKind::WriteRows, rel, LockMode::RowExclusive, c.st.loc.offset);
+  if (relation_field(c, body, key, rel))
+    add_action(c, ActionKind::WriteRows, rel, LockMode::RowExclusive, c.st.loc.offset);
 }
 
 }  // namespace
@@ -462,8 +493,8 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     }
     model::RelationName rel;
     relation_field(c, body, "relation", rel);
-    Action& a = add_action(c, ActionKind::Reindex, rel, concurrent ? LockMode::ShareUpdateExclusive : LockMode::Share,
-                           st.loc.offset);
+    Action& a = add_action(c, ActionKind::Reindex, rel,
+                           concurrent ? LockMode::ShareUpdateExclusive : LockMode::Share, st.loc.offset);
     a.concurrently = concurrent;
     a.detail = str(body, "kind") == "REINDEX_OBJECT_INDEX" ? "index" : "table";
     if (concurrent) st.concurrently = st.cannot_run_in_transaction = true;
@@ -483,8 +514,9 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     for (Node r : list(body, "rels")) {
       Node vr, rv;
       if (node_type(r, vr) != "VacuumRelation" || !field(vr, "relation", rv)) continue;
-      Action& a = add_action(c, full ? ActionKind::VacuumFull : ActionKind::OtherAlter, relation(c, rv),
-                             full ? LockMode::AccessExclusive : LockMode::ShareUpdateExclusive, st.loc.offset);
+      Action& a =
+          add_action(c, full ? ActionKind::VacuumFull : ActionKind::OtherAlter, relation(c, rv),
+                     full ? LockMode::AccessExclusive : LockMode::ShareUpdateExclusive, st.loc.offset);
       a.rewrites = full;
     }
   } else if (type == "ClusterStmt") {
@@ -525,9 +557,9 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     st.cls = StatementClass::Transaction;
     std::string_view kind = str(body, "kind");
     st.tx = (kind == "TRANS_STMT_BEGIN" || kind == "TRANS_STMT_START") ? TxControl::Begin
-            : (kind == "TRANS_STMT_COMMIT")                           ? TxControl::Commit
-            : (kind == "TRANS_STMT_ROLLBACK")                         ? TxControl::Rollback
-                                                                      : TxControl::Other;
+            : (kind == "TRANS_STMT_COMMIT")                            ? TxControl::Commit
+            : (kind == "TRANS_STMT_ROLLBACK")                          ? TxControl::Rollback
+                                                                       : TxControl::Other;
   } else if (type == "VariableSetStmt") {
     st.cls = StatementClass::Session;
     st.set_name = std::string(str(body, "name"));

@@ -18,7 +18,7 @@ const std::vector<SubcommandLock>& alter_table_lock_table() {
       {"AT_AddColumnToView", ActionKind::AddColumn, AEL, false, false},
       {"AT_DropColumn", ActionKind::DropColumn, AEL, false, false},
       {"AT_AlterColumnType", ActionKind::AlterColumnType, AEL, true, false},  // unless binary-coercible
-      {"AT_SetNotNull", ActionKind::SetNotNull, AEL, false, true},  // no scan with a valid CHECK
+      {"AT_SetNotNull", ActionKind::SetNotNull, AEL, false, true},            // no scan with a valid CHECK
       {"AT_DropNotNull", ActionKind::DropNotNull, AEL, false, false},
       {"AT_ColumnDefault", ActionKind::SetDefault, AEL, false, false},
       {"AT_CookedColumnDefault", ActionKind::SetDefault, AEL, false, false},

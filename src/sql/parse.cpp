@@ -87,8 +87,8 @@ class FileParser {
         if (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT) {
           std::string_view raw = text_.substr(s, e - s);
           std::string_view inner = t->token == PG_QUERY__TOKEN__SQL_COMMENT ? raw.substr(2)
-                                   : raw.size() >= 4 ? raw.substr(2, raw.size() - 4)
-                                                     : raw;
+                                   : raw.size() >= 4                        ? raw.substr(2, raw.size() - 4)
+                                                                            : raw;
           out_.comments.push_back({s, lines_.locate(s, file_).line, trim(inner)});
         } else {
           tokens_.push_back({s, e});
@@ -228,6 +228,8 @@ class FileParser {
 
 }  // namespace
 
-ParsedFile parse_sql(std::string_view text, const std::string& file) { return FileParser(text, file).run(); }
+ParsedFile parse_sql(std::string_view text, const std::string& file) {
+  return FileParser(text, file).run();
+}
 
 }  // namespace sm::sql

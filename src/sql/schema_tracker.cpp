@@ -36,7 +36,9 @@ TypeParts split_type(const std::string& t) {
   return p;
 }
 
-std::string column_key(const std::string& table, const std::string& column) { return table + "/" + column; }
+std::string column_key(const std::string& table, const std::string& column) {
+  return table + "/" + column;
+}
 
 }  // namespace
 
@@ -44,7 +46,9 @@ bool type_change_skips_rewrite(const std::string& from, const std::string& to) {
   if (from == to) return true;
   TypeParts a = split_type(from), b = split_type(to);
   if (a.array != b.array) return false;
-  auto widened = [&](size_t i) { return b.mods.size() <= i || (a.mods.size() > i && b.mods[i] >= a.mods[i]); };
+  auto widened = [&](size_t i) {
+    return b.mods.size() <= i || (a.mods.size() > i && b.mods[i] >= a.mods[i]);
+  };
   if (a.base == "varchar" && b.base == "text") return true;
   if (a.base == "varchar" && b.base == "varchar") return b.mods.empty() || (!a.mods.empty() && widened(0));
   if (a.base == "text" && b.base == "varchar") return b.mods.empty();
@@ -63,7 +67,9 @@ bool type_change_skips_rewrite(const std::string& from, const std::string& to) {
   return false;
 }
 
-void SchemaTracker::begin_migration() { created_here_.clear(); }
+void SchemaTracker::begin_migration() {
+  created_here_.clear();
+}
 
 void SchemaTracker::apply(model::Statement& st) {
   for (auto& a : st.actions) {
@@ -71,7 +77,8 @@ void SchemaTracker::apply(model::Statement& st) {
     if (a.kind == ActionKind::DropIndex) {
       auto it = index_table_.find(key);
       // A DROP INDEX of an index made in this migration, or on a table made in it.
-      a.on_new_relation = created_here_.count(key) || (it != index_table_.end() && created_here_.count(it->second));
+      a.on_new_relation =
+          created_here_.count(key) || (it != index_table_.end() && created_here_.count(it->second));
     } else if (a.kind != ActionKind::CreateTable) {
       a.on_new_relation = created_here_.count(key) > 0;
     }

@@ -24,8 +24,8 @@ class SchemaTracker {
 
  private:
   using Columns = std::unordered_map<std::string, std::string>;
-  std::unordered_set<std::string> created_here_;  // relation keys made in this migration
-  std::unordered_map<std::string, Columns> tables_;  // key -> column -> type
+  std::unordered_set<std::string> created_here_;              // relation keys made in this migration
+  std::unordered_map<std::string, Columns> tables_;           // key -> column -> type
   std::unordered_map<std::string, std::string> index_table_;  // index key -> table key
   // Constraint name -> "table key/column" of CHECK (col IS NOT NULL), not yet validated.
   std::unordered_map<std::string, std::string> pending_not_null_checks_;

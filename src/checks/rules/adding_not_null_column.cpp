@@ -8,8 +8,8 @@ static void check(const model::Migration& m, Reporter& r) {
     for (const auto& a : st->actions)
       if (a.kind == model::ActionKind::AddColumn && !a.on_new_relation && a.not_null && !a.has_default)
         r.at(*st, &a,
-             "adds NOT NULL column \"" + a.column + "\" without a default to existing table " + table_name(a) +
-                 ": it fails with \"contains null values\" as soon as the table has rows");
+             "adds NOT NULL column \"" + a.column + "\" without a default to existing table " +
+                 table_name(a) + ": it fails with \"contains null values\" as soon as the table has rows");
 }
 
 extern const Rule kAddingNotNullColumn = {

@@ -18,14 +18,16 @@ static void check(const model::Migration& m, Reporter& r) {
              model::Severity::Warning);
       else
         r.at(*st, &a,
-             "changes " + column + " from " + (a.old_type.empty() ? "its type" : a.old_type) + " to " + a.new_type +
-                 (a.detail.empty() ? "" : " with a " + a.detail) +
-                 ": PostgreSQL rewrites the table and its indexes under ACCESS EXCLUSIVE; reads and writes wait");
+             "changes " + column + " from " + (a.old_type.empty() ? "its type" : a.old_type) + " to " +
+                 a.new_type + (a.detail.empty() ? "" : " with a " + a.detail) +
+                 ": PostgreSQL rewrites the table and its indexes under ACCESS EXCLUSIVE; reads and writes "
+                 "wait");
     }
 }
 
 extern const Rule kChangingColumnType = {
-    {"changing-column-type", model::Severity::Error, "Changing a column's type in a way that rewrites the table.",
+    {"changing-column-type", model::Severity::Error,
+     "Changing a column's type in a way that rewrites the table.",
      "Add a column of the new type, backfill, switch code over, then drop the old column.",
      "Most type changes rewrite the whole table and rebuild its indexes while holding ACCESS\n"
      "EXCLUSIVE (int to bigint, text to varchar(n), varchar(n) to a smaller n, any USING expression).\n"
@@ -37,7 +39,8 @@ extern const Rule kChangingColumnType = {
      "-- backfill in batches; write both from the code; then switch reads\n"
      "-- contract, later\n"
      "ALTER TABLE \"Order\" DROP COLUMN \"total_cents\";\n"
-     "ALTER TABLE \"Order\" RENAME COLUMN \"total_cents_big\" TO \"total_cents\";  -- after code uses the new name"},
+     "ALTER TABLE \"Order\" RENAME COLUMN \"total_cents_big\" TO \"total_cents\";  -- after code uses the "
+     "new name"},
     check};
 
 }  // namespace sm::checks::rules

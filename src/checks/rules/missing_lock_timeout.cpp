@@ -27,11 +27,12 @@ static void check(const model::Migration& m, Reporter& r) {
       }
   }
   if (first)
-    r.at(*first, first_action,
-         "takes ACCESS EXCLUSIVE on existing table " + table_name(*first_action) +
-             " with no lock_timeout set before" +
-             (count > 1 ? " (and " + std::to_string(count - 1) + " more statements after it)" : "") +
-             ": if a long query holds the table, this waits, and every query that arrives after it waits too");
+    r.at(
+        *first, first_action,
+        "takes ACCESS EXCLUSIVE on existing table " + table_name(*first_action) +
+            " with no lock_timeout set before" +
+            (count > 1 ? " (and " + std::to_string(count - 1) + " more statements after it)" : "") +
+            ": if a long query holds the table, this waits, and every query that arrives after it waits too");
 }
 
 extern const Rule kMissingLockTimeout = {

@@ -9,8 +9,8 @@ static void check(const model::Migration& m, Reporter& r) {
     for (const auto& a : st->actions)
       if (a.rewrites && !a.on_new_relation && a.kind != model::ActionKind::AlterColumnType)
         r.at(*st, &a,
-             std::string(model::action_kind_name(a.kind)) + " rewrites every row of " + table_name(a) + " under " +
-                 model::lock_mode_name(a.lock) + ": reads and writes wait for the whole rewrite" +
+             std::string(model::action_kind_name(a.kind)) + " rewrites every row of " + table_name(a) +
+                 " under " + model::lock_mode_name(a.lock) + ": reads and writes wait for the whole rewrite" +
                  (a.detail.empty() ? "" : " (" + a.detail + ")"));
 }
 

@@ -12,7 +12,8 @@ static void check(const model::Migration& m, Reporter& r) {
                                 a.kind == ActionKind::AddExclusion || a.kind == ActionKind::AddColumn);
       if (builds && !a.on_new_relation)
         r.at(*st, &a,
-             std::string(model::action_kind_name(a.kind)) + " builds an index on existing table " + table_name(a) +
+             std::string(model::action_kind_name(a.kind)) + " builds an index on existing table " +
+                 table_name(a) +
                  " while holding ACCESS EXCLUSIVE: reads and writes wait for the whole build");
     }
 }
