@@ -48,6 +48,14 @@ class Reporter {
   std::vector<model::Finding>& out_;
 };
 
+// Calls fn(statement, action) for every action of every statement, in file order: the loop
+// most rules are made of.
+template <class Fn>
+void for_each_action(const model::Migration& m, Fn fn) {
+  for (const model::Statement* st : m.statements())
+    for (const model::Action& a : st->actions) fn(*st, a);
+}
+
 // Shared wording: `"public"."User"`.
 std::string table_name(const model::Action& a);
 

@@ -4,12 +4,12 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions)
-      if (a.kind == model::ActionKind::AddColumn && !a.on_new_relation && a.not_null && !a.has_default)
-        r.at(*st, &a,
-             "adds NOT NULL column \"" + a.column + "\" without a default to existing table " +
-                 table_name(a) + ": it fails with \"contains null values\" as soon as the table has rows");
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind == model::ActionKind::AddColumn && !a.on_new_relation && a.not_null && !a.has_default)
+      r.at(st, &a,
+           "adds NOT NULL column \"" + a.column + "\" without a default to existing table " + table_name(a) +
+               ": it fails with \"contains null values\" as soon as the table has rows");
+  });
 }
 
 extern const Rule kAddingNotNullColumn = {

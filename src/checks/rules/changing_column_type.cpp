@@ -6,23 +6,22 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions) {
-      if (a.kind != model::ActionKind::AlterColumnType || a.on_new_relation || !a.rewrites) continue;
-      std::string column = table_name(a) + ".\"" + a.column + "\"";
-      if (a.rewrite_depends_on_old_type)
-        r.at(*st, &a,
-             "changes the type of " + column + " to " + a.new_type +
-                 "; its old type is not known from these migrations: unless the change is binary-coercible, "
-                 "the table is rewritten under ACCESS EXCLUSIVE",
-             model::Severity::Warning);
-      else
-        r.at(*st, &a,
-             "changes " + column + " from " + (a.old_type.empty() ? "its type" : a.old_type) + " to " +
-                 a.new_type + (a.detail.empty() ? "" : " with a " + a.detail) +
-                 ": PostgreSQL rewrites the table and its indexes under ACCESS EXCLUSIVE; reads and writes "
-                 "wait");
-    }
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind != model::ActionKind::AlterColumnType || a.on_new_relation || !a.rewrites) return;
+    std::string column = table_name(a) + ".\"" + a.column + "\"";
+    if (a.rewrite_depends_on_old_type)
+      r.at(st, &a,
+           "changes the type of " + column + " to " + a.new_type +
+               "; its old type is not known from these migrations: unless the change is binary-coercible, "
+               "the table is rewritten under ACCESS EXCLUSIVE",
+           model::Severity::Warning);
+    else
+      r.at(st, &a,
+           "changes " + column + " from " + (a.old_type.empty() ? "its type" : a.old_type) + " to " +
+               a.new_type + (a.detail.empty() ? "" : " with a " + a.detail) +
+               ": PostgreSQL rewrites the table and its indexes under ACCESS EXCLUSIVE; reads and writes "
+               "wait");
+  });
 }
 
 extern const Rule kChangingColumnType = {

@@ -5,18 +5,17 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions) {
-      if (a.on_new_relation || !a.scans) continue;
-      if (a.kind == model::ActionKind::AddForeignKey)
-        r.at(*st, &a,
-             "ADD FOREIGN KEY validates every row of " + table_name(a) +
-                 " while holding SHARE ROW EXCLUSIVE on it and on the referenced table: writes to both wait");
-      else if (a.kind == model::ActionKind::AddCheck)
-        r.at(*st, &a,
-             "ADD CHECK validates every row of " + table_name(a) +
-                 " while holding ACCESS EXCLUSIVE: reads and writes wait for the scan");
-    }
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.on_new_relation || !a.scans) return;
+    if (a.kind == model::ActionKind::AddForeignKey)
+      r.at(st, &a,
+           "ADD FOREIGN KEY validates every row of " + table_name(a) +
+               " while holding SHARE ROW EXCLUSIVE on it and on the referenced table: writes to both wait");
+    else if (a.kind == model::ActionKind::AddCheck)
+      r.at(st, &a,
+           "ADD CHECK validates every row of " + table_name(a) +
+               " while holding ACCESS EXCLUSIVE: reads and writes wait for the scan");
+  });
 }
 
 extern const Rule kConstraintMissingNotValid = {

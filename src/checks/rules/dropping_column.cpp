@@ -4,12 +4,12 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions)
-      if (a.kind == model::ActionKind::DropColumn && !a.on_new_relation)
-        r.at(*st, &a,
-             "drops column \"" + a.column + "\" of " + table_name(a) +
-                 ": the data is gone, and code still reading or writing it fails");
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind == model::ActionKind::DropColumn && !a.on_new_relation)
+      r.at(st, &a,
+           "drops column \"" + a.column + "\" of " + table_name(a) +
+               ": the data is gone, and code still reading or writing it fails");
+  });
 }
 
 extern const Rule kDroppingColumn = {

@@ -4,10 +4,10 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions)
-      if (a.kind == model::ActionKind::DropTable && !a.on_new_relation)
-        r.at(*st, &a, "drops table " + table_name(a) + ": its data is gone, and code still using it fails");
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind == model::ActionKind::DropTable && !a.on_new_relation)
+      r.at(st, &a, "drops table " + table_name(a) + ": its data is gone, and code still using it fails");
+  });
 }
 
 extern const Rule kDroppingTable = {

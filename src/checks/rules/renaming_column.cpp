@@ -4,12 +4,12 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions)
-      if (a.kind == model::ActionKind::RenameColumn && !a.on_new_relation)
-        r.at(*st, &a,
-             "renames column \"" + a.column + "\" of " + table_name(a) + " to \"" + a.object +
-                 "\": application code still running with the old name fails from this moment");
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind == model::ActionKind::RenameColumn && !a.on_new_relation)
+      r.at(st, &a,
+           "renames column \"" + a.column + "\" of " + table_name(a) + " to \"" + a.object +
+               "\": application code still running with the old name fails from this moment");
+  });
 }
 
 extern const Rule kRenamingColumn = {

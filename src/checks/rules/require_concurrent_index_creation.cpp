@@ -4,12 +4,12 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions)
-      if (a.kind == model::ActionKind::CreateIndex && !a.concurrently && !a.on_new_relation)
-        r.at(*st, &a,
-             "CREATE INDEX on existing table " + table_name(a) +
-                 " takes a SHARE lock: every INSERT, UPDATE and DELETE on it waits until the index is built");
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind == model::ActionKind::CreateIndex && !a.concurrently && !a.on_new_relation)
+      r.at(st, &a,
+           "CREATE INDEX on existing table " + table_name(a) +
+               " takes a SHARE lock: every INSERT, UPDATE and DELETE on it waits until the index is built");
+  });
 }
 
 extern const Rule kRequireConcurrentIndexCreation = {

@@ -4,13 +4,13 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions)
-      if (a.kind == model::ActionKind::DropIndex && !a.concurrently && !a.on_new_relation)
-        r.at(*st, &a,
-             "DROP INDEX " + table_name(a) +
-                 " takes ACCESS EXCLUSIVE on the index's table: all reads and writes of that table wait, "
-                 "and queue behind any long query");
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind == model::ActionKind::DropIndex && !a.concurrently && !a.on_new_relation)
+      r.at(st, &a,
+           "DROP INDEX " + table_name(a) +
+               " takes ACCESS EXCLUSIVE on the index's table: all reads and writes of that table wait, "
+               "and queue behind any long query");
+  });
 }
 
 extern const Rule kRequireConcurrentIndexDeletion = {

@@ -4,13 +4,13 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions)
-      if (a.kind == model::ActionKind::SetNotNull && a.scans && !a.on_new_relation)
-        r.at(*st, &a,
-             "SET NOT NULL on \"" + a.column + "\" scans all of " + table_name(a) +
-                 " under ACCESS EXCLUSIVE: reads and writes wait for the scan (no validated CHECK (\"" +
-                 a.column + "\" IS NOT NULL) was found in earlier migrations)");
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind == model::ActionKind::SetNotNull && a.scans && !a.on_new_relation)
+      r.at(st, &a,
+           "SET NOT NULL on \"" + a.column + "\" scans all of " + table_name(a) +
+               " under ACCESS EXCLUSIVE: reads and writes wait for the scan (no validated CHECK (\"" +
+               a.column + "\" IS NOT NULL) was found in earlier migrations)");
+  });
 }
 
 extern const Rule kSetNotNullWithoutCheck = {

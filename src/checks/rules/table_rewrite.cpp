@@ -5,13 +5,13 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions)
-      if (a.rewrites && !a.on_new_relation && a.kind != model::ActionKind::AlterColumnType)
-        r.at(*st, &a,
-             std::string(model::action_kind_name(a.kind)) + " rewrites every row of " + table_name(a) +
-                 " under " + model::lock_mode_name(a.lock) + ": reads and writes wait for the whole rewrite" +
-                 (a.detail.empty() ? "" : " (" + a.detail + ")"));
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.rewrites && !a.on_new_relation && a.kind != model::ActionKind::AlterColumnType)
+      r.at(st, &a,
+           std::string(model::action_kind_name(a.kind)) + " rewrites every row of " + table_name(a) +
+               " under " + model::lock_mode_name(a.lock) + ": reads and writes wait for the whole rewrite" +
+               (a.detail.empty() ? "" : " (" + a.detail + ")"));
+  });
 }
 
 extern const Rule kTableRewrite = {

@@ -6,16 +6,14 @@ namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
   using model::ActionKind;
-  for (const model::Statement* st : m.statements())
-    for (const auto& a : st->actions) {
-      bool builds = a.scans && (a.kind == ActionKind::AddUnique || a.kind == ActionKind::AddPrimaryKey ||
-                                a.kind == ActionKind::AddExclusion || a.kind == ActionKind::AddColumn);
-      if (builds && !a.on_new_relation)
-        r.at(*st, &a,
-             std::string(model::action_kind_name(a.kind)) + " builds an index on existing table " +
-                 table_name(a) +
-                 " while holding ACCESS EXCLUSIVE: reads and writes wait for the whole build");
-    }
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    bool builds = a.scans && (a.kind == ActionKind::AddUnique || a.kind == ActionKind::AddPrimaryKey ||
+                              a.kind == ActionKind::AddExclusion || a.kind == ActionKind::AddColumn);
+    if (builds && !a.on_new_relation)
+      r.at(st, &a,
+           std::string(model::action_kind_name(a.kind)) + " builds an index on existing table " +
+               table_name(a) + " while holding ACCESS EXCLUSIVE: reads and writes wait for the whole build");
+  });
 }
 
 extern const Rule kUniqueConstraintBuildsIndex = {
