@@ -100,7 +100,14 @@ TEST_P(LockFacts, MatchThePostgresLockTable) {
   EXPECT_EQ(a.scans, c.scans) << c.sql;
 }
 
-INSTANTIATE_TEST_SUITE_P(Statements, LockFacts, ::testing::ValuesIn(kLockCases));
+// Test names say the statement: ALTER_TABLE_t_ADD_COLUMN_c_int_3.
+INSTANTIATE_TEST_SUITE_P(Statements, LockFacts, ::testing::ValuesIn(kLockCases),
+                         [](const ::testing::TestParamInfo<LockCase>& param) {
+                           std::string name;
+                           for (const char* c = param.param.sql; *c && name.size() < 60; ++c)
+                             name += isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+                           return name + "_" + std::to_string(param.index);
+                         });
 
 TEST(SqlFacts, ForeignKeyLocksBothTables) {
   auto st =
