@@ -6,6 +6,7 @@
 #include <ostream>
 #include <thread>
 
+#include "adapters/django/django_plan_reader.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
 #include "checks/registry.h"
@@ -76,6 +77,13 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
       versions.emplace_back();
       continue;
     }
+    if (django::is_plan_file(path)) {
+      run.sets.push_back(django::read_plan(path, options.max_file_size));
+      if (progress) *progress << "reading " << path << ": " << run.sets.back().migrations.size() << " migrations\n";
+      sql_per_set.emplace_back();  // a plan's SQL is parsed by its reader
+      versions.emplace_back();
+      continue;
+    }
     std::vector<fs::path> dirs = prisma::find_migration_dirs(path);
     if (dirs.empty()) {
       model::MigrationSet set;
@@ -136,7 +144,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
           tracker.apply(st);
           ++run.statements;
         }
-      prisma::assign_scenarios(m, versions[s]);
+      if (m.framework == model::Framework::Prisma) prisma::assign_scenarios(m, versions[s]);
       std::vector<model::Finding> found = m.input_findings;
       for (auto& f : found) {
         f.migration = m.id;
@@ -150,6 +158,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
                        });
       for (auto& f : found) run.findings.push_back(std::move(f));
     }
+    checks::run_set_checks(set, run.findings);
   }
   return run;
 }

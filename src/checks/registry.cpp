@@ -22,6 +22,12 @@ extern const Rule kChangingColumnType;
 extern const Rule kNoDownMigration;
 extern const Rule kMissingLockTimeout;
 extern const Rule kEnumValueUsedInTransaction;
+extern const Rule kRunPythonWithoutReverse;
+extern const Rule kRunSqlWithoutReverse;
+extern const Rule kRunPythonImportsModels;
+extern const Rule kRunPythonWholeTable;
+extern const Rule kMigrationConflict;
+extern const Rule kInconsistentHistory;
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
@@ -45,6 +51,12 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kNoDownMigration,
       &rules::kMissingLockTimeout,
       &rules::kEnumValueUsedInTransaction,
+      &rules::kRunPythonWithoutReverse,
+      &rules::kRunSqlWithoutReverse,
+      &rules::kRunPythonImportsModels,
+      &rules::kRunPythonWholeTable,
+      &rules::kMigrationConflict,
+      &rules::kInconsistentHistory,
   };
   return list;
 }
@@ -57,9 +69,15 @@ const Rule* find_rule(std::string_view id) {
 
 void run_checks(const model::Migration& m, std::vector<model::Finding>& out) {
   for (const Rule* rule : all_rules()) {
+    if (!rule->check) continue;
     Reporter reporter(*rule, m, out);
     rule->check(m, reporter);
   }
+}
+
+void run_set_checks(const model::MigrationSet& set, std::vector<model::Finding>& out) {
+  for (const Rule* rule : all_rules())
+    if (rule->check_set) rule->check_set(set, *rule, out);
 }
 
 }  // namespace sm::checks

@@ -13,5 +13,7 @@ const Rule* find_rule(std::string_view id);
 
 // Runs every rule on one migration; appends findings (suppressed ones included, marked).
 void run_checks(const model::Migration& m, std::vector<model::Finding>& out);
+// Runs the rules about a whole set (graph rules) once per set.
+void run_set_checks(const model::MigrationSet& set, std::vector<model::Finding>& out);
 
 }  // namespace sm::checks

@@ -32,6 +32,17 @@ void Reporter::at(const model::Statement& st, const model::Action* action, std::
   at(st, action, std::move(message), rule_.doc.severity);
 }
 
+// "operation 2: AddField" for Django migrations, whose findings point at the operation.
+static std::string operation_label(const model::Operation& op) {
+  return "operation " + std::to_string(op.index) + ": " + op.kind;
+}
+
+static const model::Operation* operation_of(const model::Migration& m, const model::Statement& st) {
+  for (const auto& op : m.operations)
+    if (!op.statements.empty() && &st >= &op.statements.front() && &st <= &op.statements.back()) return &op;
+  return nullptr;
+}
+
 void Reporter::at(const model::Statement& st, const model::Action* action, std::string message,
                   model::Severity severity) {
   model::Finding f;
@@ -43,6 +54,12 @@ void Reporter::at(const model::Statement& st, const model::Action* action, std::
   f.source_line = line_of(st, f.loc);
   f.message = std::move(message);
   f.help = std::string(rule_.doc.fix);
+  if (migration_.framework == model::Framework::Django) {
+    // Django's SQL has no file of its own: point at the operation, show the SQL as statement.
+    if (const model::Operation* op = operation_of(migration_, st)) f.operation = operation_label(*op);
+    f.source_line.clear();
+    if (!rule_.doc.django_fix.empty()) f.help = std::string(rule_.doc.django_fix);
+  }
   fill_suppression(f, &st);
   out_.push_back(std::move(f));
 }
@@ -57,6 +74,28 @@ void Reporter::on_migration(std::string message) {
   f.message = std::move(message);
   f.help = std::string(rule_.doc.fix);
   out_.push_back(std::move(f));
+}
+
+void Reporter::on_operation(const model::Operation& op, std::string message) {
+  model::Finding f;
+  f.rule = std::string(rule_.doc.id);
+  f.severity = rule_.doc.severity;
+  f.migration = migration_.id;
+  f.operation = operation_label(op);
+  f.loc = op.loc;
+  f.message = std::move(message);
+  f.help = std::string(rule_.doc.django_fix.empty() ? rule_.doc.fix : rule_.doc.django_fix);
+  out_.push_back(std::move(f));
+}
+
+void Reporter::in_python(const model::Operation& op, const std::string& file, uint32_t line,
+                         std::string source_line, std::string message) {
+  on_operation(op, std::move(message));
+  model::Finding& f = out_.back();
+  f.loc.file = file;
+  f.loc.line = line;
+  f.loc.column = 1;
+  f.source_line = std::move(source_line);
 }
 
 std::string table_name(const model::Action& a) {

@@ -16,17 +16,22 @@ class Reporter;
 struct RuleDoc {
   std::string_view id;  // kebab-case, searchable
   model::Severity severity;
-  std::string_view summary;      // one line: what the rule finds
-  std::string_view fix;          // one line: what to do instead (the finding's help)
-  std::string_view why;          // why it matters
-  std::string_view alternative;  // the safe way, with SQL
+  std::string_view summary;          // one line: what the rule finds
+  std::string_view fix;              // one line: what to do instead (the finding's help)
+  std::string_view why;              // why it matters
+  std::string_view alternative;      // the safe way, with SQL
+  std::string_view django_fix = {};  // the help for Django migrations, when it differs
 };
 
 using CheckFn = void (*)(const model::Migration&, Reporter&);
+struct Rule;
+// Rules about a whole set (a Django plan's graph: conflicts, inconsistent history).
+using SetCheckFn = void (*)(const model::MigrationSet&, const Rule&, std::vector<model::Finding>&);
 
 struct Rule {
   RuleDoc doc;
-  CheckFn check;
+  CheckFn check;  // may be null for set-level rules
+  SetCheckFn check_set = nullptr;
 };
 
 // Collects one rule's findings for one migration; applies in-file suppressions.
@@ -41,6 +46,11 @@ class Reporter {
           model::Severity severity);
   // A finding about the whole migration, at the start of its main file.
   void on_migration(std::string message);
+  // A finding about one framework operation (Django), at its line in the migration file.
+  void on_operation(const model::Operation& op, std::string message);
+  // A finding at a line of Python code (a RunPython function's source).
+  void in_python(const model::Operation& op, const std::string& file, uint32_t line, std::string source_line,
+                 std::string message);
 
  private:
   const Rule& rule_;

@@ -1,7 +1,9 @@
 // The framework-neutral model: what every adapter produces and every rule reads.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -41,15 +43,37 @@ struct SourceFile {
 };
 
 // A framework operation (Django's AddField, RunPython…; for Prisma the whole migration.sql).
+// Python code a data migration runs (Django's RunPython), with its source text.
+struct PythonCode {
+  std::string module;
+  std::string qualname;
+  std::string file;
+  uint32_t line = 0;  // first line of `source` in `file`
+  std::string source;
+};
+
+// A framework operation (Django's AddField, RunPython…; for Prisma the whole migration.sql).
 struct Operation {
   std::string kind;         // "migration.sql", "AddField", "RunPython", …
   std::string description;  // human summary
-  SourceLocation loc;
-  std::vector<Statement> statements;
+  SourceLocation loc;       // Django: the operation's line in the migration file
+  size_t index = 0;         // 1-based position in its migration
+  std::vector<Statement> statements;  // forward SQL
+  // Django facts; defaults fit Prisma.
+  bool reversible = true;                // a way back exists (reverse_code, reverse_sql…)
+  bool non_transactional = false;        // must run outside a transaction (AddIndexConcurrently)
+  bool sql_depends_on_database = false;  // its SQL looked up names in the live database
+  bool runs_python = false;              // RunPython: changes data the SQL does not show
+  bool data_sql = false;                 // RunSQL (its statements say whether it writes rows)
+  std::string sql_error;                 // the exporter could not produce its SQL
+  std::optional<PythonCode> code;        // RunPython forward code
+  bool reverse_is_noop = false;          // RunPython.noop / RunSQL.noop
+  std::vector<std::string> models;       // model names the operation is about, when known
 };
 
 struct Migration {
   std::string id;  // Prisma: folder name; Django: app.name
+  std::string app;  // Django app label (empty for Prisma)
   Framework framework = Framework::Prisma;
   size_t order = 0;
   std::string directory;
@@ -62,6 +86,11 @@ struct Migration {
   bool marked_irreversible = false;  // `-- safemigrate: irreversible`
   std::vector<Operation> operations;
   std::vector<Finding> input_findings;  // problems found while reading (syntax errors, bad files)
+  // Django: graph facts from the exported plan.
+  std::vector<std::string> dependencies;  // ids this migration depends on
+  std::vector<std::string> replaces;      // ids a squash replaces
+  bool atomic = true;
+  std::optional<bool> applied;  // known when the plan was exported with a database
 
   // All statements of all operations, in order.
   std::vector<const Statement*> statements() const;
@@ -73,6 +102,9 @@ struct MigrationSet {
   Framework framework = Framework::Prisma;
   std::vector<Migration> migrations;
   std::vector<Finding> input_findings;  // problems not tied to one migration
+  // Django: leaf migrations per app (more than one is a conflict) and the pending order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> leaves;
+  std::vector<std::string> pending;
 };
 
 }  // namespace sm::model

@@ -28,7 +28,8 @@ extern const Rule kAddingNotNullColumn = {
      "ALTER TABLE \"User\" ADD CONSTRAINT \"User_plan_not_null\" CHECK (\"plan\" IS NOT NULL) NOT VALID;\n"
      "ALTER TABLE \"User\" VALIDATE CONSTRAINT \"User_plan_not_null\";\n"
      "ALTER TABLE \"User\" ALTER COLUMN \"plan\" SET NOT NULL;  -- no scan: the CHECK proves it\n"
-     "ALTER TABLE \"User\" DROP CONSTRAINT \"User_plan_not_null\";"},
+     "ALTER TABLE \"User\" DROP CONSTRAINT \"User_plan_not_null\";",
+     "Add the field with null=True (or a default), backfill, then AlterField to null=False."},
     check};
 
 }  // namespace sm::checks::rules

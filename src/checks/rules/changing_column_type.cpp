@@ -39,7 +39,8 @@ extern const Rule kChangingColumnType = {
      "-- contract, later\n"
      "ALTER TABLE \"Order\" DROP COLUMN \"total_cents\";\n"
      "ALTER TABLE \"Order\" RENAME COLUMN \"total_cents_big\" TO \"total_cents\";  -- after code uses the "
-     "new name"},
+     "new name",
+     "Add a field of the new type, backfill in batches, switch code, then remove the old field."},
     check};
 
 }  // namespace sm::checks::rules

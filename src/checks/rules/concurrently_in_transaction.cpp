@@ -55,7 +55,8 @@ extern const Rule kConcurrentlyInTransaction = {
      "-- migration A: the schema change\n"
      "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n"
      "-- migration B, nothing else in the file:\n"
-     "CREATE INDEX CONCURRENTLY \"Post_slug_idx\" ON \"Post\"(\"slug\");"},
+     "CREATE INDEX CONCURRENTLY \"Post_slug_idx\" ON \"Post\"(\"slug\");",
+     "Set atomic = False on the migration and keep the concurrent operation alone in it."},
     check};
 
 }  // namespace sm::checks::rules

@@ -20,7 +20,9 @@ extern const Rule kDroppingColumn = {
      "field from the schema and deploy the client before the migration that drops it runs.",
      "-- release N: remove every use of \"legacyId\" from the code (and from schema.prisma's client)\n"
      "-- release N+1:\n"
-     "ALTER TABLE \"User\" DROP COLUMN \"legacyId\";"},
+     "ALTER TABLE \"User\" DROP COLUMN \"legacyId\";",
+     "Drop the field from the code first: SeparateDatabaseAndState(state_operations=[RemoveField]) now, the "
+     "real RemoveField in a later release."},
     check};
 
 }  // namespace sm::checks::rules

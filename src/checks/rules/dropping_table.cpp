@@ -17,7 +17,9 @@ extern const Rule kDroppingTable = {
      "EXCLUSIVE, which waits behind running queries on the table.",
      "-- release N: remove all uses of \"AuditLog\"; keep a dump\n"
      "-- release N+1:\n"
-     "DROP TABLE \"AuditLog\";"},
+     "DROP TABLE \"AuditLog\";",
+     "Stop using the model first: SeparateDatabaseAndState(state_operations=[DeleteModel]) now, the real "
+     "DeleteModel later."},
     check};
 
 }  // namespace sm::checks::rules

@@ -44,7 +44,9 @@ extern const Rule kMissingLockTimeout = {
      "on the table queues behind it: a one-millisecond change becomes an outage. A lock_timeout makes\n"
      "the migration fail fast instead, so it can be retried at a quieter moment.",
      "SET lock_timeout = '5s';\n"
-     "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;"},
+     "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;",
+     "Start the migration with RunSQL(\"SET lock_timeout = '5s'\", migrations.RunSQL.noop), or set it in "
+     "DATABASES OPTIONS."},
     check};
 
 }  // namespace sm::checks::rules

@@ -16,15 +16,26 @@ static bool writes_existing_data(const model::Statement& st) {
 static void check(const model::Migration& m, Reporter& r) {
   const model::Statement* ddl = nullptr;
   const model::Statement* dml = nullptr;
-  for (const model::Statement* st : m.statements()) {
-    if (!ddl && st->cls == model::StatementClass::Ddl) ddl = st;
-    if (!dml && writes_existing_data(*st)) dml = st;
+  const model::Operation* python = nullptr;  // Django's RunPython changes data the SQL does not show
+  for (const auto& op : m.operations) {
+    if (!python && op.runs_python) python = &op;
+    for (const auto& st : op.statements) {
+      if (!ddl && st.cls == model::StatementClass::Ddl) ddl = &st;
+      if (!dml && writes_existing_data(st)) dml = &st;
+    }
   }
-  if (ddl && dml)
+  if (!ddl) return;
+  std::string tail =
+      "): a long backfill holds the schema change's locks, and the two cannot be rolled back or "
+      "retried separately";
+  if (dml)
     r.at(*dml, nullptr,
          "changes data in a migration that also changes the schema (line " + std::to_string(ddl->loc.line) +
-             "): a long backfill holds the schema change's locks, and the two cannot be rolled back or "
-             "retried separately");
+             tail);
+  else if (python)
+    r.on_operation(*python,
+                   "runs Python that changes data in a migration that also changes the schema (line " +
+                       std::to_string(ddl->loc.line) + tail);
 }
 
 extern const Rule kMixedSchemaAndData = {
@@ -38,7 +49,8 @@ extern const Rule kMixedSchemaAndData = {
      "-- migration 1: schema\n"
      "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;\n"
      "-- migration 2: data, in batches\n"
-     "UPDATE \"User\" SET \"plan\" = 'free' WHERE \"plan\" IS NULL AND \"id\" < 10000;"},
+     "UPDATE \"User\" SET \"plan\" = 'free' WHERE \"plan\" IS NULL AND \"id\" < 10000;",
+     "Put the RunPython/RunSQL data change in a migration of its own, after the schema migration."},
     check};
 
 }  // namespace sm::checks::rules

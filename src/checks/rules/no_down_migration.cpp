@@ -4,7 +4,8 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
-  if (m.has_down || m.marked_irreversible) return;
+  // Prisma only: Django's reversibility is per operation (run-python/sql-without-reverse).
+  if (m.framework != model::Framework::Prisma || m.has_down || m.marked_irreversible) return;
   for (const model::Statement* st : m.statements())
     if (changes_something(*st)) {
       r.on_migration("no way back: there is no down.sql beside " +

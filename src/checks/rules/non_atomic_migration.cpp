@@ -50,7 +50,9 @@ extern const Rule kNonAtomicMigration = {
      "BEGIN;\n"
      "ALTER TABLE \"Order\" ADD COLUMN \"status\" TEXT;\n"
      "ALTER TABLE \"Order\" ADD CONSTRAINT \"Order_status_check\" CHECK (\"status\" <> '') NOT VALID;\n"
-     "COMMIT;"},
+     "COMMIT;",
+     "Keep only the concurrent index operation in the atomic = False migration; move the rest to an atomic "
+     "one."},
     check};
 
 }  // namespace sm::checks::rules

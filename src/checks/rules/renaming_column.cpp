@@ -23,7 +23,8 @@ extern const Rule kRenamingColumn = {
      "-- 2. deploy code that writes both columns; backfill full_name from name in batches\n"
      "-- 3. deploy code that reads full_name only\n"
      "-- 4. contract, in a later release\n"
-     "ALTER TABLE \"User\" DROP COLUMN \"name\";"},
+     "ALTER TABLE \"User\" DROP COLUMN \"name\";",
+     "Add the new field, copy, switch code, remove the old one; or keep the column with db_column=."},
     check};
 
 }  // namespace sm::checks::rules

@@ -22,7 +22,8 @@ extern const Rule kRenamingTable = {
      "ALTER TABLE \"Customer\" RENAME TO \"Client\";\n"
      "CREATE VIEW \"Customer\" AS SELECT * FROM \"Client\";  -- simple views are updatable\n"
      "-- contract, after no code uses \"Customer\":\n"
-     "DROP VIEW \"Customer\";"},
+     "DROP VIEW \"Customer\";",
+     "Keep the table name with Meta.db_table while renaming the model, or expand-contract."},
     check};
 
 }  // namespace sm::checks::rules

@@ -23,7 +23,8 @@ extern const Rule kRequireConcurrentIndexCreation = {
      "same migration are not reported: the table is new and empty.",
      "-- its own migration, e.g. prisma/migrations/20240101000000_user_email_idx/migration.sql\n"
      "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"User_email_idx\" ON \"User\"(\"email\");\n"
-     "-- if it fails, it leaves an INVALID index: DROP INDEX CONCURRENTLY it and deploy again"},
+     "-- if it fails, it leaves an INVALID index: DROP INDEX CONCURRENTLY it and deploy again",
+     "Use AddIndexConcurrently (django.contrib.postgres.operations) in a migration with atomic = False."},
     check};
 
 }  // namespace sm::checks::rules

@@ -23,7 +23,8 @@ extern const Rule kRequireConcurrentIndexDeletion = {
      "Note that Prisma >= 7.4's statement splitter cannot parse DROP INDEX CONCURRENTLY and falls back\n"
      "to sending the file as one batch: keep it alone in its migration.",
      "-- its own migration\n"
-     "DROP INDEX CONCURRENTLY IF EXISTS \"User_email_idx\";"},
+     "DROP INDEX CONCURRENTLY IF EXISTS \"User_email_idx\";",
+     "Use RemoveIndexConcurrently in a migration with atomic = False."},
     check};
 
 }  // namespace sm::checks::rules

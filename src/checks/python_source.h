@@ -1,0 +1,26 @@
+// Scanning the Python source of a data migration (Django's RunPython) with RE2, line by line.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <string>
+#include <vector>
+
+#include "model/migration.h"
+
+namespace sm::checks {
+
+struct PythonLine {
+  uint32_t line = 0;  // in the code's file
+  std::string text;
+  size_t indent = 0;
+  bool in_loop = false;  // inside the body of a `for` or `while` of this code
+};
+
+// The lines of `code.source`, numbered as in its file, with comments and blank lines left out.
+std::vector<PythonLine> python_lines(const model::PythonCode& code);
+
+// The lines of `code` that `pattern` matches (RE2 partial match).
+std::vector<PythonLine> matching_lines(const model::PythonCode& code, const re2::RE2& pattern);
+
+}  // namespace sm::checks

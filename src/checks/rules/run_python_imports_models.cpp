@@ -1,0 +1,33 @@
+// run-python-imports-models: RunPython code that imports models directly instead of using
+// apps.get_model, so it runs against today's model class, not the historical one.
+#include "checks/python_source.h"
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  static const re2::RE2 direct_import(R"(^\s*(from\s+\.?[\w.]*models\s+import\b|import\s+[\w.]+\.models\b))");
+  for (const auto& op : m.operations) {
+    if (!op.runs_python || !op.code) continue;
+    for (const auto& line : matching_lines(*op.code, direct_import))
+      r.in_python(op, op.code->file, line.line, line.text,
+                  "imports models directly in " + op.code->qualname +
+                      ": the migration then uses today's model class, whose fields may not exist yet at this "
+                      "point of the history (or no longer); use apps.get_model('app', 'Model')");
+  }
+}
+
+extern const Rule kRunPythonImportsModels = {
+    {"run-python-imports-models", model::Severity::Error,
+     "RunPython code that imports models directly instead of apps.get_model.",
+     "Use apps.get_model('app_label', 'Model') inside the RunPython function.",
+     "A migration runs against the historical schema of its point in the history. A model imported\n"
+     "from the app's models.py has today's fields: once a later migration adds a field, the old\n"
+     "data migration breaks on a fresh database (tests, new environments) with errors about\n"
+     "missing columns. apps.get_model returns the model as it was at that migration.",
+     "def forwards(apps, schema_editor):\n"
+     "    Product = apps.get_model('shop', 'Product')  # not: from shop.models import Product\n"
+     "    ..."},
+    check};
+
+}  // namespace sm::checks::rules

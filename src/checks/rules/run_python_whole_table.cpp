@@ -1,0 +1,50 @@
+// run-python-whole-table: RunPython code that walks or updates a whole table in one go:
+// `.all()` iteration, `.update(` with no filter, `.save()` in a loop.
+#include "checks/python_source.h"
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  static const re2::RE2 all_loop(R"(^\s*for\s.+\sin\s.*\.all\(\))");
+  static const re2::RE2 unfiltered_update(R"((\.objects|\.all\(\))\.update\()");
+  static const re2::RE2 save(R"(\.save\()");
+  for (const auto& op : m.operations) {
+    if (!op.runs_python || !op.code) continue;
+    for (const auto& line : python_lines(*op.code)) {
+      std::string why;
+      if (RE2::PartialMatch(line.text, all_loop))
+        why = "iterates over every row with .all(): one query loads the whole table";
+      else if (RE2::PartialMatch(line.text, unfiltered_update))
+        why =
+            "updates every row in one statement, holding row locks on all of them until the migration "
+            "commits";
+      else if (line.in_loop && RE2::PartialMatch(line.text, save))
+        why = "calls .save() in a loop: one UPDATE per row, all inside the migration's transaction";
+      if (!why.empty()) r.in_python(op, op.code->file, line.line, line.text, op.code->qualname + " " + why);
+    }
+  }
+}
+
+extern const Rule kRunPythonWholeTable = {
+    {"run-python-whole-table", model::Severity::Warning,
+     "RunPython code that walks or updates a whole table without batching.",
+     "Process rows in batches (by primary key ranges), outside the schema migration.",
+     "A data migration that touches every row in one transaction holds its row locks (and, in an\n"
+     "atomic migration, the schema changes' locks) until the end, bloats the table, and can run for\n"
+     "minutes on production data although it took milliseconds on a developer's database. Work in\n"
+     "batches of a few thousand rows, ideally in a migration with atomic = False or a management\n"
+     "command, so each batch commits on its own.",
+     "def forwards(apps, schema_editor):\n"
+     "    Product = apps.get_model('shop', 'Product')\n"
+     "    last = 0\n"
+     "    while True:\n"
+     "        ids = list(Product.objects.filter(pk__gt=last, sku__isnull=True)\n"
+     "                   .order_by('pk').values_list('pk', flat=True)[:1000])\n"
+     "        if not ids:\n"
+     "            break\n"
+     "        Product.objects.filter(pk__in=ids).update(sku='')\n"
+     "        last = ids[-1]"},
+    check};
+
+}  // namespace sm::checks::rules
