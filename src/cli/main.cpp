@@ -42,6 +42,19 @@ int run_check(const sm::app::CheckOptions& options, const std::string& format, b
   return sm::report::count(input).errors > 0 ? kExitFindings : kExitOk;
 }
 
+int run_list(const sm::app::CheckOptions& options, const std::string& format, bool all, bool quiet) {
+  bool progress = !quiet && isatty(STDERR_FILENO);
+  sm::app::CheckRun run = sm::app::run_check(options, progress ? &std::cerr : nullptr);
+  sm::report::Input input{run.sets, run.findings, run.statements};
+  if (format == "json")
+    sm::report::write_audit_json(std::cout, input, all);
+  else
+    sm::report::write_audit_text(std::cout, input, all);
+  for (const auto& f : run.findings)
+    if (f.rule == "input-error") std::cerr << f.loc.file << ": " << f.message << "\n";
+  return run.input_error ? kExitUsage : kExitOk;
+}
+
 void print_rules() {
   for (const sm::checks::Rule* r : sm::checks::all_rules())
     std::cout << fmt::format("{:<36} {:<8} {}\n", r->doc.id, sm::model::severity_name(r->doc.severity),
@@ -70,29 +83,42 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{
-      "safemigrate: checks Prisma migrations against the migration safety checklist, with PostgreSQL's own "
-      "parser.\n\nExit codes: 0 no error findings, 1 error findings, 2 usage or input errors."};
+      "safemigrate: checks Prisma migration folders and Django migration plans against the migration safety "
+      "checklist, with PostgreSQL's own parser.\n\nExit codes: 0 no error findings, 1 error findings, 2 "
+      "usage or input errors."};
   app.set_version_flag("--version", std::string("safemigrate ") + SAFEMIGRATE_VERSION);
   app.require_subcommand(1);
 
   sm::app::CheckOptions options;
   std::string format = "text";
   bool no_color = false, show_suppressed = false, quiet = false;
-  CLI::App* check = app.add_subcommand("check",
-                                       "Check migration folders. PATH may be a prisma/migrations folder, a "
-                                       "project root, or any folder holding "
-                                       "migrations folders (searched recursively).");
-  check->add_option("paths", options.paths, "Folders to check")->required();
-  check->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
-  check->add_option("--prisma-version", options.prisma_version,
+  // The inputs `check` and `list` share.
+  auto add_inputs = [&](CLI::App* cmd) {
+    cmd->add_option("paths", options.paths,
+                    "Prisma: a prisma/migrations folder, a project root, or any folder holding migrations "
+                    "folders (searched recursively). Django: a plan file written by "
+                    "adapters/django/export_plan.py")
+        ->required();
+    cmd->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--prisma-version", options.prisma_version,
                     "Prisma version that will run the migrations (default: read from package.json or lock "
                     "files; when unknown, findings say what happens under <= 7.3 and >= 7.4)");
-  check->add_option("--max-file-size", options.max_file_size,
-                    "Largest migration.sql to read, in bytes (default 10 MiB)");
-  check->add_option("-j,--jobs", options.jobs, "Parser threads (default: one per core)");
+    cmd->add_option("--max-file-size", options.max_file_size,
+                    "Largest migration.sql or plan file to read, in bytes (default 10 MiB)");
+    cmd->add_option("-j,--jobs", options.jobs, "Parser threads (default: one per core)");
+    cmd->add_flag("-q,--quiet", quiet, "No progress output");
+  };
+  CLI::App* check = app.add_subcommand("check", "Check migrations against the safety checklist");
+  add_inputs(check);
   check->add_flag("--no-color", no_color, "No colours in text output (also NO_COLOR)");
   check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
-  check->add_flag("-q,--quiet", quiet, "No progress output");
+  bool list_all = false;
+  CLI::App* list_cmd = app.add_subcommand(
+      "list",
+      "Audit view: every data migration (RunPython, RunSQL, DML) with its reversibility, atomicity, the tables "
+      "it touches and its findings");
+  add_inputs(list_cmd);
+  list_cmd->add_flag("--all", list_all, "List every migration, not only data migrations");
 
   app.add_subcommand("rules", "List every rule with its severity and summary");
   std::string rule_id;
@@ -109,6 +135,7 @@ int main(int argc, char** argv) {
 
   try {
     if (check->parsed()) return run_check(options, format, no_color, show_suppressed, quiet);
+    if (list_cmd->parsed()) return run_list(options, format, list_all, quiet);
     if (app.got_subcommand("rules")) {
       print_rules();
       return kExitOk;

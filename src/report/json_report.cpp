@@ -3,30 +3,12 @@
 
 #include <ostream>
 
+#include "report/json_writer.h"
 #include "report/report.h"
 
 namespace sm::report {
 
 namespace {
-
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 const char* mode_name(model::ExecutionMode m) {
   switch (m) {
@@ -52,13 +34,14 @@ void write_json(std::ostream& out, const Input& in) {
   for (const auto& f : in.findings) {
     out << (first ? "\n" : ",\n");
     first = false;
-    out << "    {\"rule\": " << quote(f.rule) << ", \"severity\": " << quote(model::severity_name(f.severity))
-        << ", \"migration\": " << quote(f.migration) << ", \"operation\": " << quote(f.operation)
-        << ", \"file\": " << quote(f.loc.file) << ", \"line\": " << f.loc.line
-        << ", \"column\": " << f.loc.column << ", \"message\": " << quote(f.message)
-        << ", \"help\": " << quote(f.help) << ", \"statement\": " << quote(f.statement)
+    out << "    {\"rule\": " << json_quote(f.rule)
+        << ", \"severity\": " << json_quote(model::severity_name(f.severity))
+        << ", \"migration\": " << json_quote(f.migration) << ", \"operation\": " << json_quote(f.operation)
+        << ", \"file\": " << json_quote(f.loc.file) << ", \"line\": " << f.loc.line
+        << ", \"column\": " << f.loc.column << ", \"message\": " << json_quote(f.message)
+        << ", \"help\": " << json_quote(f.help) << ", \"statement\": " << json_quote(f.statement)
         << ", \"suppressed\": " << (f.suppressed ? "true" : "false");
-    if (f.suppressed) out << ", \"suppression_reason\": " << quote(f.suppression_reason);
+    if (f.suppressed) out << ", \"suppression_reason\": " << json_quote(f.suppression_reason);
     out << "}";
   }
   out << (first ? "],\n" : "\n  ],\n");
@@ -67,24 +50,24 @@ void write_json(std::ostream& out, const Input& in) {
   for (const auto& s : in.sets) {
     out << (first ? "\n" : ",\n");
     first = false;
-    out << "    {\"path\": " << quote(s.source)
-        << ", \"framework\": " << quote(model::framework_name(s.framework)) << ", \"migrations\": [";
+    out << "    {\"path\": " << json_quote(s.source)
+        << ", \"framework\": " << json_quote(model::framework_name(s.framework)) << ", \"migrations\": [";
     bool first_m = true;
     for (const auto& m : s.migrations) {
       out << (first_m ? "\n" : ",\n");
       first_m = false;
       size_t statements = 0;
       for (const auto& op : m.operations) statements += op.statements.size();
-      out << "      {\"id\": " << quote(m.id)
-          << ", \"file\": " << quote(m.main_file() ? m.main_file()->path : "")
-          << ", \"checksum\": " << quote(m.checksum) << ", \"statements\": " << statements
+      out << "      {\"id\": " << json_quote(m.id)
+          << ", \"file\": " << json_quote(m.main_file() ? m.main_file()->path : "")
+          << ", \"checksum\": " << json_quote(m.checksum) << ", \"statements\": " << statements
           << ", \"has_down\": " << (m.has_down ? "true" : "false")
           << ", \"marked_irreversible\": " << (m.marked_irreversible ? "true" : "false")
           << ", \"scenarios\": [";
       for (size_t i = 0; i < m.scenarios.size(); ++i)
-        out << (i ? ", " : "") << "{\"label\": " << quote(m.scenarios[i].label)
-            << ", \"mode\": " << quote(mode_name(m.scenarios[i].mode))
-            << ", \"reason\": " << quote(m.scenarios[i].reason) << "}";
+        out << (i ? ", " : "") << "{\"label\": " << json_quote(m.scenarios[i].label)
+            << ", \"mode\": " << json_quote(mode_name(m.scenarios[i].mode))
+            << ", \"reason\": " << json_quote(m.scenarios[i].reason) << "}";
       out << "]}";
     }
     out << (first_m ? "]}" : "\n    ]}");

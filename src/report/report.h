@@ -29,4 +29,9 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options);
 constexpr int kJsonFormatVersion = 1;
 void write_json(std::ostream& out, const Input& in);
 
+// `safemigrate list`: the audit view of data migrations (RunPython, RunSQL or DML), or of
+// every migration with `all`: reversibility, atomicity, tables touched, code run, findings.
+void write_audit_text(std::ostream& out, const Input& in, bool all);
+void write_audit_json(std::ostream& out, const Input& in, bool all);
+
 }  // namespace sm::report
