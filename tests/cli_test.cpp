@@ -195,3 +195,22 @@ TEST(Cli, BundledExampleHasTheExpectedFindings) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, ListShowsDataMigrationsOnly) {
+  TempDir d;
+  d.write("migrations/20240101000000_schema/migration.sql", kSafe);
+  d.write("migrations/20240102000000_backfill/migration.sql",
+          "-- safemigrate: irreversible\nUPDATE \"User\" SET \"bio\" = '' WHERE \"bio\" IS NULL;\n");
+  auto r = run_cli("list " + migrations(d));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("20240102000000_backfill  [data]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("touches:     \"User\""), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("20240101000000_schema"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 data migrations"), std::string::npos) << r.out;
+  auto all = run_cli("list --all --format json " + migrations(d));
+  EXPECT_NE(all.out.find("\"id\": \"20240101000000_schema\""), std::string::npos) << all.out;
+}
+
+}  // namespace
