@@ -41,6 +41,13 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options) 
       out << style.paint("34", std::string(gutter.size() - 2, ' ') + "| ")
           << std::string(f.loc.column - 1, ' ') << style.paint(severity_color(f.severity), "^") << "\n";
     }
+    if (f.source_line.empty() && !f.statement.empty()) {
+      // Django: the SQL has no file of its own; show its first line under the operation.
+      std::string first = f.statement.substr(0, f.statement.find('\n'));
+      if (first.size() > 120) first = first.substr(0, 117) + "...";
+      out << style.paint("34", "      | ") << first << "\n";
+    }
+    if (!f.operation.empty()) out << "      = " << style.paint("1", "in:") << " " << f.operation << "\n";
     if (!f.help.empty()) out << "      = " << style.paint("1", "help:") << " " << f.help << "\n";
     out << "\n";
   }
