@@ -1,0 +1,73 @@
+// What a framework's history table (Prisma's _prisma_migrations, Django's django_migrations)
+// says about each migration, in terms every framework shares. Each framework implements
+// HistoryStore; the status/verify/apply/resolve commands only talk to this interface.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sm::db {
+
+enum class MigrationState : uint8_t {
+  Applied,         // recorded as finished, checksum matches the local file
+  Pending,         // not recorded
+  RolledBack,      // only rolled-back records: the next apply runs it again
+  Failed,          // started, never finished, not rolled back: blocks apply until resolved
+  Edited,          // applied, but the local file's checksum differs from the recorded one
+  MissingLocally,  // recorded in the database, no local migration folder
+  NoScript,        // local folder without its SQL file: apply stops there
+};
+const char* state_name(MigrationState s);  // "applied", "pending", ...
+// Everything but Applied is drift for `verify`.
+inline bool is_drift(MigrationState s) {
+  return s != MigrationState::Applied;
+}
+
+struct MigrationStatus {
+  std::string name;
+  MigrationState state = MigrationState::Pending;
+  std::string started_at;   // of the latest record, as PostgreSQL prints it
+  std::string finished_at;  // empty when not finished
+  std::string logs;         // failed: the error recorded
+  std::string detail;       // one sentence for the user
+};
+
+// An index PostgreSQL marks invalid (a failed CREATE INDEX CONCURRENTLY leaves one behind).
+struct InvalidIndex {
+  std::string schema, table, index;
+  std::string migration;  // the local migration that creates an index of that name, or ""
+};
+
+struct HistoryReport {
+  bool table_exists = false;
+  std::vector<MigrationStatus> migrations;  // local ones in apply order, then missing-locally ones
+  std::vector<InvalidIndex> invalid_indexes;
+};
+
+}  // namespace sm::db
+
+namespace pqxx {
+class transaction_base;
+}
+
+namespace sm::db {
+
+// A framework's history table in one database. Prisma: adapters/prisma/prisma_history.h; a
+// Django store (django_migrations) implements the same interface.
+class HistoryStore {
+ public:
+  virtual ~HistoryStore() = default;
+  // Schema-qualified, quoted table name for messages and SQL.
+  virtual std::string table() const = 0;
+  // The advisory lock every writer of this table takes (Prisma: 72707369).
+  virtual int64_t lock_key() const = 0;
+  virtual bool table_exists() = 0;
+  // Throws DbError when the table's columns are not the ones the framework makes.
+  virtual void check_table() = 0;
+  // Creates the table exactly as the framework does (and its schema when missing).
+  virtual void create_table() = 0;
+};
+
+}  // namespace sm::db
