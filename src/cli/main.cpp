@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
+#include "app/history_command.h"
 #include "checks/registry.h"
 #include "report/report.h"
 
@@ -53,6 +56,25 @@ int run_list(const sm::app::CheckOptions& options, const std::string& format, bo
   for (const auto& f : run.findings)
     if (f.rule == "input-error") std::cerr << f.loc.file << ": " << f.message << "\n";
   return run.input_error ? kExitUsage : kExitOk;
+}
+
+// "5s", "500ms", "2000" (milliseconds), "0" (off).
+std::optional<std::chrono::milliseconds> parse_duration(std::string text) {
+  double scale = 1;
+  if (text.ends_with("ms")) {
+    text.resize(text.size() - 2);
+  } else if (text.ends_with("s")) {
+    text.resize(text.size() - 1);
+    scale = 1000;
+  }
+  try {
+    size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used != text.size() || v < 0) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<long long>(v * scale));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 void print_rules() {
@@ -126,6 +148,51 @@ int main(int argc, char** argv) {
       app.add_subcommand("explain", "Explain a rule: why it matters and the safe alternative");
   explain_cmd->add_option("rule", rule_id, "Rule id, e.g. require-concurrent-index-creation")->required();
 
+  // status, verify, apply and resolve: the local migrations against the history table.
+  sm::app::HistoryOptions history;
+  if (const char* env = std::getenv("DATABASE_URL")) history.database_url = env;
+  std::string mode = "auto", lock_timeout = "5s", statement_timeout = "0", applied_name, rolled_back_name;
+  auto add_history = [&](CLI::App* cmd) {
+    cmd->add_option("paths", history.paths, "The Prisma migrations folder (or the project root holding it)")
+        ->required();
+    cmd->add_option("--database-url", history.database_url,
+                    "postgresql://user:password@host:port/db?schema=NAME (default: $DATABASE_URL, as Prisma); "
+                    "the password is never printed");
+    cmd->add_option("--prisma-version", history.prisma_version,
+                    "Prisma version of the project (default: read from package.json or lock files)");
+    cmd->add_option("--max-file-size", history.max_file_size, "Largest migration.sql to read, in bytes");
+  };
+  CLI::App* status_cmd = app.add_subcommand(
+      "status", "Show each migration against _prisma_migrations: applied, pending, failed, rolled back, edited "
+                "after apply, missing locally; and invalid indexes");
+  add_history(status_cmd);
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify", "CI gate: like status, exit 1 on any drift (pending, failed, rolled back, edited, missing locally, "
+                "invalid index)");
+  add_history(verify_cmd);
+  CLI::App* apply_cmd = app.add_subcommand(
+      "apply", "Apply pending migrations with the checklist as a gate, recording them as prisma migrate deploy does");
+  add_history(apply_cmd);
+  apply_cmd->add_flag("--dry-run", history.dry_run, "Print what would run, in order, with each migration's mode");
+  apply_cmd
+      ->add_option("--mode", mode,
+                   "auto (the project's Prisma version's mode; safe when unknown), prisma-6 (whole file as one "
+                   "query), prisma-7 (statement by statement), safe (transactions, CONCURRENTLY on its own)")
+      ->check(CLI::IsMember({"auto", "prisma-6", "prisma-7", "safe"}));
+  apply_cmd->add_option("--lock-timeout", lock_timeout,
+                        "lock_timeout per attempt, e.g. 5s or 500ms (default 5s; 0 turns it off)");
+  apply_cmd->add_option("--lock-retries", history.lock_retries,
+                        "Attempts after a lock timeout, with doubling backoff (default 3)");
+  apply_cmd->add_option("--statement-timeout", statement_timeout, "statement_timeout, e.g. 10min=600s (default off)");
+  CLI::App* resolve_cmd = app.add_subcommand(
+      "resolve", "Resolve a failed migration as prisma migrate resolve does: --applied NAME or --rolled-back NAME");
+  add_history(resolve_cmd);
+  auto* applied_opt = resolve_cmd->add_option("--applied", applied_name, "Record NAME as applied (finished by hand)");
+  auto* rolled_opt =
+      resolve_cmd->add_option("--rolled-back", rolled_back_name, "Mark NAME's failed record as rolled back");
+  applied_opt->excludes(rolled_opt);
+  resolve_cmd->require_option(1);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -141,6 +208,23 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (explain_cmd->parsed()) return explain(rule_id);
+    if (status_cmd->parsed() || verify_cmd->parsed() || apply_cmd->parsed() || resolve_cmd->parsed()) {
+      auto lt = parse_duration(lock_timeout), stt = parse_duration(statement_timeout);
+      if (!lt || !stt) {
+        std::cerr << "safemigrate: --lock-timeout and --statement-timeout take e.g. 5s, 500ms or 0\n";
+        return kExitUsage;
+      }
+      history.lock_timeout = *lt;
+      history.statement_timeout = *stt;
+      history.mode = mode == "prisma-6"   ? sm::app::ApplyMode::Prisma6
+                     : mode == "prisma-7" ? sm::app::ApplyMode::Prisma7
+                     : mode == "safe"     ? sm::app::ApplyMode::Safe
+                                          : sm::app::ApplyMode::Auto;
+      if (status_cmd->parsed()) return sm::app::run_status(history, false, std::cout, std::cerr);
+      if (verify_cmd->parsed()) return sm::app::run_status(history, true, std::cout, std::cerr);
+      if (apply_cmd->parsed()) return sm::app::run_apply(history, std::cout, std::cerr);
+      return sm::app::run_resolve(history, applied_name, rolled_back_name, std::cout, std::cerr);
+    }
   } catch (const std::exception& e) {
     std::cerr << "safemigrate: " << e.what() << "\n";
     return kExitUsage;

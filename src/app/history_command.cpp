@@ -1,0 +1,674 @@
+#include "app/history_command.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <thread>
+
+#include "adapters/prisma/prisma_history.h"
+#include "adapters/prisma/prisma_reader.h"
+#include "adapters/prisma/prisma_version.h"
+#include "app/check_command.h"
+#include "db/database.h"
+#include "util/file_read.h"
+
+namespace sm::app {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const char* apply_mode_name(ApplyMode m) {
+  switch (m) {
+    case ApplyMode::Auto: return "auto";
+    case ApplyMode::Prisma6: return "prisma-6";
+    case ApplyMode::Prisma7: return "prisma-7";
+    case ApplyMode::Safe: return "safe";
+  }
+  return "?";
+}
+
+namespace {
+
+// A usage or input problem: exit 2 with this message.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The local side: one Prisma migrations folder, read and parsed by the check pipeline.
+struct Local {
+  fs::path dir;
+  ApplyMode mode = ApplyMode::Safe;
+  std::string mode_reason;  // why this mode
+  CheckRun run;             // sets[0] is the folder
+  std::vector<std::string> bytes;
+  std::vector<prisma::LocalMigration> migrations;
+  const model::MigrationSet& set() const { return run.sets.front(); }
+};
+
+Local load_local(const HistoryOptions& o) {
+  Local local;
+  if (o.paths.empty()) throw InputError("no migrations folder given");
+  std::vector<fs::path> dirs;
+  for (const std::string& p : o.paths) {
+    std::error_code ec;
+    if (!fs::exists(p, ec)) throw InputError("no such file or folder: " + p);
+    if (fs::is_regular_file(p, ec))
+      throw InputError(p +
+                       " is a Django plan: status, verify, apply and resolve support Prisma migrations "
+                       "folders so far (the Django history table is not handled yet)");
+    for (fs::path& d : prisma::find_migration_dirs(p)) dirs.push_back(std::move(d));
+  }
+  if (dirs.empty())
+    throw InputError("no Prisma migrations folder found in " + o.paths.front() +
+                     " (looked for folders holding migration_lock.toml or */migration.sql)");
+  if (dirs.size() > 1) {
+    std::string names;
+    for (const auto& d : dirs) names += "\n  " + d.string();
+    throw InputError("found " + std::to_string(dirs.size()) +
+                     " Prisma migrations folders; one database has one _prisma_migrations, so name "
+                     "one folder:" +
+                     names);
+  }
+  local.dir = dirs.front();
+
+  // The mode decides how the checklist judges transactions, so it comes first.
+  std::optional<prisma::PrismaVersion> version;
+  if (!o.prisma_version.empty()) {
+    version = prisma::parse_prisma_version(o.prisma_version);
+    if (!version) throw InputError("--prisma-version: cannot read \"" + o.prisma_version + "\" as a version");
+    version->source = "--prisma-version";
+  } else {
+    version = prisma::detect_prisma_version(local.dir);
+  }
+  std::string check_version;
+  if (o.mode == ApplyMode::Auto) {
+    if (!version) {
+      local.mode = ApplyMode::Safe;
+      local.mode_reason = "the project's Prisma version is unknown, so safemigrate's own mode";
+    } else {
+      bool split = prisma::runs_statement_by_statement(*version);
+      local.mode = split ? ApplyMode::Prisma7 : ApplyMode::Prisma6;
+      local.mode_reason = fmt::format("Prisma {}.{}.{} from {}", version->major, version->minor, version->patch,
+                                      version->source);
+    }
+  } else {
+    local.mode = o.mode;
+    local.mode_reason = "--mode";
+  }
+  // The checklist judges each migration as it will run: one batch, or statements on their own
+  // (safe mode runs CONCURRENTLY outside any transaction, as Prisma >= 7.4 does).
+  if (o.mode == ApplyMode::Auto && version)
+    check_version = fmt::format("{}.{}.{}", version->major, version->minor, version->patch);
+  else
+    check_version = local.mode == ApplyMode::Prisma6 ? "7.3.0" : "7.4.0";
+
+  CheckOptions co;
+  co.paths = {local.dir.string()};
+  co.prisma_version = check_version;
+  co.max_file_size = o.max_file_size;
+  co.jobs = 0;
+  local.run = run_check(co, nullptr);
+  if (local.run.sets.size() != 1) throw InputError("cannot read " + local.dir.string());
+  for (const model::Finding& f : local.set().input_findings)
+    if (f.rule == "input-error") throw InputError(f.message);
+
+  for (const model::Migration& m : local.set().migrations) {
+    prisma::LocalMigration lm;
+    lm.name = m.id;
+    std::string bytes;
+    if (const model::SourceFile* f = m.main_file()) {
+      util::FileReadResult r = util::read_whole_file(f->path, o.max_file_size);
+      if (!r.ok) throw InputError(r.error);
+      bytes = std::move(r.bytes);
+      lm.has_script = true;
+      lm.script = prisma::prisma_script(bytes);
+    } else {
+      bool no_script = std::any_of(m.input_findings.begin(), m.input_findings.end(),
+                                   [](const model::Finding& x) { return x.rule == "missing-migration-file"; });
+      if (!no_script) {
+        for (const auto& x : m.input_findings) throw InputError(x.message);
+        throw InputError("cannot read migration " + m.id);
+      }
+    }
+    for (const model::Statement* st : m.statements())
+      for (const model::Action& a : st->actions)
+        if (a.kind == model::ActionKind::CreateIndex && !a.object.empty()) lm.index_names.push_back(a.object);
+    local.bytes.push_back(std::move(bytes));
+    local.migrations.push_back(std::move(lm));
+  }
+  return local;
+}
+
+std::string first_line(const std::string& s) {
+  size_t nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+std::string clean_error(const std::string& what) {
+  std::string s = what;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+void print_report(const db::HistoryReport& rep, const db::Database& dbc, const std::string& table,
+                  std::ostream& out) {
+  out << "database " << dbc.url().display << ", table " << table << "\n";
+  if (!rep.table_exists) out << "  (the table does not exist: nothing has been applied to this database)\n";
+  std::map<db::MigrationState, int> counts;
+  for (const db::MigrationStatus& s : rep.migrations) {
+    ++counts[s.state];
+    std::string when = !s.finished_at.empty() ? "finished " + s.finished_at
+                       : !s.started_at.empty() ? "started " + s.started_at
+                                               : "";
+    out << fmt::format("  {:<19} {}{}\n", db::state_name(s.state), s.name, when.empty() ? "" : "  (" + when + ")");
+    if (!s.detail.empty()) out << "                      " << s.detail << "\n";
+    if (!s.logs.empty()) out << "                      error: " << first_line(s.logs) << "\n";
+  }
+  for (const db::InvalidIndex& ix : rep.invalid_indexes) {
+    out << fmt::format("  invalid index       \"{}\".\"{}\" on {}", ix.schema, ix.index, ix.table);
+    if (!ix.migration.empty())
+      out << " (created by migration " << ix.migration << "; a failed CREATE INDEX CONCURRENTLY leaves it)";
+    out << "\n                      drop it with DROP INDEX CONCURRENTLY, then create it again\n";
+  }
+  std::vector<std::string> parts;
+  for (auto [state, n] : counts) parts.push_back(fmt::format("{} {}", n, db::state_name(state)));
+  if (!rep.invalid_indexes.empty()) parts.push_back(fmt::format("{} invalid index(es)", rep.invalid_indexes.size()));
+  out << (parts.empty() ? std::string("no migrations") : fmt::format("{}", fmt::join(parts, ", "))) << "\n";
+}
+
+bool any_drift(const db::HistoryReport& rep) {
+  return !rep.invalid_indexes.empty() ||
+         std::any_of(rep.migrations.begin(), rep.migrations.end(),
+                     [](const db::MigrationStatus& s) { return db::is_drift(s.state); });
+}
+
+// ---- apply -----------------------------------------------------------------------------------
+
+// A piece of a migration sent to PostgreSQL at once.
+struct Unit {
+  std::vector<const model::Statement*> statements;  // empty: the whole file as one query
+  bool transaction = false;                         // in an explicit BEGIN … COMMIT
+};
+
+struct Plan {
+  std::string description;  // what the user reads: "safe: one transaction"
+  std::vector<Unit> units;
+  bool record_in_transaction = false;  // the history row is written inside the only transaction
+};
+
+Plan plan_migration(const model::Migration& m, ApplyMode mode) {
+  Plan p;
+  std::vector<const model::Statement*> sts = m.statements();
+  if (mode == ApplyMode::Prisma6) {
+    p.units.push_back({});
+    p.description = "prisma-6: the whole file as one query (one implicit transaction)";
+    return p;
+  }
+  if (mode == ApplyMode::Prisma7) {
+    for (const model::Statement* st : sts)
+      if (const char* construct = prisma::prisma_splitter_cannot_parse(*st)) {
+        p.units.push_back({});
+        p.description = fmt::format(
+            "prisma-7: the whole file as one query, because Prisma's splitter cannot parse {} (line {})", construct,
+            st->loc.line);
+        return p;
+      }
+    for (const model::Statement* st : sts) p.units.push_back({{st}, false});
+    p.description = fmt::format("prisma-7: {} statement(s), each on its own in autocommit", sts.size());
+    return p;
+  }
+  // Safe mode. A file with its own BEGIN/COMMIT decides its transactions itself.
+  bool has_tx_control = std::any_of(sts.begin(), sts.end(),
+                                    [](const model::Statement* st) { return st->tx != model::TxControl::None; });
+  if (has_tx_control) {
+    for (const model::Statement* st : sts) p.units.push_back({{st}, false});
+    p.description = "safe: statement by statement in autocommit, because the file has its own BEGIN/COMMIT";
+    return p;
+  }
+  for (const model::Statement* st : sts) {
+    if (st->cannot_run_in_transaction) {
+      p.units.push_back({{st}, false});
+    } else if (!p.units.empty() && p.units.back().transaction) {
+      p.units.back().statements.push_back(st);
+    } else {
+      p.units.push_back({{st}, true});
+    }
+  }
+  if (p.units.size() == 1 && p.units[0].transaction) {
+    p.record_in_transaction = true;
+    p.description = fmt::format("safe: one transaction ({} statement(s) and the history row, all or nothing)",
+                                sts.size());
+  } else if (p.units.empty()) {
+    p.description = "safe: no statements";
+  } else {
+    int tx = 0, alone = 0;
+    for (const Unit& u : p.units) (u.transaction ? tx : alone)++;
+    p.description = fmt::format("safe: {} transaction(s) and {} statement(s) that cannot run in a transaction, "
+                                "each on its own, in file order",
+                                tx, alone);
+  }
+  return p;
+}
+
+std::string unit_label(const Unit& u) {
+  if (u.statements.empty()) return "the whole file";
+  uint32_t a = u.statements.front()->loc.line, b = u.statements.back()->loc.line;
+  if (u.statements.size() == 1) return fmt::format("the statement at line {}", a);
+  return fmt::format("{} statements (lines {}-{})", u.statements.size(), a, b);
+}
+
+// Who holds a lock on the tables of `u` (after a lock timeout), e.g. `"users" (AccessExclusiveLock
+// held by pid 42: LOCK TABLE users)`; falls back to the tables the statements lock.
+std::string blocking_tables(db::Database& dbc, const Unit& u, const model::Migration& m) {
+  std::set<std::string> names;
+  auto add = [&](const model::Statement* st) {
+    for (const model::Action& a : st->actions) names.insert(a.relation.name);
+  };
+  if (u.statements.empty())
+    for (const model::Statement* st : m.statements()) add(st);
+  for (const model::Statement* st : u.statements) add(st);
+  names.erase("");
+  if (names.empty()) return "";
+  std::string in;
+  for (const std::string& n : names) in += (in.empty() ? "" : ", ") + dbc.quote(n);
+  try {
+    pqxx::result r = dbc.exec(
+        "SELECT DISTINCT c.relname, l.pid, l.mode, coalesce(a.query, '') FROM pg_locks l "
+        "JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname IN (" +
+        in + ") ORDER BY 1, 2");
+    std::vector<std::string> parts;
+    for (const auto& row : r) {
+      std::string q = row[3].as<std::string>();
+      if (q.size() > 60) q = q.substr(0, 57) + "...";
+      parts.push_back(fmt::format("table \"{}\" ({} held by pid {}{})", row[0].as<std::string>(),
+                                  row[2].as<std::string>(), row[1].as<int>(), q.empty() ? "" : ": " + q));
+    }
+    if (!parts.empty()) return fmt::format("{}", fmt::join(parts, "; "));
+  } catch (const std::exception&) {
+    // Naming the tables below is still useful.
+  }
+  std::vector<std::string> quoted;
+  for (const std::string& n : names) quoted.push_back("\"" + n + "\"");
+  return fmt::format("table(s) {}", fmt::join(quoted, ", "));
+}
+
+struct UnitError {
+  std::string sqlstate;
+  std::string message;
+  const model::Statement* statement = nullptr;  // the one that failed, when known
+};
+
+class Applier {
+ public:
+  Applier(db::Database& dbc, prisma::PrismaHistory& hist, const HistoryOptions& o, std::ostream& out)
+      : db_(dbc), hist_(hist), o_(o), out_(out) {}
+
+  // Runs one migration; returns true when it was applied and recorded.
+  bool apply(const model::Migration& m, const std::string& script, const Plan& plan, std::string& error) {
+    const std::string checksum = prisma::prisma_checksum(script);
+    if (plan.record_in_transaction) return apply_in_one_transaction(m, script, plan, checksum, error);
+    std::string id;
+    {
+      pqxx::nontransaction tx(db_.conn());
+      id = hist_.insert_started(tx, m.id, checksum);
+    }
+    size_t done = 0;
+    for (const Unit& u : plan.units) {
+      std::optional<UnitError> e = run_with_retries(m, script, u);
+      if (e) {
+        error = failure_logs(m, plan, done, *e);
+        pqxx::nontransaction tx(db_.conn());
+        hist_.record_logs(tx, id, error);
+        return false;
+      }
+      ++done;
+    }
+    pqxx::nontransaction tx(db_.conn());
+    hist_.add_applied_step(tx, id);
+    hist_.mark_finished(tx, id);
+    return true;
+  }
+
+ private:
+  bool apply_in_one_transaction(const model::Migration& m, const std::string& script, const Plan& plan,
+                                const std::string& checksum, std::string& error) {
+    std::optional<UnitError> e = with_retries(m, plan.units.front(), [&](const Unit& u) -> std::optional<UnitError> {
+      pqxx::work tx(db_.conn());
+      std::string id = hist_.insert_started(tx, m.id, checksum);
+      if (std::optional<UnitError> ue = exec_statements(tx, script, u)) return ue;
+      hist_.add_applied_step(tx, id);
+      hist_.mark_finished(tx, id);
+      tx.commit();
+      return std::nullopt;
+    });
+    if (!e) return true;
+    // Nothing of the migration is in the database; record the failure as Prisma would.
+    error = failure_logs(m, plan, 0, *e);
+    pqxx::nontransaction tx(db_.conn());
+    std::string id = hist_.insert_started(tx, m.id, checksum);
+    hist_.record_logs(tx, id, error);
+    return false;
+  }
+
+  // Runs each statement of `u` in `tx`; the first failure ends it.
+  std::optional<UnitError> exec_statements(pqxx::transaction_base& tx, const std::string& script, const Unit& u) {
+    for (const model::Statement* st : u.statements) {
+      try {
+        tx.exec(script.substr(st->loc.offset, st->length));
+      } catch (const pqxx::sql_error& ex) {
+        return UnitError{ex.sqlstate(), clean_error(ex.what()), st};
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<UnitError> run_unit(const std::string& script, const Unit& u) {
+    try {
+      if (u.statements.empty()) {
+        // One simple-protocol query holding the whole file, as Prisma <= 7.3 sends it.
+        pqxx::nontransaction tx(db_.conn());
+        tx.exec(script);
+        return std::nullopt;
+      }
+      if (u.transaction) {
+        pqxx::work tx(db_.conn());
+        if (std::optional<UnitError> e = exec_statements(tx, script, u)) return e;
+        tx.commit();
+        return std::nullopt;
+      }
+      pqxx::nontransaction tx(db_.conn());
+      return exec_statements(tx, script, u);
+    } catch (const pqxx::sql_error& ex) {
+      return UnitError{ex.sqlstate(), clean_error(ex.what()), nullptr};
+    }
+  }
+
+  template <typename F>
+  std::optional<UnitError> with_retries(const model::Migration& m, const Unit& u, F&& attempt) {
+    std::chrono::milliseconds backoff{500};
+    for (int i = 0;; ++i) {
+      std::optional<UnitError> e;
+      try {
+        e = attempt(u);
+      } catch (const pqxx::sql_error& ex) {
+        e = UnitError{ex.sqlstate(), clean_error(ex.what()), nullptr};
+      }
+      // 55P03 lock_not_available: lock_timeout expired; the unit was rolled back, so it can run again.
+      if (!e || e->sqlstate != "55P03") return e;
+      std::string who = blocking_tables(db_, u, m);
+      if (i >= o_.lock_retries) {
+        e->message = fmt::format("gave up after {} attempt(s): lock timeout ({} ms) on {}, waiting for {}", i + 1,
+                                 o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who);
+        return e;
+      }
+      out_ << fmt::format("  lock timeout ({} ms) on {}, waiting for {}; retry {}/{} in {:.1f} s\n",
+                          o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who, i + 1,
+                          o_.lock_retries, static_cast<double>(backoff.count()) / 1000.0);
+      out_.flush();
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+  }
+
+  std::optional<UnitError> run_with_retries(const model::Migration& m, const std::string& script, const Unit& u) {
+    return with_retries(m, u, [&](const Unit& unit) { return run_unit(script, unit); });
+  }
+
+  std::string failure_logs(const model::Migration& m, const Plan& plan, size_t done, const UnitError& e) {
+    std::string where;
+    if (e.statement)
+      where = fmt::format("statement at line {} failed", e.statement->loc.line);
+    else
+      where = "the query failed";
+    std::string ran;
+    if (plan.units.size() > 1)
+      ran = fmt::format("{} of {} part(s) had been committed before it; the failed part was rolled back{}", done,
+                        plan.units.size(),
+                        plan.units[done].transaction ? "" : " (autocommit: statements before it in that part stay)");
+    else if (!plan.units.empty() && plan.units[0].transaction)
+      ran = "the transaction was rolled back: nothing of this migration is in the database";
+    else if (!plan.units.empty() && plan.units[0].statements.empty())
+      ran = "the file ran as one implicit transaction, so nothing of it is in the database";
+    else
+      ran = "statements before the failed one were committed";
+    return fmt::format(
+        "Migration name: {}\n\nDatabase error code: {}\n\nDatabase error:\n{}\n\nsafemigrate ({}): {}; {}\n", m.id,
+        e.sqlstate, e.message, plan.description, where, ran);
+  }
+
+  db::Database& db_;
+  prisma::PrismaHistory& hist_;
+  const HistoryOptions& o_;
+  std::ostream& out_;
+};
+
+std::string fmt_seconds(Clock::duration d) {
+  return fmt::format("{:.2f} s", std::chrono::duration<double>(d).count());
+}
+
+std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
+  if (o.database_url.empty())
+    throw InputError("no database URL: pass --database-url or set DATABASE_URL (as Prisma reads it)");
+  db::ConnectOptions co;
+  co.connect_timeout_s = o.connect_timeout_s;
+  return std::make_unique<db::Database>(o.database_url, co);
+}
+
+template <typename F>
+int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
+  try {
+    return body();
+  } catch (const InputError& e) {
+    err << "safemigrate: " << e.what() << "\n";
+    return kHistoryError;
+  } catch (const db::DbError& e) {
+    err << "safemigrate: " << db::scrub(e.what(), db::parse_database_url(o.database_url.empty() ? "postgresql://" : o.database_url).password) << "\n";
+    return kHistoryError;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    try {
+      msg = db::scrub(msg, db::parse_database_url(o.database_url).password);
+    } catch (...) {
+    }
+    err << "safemigrate: database error: " << clean_error(msg) << "\n";
+    return kHistoryError;
+  }
+}
+
+}  // namespace
+
+int run_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
+  return guarded(err, o, [&] {
+    Local local = load_local(o);
+    auto dbc = connect(o);
+    prisma::PrismaHistory hist(*dbc);
+    db::HistoryReport rep = hist.report(local.migrations);
+    print_report(rep, *dbc, hist.table(), out);
+    if (!verify) return kHistoryOk;
+    if (any_drift(rep)) {
+      out << "verify: FAILED: the database and the migrations folder differ\n";
+      return kHistoryDrift;
+    }
+    out << "verify: ok: every migration is applied, unchanged, and nothing else is recorded\n";
+    return kHistoryOk;
+  });
+}
+
+int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
+  return guarded(err, o, [&] {
+    Local local = load_local(o);
+    const model::MigrationSet& set = local.set();
+    auto dbc = connect(o);
+    prisma::PrismaHistory hist(*dbc);
+    out << fmt::format("mode {} ({})\n", apply_mode_name(local.mode), local.mode_reason);
+
+    std::optional<db::AdvisoryLock> lock;
+    if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
+    // Read the table after the lock: another run may just have applied some migrations.
+    bool exists = hist.table_exists();
+    if (exists) hist.check_table();
+    std::vector<prisma::PrismaRow> rows = exists ? hist.rows() : std::vector<prisma::PrismaRow>{};
+    std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
+
+    // Like P3009: a failed migration blocks everything until it is resolved.
+    for (const db::MigrationStatus& s : status)
+      if (s.state == db::MigrationState::Failed) {
+        err << fmt::format(
+            "safemigrate: migration {} failed earlier (started {}) and is not resolved, so nothing is applied "
+            "(Prisma refuses the same, P3009).{}\nAfter checking the database, run `safemigrate resolve "
+            "--rolled-back {}` (it will be applied again) or `safemigrate resolve --applied {}` (you finished it "
+            "by hand).\n",
+            s.name, s.started_at, s.logs.empty() ? "" : "\nRecorded error: " + first_line(s.logs), s.name, s.name);
+        return kHistoryDrift;
+      }
+    for (const db::MigrationStatus& s : status)
+      if (s.state == db::MigrationState::Edited || s.state == db::MigrationState::MissingLocally)
+        out << fmt::format("warning: {}: {}\n", s.name, s.detail);
+
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < status.size() && i < set.migrations.size(); ++i)
+      if (status[i].state == db::MigrationState::Pending || status[i].state == db::MigrationState::RolledBack ||
+          status[i].state == db::MigrationState::NoScript)
+        todo.push_back(i);
+
+    // The checklist is the gate: unsuppressed error findings in what would run stop everything.
+    std::set<std::string> pending_names;
+    for (size_t i : todo) pending_names.insert(set.migrations[i].id);
+    std::vector<const model::Finding*> blocking;
+    for (const model::Finding& f : local.run.findings)
+      if (f.severity == model::Severity::Error && !f.suppressed && f.rule != "missing-migration-file" &&
+          pending_names.count(f.migration))
+        blocking.push_back(&f);
+    if (!blocking.empty()) {
+      err << fmt::format("safemigrate: {} error finding(s) in pending migrations; nothing was applied:\n",
+                         blocking.size());
+      for (const model::Finding* f : blocking)
+        err << fmt::format("  {}:{}: {} [{}]\n", f->loc.file, f->loc.line, f->message, f->rule);
+      err << "Fix them, or silence one with `-- safemigrate-ignore: RULE reason` before the statement "
+             "(`safemigrate check` shows the details).\n";
+      return kHistoryDrift;
+    }
+
+    if (todo.empty()) {
+      out << "nothing to apply: all " << set.migrations.size() << " migration(s) are applied\n";
+      return kHistoryOk;
+    }
+    if (o.dry_run) {
+      if (!exists) out << "would create " << hist.table() << "\n";
+      for (size_t i : todo) {
+        const model::Migration& m = set.migrations[i];
+        if (status[i].state == db::MigrationState::NoScript) {
+          out << fmt::format("would stop at {}: the folder has no migration.sql (Prisma P3015)\n", m.id);
+          break;
+        }
+        Plan plan = plan_migration(m, local.mode);
+        out << fmt::format("would apply {} ({})\n", m.id, plan.description);
+        for (const Unit& u : plan.units)
+          out << fmt::format("    {} {}\n", u.transaction ? "in a transaction:" : "in autocommit:  ", unit_label(u));
+      }
+      out << "dry run: nothing was written\n";
+      return kHistoryOk;
+    }
+
+    if (!exists) {
+      hist.create_table();
+      out << "created " << hist.table() << "\n";
+    }
+    if (o.lock_timeout.count() > 0) dbc->set_lock_timeout(o.lock_timeout);
+    if (o.statement_timeout.count() > 0) dbc->set_statement_timeout(o.statement_timeout);
+    Applier applier(*dbc, hist, o, out);
+    const auto all_start = Clock::now();
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const model::Migration& m = set.migrations[todo[k]];
+      if (status[todo[k]].state == db::MigrationState::NoScript) {
+        err << fmt::format(
+            "safemigrate: {} has no migration.sql, so apply stops there (Prisma stops with P3015); {} later "
+            "migration(s) not applied\n",
+            m.id, todo.size() - k - 1);
+        return kHistoryDrift;
+      }
+      Plan plan = plan_migration(m, local.mode);
+      out << fmt::format("[{}/{}] applying {} ({})\n", k + 1, todo.size(), m.id, plan.description);
+      out.flush();
+      const auto start = Clock::now();
+      std::string error;
+      if (!applier.apply(m, local.migrations[todo[k]].script, plan, error)) {
+        err << fmt::format("safemigrate: migration {} failed after {}; it is recorded as failed in {}:\n{}", m.id,
+                           fmt_seconds(Clock::now() - start), hist.table(), error);
+        err << fmt::format("{} later migration(s) not applied. Resolve with `safemigrate resolve --rolled-back {}` "
+                           "or `--applied {}`.\n",
+                           todo.size() - k - 1, m.id, m.id);
+        return kHistoryDrift;
+      }
+      out << fmt::format("[{}/{}] applied {} in {}, {} left\n", k + 1, todo.size(), m.id,
+                         fmt_seconds(Clock::now() - start), todo.size() - k - 1);
+      out.flush();
+    }
+    out << fmt::format("applied {} migration(s) in {}\n", todo.size(), fmt_seconds(Clock::now() - all_start));
+    return kHistoryOk;
+  });
+}
+
+int run_resolve(const HistoryOptions& o, const std::string& applied_name, const std::string& rolled_back_name,
+                std::ostream& out, std::ostream& err) {
+  return guarded(err, o, [&] {
+    if (applied_name.empty() == rolled_back_name.empty())
+      throw InputError("resolve needs exactly one of --applied NAME or --rolled-back NAME");
+    const std::string& name = applied_name.empty() ? rolled_back_name : applied_name;
+    Local local = load_local(o);
+    auto found = std::find_if(local.migrations.begin(), local.migrations.end(),
+                              [&](const prisma::LocalMigration& m) { return m.name == name; });
+    if (found == local.migrations.end())
+      throw InputError(fmt::format("there is no migration {} in {} (Prisma: P3017)", name, local.dir.string()));
+    auto dbc = connect(o);
+    prisma::PrismaHistory hist(*dbc);
+    db::AdvisoryLock lock(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
+    bool exists = hist.table_exists();
+    if (exists) hist.check_table();
+    std::vector<prisma::PrismaRow> rows = exists ? hist.rows() : std::vector<prisma::PrismaRow>{};
+    bool failed = false, applied = false;
+    for (const auto& r : rows)
+      if (r.migration_name == name) {
+        failed = failed || r.failed();
+        applied = applied || (r.finished() && !r.rolled_back());
+      }
+    if (!rolled_back_name.empty()) {
+      if (!failed) {
+        err << fmt::format(
+            "safemigrate: {} cannot be marked rolled back: it is not in a failed state (Prisma: P3012); nothing "
+            "was written\n",
+            name);
+        return kHistoryDrift;
+      }
+      pqxx::nontransaction tx(dbc->conn());
+      int n = hist.mark_rolled_back(tx, name);
+      out << fmt::format("marked {} failed record(s) of {} as rolled back; the next apply runs it again\n", n, name);
+      return kHistoryOk;
+    }
+    if (applied) {
+      err << fmt::format("safemigrate: {} is already recorded as applied (Prisma: P3008); nothing was written\n",
+                         name);
+      return kHistoryDrift;
+    }
+    if (!found->has_script) throw InputError(name + " has no migration.sql: its checksum cannot be recorded");
+    if (!exists) {
+      hist.create_table();
+      out << "created " << hist.table() << "\n";
+    }
+    pqxx::work tx(dbc->conn());
+    int n = hist.mark_rolled_back(tx, name);
+    hist.insert_applied(tx, name, prisma::prisma_checksum(found->script));
+    tx.commit();
+    out << fmt::format("recorded {} as applied{}\n", name,
+                       n ? fmt::format(" (its {} failed record(s) are marked rolled back)", n) : "");
+    return kHistoryOk;
+  });
+}
+
+}  // namespace sm::app

@@ -1,0 +1,52 @@
+// `safemigrate status | verify | apply | resolve`: local migrations against the framework's
+// history table (Prisma: _prisma_migrations, through adapters/prisma/prisma_history.h).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace sm::app {
+
+// How `apply` sends a migration.sql to PostgreSQL.
+enum class ApplyMode {
+  Auto,     // the project's Prisma version's mode; Safe when the version is unknown
+  Prisma6,  // the whole file as one simple-protocol query (Prisma <= 7.3): one implicit transaction
+  Prisma7,  // statement by statement in autocommit (Prisma >= 7.4), one batch when its splitter would fail
+  Safe,     // transactional statements in explicit transactions, CONCURRENTLY ones on their own
+};
+const char* apply_mode_name(ApplyMode m);  // "prisma-6", "prisma-7", "safe", "auto"
+
+struct HistoryOptions {
+  std::vector<std::string> paths;
+  std::string database_url;    // empty: error (the CLI fills it from DATABASE_URL)
+  std::string prisma_version;  // empty: read from package.json / lock files
+  uint64_t max_file_size = 10ull << 20;
+  ApplyMode mode = ApplyMode::Auto;
+  bool dry_run = false;
+  std::chrono::milliseconds lock_timeout{5000};  // per attempt; 0: none
+  int lock_retries = 3;                          // further attempts after a lock timeout
+  std::chrono::milliseconds statement_timeout{0};
+  std::chrono::milliseconds advisory_lock_wait{10000};  // Prisma gives up after 10 s too
+  int connect_timeout_s = 10;
+};
+
+// Exit codes shared by these commands.
+inline constexpr int kHistoryOk = 0;
+inline constexpr int kHistoryDrift = 1;  // verify: drift; apply: a migration failed or was refused
+inline constexpr int kHistoryError = 2;  // bad input, unreachable database, unexpected history table
+
+// status (verify = false): prints every migration's state, exit 0. verify: the same, exit 1 on
+// any drift (pending, failed, rolled back, edited, missing locally, no migration.sql, invalid index).
+int run_status(const HistoryOptions& options, bool verify, std::ostream& out, std::ostream& err);
+
+// Applies pending migrations in order, recording each as `prisma migrate deploy` does.
+int run_apply(const HistoryOptions& options, std::ostream& out, std::ostream& err);
+
+// resolve --applied NAME (applied_name) or --rolled-back NAME (rolled_back_name).
+int run_resolve(const HistoryOptions& options, const std::string& applied_name,
+                const std::string& rolled_back_name, std::ostream& out, std::ostream& err);
+
+}  // namespace sm::app
