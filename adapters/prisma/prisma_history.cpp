@@ -188,7 +188,8 @@ void PrismaHistory::check_table() {
   if (!missing.empty()) msg += fmt::format(" missing column(s) {};", fmt::join(missing, ", "));
   if (!wrong_type.empty()) msg += fmt::format(" {};", fmt::join(wrong_type, "; "));
   msg +=
-      " safemigrate reads and writes it only in Prisma's shape, so nothing was written (is another tool using "
+      " safemigrate reads and writes it only in Prisma's shape, so nothing was written (is another tool "
+      "using "
       "this table name, or the URL's schema wrong?)";
   throw db::DbError(msg);
 }
@@ -266,8 +267,9 @@ std::vector<db::MigrationStatus> compute_status(const std::vector<LocalMigration
       s.started_at = applied->started_at;
       if (m.has_script && !prisma_checksum_matches(m.script, applied->checksum)) {
         s.state = MigrationState::Edited;
-        s.detail = fmt::format("migration.sql was changed after it was applied (recorded checksum {}, file {})",
-                               applied->checksum, prisma_checksum(m.script));
+        s.detail =
+            fmt::format("migration.sql was changed after it was applied (recorded checksum {}, file {})",
+                        applied->checksum, prisma_checksum(m.script));
       } else {
         s.state = MigrationState::Applied;
       }
@@ -333,7 +335,8 @@ std::string PrismaHistory::insert_started(pqxx::transaction_base& tx, const std:
 }
 
 void PrismaHistory::add_applied_step(pqxx::transaction_base& tx, const std::string& id) {
-  tx.exec_params("UPDATE " + table() + " SET applied_steps_count = applied_steps_count + 1 WHERE id = $1", id);
+  tx.exec_params("UPDATE " + table() + " SET applied_steps_count = applied_steps_count + 1 WHERE id = $1",
+                 id);
 }
 
 void PrismaHistory::mark_finished(pqxx::transaction_base& tx, const std::string& id) {

@@ -77,7 +77,8 @@ class PrismaHistory : public db::HistoryStore {
 
   // The writes of `prisma migrate deploy` and `resolve`; `tx` decides whether they are in a
   // transaction of their own (nontransaction: autocommit, as Prisma does).
-  std::string insert_started(pqxx::transaction_base& tx, const std::string& name, const std::string& checksum);
+  std::string insert_started(pqxx::transaction_base& tx, const std::string& name,
+                             const std::string& checksum);
   void add_applied_step(pqxx::transaction_base& tx, const std::string& id);
   void mark_finished(pqxx::transaction_base& tx, const std::string& id);
   void record_logs(pqxx::transaction_base& tx, const std::string& id, const std::string& logs);

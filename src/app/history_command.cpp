@@ -93,8 +93,8 @@ Local load_local(const HistoryOptions& o) {
     } else {
       bool split = prisma::runs_statement_by_statement(*version);
       local.mode = split ? ApplyMode::Prisma7 : ApplyMode::Prisma6;
-      local.mode_reason = fmt::format("Prisma {}.{}.{} from {}", version->major, version->minor, version->patch,
-                                      version->source);
+      local.mode_reason = fmt::format("Prisma {}.{}.{} from {}", version->major, version->minor,
+                                      version->patch, version->source);
     }
   } else {
     local.mode = o.mode;
@@ -128,8 +128,9 @@ Local load_local(const HistoryOptions& o) {
       lm.has_script = true;
       lm.script = prisma::prisma_script(bytes);
     } else {
-      bool no_script = std::any_of(m.input_findings.begin(), m.input_findings.end(),
-                                   [](const model::Finding& x) { return x.rule == "missing-migration-file"; });
+      bool no_script =
+          std::any_of(m.input_findings.begin(), m.input_findings.end(),
+                      [](const model::Finding& x) { return x.rule == "missing-migration-file"; });
       if (!no_script) {
         for (const auto& x : m.input_findings) throw InputError(x.message);
         throw InputError("cannot read migration " + m.id);
@@ -162,10 +163,11 @@ void print_report(const db::HistoryReport& rep, const db::Database& dbc, const s
   std::map<db::MigrationState, int> counts;
   for (const db::MigrationStatus& s : rep.migrations) {
     ++counts[s.state];
-    std::string when = !s.finished_at.empty() ? "finished " + s.finished_at
+    std::string when = !s.finished_at.empty()  ? "finished " + s.finished_at
                        : !s.started_at.empty() ? "started " + s.started_at
                                                : "";
-    out << fmt::format("  {:<19} {}{}\n", db::state_name(s.state), s.name, when.empty() ? "" : "  (" + when + ")");
+    out << fmt::format("  {:<19} {}{}\n", db::state_name(s.state), s.name,
+                       when.empty() ? "" : "  (" + when + ")");
     if (!s.detail.empty()) out << "                      " << s.detail << "\n";
     if (!s.logs.empty()) out << "                      error: " << first_line(s.logs) << "\n";
   }
@@ -177,7 +179,8 @@ void print_report(const db::HistoryReport& rep, const db::Database& dbc, const s
   }
   std::vector<std::string> parts;
   for (auto [state, n] : counts) parts.push_back(fmt::format("{} {}", n, db::state_name(state)));
-  if (!rep.invalid_indexes.empty()) parts.push_back(fmt::format("{} invalid index(es)", rep.invalid_indexes.size()));
+  if (!rep.invalid_indexes.empty())
+    parts.push_back(fmt::format("{} invalid index(es)", rep.invalid_indexes.size()));
   out << (parts.empty() ? std::string("no migrations") : fmt::format("{}", fmt::join(parts, ", "))) << "\n";
 }
 
@@ -214,8 +217,8 @@ Plan plan_migration(const model::Migration& m, ApplyMode mode) {
       if (const char* construct = prisma::prisma_splitter_cannot_parse(*st)) {
         p.units.push_back({});
         p.description = fmt::format(
-            "prisma-7: the whole file as one query, because Prisma's splitter cannot parse {} (line {})", construct,
-            st->loc.line);
+            "prisma-7: the whole file as one query, because Prisma's splitter cannot parse {} (line {})",
+            construct, st->loc.line);
         return p;
       }
     for (const model::Statement* st : sts) p.units.push_back({{st}, false});
@@ -223,8 +226,8 @@ Plan plan_migration(const model::Migration& m, ApplyMode mode) {
     return p;
   }
   // Safe mode. A file with its own BEGIN/COMMIT decides its transactions itself.
-  bool has_tx_control = std::any_of(sts.begin(), sts.end(),
-                                    [](const model::Statement* st) { return st->tx != model::TxControl::None; });
+  bool has_tx_control = std::any_of(
+      sts.begin(), sts.end(), [](const model::Statement* st) { return st->tx != model::TxControl::None; });
   if (has_tx_control) {
     for (const model::Statement* st : sts) p.units.push_back({{st}, false});
     p.description = "safe: statement by statement in autocommit, because the file has its own BEGIN/COMMIT";
@@ -248,9 +251,10 @@ Plan plan_migration(const model::Migration& m, ApplyMode mode) {
   } else {
     int tx = 0, alone = 0;
     for (const Unit& u : p.units) (u.transaction ? tx : alone)++;
-    p.description = fmt::format("safe: {} transaction(s) and {} statement(s) that cannot run in a transaction, "
-                                "each on its own, in file order",
-                                tx, alone);
+    p.description = fmt::format(
+        "safe: {} transaction(s) and {} statement(s) that cannot run in a transaction, "
+        "each on its own, in file order",
+        tx, alone);
   }
   return p;
 }
@@ -338,15 +342,16 @@ class Applier {
  private:
   bool apply_in_one_transaction(const model::Migration& m, const std::string& script, const Plan& plan,
                                 const std::string& checksum, std::string& error) {
-    std::optional<UnitError> e = with_retries(m, plan.units.front(), [&](const Unit& u) -> std::optional<UnitError> {
-      pqxx::work tx(db_.conn());
-      std::string id = hist_.insert_started(tx, m.id, checksum);
-      if (std::optional<UnitError> ue = exec_statements(tx, script, u)) return ue;
-      hist_.add_applied_step(tx, id);
-      hist_.mark_finished(tx, id);
-      tx.commit();
-      return std::nullopt;
-    });
+    std::optional<UnitError> e =
+        with_retries(m, plan.units.front(), [&](const Unit& u) -> std::optional<UnitError> {
+          pqxx::work tx(db_.conn());
+          std::string id = hist_.insert_started(tx, m.id, checksum);
+          if (std::optional<UnitError> ue = exec_statements(tx, script, u)) return ue;
+          hist_.add_applied_step(tx, id);
+          hist_.mark_finished(tx, id);
+          tx.commit();
+          return std::nullopt;
+        });
     if (!e) return true;
     // Nothing of the migration is in the database; record the failure as Prisma would.
     error = failure_logs(m, plan, 0, *e);
@@ -357,7 +362,8 @@ class Applier {
   }
 
   // Runs each statement of `u` in `tx`; the first failure ends it.
-  std::optional<UnitError> exec_statements(pqxx::transaction_base& tx, const std::string& script, const Unit& u) {
+  std::optional<UnitError> exec_statements(pqxx::transaction_base& tx, const std::string& script,
+                                           const Unit& u) {
     for (const model::Statement* st : u.statements) {
       try {
         tx.exec(script.substr(st->loc.offset, st->length));
@@ -403,8 +409,8 @@ class Applier {
       if (!e || e->sqlstate != "55P03") return e;
       std::string who = blocking_tables(db_, u, m);
       if (i >= o_.lock_retries) {
-        e->message = fmt::format("gave up after {} attempt(s): lock timeout ({} ms) on {}, waiting for {}", i + 1,
-                                 o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who);
+        e->message = fmt::format("gave up after {} attempt(s): lock timeout ({} ms) on {}, waiting for {}",
+                                 i + 1, o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who);
         return e;
       }
       out_ << fmt::format("  lock timeout ({} ms) on {}, waiting for {}; retry {}/{} in {:.1f} s\n",
@@ -416,7 +422,8 @@ class Applier {
     }
   }
 
-  std::optional<UnitError> run_with_retries(const model::Migration& m, const std::string& script, const Unit& u) {
+  std::optional<UnitError> run_with_retries(const model::Migration& m, const std::string& script,
+                                            const Unit& u) {
     return with_retries(m, u, [&](const Unit& unit) { return run_unit(script, unit); });
   }
 
@@ -428,9 +435,10 @@ class Applier {
       where = "the query failed";
     std::string ran;
     if (plan.units.size() > 1)
-      ran = fmt::format("{} of {} part(s) had been committed before it; the failed part was rolled back{}", done,
-                        plan.units.size(),
-                        plan.units[done].transaction ? "" : " (autocommit: statements before it in that part stay)");
+      ran = fmt::format(
+          "{} of {} part(s) had been committed before it; the failed part was rolled back{}", done,
+          plan.units.size(),
+          plan.units[done].transaction ? "" : " (autocommit: statements before it in that part stay)");
     else if (!plan.units.empty() && plan.units[0].transaction)
       ran = "the transaction was rolled back: nothing of this migration is in the database";
     else if (!plan.units.empty() && plan.units[0].statements.empty())
@@ -438,8 +446,8 @@ class Applier {
     else
       ran = "statements before the failed one were committed";
     return fmt::format(
-        "Migration name: {}\n\nDatabase error code: {}\n\nDatabase error:\n{}\n\nsafemigrate ({}): {}; {}\n", m.id,
-        e.sqlstate, e.message, plan.description, where, ran);
+        "Migration name: {}\n\nDatabase error code: {}\n\nDatabase error:\n{}\n\nsafemigrate ({}): {}; {}\n",
+        m.id, e.sqlstate, e.message, plan.description, where, ran);
   }
 
   db::Database& db_;
@@ -468,7 +476,11 @@ int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
     err << "safemigrate: " << e.what() << "\n";
     return kHistoryError;
   } catch (const db::DbError& e) {
-    err << "safemigrate: " << db::scrub(e.what(), db::parse_database_url(o.database_url.empty() ? "postgresql://" : o.database_url).password) << "\n";
+    err << "safemigrate: "
+        << db::scrub(
+               e.what(),
+               db::parse_database_url(o.database_url.empty() ? "postgresql://" : o.database_url).password)
+        << "\n";
     return kHistoryError;
   } catch (const std::exception& e) {
     std::string msg = e.what();
@@ -520,11 +532,14 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Failed) {
         err << fmt::format(
-            "safemigrate: migration {} failed earlier (started {}) and is not resolved, so nothing is applied "
+            "safemigrate: migration {} failed earlier (started {}) and is not resolved, so nothing is "
+            "applied "
             "(Prisma refuses the same, P3009).{}\nAfter checking the database, run `safemigrate resolve "
-            "--rolled-back {}` (it will be applied again) or `safemigrate resolve --applied {}` (you finished it "
+            "--rolled-back {}` (it will be applied again) or `safemigrate resolve --applied {}` (you "
+            "finished it "
             "by hand).\n",
-            s.name, s.started_at, s.logs.empty() ? "" : "\nRecorded error: " + first_line(s.logs), s.name, s.name);
+            s.name, s.started_at, s.logs.empty() ? "" : "\nRecorded error: " + first_line(s.logs), s.name,
+            s.name);
         return kHistoryDrift;
       }
     for (const db::MigrationStatus& s : status)
@@ -533,7 +548,8 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
 
     std::vector<size_t> todo;
     for (size_t i = 0; i < status.size() && i < set.migrations.size(); ++i)
-      if (status[i].state == db::MigrationState::Pending || status[i].state == db::MigrationState::RolledBack ||
+      if (status[i].state == db::MigrationState::Pending ||
+          status[i].state == db::MigrationState::RolledBack ||
           status[i].state == db::MigrationState::NoScript)
         todo.push_back(i);
 
@@ -570,7 +586,8 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
         Plan plan = plan_migration(m, local.mode);
         out << fmt::format("would apply {} ({})\n", m.id, plan.description);
         for (const Unit& u : plan.units)
-          out << fmt::format("    {} {}\n", u.transaction ? "in a transaction:" : "in autocommit:  ", unit_label(u));
+          out << fmt::format("    {} {}\n",
+                             u.transaction ? "in a transaction:" : "in autocommit:  ", unit_label(u));
       }
       out << "dry run: nothing was written\n";
       return kHistoryOk;
@@ -599,11 +616,12 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
       const auto start = Clock::now();
       std::string error;
       if (!applier.apply(m, local.migrations[todo[k]].script, plan, error)) {
-        err << fmt::format("safemigrate: migration {} failed after {}; it is recorded as failed in {}:\n{}", m.id,
-                           fmt_seconds(Clock::now() - start), hist.table(), error);
-        err << fmt::format("{} later migration(s) not applied. Resolve with `safemigrate resolve --rolled-back {}` "
-                           "or `--applied {}`.\n",
-                           todo.size() - k - 1, m.id, m.id);
+        err << fmt::format("safemigrate: migration {} failed after {}; it is recorded as failed in {}:\n{}",
+                           m.id, fmt_seconds(Clock::now() - start), hist.table(), error);
+        err << fmt::format(
+            "{} later migration(s) not applied. Resolve with `safemigrate resolve --rolled-back {}` "
+            "or `--applied {}`.\n",
+            todo.size() - k - 1, m.id, m.id);
         return kHistoryDrift;
       }
       out << fmt::format("[{}/{}] applied {} in {}, {} left\n", k + 1, todo.size(), m.id,
@@ -625,7 +643,8 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
     auto found = std::find_if(local.migrations.begin(), local.migrations.end(),
                               [&](const prisma::LocalMigration& m) { return m.name == name; });
     if (found == local.migrations.end())
-      throw InputError(fmt::format("there is no migration {} in {} (Prisma: P3017)", name, local.dir.string()));
+      throw InputError(
+          fmt::format("there is no migration {} in {} (Prisma: P3017)", name, local.dir.string()));
     auto dbc = connect(o);
     prisma::PrismaHistory hist(*dbc);
     db::AdvisoryLock lock(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
@@ -641,19 +660,21 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
     if (!rolled_back_name.empty()) {
       if (!failed) {
         err << fmt::format(
-            "safemigrate: {} cannot be marked rolled back: it is not in a failed state (Prisma: P3012); nothing "
+            "safemigrate: {} cannot be marked rolled back: it is not in a failed state (Prisma: P3012); "
+            "nothing "
             "was written\n",
             name);
         return kHistoryDrift;
       }
       pqxx::nontransaction tx(dbc->conn());
       int n = hist.mark_rolled_back(tx, name);
-      out << fmt::format("marked {} failed record(s) of {} as rolled back; the next apply runs it again\n", n, name);
+      out << fmt::format("marked {} failed record(s) of {} as rolled back; the next apply runs it again\n", n,
+                         name);
       return kHistoryOk;
     }
     if (applied) {
-      err << fmt::format("safemigrate: {} is already recorded as applied (Prisma: P3008); nothing was written\n",
-                         name);
+      err << fmt::format(
+          "safemigrate: {} is already recorded as applied (Prisma: P3008); nothing was written\n", name);
       return kHistoryDrift;
     }
     if (!found->has_script) throw InputError(name + " has no migration.sql: its checksum cannot be recorded");

@@ -7,8 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 #include <iostream>
+#include <optional>
 
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
@@ -135,10 +135,10 @@ int main(int argc, char** argv) {
   check->add_flag("--no-color", no_color, "No colours in text output (also NO_COLOR)");
   check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
   bool list_all = false;
-  CLI::App* list_cmd = app.add_subcommand(
-      "list",
-      "Audit view: every data migration (RunPython, RunSQL, DML) with its reversibility, atomicity, the tables "
-      "it touches and its findings");
+  CLI::App* list_cmd = app.add_subcommand("list",
+                                          "Audit view: every data migration (RunPython, RunSQL, DML) with "
+                                          "its reversibility, atomicity, the tables "
+                                          "it touches and its findings");
   add_inputs(list_cmd);
   list_cmd->add_flag("--all", list_all, "List every migration, not only data migrations");
 
@@ -155,43 +155,51 @@ int main(int argc, char** argv) {
   auto add_history = [&](CLI::App* cmd) {
     cmd->add_option("paths", history.paths, "The Prisma migrations folder (or the project root holding it)")
         ->required();
-    cmd->add_option("--database-url", history.database_url,
-                    "postgresql://user:password@host:port/db?schema=NAME (default: $DATABASE_URL, as Prisma); "
-                    "the password is never printed");
+    cmd->add_option(
+        "--database-url", history.database_url,
+        "postgresql://user:password@host:port/db?schema=NAME (default: $DATABASE_URL, as Prisma); "
+        "the password is never printed");
     cmd->add_option("--prisma-version", history.prisma_version,
                     "Prisma version of the project (default: read from package.json or lock files)");
     cmd->add_option("--max-file-size", history.max_file_size, "Largest migration.sql to read, in bytes");
   };
   CLI::App* status_cmd = app.add_subcommand(
-      "status", "Show each migration against _prisma_migrations: applied, pending, failed, rolled back, edited "
-                "after apply, missing locally; and invalid indexes");
+      "status",
+      "Show each migration against _prisma_migrations: applied, pending, failed, rolled back, edited "
+      "after apply, missing locally; and invalid indexes");
   add_history(status_cmd);
   CLI::App* verify_cmd = app.add_subcommand(
-      "verify", "CI gate: like status, exit 1 on any drift (pending, failed, rolled back, edited, missing locally, "
-                "invalid index)");
+      "verify",
+      "CI gate: like status, exit 1 on any drift (pending, failed, rolled back, edited, missing locally, "
+      "invalid index)");
   add_history(verify_cmd);
   CLI::App* apply_cmd = app.add_subcommand(
-      "apply", "Apply pending migrations with the checklist as a gate, recording them as prisma migrate deploy does");
+      "apply",
+      "Apply pending migrations with the checklist as a gate, recording them as prisma migrate deploy does");
   add_history(apply_cmd);
-  apply_cmd->add_flag("--dry-run", history.dry_run, "Print what would run, in order, with each migration's mode");
+  apply_cmd->add_flag("--dry-run", history.dry_run,
+                      "Print what would run, in order, with each migration's mode");
   apply_cmd
-      ->add_option("--mode", mode,
-                   "auto (the project's Prisma version's mode; safe when unknown), prisma-6 (whole file as one "
-                   "query), prisma-7 (statement by statement), safe (transactions, CONCURRENTLY on its own)")
+      ->add_option(
+          "--mode", mode,
+          "auto (the project's Prisma version's mode; safe when unknown), prisma-6 (whole file as one "
+          "query), prisma-7 (statement by statement), safe (transactions, CONCURRENTLY on its own)")
       ->check(CLI::IsMember({"auto", "prisma-6", "prisma-7", "safe"}));
   apply_cmd->add_option("--lock-timeout", lock_timeout,
                         "lock_timeout per attempt, e.g. 5s or 500ms (default 5s; 0 turns it off)");
   apply_cmd->add_option("--lock-retries", history.lock_retries,
                         "Attempts after a lock timeout, with doubling backoff (default 3)");
-  apply_cmd->add_option("--statement-timeout", statement_timeout, "statement_timeout, e.g. 10min=600s (default off)");
+  apply_cmd->add_option("--statement-timeout", statement_timeout,
+                        "statement_timeout, e.g. 10min=600s (default off)");
   CLI::App* resolve_cmd = app.add_subcommand(
-      "resolve", "Resolve a failed migration as prisma migrate resolve does: --applied NAME or --rolled-back NAME");
+      "resolve",
+      "Resolve a failed migration as prisma migrate resolve does: --applied NAME or --rolled-back NAME");
   add_history(resolve_cmd);
-  auto* applied_opt = resolve_cmd->add_option("--applied", applied_name, "Record NAME as applied (finished by hand)");
+  auto* applied_opt =
+      resolve_cmd->add_option("--applied", applied_name, "Record NAME as applied (finished by hand)");
   auto* rolled_opt =
       resolve_cmd->add_option("--rolled-back", rolled_back_name, "Mark NAME's failed record as rolled back");
   applied_opt->excludes(rolled_opt);
-  resolve_cmd->require_option(1);
 
   try {
     app.parse(argc, argv);

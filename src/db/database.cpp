@@ -37,7 +37,8 @@ Database::Database(const std::string& url, const ConnectOptions& options) {
     if (msg.find("password authentication failed") != std::string::npos ||
         msg.find("no password supplied") != std::string::npos)
       hint = " (check the user name and password in the URL)";
-    else if (msg.find("Connection refused") != std::string::npos || msg.find("timeout expired") != std::string::npos ||
+    else if (msg.find("Connection refused") != std::string::npos ||
+             msg.find("timeout expired") != std::string::npos ||
              msg.find("could not translate host name") != std::string::npos ||
              msg.find("No such file or directory") != std::string::npos)
       hint = " (is the server running, and are host and port right?)";

@@ -9,10 +9,10 @@
 namespace sm::db {
 
 struct DatabaseUrl {
-  std::string libpq;     // the URL libpq is given: Prisma-only parameters removed
-  std::string schema;    // Prisma's ?schema= (default "public"): becomes the search_path
-  std::string display;   // the URL as given, password masked: safe to print
-  std::string password;  // decoded password (never print; used to scrub messages)
+  std::string libpq;                 // the URL libpq is given: Prisma-only parameters removed
+  std::string schema;                // Prisma's ?schema= (default "public"): becomes the search_path
+  std::string display;               // the URL as given, password masked: safe to print
+  std::string password;              // decoded password (never print; used to scrub messages)
   std::vector<std::string> dropped;  // Prisma-only parameters that were removed
 };
 

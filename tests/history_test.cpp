@@ -1,0 +1,377 @@
+// status, verify, apply and resolve against a real PostgreSQL 15 (tests/pg_cluster.h).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "history_helpers.h"
+#include "util/sha256.h"
+
+namespace sm::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kInit = "CREATE TABLE \"users\" (\"id\" INTEGER PRIMARY KEY, \"email\" TEXT);\n";
+const std::string kData = "INSERT INTO \"users\" VALUES (1, 'a@example.com');\n";
+const std::string kOrders = "CREATE TABLE \"orders\" (\"id\" INTEGER PRIMARY KEY);\n";
+
+TEST(Apply, RecordsEachMigrationAsPrismaDeployDoes) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  p.add("20240102000000_data", kData);
+  p.add("20240103000000_orders", kOrders);
+  RunResult r = sm_cli("apply", pg.url(), p);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("[3/3] applied 20240103000000_orders"));
+  EXPECT_THAT(r.out, HasSubstr("mode safe"));
+  EXPECT_EQ(pg.psql("SELECT email FROM users"), "a@example.com");
+  std::string rows = pg.psql(
+      "SELECT migration_name, checksum, finished_at IS NOT NULL, applied_steps_count, logs IS NULL, "
+      "rolled_back_at IS NULL, extract(microseconds FROM started_at)::bigint % 1000 FROM _prisma_migrations "
+      "ORDER BY started_at");
+  EXPECT_EQ(rows, "20240101000000_init|" + util::sha256_hex(kInit) + "|t|1|t|t|0\n" + "20240102000000_data|" +
+                      util::sha256_hex(kData) + "|t|1|t|t|0\n" + "20240103000000_orders|" +
+                      util::sha256_hex(kOrders) + "|t|1|t|t|0");
+  // ids are random lowercase UUID v4, as Prisma makes them.
+  std::string ids = pg.psql("SELECT id FROM _prisma_migrations");
+  std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  size_t n = 0;
+  for (std::sregex_iterator it(ids.begin(), ids.end(), uuid), end; it != end; ++it) ++n;
+  EXPECT_EQ(n, 3u) << ids;
+
+  RunResult again = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("nothing to apply"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "3");
+  RunResult verify = sm_cli("verify", pg.url(), p);
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST(Apply, CreatesTheHistoryTableExactlyAsPrisma) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 0);
+  EXPECT_EQ(pg.psql("SELECT column_name, data_type, coalesce(character_maximum_length, 0), is_nullable, "
+                    "coalesce(column_default, '') FROM information_schema.columns WHERE table_name = "
+                    "'_prisma_migrations' ORDER BY ordinal_position"),
+            "id|character varying|36|NO|\n"
+            "checksum|character varying|64|NO|\n"
+            "finished_at|timestamp with time zone|0|YES|\n"
+            "migration_name|character varying|255|NO|\n"
+            "logs|text|0|YES|\n"
+            "rolled_back_at|timestamp with time zone|0|YES|\n"
+            "started_at|timestamp with time zone|0|NO|now()\n"
+            "applied_steps_count|integer|0|NO|0");
+  EXPECT_EQ(pg.psql("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+                    "'_prisma_migrations'::regclass"),
+            "_prisma_migrations_pkey|PRIMARY KEY (id)");
+}
+
+TEST(Apply, DryRunWritesNothing) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  p.add("20240102000000_idx", "CREATE INDEX CONCURRENTLY \"users_email_idx\" ON \"users\" (\"email\");\n");
+  RunResult r = sm_cli("apply", pg.url(), p, "--dry-run --mode safe");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("would apply 20240101000000_init (safe: one transaction"));
+  EXPECT_THAT(r.out, HasSubstr("would apply 20240102000000_idx"));
+  EXPECT_THAT(r.out, HasSubstr("in autocommit:   the statement at line 1"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname IN ('_prisma_migrations', 'users')"), "0");
+}
+
+TEST(Status, ShowsEveryState) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_applied", kInit);
+  p.add("20240102000000_edited", kOrders);
+  p.add("20240103000000_failed", "SELECT 1;\n");
+  p.add("20240104000000_rolledback", "SELECT 2;\n");
+  p.add("20240105000000_pending", "SELECT 3;\n");
+  pg.psql(
+      "CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY NOT NULL, checksum varchar(64) NOT NULL, "
+      "finished_at timestamptz, migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, "
+      "started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count integer NOT NULL DEFAULT 0);"
+      "INSERT INTO _prisma_migrations VALUES "
+      "('1', '" +
+      util::sha256_hex(kInit) +
+      "', now(), '20240101000000_applied', NULL, NULL, now(), 1),"
+      "('2', '" +
+      std::string(64, 'a') +
+      "', now(), '20240102000000_edited', NULL, NULL, now(), 1),"
+      "('3', 'x', NULL, '20240103000000_failed', 'ERROR: boom', NULL, now(), 0),"
+      "('4', 'x', NULL, '20240104000000_rolledback', 'ERROR: old', now(), now(), 0),"
+      "('5', 'x', now(), '20231231000000_gone', NULL, NULL, now(), 1);");
+  RunResult r = sm_cli("status", pg.url(), p);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("applied             20240101000000_applied"));
+  EXPECT_THAT(r.out, HasSubstr("edited after apply  20240102000000_edited"));
+  EXPECT_THAT(r.out, HasSubstr("failed              20240103000000_failed"));
+  EXPECT_THAT(r.out, HasSubstr("error: ERROR: boom"));
+  EXPECT_THAT(r.out, HasSubstr("rolled back         20240104000000_rolledback"));
+  EXPECT_THAT(r.out, HasSubstr("pending             20240105000000_pending"));
+  EXPECT_THAT(r.out, HasSubstr("missing locally     20231231000000_gone"));
+  RunResult v = sm_cli("verify", pg.url(), p);
+  EXPECT_EQ(v.exit_code, 1) << v.out;
+  EXPECT_THAT(v.out, HasSubstr("verify: FAILED"));
+}
+
+TEST(Status, AbsentHistoryTableIsAllPendingAndNothingIsWritten) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  RunResult r = sm_cli("status", pg.url(), p);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("the table does not exist"));
+  EXPECT_THAT(r.out, HasSubstr("pending             20240101000000_init"));
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 1);
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = '_prisma_migrations'"), "0");
+}
+
+TEST(Verify, CrlfCheckoutIsNotAnEditButAChangeIs) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  const std::string lf = "CREATE TABLE \"a\" (\"id\" INTEGER);\nCREATE TABLE \"b\" (\"id\" INTEGER);\n";
+  p.add("20240101000000_init", lf);
+  ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 0);
+  // A Windows checkout: same statements, CRLF line endings.
+  p.add("20240101000000_init",
+        "CREATE TABLE \"a\" (\"id\" INTEGER);\r\nCREATE TABLE \"b\" (\"id\" INTEGER);\r\n");
+  RunResult crlf = sm_cli("verify", pg.url(), p);
+  EXPECT_EQ(crlf.exit_code, 0) << crlf.out;
+  p.add("20240101000000_init", "CREATE TABLE \"a\" (\"id\" BIGINT);\nCREATE TABLE \"b\" (\"id\" INTEGER);\n");
+  RunResult edited = sm_cli("verify", pg.url(), p);
+  EXPECT_EQ(edited.exit_code, 1);
+  EXPECT_THAT(edited.out, HasSubstr("edited after apply  20240101000000_init"));
+}
+
+TEST(Apply, FailedMigrationIsRecordedAndBlocksUntilResolvedRolledBack) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  p.add("20240102000000_bad", "INSERT INTO \"missing_table\" VALUES (1);\n");
+  p.add("20240103000000_orders", kOrders);
+  RunResult r = sm_cli("apply", pg.url(), p);
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("migration 20240102000000_bad failed"));
+  EXPECT_THAT(r.err, HasSubstr("missing_table"));
+  EXPECT_EQ(
+      pg.psql("SELECT finished_at IS NULL, applied_steps_count, rolled_back_at IS NULL, logs LIKE "
+              "'%relation \"missing_table\" does not exist%' FROM _prisma_migrations WHERE migration_name = "
+              "'20240102000000_bad'"),
+      "t|0|t|t");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'orders'"), "0");
+
+  RunResult blocked = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(blocked.exit_code, 1);
+  EXPECT_THAT(blocked.err, HasSubstr("P3009"));
+  EXPECT_EQ(
+      sm_cli("status", pg.url(), p).out.find("failed              20240102000000_bad") != std::string::npos,
+      true);
+
+  RunResult res = sm_cli("resolve", pg.url(), p, "--rolled-back 20240102000000_bad");
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_EQ(pg.psql("SELECT rolled_back_at IS NOT NULL FROM _prisma_migrations WHERE migration_name = "
+                    "'20240102000000_bad'"),
+            "t");
+  // Rolled back twice is refused: it is no longer failed.
+  RunResult twice = sm_cli("resolve", pg.url(), p, "--rolled-back 20240102000000_bad");
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_THAT(twice.err, HasSubstr("not in a failed state"));
+
+  p.add("20240102000000_bad", "CREATE TABLE \"missing_table\" (\"id\" INTEGER);\n");
+  RunResult fixed = sm_cli("apply", pg.url(), p);
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  EXPECT_EQ(
+      pg.psql("SELECT count(*) FILTER (WHERE finished_at IS NOT NULL), count(*) FROM _prisma_migrations "
+              "WHERE migration_name = '20240102000000_bad'"),
+      "1|2");
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 0);
+}
+
+TEST(Resolve, AppliedMarksTheFailedRowRolledBackAndInsertsAFinishedOne) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  const std::string bad = "CREATE TABLE \"t\" (\"id\" INTEGER);\nSELECT 1/0;\n";
+  p.add("20240101000000_bad", bad);
+  ASSERT_EQ(sm_cli("apply", pg.url(), p, "--mode prisma-6").exit_code, 1);
+  // prisma-6 mode: the file was one implicit transaction, so the table is not there.
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 't'"), "0");
+  RunResult res = sm_cli("resolve", pg.url(), p, "--applied 20240101000000_bad");
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_EQ(
+      pg.psql("SELECT finished_at IS NULL, rolled_back_at IS NOT NULL, applied_steps_count, logs IS NOT NULL "
+              "FROM _prisma_migrations ORDER BY started_at, finished_at NULLS FIRST"),
+      "t|t|0|t\nf|f|0|t");
+  EXPECT_EQ(pg.psql("SELECT logs = '', checksum = '" + util::sha256_hex(bad) +
+                    "' FROM _prisma_migrations WHERE finished_at IS NOT NULL"),
+            "t|t");
+  RunResult again = sm_cli("resolve", pg.url(), p, "--applied 20240101000000_bad");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("already recorded as applied"));
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 0);
+  RunResult unknown = sm_cli("resolve", pg.url(), p, "--applied 20990101000000_nope");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("no migration 20990101000000_nope"));
+}
+
+TEST(Apply, ModesDifferInWhatAFailureLeaves) {
+  SM_START_PG(pg);
+  const std::string sql = "CREATE TABLE \"first\" (\"id\" INTEGER);\nSELECT 1/0;\n";
+  for (const std::string mode : {"prisma-6", "prisma-7", "safe"}) {
+    std::string url = pg.create_database("db_" + mode.substr(0, 6) + (mode == "prisma-7" ? "7" : ""));
+    PrismaProject p;
+    p.add("20240101000000_m", sql);
+    RunResult r = sm_cli("apply", url, p, "--mode " + mode);
+    EXPECT_EQ(r.exit_code, 1) << mode << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("(" + mode + ":")) << mode;
+    std::string db = url.substr(url.rfind('/') + 1);
+    // Only statement-by-statement execution leaves the first statement behind.
+    EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'first'", db),
+              mode == "prisma-7" ? "1" : "0")
+        << mode;
+    EXPECT_EQ(pg.psql("SELECT finished_at IS NULL, applied_steps_count, logs LIKE '%division by zero%' FROM "
+                      "_prisma_migrations",
+                      db),
+              "t|0|t")
+        << mode;
+  }
+}
+
+TEST(Apply, SafeModeRunsConcurrentlyOutsideTheTransaction) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  p.add("20240102000000_idx",
+        "CREATE TABLE \"x\" (\"id\" INTEGER);\nCREATE INDEX CONCURRENTLY \"users_email_idx\" ON \"users\" "
+        "(\"email\");\nCREATE TABLE \"y\" (\"id\" INTEGER);\n");
+  RunResult r = sm_cli("apply", pg.url(), p, "--mode safe");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("safe: 2 transaction(s) and 1 statement(s) that cannot run in a transaction"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname IN ('x', 'y', 'users_email_idx')"), "3");
+  // The same file in prisma-6 mode fails, as Prisma <= 7.3 fails on it.
+  std::string url = pg.create_database("p6");
+  RunResult p6 = sm_cli("apply", url, p, "--mode prisma-6");
+  EXPECT_EQ(p6.exit_code, 1);
+  EXPECT_THAT(p6.err, HasSubstr("concurrently-in-transaction"));
+}
+
+TEST(Apply, ChecklistErrorsStopApplyUnlessSuppressed) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 0);
+  p.add("20240102000000_idx", "CREATE INDEX \"users_email_idx\" ON \"users\" (\"email\");\n");
+  RunResult r = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("require-concurrent-index-creation"));
+  EXPECT_THAT(r.err, HasSubstr("nothing was applied"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "1");
+  p.add("20240102000000_idx",
+        "-- safemigrate-ignore: require-concurrent-index-creation the table is empty\n"
+        "CREATE INDEX \"users_email_idx\" ON \"users\" (\"email\");\n");
+  RunResult ok = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "2");
+}
+
+TEST(Apply, FolderWithoutMigrationSqlStopsThere) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  p.dir().write("prisma/migrations/20240102000000_empty/README", "no sql here\n");
+  p.add("20240103000000_orders", kOrders);
+  RunResult r = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("P3015"));
+  EXPECT_EQ(pg.psql("SELECT string_agg(migration_name, ',') FROM _prisma_migrations"), "20240101000000_init");
+  EXPECT_THAT(sm_cli("status", pg.url(), p).out, HasSubstr("no migration file   20240102000000_empty"));
+}
+
+TEST(Status, NamesTheMigrationThatLeftAnInvalidIndex) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit + "INSERT INTO \"users\" VALUES (1, 'same'), (2, 'same');\n");
+  p.add("20240102000000_unique",
+        "CREATE UNIQUE INDEX CONCURRENTLY \"users_email_key\" ON \"users\" (\"email\");\n");
+  RunResult r = sm_cli("apply", pg.url(), p, "--mode safe");
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  RunResult s = sm_cli("status", pg.url(), p);
+  EXPECT_THAT(s.out,
+              HasSubstr("invalid index       \"public\".\"users_email_key\" on users (created by migration "
+                        "20240102000000_unique"));
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 1);
+}
+
+TEST(Connect, WrongPasswordIsClearAndNeverPrinted) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  RunResult r = sm_cli("status", pg.url_with_password("hunter2-wrong"), p);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("password authentication failed"));
+  EXPECT_THAT(r.err, HasSubstr("postgres:****@127.0.0.1"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("hunter2-wrong")));
+}
+
+TEST(Connect, UnreachableDatabaseIsClearAndPasswordNotPrinted) {
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  // Port 1 on loopback: nothing listens there.
+  RunResult r = sm_cli("apply", "postgresql://me:topsecret@127.0.0.1:1/db?schema=app&connection_limit=3", p);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cannot connect to postgresql://me:****@127.0.0.1:1/db"));
+  EXPECT_THAT(r.err, HasSubstr("Connection refused"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("topsecret")));
+  // DATABASE_URL is the default, as in Prisma; without either the message says so.
+  unsetenv("DATABASE_URL");
+  RunResult none = run_cli("status " + p.arg());
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("set DATABASE_URL"));
+  setenv("DATABASE_URL", "postgresql://env:envsecret@127.0.0.1:1/fromenv", 1);
+  RunResult env = run_cli("status " + p.arg());
+  unsetenv("DATABASE_URL");
+  EXPECT_THAT(env.err, HasSubstr("cannot connect to postgresql://env:****@127.0.0.1:1/fromenv"));
+  EXPECT_THAT(env.err, Not(HasSubstr("envsecret")));
+}
+
+TEST(Connect, HistoryTableWithUnexpectedColumnsIsRefusedAndNothingWritten) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  pg.psql(
+      "CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, "
+      "finished_at timestamptz, migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, "
+      "started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count integer NOT NULL DEFAULT 0, "
+      "tenant text)");
+  for (const std::string cmd : {"apply", "status", "verify"}) {
+    RunResult r = sm_cli(cmd, pg.url(), p);
+    EXPECT_EQ(r.exit_code, 2) << cmd;
+    EXPECT_THAT(r.err, HasSubstr("unexpected column(s) tenant")) << cmd;
+  }
+  RunResult res = sm_cli("resolve", pg.url(), p, "--applied 20240101000000_init");
+  EXPECT_EQ(res.exit_code, 2);
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "0");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'users'"), "0");
+}
+
+TEST(Connect, SchemaParameterIsTheSearchPath) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  RunResult r = sm_cli("apply", pg.url() + "?schema=tenant_a&connection_limit=5&pool_timeout=10", p);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(
+      pg.psql("SELECT string_agg(n.nspname || '.' || c.relname, ',' ORDER BY c.relname) FROM pg_class c JOIN "
+              "pg_namespace n ON n.oid = c.relnamespace WHERE c.relname IN ('users', '_prisma_migrations')"),
+      "tenant_a._prisma_migrations,tenant_a.users");
+  EXPECT_EQ(sm_cli("verify", pg.url() + "?schema=tenant_a", p).exit_code, 0);
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace sm::test

@@ -1,0 +1,133 @@
+#include "pg_cluster.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace sm::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A port nobody listens on right now (the kernel picks it); the server may still lose a race
+// for it, so the caller retries with another.
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+bool running_as_root() {
+  return geteuid() == 0;
+}
+
+}  // namespace
+
+bool PgCluster::binaries_present(std::string* reason) {
+  for (const char* b : {"initdb", "postgres", "pg_ctl"}) {
+    if (access((std::string(kBinDir) + "/" + b).c_str(), X_OK) != 0) {
+      if (reason) *reason = std::string("PostgreSQL 15 is not installed (no ") + kBinDir + "/" + b + ")";
+      return false;
+    }
+  }
+  if (access("/usr/bin/psql", X_OK) != 0) {
+    if (reason) *reason = "psql is not installed (/usr/bin/psql)";
+    return false;
+  }
+  return true;
+}
+
+int PgCluster::run_as_owner(const std::string& command) const {
+  // initdb and postgres refuse to run as root.
+  std::string cmd = running_as_root() ? "runuser -u postgres -- " + command : command;
+  int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+PgCluster::PgCluster() : dir_(std::make_unique<TempDir>()) {
+  data_ = (dir_->path() / "data").string();
+  sock_ = (dir_->path() / "sock").string();
+  log_ = (dir_->path() / "server.log").string();
+  fs::path pwfile = dir_->write("pwfile", std::string(kPassword) + "\n");
+  fs::create_directories(sock_);
+  if (running_as_root()) {
+    std::string chown = "chown -R postgres " + shell_quote(dir_->path().string());
+    if (std::system(chown.c_str()) != 0)
+      throw std::runtime_error("cannot chown the cluster folder to postgres");
+  }
+  // Password (scram) over TCP, so that tests can use a wrong one; trust on the private socket.
+  std::string initdb =
+      shell_quote(std::string(kBinDir) + "/initdb") + " -D " + shell_quote(data_) +
+      " -U postgres -A scram-sha-256 --auth-local=trust --pwfile=" + shell_quote(pwfile.string()) +
+      " -E UTF8 --locale=C.UTF-8 --no-sync >" + shell_quote(log_ + ".initdb") + " 2>&1";
+  if (run_as_owner(initdb) != 0) throw std::runtime_error("initdb failed:\n" + read_file(log_ + ".initdb"));
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = free_port();
+    std::string opts = "-p " + std::to_string(port_) + " -k " + sock_ +
+                       " -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60";
+    std::string start = shell_quote(std::string(kBinDir) + "/pg_ctl") + " -D " + shell_quote(data_) + " -l " +
+                        shell_quote(log_) + " -w -t 60 -o " + shell_quote(opts) + " start >/dev/null 2>&1";
+    if (run_as_owner(start) == 0) {
+      started_ = true;
+      return;
+    }
+  }
+  throw std::runtime_error("PostgreSQL did not start:\n" + read_file(log_));
+}
+
+PgCluster::~PgCluster() {
+  if (started_) {
+    std::string stop = shell_quote(std::string(kBinDir) + "/pg_ctl") + " -D " + shell_quote(data_) +
+                       " -m immediate -w stop >/dev/null 2>&1";
+    run_as_owner(stop);
+  }
+}
+
+std::string PgCluster::url(const std::string& db) const {
+  return url_with_password(kPassword, db);
+}
+
+std::string PgCluster::url_with_password(const std::string& password, const std::string& db) const {
+  return "postgresql://postgres:" + password + "@127.0.0.1:" + std::to_string(port_) + "/" + db;
+}
+
+std::string PgCluster::create_database(const std::string& name) const {
+  psql("CREATE DATABASE \"" + name + "\"");
+  return url(name);
+}
+
+std::string PgCluster::psql(const std::string& sql, const std::string& db) const {
+  TempDir tmp;
+  fs::path in = tmp.write("in.sql", sql), out = tmp.path() / "out", err = tmp.path() / "err";
+  std::string cmd =
+      "PGPASSWORD=" + shell_quote(kPassword) + " /usr/bin/psql -X -A -t -q -v ON_ERROR_STOP=1 -h " +
+      "127.0.0.1 -p " + std::to_string(port_) + " -U postgres -d " + shell_quote(db) + " -f " +
+      shell_quote(in.string()) + " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string());
+  int status = std::system(cmd.c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("psql failed on:\n" + sql + "\n" + read_file(err));
+  std::string s = read_file(out);
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+}  // namespace sm::test

@@ -1,0 +1,55 @@
+// A private PostgreSQL 15 cluster for tests: initdb into a temporary folder, a server on a free
+// loopback port (password authentication over TCP) and a Unix socket in that folder, stopped
+// and removed when the object goes away. Real server, no mocks.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "test_support.h"
+
+namespace sm::test {
+
+class PgCluster {
+ public:
+  static constexpr const char* kBinDir = "/usr/lib/postgresql/15/bin";
+  static constexpr const char* kPassword = "s3cret-pw";
+
+  // Whether initdb and postgres are installed; `reason` says what is missing.
+  static bool binaries_present(std::string* reason);
+
+  // Starts the cluster; throws std::runtime_error with the server log when it cannot.
+  PgCluster();
+  ~PgCluster();
+  PgCluster(const PgCluster&) = delete;
+  PgCluster& operator=(const PgCluster&) = delete;
+
+  int port() const { return port_; }
+  // postgresql://postgres:PASSWORD@127.0.0.1:PORT/DB
+  std::string url(const std::string& db = "postgres") const;
+  std::string url_with_password(const std::string& password, const std::string& db = "postgres") const;
+  // Creates database `name` and returns its URL.
+  std::string create_database(const std::string& name) const;
+  // Runs `sql` with psql (-X -A -t -q, ON_ERROR_STOP) against `db`; returns stdout; throws on failure.
+  std::string psql(const std::string& sql, const std::string& db = "postgres") const;
+
+ private:
+  // Runs a PostgreSQL binary as the cluster's owner (postgres when the tests run as root).
+  int run_as_owner(const std::string& command) const;
+  std::unique_ptr<TempDir> dir_;
+  std::string data_, sock_, log_;
+  int port_ = 0;
+  bool started_ = false;
+};
+
+// Starts the test's cluster, or skips the test when PostgreSQL is not installed (a failure when
+// CI is set: CI installs it, so a missing server there is a broken setup, not a reason to skip).
+#define SM_START_PG(var)                                                     \
+  std::string sm_pg_reason_##var;                                            \
+  if (!::sm::test::PgCluster::binaries_present(&sm_pg_reason_##var)) {       \
+    if (std::getenv("CI")) FAIL() << "CI is set but " << sm_pg_reason_##var; \
+    GTEST_SKIP() << sm_pg_reason_##var;                                      \
+  }                                                                          \
+  ::sm::test::PgCluster var
+
+}  // namespace sm::test
