@@ -353,6 +353,11 @@ class Applier {
           return std::nullopt;
         });
     if (!e) return true;
+    if (e->sqlstate == "55P03") {
+      // It never got its locks: nothing ran, so it stays pending instead of blocking later applies.
+      error = failure_logs(m, plan, 0, *e) + "nothing was recorded: the migration is still pending\n";
+      return false;
+    }
     // Nothing of the migration is in the database; record the failure as Prisma would.
     error = failure_logs(m, plan, 0, *e);
     pqxx::nontransaction tx(db_.conn());
@@ -616,12 +621,15 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
       const auto start = Clock::now();
       std::string error;
       if (!applier.apply(m, local.migrations[todo[k]].script, plan, error)) {
-        err << fmt::format("safemigrate: migration {} failed after {}; it is recorded as failed in {}:\n{}",
-                           m.id, fmt_seconds(Clock::now() - start), hist.table(), error);
-        err << fmt::format(
-            "{} later migration(s) not applied. Resolve with `safemigrate resolve --rolled-back {}` "
-            "or `--applied {}`.\n",
-            todo.size() - k - 1, m.id, m.id);
+        bool recorded = error.find("nothing was recorded") == std::string::npos;
+        err << fmt::format("safemigrate: migration {} failed after {}{}:\n{}", m.id,
+                           fmt_seconds(Clock::now() - start),
+                           recorded ? "; it is recorded as failed in " + hist.table() : "", error);
+        err << fmt::format("{} later migration(s) not applied.{}\n", todo.size() - k - 1,
+                           recorded ? fmt::format(" Resolve with `safemigrate resolve --rolled-back {}` or "
+                                                  "`--applied {}`.",
+                                                  m.id, m.id)
+                                    : "");
         return kHistoryDrift;
       }
       out << fmt::format("[{}/{}] applied {} in {}, {} left\n", k + 1, todo.size(), m.id,
