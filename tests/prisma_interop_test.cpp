@@ -1,0 +1,214 @@
+// Interoperability with the real Prisma CLI (6.19.3, installed by tests/interop/prisma_setup.sh):
+// what safemigrate records, Prisma reads as its own, and the other way round.
+//
+// Prisma 6.19.3 runs here with its JavaScript schema engine and @prisma/adapter-pg (see
+// tests/interop/prisma.config.ts for why and for the workaround of prisma/orm#27403). That
+// adapter runs a migration.sql split on ';' statement by statement, unlike the native engine
+// (one query); the migrations below hold no ';' inside strings or bodies, so both agree.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "history_helpers.h"
+
+namespace sm::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+fs::path prisma_dir() {
+  if (const char* env = std::getenv("SAFEMIGRATE_PRISMA_DIR")) return env;
+  return SAFEMIGRATE_PRISMA_DIR;
+}
+
+// A Prisma project: schema, config, migrations, node_modules from the installed CLI.
+class PrismaCliProject : public PrismaProject {
+ public:
+  PrismaCliProject() {
+    dir().write("prisma/schema.prisma",
+                "datasource db {\n  provider = \"postgresql\"\n  url      = env(\"DATABASE_URL\")\n}\n");
+    dir().write("prisma.config.ts", read_file(source_dir() / "tests/interop/prisma.config.ts"));
+    fs::create_directory_symlink(prisma_dir() / "node_modules", dir().path() / "node_modules");
+  }
+  // `prisma ARGS` in the project, against `url`.
+  RunResult prisma(const std::string& url, const std::string& args) const {
+    TempDir tmp;
+    fs::path out = tmp.path() / "out", err = tmp.path() / "err";
+    std::string cmd =
+        "cd " + shell_quote(dir().path().string()) + " && env DATABASE_URL=" + shell_quote(url) +
+        " PRISMA_QUERY_ENGINE_LIBRARY=" +
+        shell_quote((prisma_dir() / "query-engine-unused.so.node").string()) +
+        " PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1 NO_COLOR=1 NODE_OPTIONS=" +
+        shell_quote("--require " + (source_dir() / "tests/interop/prisma_preload.cjs").string()) +
+        " timeout 120 node_modules/.bin/prisma " + args + " >" + shell_quote(out.string()) + " 2>" +
+        shell_quote(err.string()) + " </dev/null";
+    int status = std::system(cmd.c_str());
+    RunResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_file(out);
+    r.err = read_file(err);
+    return r;
+  }
+};
+
+// The Prisma CLI must be there: the ctest fixture prisma_interop_setup installs it.
+#define SM_REQUIRE_PRISMA()                                                       \
+  do {                                                                            \
+    if (access((prisma_dir() / "node_modules/.bin/prisma").c_str(), X_OK) != 0) { \
+      if (std::getenv("CI") || access("/usr/bin/node", X_OK) == 0)                \
+        FAIL() << "the Prisma CLI is not installed in " << prisma_dir()           \
+               << "; run: bash tests/interop/prisma_setup.sh " << prisma_dir();   \
+      GTEST_SKIP() << "node is not installed, so the Prisma CLI cannot run";      \
+    }                                                                             \
+  } while (0)
+
+const std::string kInit = "CREATE TABLE \"users\" (\"id\" INTEGER PRIMARY KEY, \"email\" TEXT)";
+const std::string kOrders = "CREATE TABLE \"orders\" (\"id\" INTEGER PRIMARY KEY)";
+
+TEST(PrismaInterop, AppliedBySafemigrateIsUpToDateForPrisma) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_init", kInit + ";\n");
+  p.add("20240102000000_orders", kOrders + ";\n");
+  RunResult a = sm_cli("apply", pg.url(), p, "--mode prisma-6");
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  RunResult st = p.prisma(pg.url(), "migrate status");
+  EXPECT_EQ(st.exit_code, 0) << st.out << st.err;
+  EXPECT_THAT(st.out, HasSubstr("Database schema is up to date!"));
+  RunResult dep = p.prisma(pg.url(), "migrate deploy");
+  EXPECT_EQ(dep.exit_code, 0) << dep.out << dep.err;
+  EXPECT_THAT(dep.out, HasSubstr("No pending migrations to apply."));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "2");
+}
+
+TEST(PrismaInterop, DeployedByPrismaVerifiesWithSafemigrate) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_init", kInit + ";\n");
+  p.add("20240102000000_orders", kOrders + ";\r\n");  // CRLF: checksums must still agree
+  RunResult dep = p.prisma(pg.url(), "migrate deploy");
+  ASSERT_EQ(dep.exit_code, 0) << dep.out << dep.err;
+  EXPECT_THAT(dep.out, HasSubstr("All migrations have been successfully applied."));
+  RunResult v = sm_cli("verify", pg.url(), p);
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  RunResult a = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_THAT(a.out, HasSubstr("nothing to apply"));
+  // A new migration after Prisma's: safemigrate applies just that one, Prisma agrees.
+  p.add("20240103000000_more", "CREATE TABLE \"more\" (\"id\" INTEGER);\n");
+  ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 0);
+  EXPECT_THAT(p.prisma(pg.url(), "migrate status").out, HasSubstr("Database schema is up to date!"));
+}
+
+TEST(PrismaInterop, FailureRecordedBySafemigrateIsSeenByPrismaAndResolvedByIt) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_init", kInit + ";\n");
+  p.add("20240102000000_bad", "INSERT INTO \"missing_table\" VALUES (1);\n");
+  RunResult a = sm_cli("apply", pg.url(), p, "--mode prisma-6");
+  ASSERT_EQ(a.exit_code, 1) << a.out << a.err;
+  RunResult st = p.prisma(pg.url(), "migrate status");
+  EXPECT_NE(st.exit_code, 0);
+  EXPECT_THAT(st.out + st.err, HasSubstr("20240102000000_bad"));
+  EXPECT_THAT(st.out + st.err, HasSubstr("failed"));
+  RunResult dep = p.prisma(pg.url(), "migrate deploy");
+  EXPECT_NE(dep.exit_code, 0);
+  EXPECT_THAT(dep.out + dep.err, HasSubstr("P3009"));
+  // Prisma resolves it as applied (finished by hand); safemigrate reads Prisma's records as done.
+  // (Prisma 6.19.3's `resolve --rolled-back` needs the native schema engine, which cannot be
+  // downloaded here; `--applied` runs on the JavaScript engine.)
+  pg.psql("CREATE TABLE missing_table (id integer); INSERT INTO missing_table VALUES (1)");
+  RunResult res = p.prisma(pg.url(), "migrate resolve --applied 20240102000000_bad");
+  ASSERT_EQ(res.exit_code, 0) << res.out << res.err;
+  EXPECT_EQ(
+      pg.psql("SELECT count(*) FILTER (WHERE rolled_back_at IS NOT NULL), count(*) FILTER (WHERE logs = '') "
+              "FROM _prisma_migrations WHERE migration_name = '20240102000000_bad'"),
+      "1|1");
+  RunResult v = sm_cli("verify", pg.url(), p);
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_THAT(v.out, HasSubstr("applied             20240102000000_bad"));
+}
+
+TEST(PrismaInterop, RolledBackBySafemigrateIsAppliedAgainByPrismaDeploy) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_init", kInit + ";\n");
+  p.add("20240102000000_bad", "INSERT INTO \"missing_table\" VALUES (1);\n");
+  ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 1);
+  RunResult res = sm_cli("resolve", pg.url(), p, "--rolled-back 20240102000000_bad");
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  p.add("20240102000000_bad", "CREATE TABLE \"missing_table\" (\"id\" INTEGER);\n");
+  RunResult dep = p.prisma(pg.url(), "migrate deploy");
+  ASSERT_EQ(dep.exit_code, 0) << dep.out << dep.err;
+  EXPECT_THAT(dep.out, HasSubstr("20240102000000_bad"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'missing_table'"), "1");
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 0);
+}
+
+TEST(PrismaInterop, FailureRecordedByPrismaIsSeenBySafemigrateAndResolvedByIt) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_init", kInit + ";\n");
+  p.add("20240102000000_bad", "INSERT INTO \"missing_table\" VALUES (1);\n");
+  RunResult dep = p.prisma(pg.url(), "migrate deploy");
+  ASSERT_NE(dep.exit_code, 0) << dep.out;
+  RunResult st = sm_cli("status", pg.url(), p);
+  EXPECT_THAT(st.out, HasSubstr("failed              20240102000000_bad"));
+  EXPECT_THAT(st.out, HasSubstr("error: "));  // Prisma's logs, as recorded
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 1);
+  RunResult blocked = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(blocked.exit_code, 1);
+  EXPECT_THAT(blocked.err, HasSubstr("P3009"));
+  // safemigrate resolves it as applied (say, finished by hand); Prisma agrees it is done.
+  pg.psql("CREATE TABLE missing_table (id integer); INSERT INTO missing_table VALUES (1)");
+  RunResult res = sm_cli("resolve", pg.url(), p, "--applied 20240102000000_bad");
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  RunResult after = p.prisma(pg.url(), "migrate status");
+  EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
+  EXPECT_THAT(after.out, HasSubstr("Database schema is up to date!"));
+  RunResult dep2 = p.prisma(pg.url(), "migrate deploy");
+  EXPECT_EQ(dep2.exit_code, 0) << dep2.out << dep2.err;
+  EXPECT_THAT(dep2.out, HasSubstr("No pending migrations to apply."));
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 0);
+}
+
+TEST(PrismaInterop, ResolveAppliedByPrismaIsAppliedForSafemigrate) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_baseline", kInit + ";\n");
+  // Baselining: the schema exists already, Prisma records the migration as applied.
+  pg.psql(kInit);
+  RunResult res = p.prisma(pg.url(), "migrate resolve --applied 20240101000000_baseline");
+  ASSERT_EQ(res.exit_code, 0) << res.out << res.err;
+  EXPECT_EQ(pg.psql("SELECT applied_steps_count, finished_at IS NOT NULL, coalesce(logs, 'NULL') FROM "
+                    "_prisma_migrations"),
+            "0|t|");
+  RunResult v = sm_cli("verify", pg.url(), p);
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  // And safemigrate's resolve --applied writes the row Prisma writes (steps 0, logs '').
+  PrismaCliProject q;
+  q.add("20240101000000_baseline", kInit + ";\n");
+  std::string url2 = pg.create_database("second");
+  pg.psql(kInit, "second");
+  ASSERT_EQ(sm_cli("resolve", url2, q, "--applied 20240101000000_baseline").exit_code, 0);
+  EXPECT_EQ(pg.psql("SELECT applied_steps_count, finished_at IS NOT NULL, coalesce(logs, 'NULL') FROM "
+                    "_prisma_migrations",
+                    "second"),
+            "0|t|");
+  RunResult st = q.prisma(url2, "migrate status");
+  EXPECT_THAT(st.out, HasSubstr("Database schema is up to date!"));
+  EXPECT_THAT(st.out + st.err, Not(HasSubstr("P3")));
+}
+
+}  // namespace
+}  // namespace sm::test
