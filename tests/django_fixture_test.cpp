@@ -46,14 +46,12 @@ std::multiset<std::string> expectations() {
 }
 
 TEST(DjangoFixture, FindingsMatchTheAnnotationsInTheMigrationFiles) {
-  if (!django_available())
-    GTEST_SKIP() << "Debian's python3-django is not installed (scripts/setup.sh installs it)";
+  if (!django_available()) GTEST_SKIP() << "Debian's python3-django is not installed (scripts/setup.sh installs it)";
   sm::test::TempDir tmp;
   fs::path plan = tmp.path() / "plan.json";
-  std::string cmd =
-      "cd " + sm::test::shell_quote(kProject.string()) + " && /usr/bin/python3 " +
-      sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
-      " --settings mysite.settings --offline -o " + sm::test::shell_quote(plan.string());
+  std::string cmd = "cd " + sm::test::shell_quote(kProject.string()) + " && /usr/bin/python3 " +
+                    sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
+                    " --settings mysite.settings --offline -o " + sm::test::shell_quote(plan.string());
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
   sm::app::CheckOptions options;
@@ -66,11 +64,9 @@ TEST(DjangoFixture, FindingsMatchTheAnnotationsInTheMigrationFiles) {
   std::ostringstream details;
   for (const auto& f : run.findings) {
     if (f.suppressed) continue;
-    std::string file =
-        fs::relative(fs::weakly_canonical(f.loc.file), fs::weakly_canonical(kProject)).string();
+    std::string file = fs::relative(fs::weakly_canonical(f.loc.file), fs::weakly_canonical(kProject)).string();
     actual.insert(file + ":" + std::to_string(f.loc.line) + ":" + f.rule);
-    details << "  " << file << ":" << f.loc.line << " " << f.rule << " (" << f.operation << "): " << f.message
-            << "\n";
+    details << "  " << file << ":" << f.loc.line << " " << f.rule << " (" << f.operation << "): " << f.message << "\n";
   }
   std::multiset<std::string> expected = expectations();
   ASSERT_FALSE(expected.empty());
