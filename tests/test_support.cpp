@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -73,6 +74,32 @@ RunResult run_cli(const std::string& args) {
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+std::vector<Expectation> python_expectations(const fs::path& root) {
+  std::vector<Expectation> out;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.path().extension() == ".py") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    std::istringstream in(read_file(path));
+    std::string line;
+    for (uint32_t n = 1; std::getline(in, line); ++n) {
+      for (bool online : {false, true}) {
+        const std::string tag = online ? "# expect-online:" : "# expect:";
+        size_t at = line.find(tag);
+        if (at == std::string::npos) continue;
+        std::stringstream rules(line.substr(at + tag.size()));
+        for (std::string rule; std::getline(rules, rule, ',');) {
+          rule.erase(0, rule.find_first_not_of(' '));
+          rule.erase(rule.find_last_not_of(' ') + 1);
+          if (!rule.empty()) out.push_back({fs::relative(path, root).string(), n, rule, online});
+        }
+      }
+    }
+  }
+  return out;
 }
 
 fs::path source_dir() {
