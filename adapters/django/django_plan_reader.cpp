@@ -115,6 +115,21 @@ std::optional<model::PythonCode> python_code(element op, std::string_view key) {
   int64_t line;
   if (c["line"].get_int64().get(line) == simdjson::SUCCESS && line > 0)
     code.line = static_cast<uint32_t>(line);
+  simdjson::dom::array imports;
+  if (c["module_imports"].get_array().get(imports) == simdjson::SUCCESS)
+    for (element i : imports) {
+      model::PythonCode::Import imp;
+      imp.text = str(i, "text");
+      if (i["line"].get_int64().get(line) == simdjson::SUCCESS && line > 0)
+        imp.line = static_cast<uint32_t>(line);
+      simdjson::dom::array names;
+      if (i["names"].get_array().get(names) == simdjson::SUCCESS)
+        for (element n : names) {
+          std::string_view name;
+          if (n.get_string().get(name) == simdjson::SUCCESS) imp.names.emplace_back(name);
+        }
+      code.module_imports.push_back(std::move(imp));
+    }
   return code;
 }
 

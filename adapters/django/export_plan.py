@@ -225,7 +225,27 @@ def code_info(func):
         info["source"] = "".join(lines)
     except (TypeError, OSError):
         pass  # a builtin or C function: no source
+    info["module_imports"] = module_imports(info["file"]) if info["file"] else []
     return info
+
+
+def module_imports(path):
+    """The top-level imports of a Python file: line, text and the names they bind, so that a
+    check can see code using a model imported at module level."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        tree = ast.parse(data, filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    text_lines = data.decode("utf-8", "replace").splitlines()
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+            text = text_lines[node.lineno - 1] if node.lineno <= len(text_lines) else ""
+            out.append({"line": node.lineno, "text": text, "names": names})
+    return out
 
 
 def sql_text(sql):

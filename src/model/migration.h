@@ -50,6 +50,13 @@ struct PythonCode {
   std::string file;
   uint32_t line = 0;  // first line of `source` in `file`
   std::string source;
+  // The top-level imports of `file`: code may use a name one of them binds.
+  struct Import {
+    uint32_t line = 0;
+    std::string text;
+    std::vector<std::string> names;
+  };
+  std::vector<Import> module_imports;
 };
 
 // A framework operation (Django's AddField, RunPython…; for Prisma the whole migration.sql).
