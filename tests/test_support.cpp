@@ -63,17 +63,28 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-RunResult run_cli(const std::string& args) {
+namespace {
+RunResult run_binary(const std::string& prefix, const std::string& args) {
   TempDir tmp;
   fs::path out = tmp.path() / "out", err = tmp.path() / "err";
-  std::string cmd = shell_quote(SAFEMIGRATE_BINARY) + " " + args + " >" + shell_quote(out.string()) + " 2>" +
-                    shell_quote(err.string()) + " </dev/null";
+  std::string cmd = prefix + shell_quote(SAFEMIGRATE_BINARY) + " " + args + " >" + shell_quote(out.string()) +
+                    " 2>" + shell_quote(err.string()) + " </dev/null";
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+}  // namespace
+
+RunResult run_cli(const std::string& args) {
+  return run_binary("", args);
+}
+
+RunResult run_cli_as_nobody(const std::string& args) {
+  // The shell opens the output files as the caller; only the binary runs as nobody.
+  return run_binary("setpriv --reuid=65534 --regid=65534 --clear-groups ", args);
 }
 
 std::vector<Expectation> python_expectations(const fs::path& root) {

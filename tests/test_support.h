@@ -31,6 +31,8 @@ struct RunResult {
 
 // Runs the built safemigrate binary with `args` (already shell-quoted).
 RunResult run_cli(const std::string& args);
+// The same as the user nobody (setpriv), for tests of permissions when the tests run as root.
+RunResult run_cli_as_nobody(const std::string& args);
 
 // An expectation written in a fixture's Python file, on the line the finding belongs to:
 //     migrations.RunPython(forwards),  # expect: run-python-without-reverse
