@@ -135,12 +135,21 @@ std::optional<model::PythonCode> python_code(element op, std::string_view key) {
 
 // The SQL of one operation, parsed; every statement points at the operation's line.
 std::vector<model::Statement> operation_sql(element op, const model::SourceLocation& at) {
-  std::string text;
+  // `# safemigrate-ignore: …` on the operation applies to each of its statements: written
+  // before each as an SQL comment, the SQL layer reads it as it does in a migration.sql.
+  std::string prefix;
   simdjson::dom::array arr;
+  if (op["directives"].get_array().get(arr) == simdjson::SUCCESS)
+    for (element d : arr) {
+      std::string_view directive;
+      if (d.get_string().get(directive) == simdjson::SUCCESS && directive.find('\n') == std::string_view::npos)
+        prefix.append("-- ").append(directive).append("\n");
+    }
+  std::string text;
   if (op["forward_sql"].get_array().get(arr) == simdjson::SUCCESS)
     for (element s : arr) {
       std::string_view sql;
-      if (s.get_string().get(sql) == simdjson::SUCCESS) text.append(sql).append("\n");
+      if (s.get_string().get(sql) == simdjson::SUCCESS) text.append(prefix).append(sql).append("\n");
     }
   std::vector<model::Statement> statements = sql::parse_sql(text, at.file).statements;
   for (auto& st : statements) {
@@ -270,8 +279,11 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
   fs::path plan_dir = path.parent_path();
   std::string lock_timeout;
   element database;
-  if (doc["database"].get(database) == simdjson::SUCCESS && database.is_object())
+  if (doc["database"].get(database) == simdjson::SUCCESS && database.is_object()) {
     lock_timeout = str(database, "lock_timeout");
+    set.exported_database = str(database, "identity");
+    set.history_id_type = str(database, "history_id_type");
+  }
   simdjson::dom::array migrations;
   if (doc["migrations"].get_array().get(migrations) == simdjson::SUCCESS)
     for (element m : migrations) set.migrations.push_back(read_migration(m, plan_dir, lock_timeout));

@@ -176,12 +176,50 @@ def session_setting(connection, name, online):
     return None if value in (None, "0", "0ms", "0s") else value
 
 
+def database_identity(connection):
+    """Which database this is ("system identifier/database name"): `safemigrate apply` trusts SQL
+    that looked up names in a database only when it applies to that same database."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT system_identifier::text || '/' || current_database() FROM pg_control_system()")
+            return cursor.fetchone()[0]
+    except Exception:  # a role without access to pg_control_system(): nothing is trusted
+        return None
+
+
+def history_id_type(connection):
+    """The primary key type of django_migrations as this Django creates it (DEFAULT_AUTO_FIELD)."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    return MigrationRecorder.Migration._meta.pk.db_type(connection)
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 16), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def directives(path, line):
+    """`# safemigrate-...` comments on the operation's first line and on the comment lines just
+    above it (e.g. `# safemigrate-ignore: require-concurrent-index-creation small table`)."""
+    if not path or not line:
+        return []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    found = []
+    if line <= len(lines) and "#" in lines[line - 1]:
+        found.append(lines[line - 1].split("#", 1)[1].strip())
+    n = line - 1
+    while n >= 1 and lines[n - 1].strip().startswith("#"):
+        found.append(lines[n - 1].strip()[1:].strip())
+        n -= 1
+    return [d for d in found if d.startswith("safemigrate")]
 
 
 def operation_lines(path):
@@ -308,7 +346,7 @@ def not_in_transaction_classes():
         return ()
 
 
-def export_operation(op, index, line, app_label, state, collector, no_transaction_classes):
+def export_operation(op, index, path, line, app_label, state, collector, no_transaction_classes):
     """Returns (operation JSON, state after the operation)."""
     from django.db.migrations.operations.special import RunPython, RunSQL
 
@@ -319,6 +357,7 @@ def export_operation(op, index, line, app_label, state, collector, no_transactio
         "module": cls.__module__,
         "describe": op.describe(),
         "line": line,
+        "directives": directives(path, line),
         "reversible": bool(op.reversible),
         "elidable": bool(getattr(op, "elidable", False)),
         "reduces_to_sql": bool(op.reduces_to_sql),
@@ -422,7 +461,7 @@ def export(args):
         operations = []
         for i, op in enumerate(migration.operations, start=1):
             line = lines[i - 1] if len(lines) == len(migration.operations) else None
-            op_json, state = export_operation(op, i, line, migration.app_label, state, collector, no_transaction)
+            op_json, state = export_operation(op, i, path, line, migration.app_label, state, collector, no_transaction)
             operations.append(op_json)
         migrations.append(
             {
@@ -461,6 +500,8 @@ def export(args):
             "vendor": connection.vendor,
             "online": online,
             "server_version": connection.pg_version if online else None,
+            "identity": database_identity(connection) if online else None,
+            "history_id_type": history_id_type(connection),
             "lock_timeout": session_setting(connection, "lock_timeout", online),
             "statement_timeout": session_setting(connection, "statement_timeout", online),
         },

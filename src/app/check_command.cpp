@@ -79,7 +79,8 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
     if (django::is_plan_file(path)) {
       run.sets.push_back(django::read_plan(path, options.max_file_size));
-      if (progress) *progress << "reading " << path << ": " << run.sets.back().migrations.size() << " migrations\n";
+      if (progress)
+        *progress << "reading " << path << ": " << run.sets.back().migrations.size() << " migrations\n";
       sql_per_set.emplace_back();  // a plan's SQL is parsed by its reader
       versions.emplace_back();
       continue;

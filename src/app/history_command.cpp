@@ -14,6 +14,8 @@
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
+#include "app/django_history_command.h"
+#include "app/history_support.h"
 #include "db/database.h"
 #include "util/file_read.h"
 
@@ -33,11 +35,6 @@ const char* apply_mode_name(ApplyMode m) {
 }
 
 namespace {
-
-// A usage or input problem: exit 2 with this message.
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // The local side: one Prisma migrations folder, read and parsed by the check pipeline.
 struct Local {
@@ -59,8 +56,8 @@ Local load_local(const HistoryOptions& o) {
     if (!fs::exists(p, ec)) throw InputError("no such file or folder: " + p);
     if (fs::is_regular_file(p, ec))
       throw InputError(p +
-                       " is a Django plan: status, verify, apply and resolve support Prisma migrations "
-                       "folders so far (the Django history table is not handled yet)");
+                       " is a Django plan: resolve is for Prisma's failed migrations (Django records only "
+                       "finished ones; use `manage.py migrate --fake APP NAME` to record one by hand)");
     for (fs::path& d : prisma::find_migration_dirs(p)) dirs.push_back(std::move(d));
   }
   if (dirs.empty())
@@ -143,51 +140,6 @@ Local load_local(const HistoryOptions& o) {
     local.migrations.push_back(std::move(lm));
   }
   return local;
-}
-
-std::string first_line(const std::string& s) {
-  size_t nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
-
-std::string clean_error(const std::string& what) {
-  std::string s = what;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-void print_report(const db::HistoryReport& rep, const db::Database& dbc, const std::string& table,
-                  std::ostream& out) {
-  out << "database " << dbc.url().display << ", table " << table << "\n";
-  if (!rep.table_exists) out << "  (the table does not exist: nothing has been applied to this database)\n";
-  std::map<db::MigrationState, int> counts;
-  for (const db::MigrationStatus& s : rep.migrations) {
-    ++counts[s.state];
-    std::string when = !s.finished_at.empty()  ? "finished " + s.finished_at
-                       : !s.started_at.empty() ? "started " + s.started_at
-                                               : "";
-    out << fmt::format("  {:<19} {}{}\n", db::state_name(s.state), s.name,
-                       when.empty() ? "" : "  (" + when + ")");
-    if (!s.detail.empty()) out << "                      " << s.detail << "\n";
-    if (!s.logs.empty()) out << "                      error: " << first_line(s.logs) << "\n";
-  }
-  for (const db::InvalidIndex& ix : rep.invalid_indexes) {
-    out << fmt::format("  invalid index       \"{}\".\"{}\" on {}", ix.schema, ix.index, ix.table);
-    if (!ix.migration.empty())
-      out << " (created by migration " << ix.migration << "; a failed CREATE INDEX CONCURRENTLY leaves it)";
-    out << "\n                      drop it with DROP INDEX CONCURRENTLY, then create it again\n";
-  }
-  std::vector<std::string> parts;
-  for (auto [state, n] : counts) parts.push_back(fmt::format("{} {}", n, db::state_name(state)));
-  if (!rep.invalid_indexes.empty())
-    parts.push_back(fmt::format("{} invalid index(es)", rep.invalid_indexes.size()));
-  out << (parts.empty() ? std::string("no migrations") : fmt::format("{}", fmt::join(parts, ", "))) << "\n";
-}
-
-bool any_drift(const db::HistoryReport& rep) {
-  return !rep.invalid_indexes.empty() ||
-         std::any_of(rep.migrations.begin(), rep.migrations.end(),
-                     [](const db::MigrationStatus& s) { return db::is_drift(s.state); });
 }
 
 // ---- apply -----------------------------------------------------------------------------------
@@ -461,46 +413,10 @@ class Applier {
   std::ostream& out_;
 };
 
-std::string fmt_seconds(Clock::duration d) {
-  return fmt::format("{:.2f} s", std::chrono::duration<double>(d).count());
-}
-
-std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
-  if (o.database_url.empty())
-    throw InputError("no database URL: pass --database-url or set DATABASE_URL (as Prisma reads it)");
-  db::ConnectOptions co;
-  co.connect_timeout_s = o.connect_timeout_s;
-  return std::make_unique<db::Database>(o.database_url, co);
-}
-
-template <typename F>
-int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
-  try {
-    return body();
-  } catch (const InputError& e) {
-    err << "safemigrate: " << e.what() << "\n";
-    return kHistoryError;
-  } catch (const db::DbError& e) {
-    err << "safemigrate: "
-        << db::scrub(
-               e.what(),
-               db::parse_database_url(o.database_url.empty() ? "postgresql://" : o.database_url).password)
-        << "\n";
-    return kHistoryError;
-  } catch (const std::exception& e) {
-    std::string msg = e.what();
-    try {
-      msg = db::scrub(msg, db::parse_database_url(o.database_url).password);
-    } catch (...) {
-    }
-    err << "safemigrate: database error: " << clean_error(msg) << "\n";
-    return kHistoryError;
-  }
-}
-
 }  // namespace
 
 int run_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
+  if (is_django_plan(o)) return run_django_status(o, verify, out, err);
   return guarded(err, o, [&] {
     Local local = load_local(o);
     auto dbc = connect(o);
@@ -518,6 +434,7 @@ int run_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ost
 }
 
 int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
+  if (is_django_plan(o)) return run_django_apply(o, out, err);
   return guarded(err, o, [&] {
     Local local = load_local(o);
     const model::MigrationSet& set = local.set();

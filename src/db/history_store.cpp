@@ -11,6 +11,7 @@ const char* state_name(MigrationState s) {
     case MigrationState::Edited: return "edited after apply";
     case MigrationState::MissingLocally: return "missing locally";
     case MigrationState::NoScript: return "no migration file";
+    case MigrationState::Inconsistent: return "applied before its dependency";
   }
   return "?";
 }

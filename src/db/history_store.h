@@ -18,6 +18,7 @@ enum class MigrationState : uint8_t {
   Edited,          // applied, but the local file's checksum differs from the recorded one
   MissingLocally,  // recorded in the database, no local migration folder
   NoScript,        // local folder without its SQL file: apply stops there
+  Inconsistent,    // Django: applied, but a dependency is not (Django refuses to migrate)
 };
 const char* state_name(MigrationState s);  // "applied", "pending", ...
 // Everything but Applied is drift for `verify`.

@@ -115,6 +115,10 @@ struct MigrationSet {
   // Django: leaf migrations per app (more than one is a conflict) and the pending order.
   std::vector<std::pair<std::string, std::vector<std::string>>> leaves;
   std::vector<std::string> pending;
+  // Django: the database the plan was exported against ("system identifier/database name",
+  // empty offline), and the primary key type of Django's django_migrations (bigserial/serial).
+  std::string exported_database;
+  std::string history_id_type;
 };
 
 }  // namespace sm::model

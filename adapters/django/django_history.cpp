@@ -1,0 +1,189 @@
+#include "adapters/django/django_history.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+namespace sm::django {
+
+namespace {
+
+bool is_squash_applied(const model::Migration& m, const std::set<std::string>& recorded) {
+  if (m.replaces.empty()) return recorded.count(m.id) > 0;
+  for (const auto& r : m.replaces)
+    if (!recorded.count(r)) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string DjangoHistory::table() const {
+  return db_.quote_name(db_.schema()) + "." + db_.quote_name(kDjangoMigrationsTable);
+}
+
+bool DjangoHistory::table_exists() {
+  pqxx::result r = db_.exec_params(
+      "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'f')",
+      db_.schema(), std::string(kDjangoMigrationsTable));
+  return !r.empty();
+}
+
+void DjangoHistory::check_table() {
+  pqxx::result r = db_.exec_params(
+      "SELECT column_name, data_type FROM information_schema.columns "
+      "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+      db_.schema(), std::string(kDjangoMigrationsTable));
+  // Django's recorder model: id (AutoField or BigAutoField), app, name, applied.
+  const std::map<std::string, std::set<std::string>> want = {
+      {"id", {"integer", "bigint"}},
+      {"app", {"character varying"}},
+      {"name", {"character varying"}},
+      {"applied", {"timestamp with time zone"}},
+  };
+  std::vector<std::string> problems;
+  std::set<std::string> seen;
+  for (const auto& row : r) {
+    std::string name = row[0].as<std::string>(), type = row[1].as<std::string>();
+    seen.insert(name);
+    auto it = want.find(name);
+    if (it == want.end())
+      problems.push_back("unexpected column " + name);
+    else if (!it->second.count(type))
+      problems.push_back(fmt::format("{} is {}", name, type));
+  }
+  for (const auto& [name, types] : want)
+    if (!seen.count(name)) problems.push_back("missing column " + name);
+  if (problems.empty()) return;
+  throw db::DbError(fmt::format(
+      "{} does not have the columns Django creates ({}); safemigrate reads and writes it only in Django's "
+      "shape, so nothing was written",
+      table(), fmt::join(problems, "; ")));
+}
+
+void DjangoHistory::create_table() {
+  // As Django's MigrationRecorder.ensure_schema() creates it (no unique constraint on app, name).
+  std::string id = id_type_ == "serial" ? "serial" : "bigserial";
+  db_.exec("CREATE TABLE " + table() + " (\"id\" " + id +
+           " NOT NULL PRIMARY KEY, \"app\" varchar(255) NOT NULL, \"name\" varchar(255) NOT NULL, "
+           "\"applied\" timestamp with time zone NOT NULL)");
+}
+
+std::vector<DjangoRow> DjangoHistory::rows() {
+  std::vector<DjangoRow> out;
+  pqxx::result r = db_.exec("SELECT id, app, name, applied::text FROM " + table() + " ORDER BY id");
+  for (const auto& row : r)
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].is_null() ? std::string() : row[3].as<std::string>()});
+  return out;
+}
+
+db::HistoryReport DjangoHistory::report(const model::MigrationSet& plan) {
+  db::HistoryReport rep;
+  rep.table_exists = table_exists();
+  std::vector<DjangoRow> recorded;
+  if (rep.table_exists) {
+    check_table();
+    recorded = rows();
+  }
+  rep.migrations = compute_status(plan, recorded);
+  return rep;
+}
+
+std::vector<std::string> DjangoHistory::record_applied(pqxx::transaction_base& tx, const model::Migration& m,
+                                                       const std::vector<DjangoRow>& existing) {
+  std::set<std::string> recorded;
+  for (const auto& r : existing) recorded.insert(r.key());
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& r : m.replaces)
+    if (!recorded.count(r)) {
+      size_t dot = r.find('.');
+      rows.emplace_back(r.substr(0, dot), r.substr(dot + 1));
+    }
+  rows.emplace_back(m.app, m.id.substr(m.app.size() + 1));
+  std::vector<std::string> names;
+  for (const auto& [app, name] : rows) {
+    // Django stores the client's clock (timezone.now()); so do we.
+    tx.exec_params("INSERT INTO " + table() + " (app, name, applied) VALUES ($1, $2, clock_timestamp())", app,
+                   name);
+    names.push_back(app + "." + name);
+  }
+  return names;
+}
+
+std::vector<db::MigrationStatus> compute_status(const model::MigrationSet& plan,
+                                                const std::vector<DjangoRow>& rows) {
+  std::set<std::string> recorded;
+  std::map<std::string, const DjangoRow*> by_key;
+  for (const auto& r : rows) {
+    recorded.insert(r.key());
+    by_key[r.key()] = &r;
+  }
+  std::set<std::string> applied, known, apps;
+  for (const auto& m : plan.migrations) {
+    known.insert(m.id);
+    for (const auto& r : m.replaces) known.insert(r);
+    apps.insert(m.app);
+    if (is_squash_applied(m, recorded)) applied.insert(m.id);
+  }
+  std::vector<db::MigrationStatus> out;
+  for (const auto& m : plan.migrations) {
+    db::MigrationStatus s;
+    s.name = m.id;
+    if (applied.count(m.id)) {
+      s.state = db::MigrationState::Applied;
+      auto it = by_key.find(m.id);
+      if (it == by_key.end() && !m.replaces.empty()) it = by_key.find(m.replaces.back());
+      if (it != by_key.end()) s.finished_at = it->second->applied;
+      for (const auto& dep : m.dependencies)
+        if (known.count(dep) && !applied.count(dep)) {
+          s.state = db::MigrationState::Inconsistent;
+          s.detail = "applied, but its dependency " + dep +
+                     " is not: Django refuses to migrate (InconsistentMigrationHistory)";
+          break;
+        }
+    } else {
+      s.state = db::MigrationState::Pending;
+      if (!m.replaces.empty()) {
+        size_t done = 0;
+        for (const auto& r : m.replaces) done += recorded.count(r);
+        if (done)
+          s.detail = fmt::format("{} of the {} migrations it replaces are recorded", done, m.replaces.size());
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  for (const auto& r : rows) {
+    if (!apps.count(r.app) || known.count(r.key())) continue;
+    db::MigrationStatus s;
+    s.name = r.key();
+    s.state = db::MigrationState::MissingLocally;
+    s.finished_at = r.applied;
+    s.detail = "recorded in django_migrations, but the plan has no such migration (deleted or renamed?)";
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string why_not_applicable(const model::Migration& m, bool trusted_database) {
+  for (const auto& op : m.operations) {
+    if (op.runs_python)
+      return fmt::format(
+          "operation {} is RunPython ({}): safemigrate runs SQL only; run `python manage.py migrate {} {}` "
+          "for it",
+          op.index, op.code ? op.code->qualname : op.description, m.app, m.id.substr(m.app.size() + 1));
+    if (!op.sql_error.empty())
+      return fmt::format("operation {} ({}) has no SQL in the plan: {}", op.index, op.kind, op.sql_error);
+    if (op.sql_depends_on_database && !trusted_database)
+      return fmt::format(
+          "operation {} ({}) looked up names in the database when its SQL was generated, and the plan was "
+          "not "
+          "exported against this database: export it again with this database reachable, or run `python "
+          "manage.py migrate {} {}`",
+          op.index, op.kind, m.app, m.id.substr(m.app.size() + 1));
+  }
+  return "";
+}
+
+}  // namespace sm::django

@@ -1,0 +1,252 @@
+// status, verify and apply for a Django plan (export_plan.py's JSON) against django_migrations,
+// writing the rows `manage.py migrate` writes so that `showmigrations` and `migrate` agree.
+#include "app/django_history_command.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "adapters/django/django_history.h"
+#include "app/check_command.h"
+#include "app/history_support.h"
+
+namespace sm::app {
+
+namespace {
+
+struct Plan {
+  CheckRun run;  // sets[0] is the plan
+  const model::MigrationSet& set() const { return run.sets.front(); }
+};
+
+Plan load_plan(const HistoryOptions& o) {
+  if (o.paths.size() != 1)
+    throw InputError("give one Django plan file (one database has one django_migrations table)");
+  CheckOptions co;
+  co.paths = o.paths;
+  co.max_file_size = o.max_file_size;
+  Plan p{run_check(co, nullptr)};
+  if (p.run.sets.size() != 1) throw InputError("cannot read " + o.paths.front());
+  for (const model::Finding& f : p.set().input_findings)
+    if (f.rule == "input-error") throw InputError(f.loc.file + ": " + f.message);
+  if (p.set().framework != model::Framework::Django)
+    throw InputError(o.paths.front() + " is not a Django plan");
+  return p;
+}
+
+// The plan's SQL that looked up names in a database is right for that database only.
+bool exported_against(db::Database& dbc, const model::MigrationSet& set) {
+  if (set.exported_database.empty()) return false;
+  try {
+    pqxx::result r =
+        dbc.exec("SELECT system_identifier::text || '/' || current_database() FROM pg_control_system()");
+    return !r.empty() && r[0][0].as<std::string>() == set.exported_database;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+struct StatementError {
+  std::string sqlstate, message;
+  const model::Statement* statement = nullptr;
+};
+
+class DjangoApplier {
+ public:
+  DjangoApplier(db::Database& dbc, django::DjangoHistory& hist, const HistoryOptions& o, std::ostream& out)
+      : db_(dbc), hist_(hist), o_(o), out_(out) {}
+
+  // Applies `m` as `migrate` does: atomic migrations in one transaction with their rows,
+  // others statement by statement in autocommit, the rows last. Returns the error, if any.
+  std::optional<StatementError> apply(const model::Migration& m) {
+    std::vector<const model::Statement*> sts = m.statements();
+    if (m.atomic)
+      return retrying(m, [&]() -> std::optional<StatementError> {
+        pqxx::work tx(db_.conn());
+        for (const model::Statement* st : sts)
+          if (auto e = exec(tx, st)) return e;
+        hist_.record_applied(tx, m, hist_.rows());
+        tx.commit();
+        return std::nullopt;
+      });
+    for (const model::Statement* st : sts) {
+      auto e = retrying(m, [&]() -> std::optional<StatementError> {
+        pqxx::nontransaction tx(db_.conn());
+        return exec(tx, st);
+      });
+      if (e) return e;
+    }
+    pqxx::work tx(db_.conn());
+    hist_.record_applied(tx, m, hist_.rows());
+    tx.commit();
+    return std::nullopt;
+  }
+
+ private:
+  static std::optional<StatementError> exec(pqxx::transaction_base& tx, const model::Statement* st) {
+    try {
+      tx.exec(st->text);
+      return std::nullopt;
+    } catch (const pqxx::sql_error& e) {
+      return StatementError{e.sqlstate(), clean_error(e.what()), st};
+    }
+  }
+
+  // After a lock timeout (55P03) the failed part was rolled back: wait, then run it again.
+  template <typename F>
+  std::optional<StatementError> retrying(const model::Migration& m, F&& attempt) {
+    std::chrono::milliseconds backoff{500};
+    for (int i = 0;; ++i) {
+      std::optional<StatementError> e;
+      try {
+        e = attempt();
+      } catch (const pqxx::sql_error& ex) {
+        e = StatementError{ex.sqlstate(), clean_error(ex.what()), nullptr};
+      }
+      if (!e || e->sqlstate != "55P03" || i >= o_.lock_retries) return e;
+      out_ << fmt::format("  {}: lock timeout ({} ms){}; retry {}/{} in {:.1f} s\n", m.id,
+                          o_.lock_timeout.count(),
+                          e->statement ? fmt::format(" at operation line {}", e->statement->loc.line) : "",
+                          i + 1, o_.lock_retries, static_cast<double>(backoff.count()) / 1000.0);
+      out_.flush();
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+  }
+
+  db::Database& db_;
+  django::DjangoHistory& hist_;
+  const HistoryOptions& o_;
+  std::ostream& out_;
+};
+
+}  // namespace
+
+bool is_django_plan(const HistoryOptions& o) {
+  std::error_code ec;
+  return !o.paths.empty() && std::filesystem::is_regular_file(o.paths.front(), ec);
+}
+
+int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
+  return guarded(err, o, [&] {
+    Plan plan = load_plan(o);
+    auto dbc = connect(o);
+    django::DjangoHistory hist(*dbc, plan.set().history_id_type);
+    db::HistoryReport rep = hist.report(plan.set());
+    print_report(rep, *dbc, hist.table(), out);
+    if (!verify) return kHistoryOk;
+    if (any_drift(rep)) {
+      out << "verify: FAILED: the database and the plan differ\n";
+      return kHistoryDrift;
+    }
+    out << "verify: ok: every migration of the plan is applied and nothing else is recorded\n";
+    return kHistoryOk;
+  });
+}
+
+int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
+  return guarded(err, o, [&] {
+    Plan plan = load_plan(o);
+    const model::MigrationSet& set = plan.set();
+    auto dbc = connect(o);
+    django::DjangoHistory hist(*dbc, set.history_id_type);
+    std::optional<db::AdvisoryLock> lock;
+    if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
+    // Read the table after the lock: another run may just have applied some migrations.
+    bool exists = hist.table_exists();
+    if (exists) hist.check_table();
+    std::vector<django::DjangoRow> rows = exists ? hist.rows() : std::vector<django::DjangoRow>{};
+    std::vector<db::MigrationStatus> status = django::compute_status(set, rows);
+    for (const db::MigrationStatus& s : status)
+      if (s.state == db::MigrationState::Inconsistent) {
+        err << fmt::format("safemigrate: {}: {}; nothing was applied\n", s.name, s.detail);
+        return kHistoryDrift;
+      }
+    std::vector<const model::Migration*> todo;
+    for (size_t i = 0; i < set.migrations.size(); ++i)
+      if (status[i].state == db::MigrationState::Pending) todo.push_back(&set.migrations[i]);
+
+    // The checklist is the gate, as for Prisma.
+    std::set<std::string> pending;
+    for (const auto* m : todo) pending.insert(m->id);
+    std::vector<const model::Finding*> blocking;
+    for (const model::Finding& f : plan.run.findings)
+      if (f.severity == model::Severity::Error && !f.suppressed && pending.count(f.migration))
+        blocking.push_back(&f);
+    if (!blocking.empty()) {
+      err << fmt::format("safemigrate: {} error finding(s) in pending migrations; nothing was applied:\n",
+                         blocking.size());
+      for (const model::Finding* f : blocking)
+        err << fmt::format("  {}:{}: {} [{}]\n", f->loc.file, f->loc.line, f->message, f->rule);
+      err << "Fix them, or silence one with a `# safemigrate-ignore: RULE reason` comment on the operation "
+             "(`safemigrate check` shows the details).\n";
+      return kHistoryDrift;
+    }
+    if (todo.empty()) {
+      out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";
+      return kHistoryOk;
+    }
+    bool trusted = exported_against(*dbc, set);
+    if (o.dry_run) {
+      if (!exists) out << "would create " << hist.table() << "\n";
+      for (const auto* m : todo) {
+        std::string why = django::why_not_applicable(*m, trusted);
+        if (!why.empty()) {
+          out << fmt::format("would stop at {}: {}\n", m->id, why);
+          break;
+        }
+        out << fmt::format("would apply {} ({}, {} statement(s))\n", m->id,
+                           m->atomic ? "atomic: one transaction with its django_migrations row(s)"
+                                     : "atomic = False: each statement in autocommit, then the row(s)",
+                           m->statements().size());
+      }
+      out << "dry run: nothing was written\n";
+      return kHistoryOk;
+    }
+    if (!exists) {
+      hist.create_table();
+      out << "created " << hist.table() << "\n";
+    }
+    if (o.lock_timeout.count() > 0) dbc->set_lock_timeout(o.lock_timeout);
+    if (o.statement_timeout.count() > 0) dbc->set_statement_timeout(o.statement_timeout);
+    DjangoApplier applier(*dbc, hist, o, out);
+    const auto all_start = std::chrono::steady_clock::now();
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const model::Migration& m = *todo[k];
+      std::string why = django::why_not_applicable(m, trusted);
+      if (!why.empty()) {
+        err << fmt::format("safemigrate: {} is not applied: {}. {} migration(s) applied, {} left.\n", m.id,
+                           why, k, todo.size() - k);
+        return kHistoryDrift;
+      }
+      out << fmt::format("[{}/{}] applying {} ({})\n", k + 1, todo.size(), m.id,
+                         m.atomic ? "one transaction" : "atomic = False: autocommit");
+      out.flush();
+      const auto start = std::chrono::steady_clock::now();
+      if (auto e = applier.apply(m)) {
+        err << fmt::format(
+            "safemigrate: migration {} failed after {}{}: {} ({})\n{}\nIt is not recorded in "
+            "django_migrations; "
+            "{} later migration(s) not applied.\n",
+            m.id, fmt_seconds(std::chrono::steady_clock::now() - start),
+            e->statement ? fmt::format(" at {}:{}", e->statement->loc.file, e->statement->loc.line) : "",
+            first_line(e->message), e->sqlstate,
+            m.atomic ? "The transaction was rolled back: nothing of it is in the database."
+                     : "atomic = False: the statements before the failed one stay applied.",
+            todo.size() - k - 1);
+        return kHistoryDrift;
+      }
+      out << fmt::format("[{}/{}] applied {} in {}, {} left\n", k + 1, todo.size(), m.id,
+                         fmt_seconds(std::chrono::steady_clock::now() - start), todo.size() - k - 1);
+      out.flush();
+    }
+    out << fmt::format("applied {} migration(s) in {}\n", todo.size(),
+                       fmt_seconds(std::chrono::steady_clock::now() - all_start));
+    return kHistoryOk;
+  });
+}
+
+}  // namespace sm::app

@@ -1,0 +1,67 @@
+#include "app/history_support.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace sm::app {
+
+std::string first_line(const std::string& s) {
+  size_t nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+std::string clean_error(const std::string& what) {
+  std::string s = what;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+void print_report(const db::HistoryReport& rep, const db::Database& dbc, const std::string& table,
+                  std::ostream& out) {
+  out << "database " << dbc.url().display << ", table " << table << "\n";
+  if (!rep.table_exists) out << "  (the table does not exist: nothing has been applied to this database)\n";
+  std::map<db::MigrationState, int> counts;
+  for (const db::MigrationStatus& s : rep.migrations) {
+    ++counts[s.state];
+    std::string when = !s.finished_at.empty()  ? "finished " + s.finished_at
+                       : !s.started_at.empty() ? "started " + s.started_at
+                                               : "";
+    out << fmt::format("  {:<19} {}{}\n", db::state_name(s.state), s.name,
+                       when.empty() ? "" : "  (" + when + ")");
+    if (!s.detail.empty()) out << "                      " << s.detail << "\n";
+    if (!s.logs.empty()) out << "                      error: " << first_line(s.logs) << "\n";
+  }
+  for (const db::InvalidIndex& ix : rep.invalid_indexes) {
+    out << fmt::format("  invalid index       \"{}\".\"{}\" on {}", ix.schema, ix.index, ix.table);
+    if (!ix.migration.empty())
+      out << " (created by migration " << ix.migration << "; a failed CREATE INDEX CONCURRENTLY leaves it)";
+    out << "\n                      drop it with DROP INDEX CONCURRENTLY, then create it again\n";
+  }
+  std::vector<std::string> parts;
+  for (auto [state, n] : counts) parts.push_back(fmt::format("{} {}", n, db::state_name(state)));
+  if (!rep.invalid_indexes.empty())
+    parts.push_back(fmt::format("{} invalid index(es)", rep.invalid_indexes.size()));
+  out << (parts.empty() ? std::string("no migrations") : fmt::format("{}", fmt::join(parts, ", "))) << "\n";
+}
+
+bool any_drift(const db::HistoryReport& rep) {
+  return !rep.invalid_indexes.empty() ||
+         std::any_of(rep.migrations.begin(), rep.migrations.end(),
+                     [](const db::MigrationStatus& s) { return db::is_drift(s.state); });
+}
+
+std::string fmt_seconds(std::chrono::steady_clock::duration d) {
+  return fmt::format("{:.2f} s", std::chrono::duration<double>(d).count());
+}
+
+std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
+  if (o.database_url.empty())
+    throw InputError("no database URL: pass --database-url or set DATABASE_URL (as Prisma reads it)");
+  db::ConnectOptions co;
+  co.connect_timeout_s = o.connect_timeout_s;
+  return std::make_unique<db::Database>(o.database_url, co);
+}
+
+}  // namespace sm::app

@@ -1,0 +1,59 @@
+// What status, verify, apply and resolve share across frameworks (Prisma's _prisma_migrations,
+// Django's django_migrations): errors, the status report, the connection, exit-code guarding.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "app/history_command.h"
+#include "db/database.h"
+#include "db/history_store.h"
+
+namespace sm::app {
+
+// A usage or input problem: exit 2 with this message.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string first_line(const std::string& s);
+// An error message without the trailing newlines libpq adds.
+std::string clean_error(const std::string& what);
+// The state of every migration, then invalid indexes, then counts.
+void print_report(const db::HistoryReport& rep, const db::Database& dbc, const std::string& table,
+                  std::ostream& out);
+// Anything but applied (or an invalid index): what `verify` fails on.
+bool any_drift(const db::HistoryReport& rep);
+std::string fmt_seconds(std::chrono::steady_clock::duration d);
+std::unique_ptr<db::Database> connect(const HistoryOptions& o);
+
+// Runs a command's body, turning its exceptions into a message (password scrubbed) and exit 2.
+template <typename F>
+int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
+  try {
+    return body();
+  } catch (const InputError& e) {
+    err << "safemigrate: " << e.what() << "\n";
+    return kHistoryError;
+  } catch (const db::DbError& e) {
+    err << "safemigrate: "
+        << db::scrub(
+               e.what(),
+               db::parse_database_url(o.database_url.empty() ? "postgresql://" : o.database_url).password)
+        << "\n";
+    return kHistoryError;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    try {
+      msg = db::scrub(msg, db::parse_database_url(o.database_url).password);
+    } catch (...) {
+    }
+    err << "safemigrate: database error: " << clean_error(msg) << "\n";
+    return kHistoryError;
+  }
+}
+
+}  // namespace sm::app
