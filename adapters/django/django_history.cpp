@@ -101,7 +101,7 @@ std::vector<std::string> DjangoHistory::record_applied(pqxx::transaction_base& t
       size_t dot = r.find('.');
       rows.emplace_back(r.substr(0, dot), r.substr(dot + 1));
     }
-  rows.emplace_back(m.app, m.id.substr(m.app.size() + 1));
+  if (m.replaces.empty()) rows.emplace_back(m.app, m.id.substr(m.app.size() + 1));
   std::vector<std::string> names;
   for (const auto& [app, name] : rows) {
     // Django stores the client's clock (timezone.now()); so do we.
@@ -109,6 +109,21 @@ std::vector<std::string> DjangoHistory::record_applied(pqxx::transaction_base& t
                    name);
     names.push_back(app + "." + name);
   }
+  return names;
+}
+
+std::vector<std::string> DjangoHistory::record_replacements(const model::MigrationSet& plan) {
+  std::set<std::string> recorded;
+  for (const auto& r : rows()) recorded.insert(r.key());
+  std::vector<std::string> names;
+  pqxx::work tx(db_.conn());
+  for (const auto& m : plan.migrations) {
+    if (m.replaces.empty() || recorded.count(m.id) || !is_squash_applied(m, recorded)) continue;
+    tx.exec_params("INSERT INTO " + table() + " (app, name, applied) VALUES ($1, $2, clock_timestamp())",
+                   m.app, m.id.substr(m.app.size() + 1));
+    names.push_back(m.id);
+  }
+  tx.commit();
   return names;
 }
 
@@ -145,11 +160,17 @@ std::vector<db::MigrationStatus> compute_status(const model::MigrationSet& plan,
         }
     } else {
       s.state = db::MigrationState::Pending;
-      if (!m.replaces.empty()) {
-        size_t done = 0;
-        for (const auto& r : m.replaces) done += recorded.count(r);
-        if (done)
-          s.detail = fmt::format("{} of the {} migrations it replaces are recorded", done, m.replaces.size());
+      size_t done = 0;
+      for (const auto& r : m.replaces) done += recorded.count(r);
+      if (done) {
+        // Django then runs the replaced migrations instead, and this plan does not hold them.
+        s.state = db::MigrationState::Inconsistent;
+        s.detail = fmt::format(
+            "a squash of which {} of the {} replaced migrations are recorded: Django goes back to the "
+            "replaced "
+            "migrations, which this plan (exported when none or all were applied) does not hold; export the "
+            "plan again against this database",
+            done, m.replaces.size());
       }
     }
     out.push_back(std::move(s));

@@ -39,10 +39,13 @@ class DjangoHistory : public db::HistoryStore {
   std::vector<DjangoRow> rows();
   db::HistoryReport report(const model::MigrationSet& plan);
 
-  // What `migrate` records for a migration, in its order: for a squash, each replaced
-  // migration not recorded yet, then the squash itself. Returns the names written.
+  // What `migrate` records when it applies a migration: the migration, or for a squash each
+  // replaced migration not recorded yet (not the squash itself). Returns the names written.
   std::vector<std::string> record_applied(pqxx::transaction_base& tx, const model::Migration& m,
                                           const std::vector<DjangoRow>& existing);
+  // What `migrate` does at the end of every run (check_replacements): record each squash whose
+  // replaced migrations are all recorded. Returns the names written.
+  std::vector<std::string> record_replacements(const model::MigrationSet& plan);
 
  private:
   db::Database& db_;

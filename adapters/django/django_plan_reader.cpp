@@ -142,7 +142,8 @@ std::vector<model::Statement> operation_sql(element op, const model::SourceLocat
   if (op["directives"].get_array().get(arr) == simdjson::SUCCESS)
     for (element d : arr) {
       std::string_view directive;
-      if (d.get_string().get(directive) == simdjson::SUCCESS && directive.find('\n') == std::string_view::npos)
+      if (d.get_string().get(directive) == simdjson::SUCCESS &&
+          directive.find('\n') == std::string_view::npos)
         prefix.append("-- ").append(directive).append("\n");
     }
   std::string text;

@@ -65,10 +65,11 @@ class DjangoApplier {
     std::vector<const model::Statement*> sts = m.statements();
     if (m.atomic)
       return retrying(m, [&]() -> std::optional<StatementError> {
+        std::vector<django::DjangoRow> existing = hist_.rows();  // read before the transaction opens
         pqxx::work tx(db_.conn());
         for (const model::Statement* st : sts)
           if (auto e = exec(tx, st)) return e;
-        hist_.record_applied(tx, m, hist_.rows());
+        hist_.record_applied(tx, m, existing);
         tx.commit();
         return std::nullopt;
       });
@@ -79,8 +80,9 @@ class DjangoApplier {
       });
       if (e) return e;
     }
+    std::vector<django::DjangoRow> existing = hist_.rows();
     pqxx::work tx(db_.conn());
-    hist_.record_applied(tx, m, hist_.rows());
+    hist_.record_applied(tx, m, existing);
     tx.commit();
     return std::nullopt;
   }
@@ -122,6 +124,12 @@ class DjangoApplier {
   const HistoryOptions& o_;
   std::ostream& out_;
 };
+
+// As `migrate` ends every run: squashes whose replaced migrations are all recorded get their row.
+void record_replacements(django::DjangoHistory& hist, const model::MigrationSet& set, std::ostream& out) {
+  for (const std::string& name : hist.record_replacements(set))
+    out << "recorded squash " << name << " (everything it replaces is applied)\n";
+}
 
 }  // namespace
 
@@ -186,6 +194,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
       return kHistoryDrift;
     }
     if (todo.empty()) {
+      if (exists && !o.dry_run) record_replacements(hist, set, out);
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";
       return kHistoryOk;
     }
@@ -218,6 +227,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
       const model::Migration& m = *todo[k];
       std::string why = django::why_not_applicable(m, trusted);
       if (!why.empty()) {
+        record_replacements(hist, set, out);
         err << fmt::format("safemigrate: {} is not applied: {}. {} migration(s) applied, {} left.\n", m.id,
                            why, k, todo.size() - k);
         return kHistoryDrift;
@@ -243,6 +253,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                          fmt_seconds(std::chrono::steady_clock::now() - start), todo.size() - k - 1);
       out.flush();
     }
+    record_replacements(hist, set, out);
     out << fmt::format("applied {} migration(s) in {}\n", todo.size(),
                        fmt_seconds(std::chrono::steady_clock::now() - all_start));
     return kHistoryOk;

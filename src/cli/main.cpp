@@ -153,7 +153,10 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("DATABASE_URL")) history.database_url = env;
   std::string mode = "auto", lock_timeout = "5s", statement_timeout = "0", applied_name, rolled_back_name;
   auto add_history = [&](CLI::App* cmd) {
-    cmd->add_option("paths", history.paths, "The Prisma migrations folder (or the project root holding it)")
+    cmd->add_option(
+           "paths", history.paths,
+           "The Prisma migrations folder (or the project root holding it), or a Django plan file from "
+           "export_plan.py (history in django_migrations)")
         ->required();
     cmd->add_option(
         "--database-url", history.database_url,
@@ -165,8 +168,8 @@ int main(int argc, char** argv) {
   };
   CLI::App* status_cmd = app.add_subcommand(
       "status",
-      "Show each migration against _prisma_migrations: applied, pending, failed, rolled back, edited "
-      "after apply, missing locally; and invalid indexes");
+      "Show each migration against _prisma_migrations (or django_migrations for a Django plan): applied, "
+      "pending, failed, rolled back, edited after apply, missing locally, inconsistent; and invalid indexes");
   add_history(status_cmd);
   CLI::App* verify_cmd = app.add_subcommand(
       "verify",
@@ -175,7 +178,8 @@ int main(int argc, char** argv) {
   add_history(verify_cmd);
   CLI::App* apply_cmd = app.add_subcommand(
       "apply",
-      "Apply pending migrations with the checklist as a gate, recording them as prisma migrate deploy does");
+      "Apply pending migrations with the checklist as a gate, recording them as prisma migrate deploy (or "
+      "Django's migrate) does");
   add_history(apply_cmd);
   apply_cmd->add_flag("--dry-run", history.dry_run,
                       "Print what would run, in order, with each migration's mode");

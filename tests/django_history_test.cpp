@@ -1,0 +1,262 @@
+// status, verify and apply on django_migrations, proven with the real Django against a private
+// PostgreSQL: apply with safemigrate and `showmigrations`/`migrate` agree; migrate with Django
+// and `safemigrate verify` passes; squashes are recorded the same way; what safemigrate cannot
+// run (RunPython) is refused by name; eight applies at once apply each migration once.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <vector>
+
+#include "pg_cluster.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kPython = "/usr/bin/python3";  // Debian's, with python3-django and python3-psycopg2
+
+struct Command {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// A small project: app `inv` with a squash (0001+0002), a data migration and a concurrent index.
+void write_project(const sm::test::TempDir& tmp, bool with_run_python) {
+  tmp.write("proj/invsite/__init__.py", "");
+  tmp.write(
+      "proj/invsite/settings.py",
+      "import os\nSECRET_KEY = 'x'\nINSTALLED_APPS = ['inv']\nUSE_TZ = True\n"
+      "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
+      "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': os.environ['DB_NAME'],\n"
+      "  'USER': 'postgres', 'PASSWORD': os.environ['DB_PASSWORD'], 'HOST': '127.0.0.1',\n"
+      "  'PORT': os.environ['DB_PORT'], 'OPTIONS': {'options': '-c lock_timeout=5s'}}}\n");
+  tmp.write(
+      "proj/manage.py",
+      "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'invsite.settings')\n"
+      "from django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n");
+  tmp.write("proj/inv/__init__.py", "");
+  tmp.write("proj/inv/migrations/__init__.py", "");
+  const std::string head =
+      "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+  const std::string item =
+      "migrations.CreateModel(name='Item', fields=[('id', models.BigAutoField(primary_key=True)), "
+      "('name', models.CharField(max_length=50))";
+  tmp.write("proj/inv/migrations/0001_initial.py",
+            head + "    initial = True\n    dependencies = []\n    operations = [\n        " + item +
+                "]),\n    ]\n");
+  tmp.write(
+      "proj/inv/migrations/0002_item_sku.py",
+      head +
+          "    dependencies = [('inv', '0001_initial')]\n    operations = [\n"
+          "        migrations.AddField(model_name='item', name='sku', field=models.CharField(max_length=20, "
+          "null=True)),\n    ]\n");
+  tmp.write("proj/inv/migrations/0001_squashed_0002_item_sku.py",
+            head +
+                "    replaces = [('inv', '0001_initial'), ('inv', '0002_item_sku')]\n    initial = True\n"
+                "    dependencies = []\n    operations = [\n        " +
+                item + ", ('sku', models.CharField(max_length=20, null=True))]),\n    ]\n");
+  std::string third = "0001_squashed_0002_item_sku";
+  if (with_run_python) {
+    tmp.write("proj/inv/migrations/0003_fill_sku.py",
+              "from django.db import migrations\n\n\ndef fill(apps, schema_editor):\n"
+              "    Item = apps.get_model('inv', 'Item')\n    "
+              "Item.objects.filter(sku__isnull=True).update(sku='')\n\n\n"
+              "class Migration(migrations.Migration):\n    dependencies = [('inv', '0002_item_sku')]\n"
+              "    operations = [migrations.RunPython(fill, migrations.RunPython.noop)]\n");
+    third = "0003_fill_sku";
+  }
+  tmp.write("proj/inv/migrations/0004_item_sku_idx.py",
+            "from django.contrib.postgres.operations import AddIndexConcurrently\n" + head +
+                "    atomic = False\n    dependencies = [('inv', '" + third +
+                "')]\n    operations = [\n"
+                "        AddIndexConcurrently(model_name='item', index=models.Index(fields=['sku'], "
+                "name='inv_item_sku_idx')),\n    ]\n");
+}
+
+class DjangoHistory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system((std::string(kPython) + " -c 'import django, psycopg2' >/dev/null 2>&1").c_str()) != 0) {
+      if (std::getenv("CI")) FAIL() << "CI is set but python3-django or python3-psycopg2 is missing";
+      GTEST_SKIP()
+          << "Debian's python3-django and python3-psycopg2 are needed (scripts/setup.sh installs them)";
+    }
+    std::string reason;
+    if (!sm::test::PgCluster::binaries_present(&reason)) {
+      if (std::getenv("CI")) FAIL() << "CI is set but " << reason;
+      GTEST_SKIP() << reason;
+    }
+    pg_ = std::make_unique<sm::test::PgCluster>();
+  }
+
+  Command sh(const std::string& cmd, const std::string& db = "") {
+    static std::atomic<int> n{0};
+    fs::path out = tmp_.path() / ("out" + std::to_string(++n)),
+             err = tmp_.path() / ("err" + std::to_string(n));
+    std::string env = "DB_PORT=" + std::to_string(pg_->port()) +
+                      " DB_PASSWORD=" + sm::test::shell_quote(sm::test::PgCluster::kPassword) +
+                      " DB_NAME=" + (db.empty() ? "postgres" : db);
+    std::string full = "cd " + sm::test::shell_quote((tmp_.path() / "proj").string()) + " && env " + env +
+                       " " + cmd + " >" + sm::test::shell_quote(out.string()) + " 2>" +
+                       sm::test::shell_quote(err.string()) + " </dev/null";
+    int status = std::system(full.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, sm::test::read_file(out), sm::test::read_file(err)};
+  }
+  Command manage(const std::string& args, const std::string& db) {
+    return sh(std::string(kPython) + " manage.py " + args, db);
+  }
+  fs::path export_plan(const std::string& db) {
+    fs::path plan = tmp_.path() / ("plan-" + db + ".json");
+    Command c =
+        sh(std::string(kPython) + " " +
+               sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
+               " --settings invsite.settings --online -o " + sm::test::shell_quote(plan.string()),
+           db);
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    return plan;
+  }
+  Command safemigrate(const std::string& command, const fs::path& plan, const std::string& db) {
+    return sh(sm::test::shell_quote(SAFEMIGRATE_BINARY) + " " + command + " --database-url " +
+                  sm::test::shell_quote(pg_->url(db)) + " " + sm::test::shell_quote(plan.string()),
+              db);
+  }
+  std::string rows(const std::string& db) {
+    return pg_->psql("SELECT app || '.' || name FROM django_migrations ORDER BY id", db);
+  }
+
+  sm::test::TempDir tmp_;
+  std::unique_ptr<sm::test::PgCluster> pg_;
+};
+
+TEST_F(DjangoHistory, ApplyWithSafemigrateThenDjangoAgrees) {
+  write_project(tmp_, true);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+
+  // The squash runs, then the RunPython is refused by name with the command to run instead.
+  Command first = safemigrate("apply", plan, "a");
+  EXPECT_EQ(first.exit_code, 1) << first.out << first.err;
+  EXPECT_NE(first.out.find("applied inv.0001_squashed_0002_item_sku"), std::string::npos) << first.out;
+  EXPECT_NE(first.err.find("inv.0003_fill_sku is not applied"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("manage.py migrate inv 0003_fill_sku"), std::string::npos) << first.err;
+  // Recorded as `migrate` records a squash: what it replaces, then itself.
+  EXPECT_EQ(rows("a"), "inv.0001_initial\ninv.0002_item_sku\ninv.0001_squashed_0002_item_sku");
+
+  Command dj = manage("migrate inv 0003_fill_sku", "a");
+  ASSERT_EQ(dj.exit_code, 0) << dj.out << dj.err;
+  EXPECT_NE(dj.out.find("Applying inv.0003_fill_sku"), std::string::npos) << dj.out;
+  EXPECT_EQ(dj.out.find("0001_squashed"), std::string::npos) << "Django sees the squash applied: " << dj.out;
+
+  Command second = safemigrate("apply", plan, "a");
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_NE(second.out.find("applied inv.0004_item_sku_idx"), std::string::npos) << second.out;
+  EXPECT_EQ(pg_->psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'inv_item_sku_idx'::regclass", "a"),
+            "t");
+
+  Command show = manage("showmigrations inv", "a");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("[X] 0001_squashed_0002_item_sku"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("[X] 0004_item_sku_idx"), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find("[ ]"), std::string::npos) << show.out;
+  Command again = manage("migrate", "a");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("No migrations to apply"), std::string::npos) << again.out;
+  Command verify = safemigrate("verify", plan, "a");
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(DjangoHistory, MigrateWithDjangoThenVerifyPassesAndRowsAreTheSame) {
+  write_project(tmp_, false);
+  pg_->create_database("dj");
+  pg_->create_database("sm");
+  fs::path plan = export_plan("sm");
+  Command status = safemigrate("verify", plan, "dj");
+  EXPECT_EQ(status.exit_code, 1) << "nothing applied yet is drift: " << status.out;
+  ASSERT_EQ(manage("migrate", "dj").exit_code, 0);
+  Command verify = safemigrate("verify", plan, "dj");
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  Command apply = safemigrate("apply", plan, "sm");
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_EQ(rows("sm"), rows("dj")) << "the same rows, in the same order, as Django writes them";
+  // A row nobody explains, and an applied migration whose dependency is gone.
+  pg_->psql("INSERT INTO django_migrations (app, name, applied) VALUES ('inv', '0009_gone', now())", "dj");
+  Command drift = safemigrate("status", plan, "dj");
+  EXPECT_EQ(drift.exit_code, 0) << "status reports, verify judges";
+  EXPECT_NE(drift.out.find("missing locally"), std::string::npos) << drift.out;
+  EXPECT_EQ(safemigrate("verify", plan, "dj").exit_code, 1);
+}
+
+TEST_F(DjangoHistory, InconsistentHistoryStopsApply) {
+  write_project(tmp_, false);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+  ASSERT_EQ(manage("migrate", "a").exit_code, 0);
+  // 0004 stays applied while the squash it depends on is gone: Django refuses, and so do we.
+  pg_->psql("DELETE FROM django_migrations WHERE name <> '0004_item_sku_idx'", "a");
+  EXPECT_NE((manage("migrate", "a").err).find("InconsistentMigrationHistory"), std::string::npos);
+  Command apply = safemigrate("apply", plan, "a");
+  EXPECT_EQ(apply.exit_code, 1) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("InconsistentMigrationHistory"), std::string::npos) << apply.err;
+  EXPECT_EQ(rows("a"), "inv.0004_item_sku_idx") << "nothing written";
+  EXPECT_EQ(safemigrate("verify", plan, "a").exit_code, 1);
+}
+
+// Part of a squash recorded: Django would run the replaced migrations, which the plan lacks.
+TEST_F(DjangoHistory, PartlyAppliedSquashAsksForANewExport) {
+  write_project(tmp_, false);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+  ASSERT_EQ(manage("migrate", "a").exit_code, 0);
+  pg_->psql("DELETE FROM django_migrations WHERE name <> '0001_initial'", "a");
+  ASSERT_EQ(rows("a"), "inv.0001_initial");
+  Command apply = safemigrate("apply", plan, "a");
+  EXPECT_EQ(apply.exit_code, 1) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("export the plan again"), std::string::npos) << apply.err;
+  EXPECT_EQ(rows("a"), "inv.0001_initial") << "nothing written";
+}
+
+// The checklist gates apply: the fixture project's error findings stop it before any write.
+TEST_F(DjangoHistory, ErrorFindingsStopApplyBeforeAnyWrite) {
+  write_project(tmp_, false);  // only for the folder the commands run in
+  pg_->create_database("fx");
+  fs::path plan = sm::test::source_dir() / "fixtures" / "django" / "plan.json";
+  Command apply = safemigrate("apply", plan, "fx");
+  EXPECT_EQ(apply.exit_code, 1) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("require-concurrent-index-creation"), std::string::npos) << apply.err;
+  EXPECT_EQ(pg_->psql("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations'", "fx"), "0");
+}
+
+TEST_F(DjangoHistory, DryRunSaysWhatWouldRunAndWritesNothing) {
+  write_project(tmp_, true);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+  Command dry = safemigrate("apply --dry-run", plan, "a");
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would apply inv.0001_squashed_0002_item_sku (atomic"), std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("would stop at inv.0003_fill_sku"), std::string::npos) << dry.out;
+  EXPECT_EQ(pg_->psql("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations'", "a"), "0");
+}
+
+// Django's migrate takes no lock; safemigrate does: eight at once apply each migration once.
+TEST_F(DjangoHistory, EightConcurrentAppliesRecordEachMigrationOnce) {
+  write_project(tmp_, false);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+  std::vector<std::future<Command>> runs;
+  for (int i = 0; i < 8; ++i)
+    runs.push_back(std::async(std::launch::async, [&] { return safemigrate("apply", plan, "a"); }));
+  for (auto& r : runs) {
+    Command c = r.get();
+    EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
+  }
+  EXPECT_EQ(rows("a"),
+            "inv.0001_initial\ninv.0002_item_sku\ninv.0004_item_sku_idx\ninv.0001_squashed_0002_item_sku")
+      << "as Django records them: the replaced migrations, then the squash at the end of the run";
+}
+
+}  // namespace
