@@ -1,0 +1,217 @@
+// The Django fixture project against a real PostgreSQL: Django's own `migrate` applies part of
+// it, then export_plan.py exports it online, and the plan must say what Django says: which
+// migrations are applied, the pending order of `migrate --plan`, squashes recorded through what
+// they replace, the real constraint names, and inconsistent history.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "adapters/django/django_plan_reader.h"
+#include "app/check_command.h"
+#include "pg_cluster.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kProject = sm::test::source_dir() / "fixtures" / "django";
+const char* kPython = "/usr/bin/python3";  // Debian's, with python3-django and python3-psycopg2
+
+struct Command {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+class DjangoOnline : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system((std::string(kPython) + " -c 'import django, psycopg2' >/dev/null 2>&1").c_str()) != 0) {
+      if (std::getenv("CI")) FAIL() << "CI is set but python3-django or python3-psycopg2 is missing";
+      GTEST_SKIP()
+          << "Debian's python3-django and python3-psycopg2 are needed (scripts/setup.sh installs them)";
+    }
+    std::string reason;
+    if (!sm::test::PgCluster::binaries_present(&reason)) {
+      if (std::getenv("CI")) FAIL() << "CI is set but " << reason;
+      GTEST_SKIP() << reason;
+    }
+    pg_ = std::make_unique<sm::test::PgCluster>();
+    pg_->create_database("fixture");
+  }
+
+  // Runs `args` in the fixture project with the settings pointing at the private cluster.
+  Command run(const std::string& args) {
+    fs::path out = tmp_.path() / "out", err = tmp_.path() / "err";
+    std::string env = "FIXTURE_DB_HOST=127.0.0.1 FIXTURE_DB_PORT=" + std::to_string(pg_->port()) +
+                      " FIXTURE_DB_USER=postgres FIXTURE_DB_PASSWORD=" +
+                      sm::test::shell_quote(sm::test::PgCluster::kPassword) + " FIXTURE_DB_NAME=fixture";
+    std::string cmd = "cd " + sm::test::shell_quote(kProject.string()) + " && env " + env + " " + args +
+                      " >" + sm::test::shell_quote(out.string()) + " 2>" +
+                      sm::test::shell_quote(err.string());
+    int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, sm::test::read_file(out), sm::test::read_file(err)};
+  }
+  Command manage(const std::string& args) { return run(std::string(kPython) + " manage.py " + args); }
+
+  // Exports online and reads the plan back.
+  sm::model::MigrationSet export_online(fs::path* plan_out = nullptr) {
+    fs::path plan = tmp_.path() / ("plan" + std::to_string(++exports_) + ".json");
+    Command c =
+        run(std::string(kPython) + " " +
+            sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
+            " --settings mysite.settings --online -o " + sm::test::shell_quote(plan.string()));
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    if (plan_out) *plan_out = plan;
+    return sm::django::read_plan(plan, 64 << 20);
+  }
+
+  sm::test::TempDir tmp_;
+  std::unique_ptr<sm::test::PgCluster> pg_;
+  int exports_ = 0;
+};
+
+std::map<std::string, const sm::model::Migration*> by_id(const sm::model::MigrationSet& set) {
+  std::map<std::string, const sm::model::Migration*> out;
+  for (const auto& m : set.migrations) out[m.id] = &m;
+  return out;
+}
+
+// The migration labels `manage.py migrate --plan` prints, in order.
+std::vector<std::string> migrate_plan(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != ' ' && line.find('.') != std::string::npos &&
+        line.find(':') == std::string::npos)
+      out.push_back(line);
+  return out;
+}
+
+TEST_F(DjangoOnline, AppliedAndPendingAsDjangoSeesThem) {
+  Command m = manage("migrate shop 0003_backfill_sku");
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  auto set = export_online();
+  ASSERT_TRUE(set.input_findings.empty()) << set.input_findings[0].message;
+  auto ids = by_id(set);
+  for (const char* id : {"shop.0001_initial", "shop.0002_product_sku", "shop.0003_backfill_sku"}) {
+    ASSERT_TRUE(ids.count(id)) << id;
+    EXPECT_EQ(ids[id]->applied, std::optional<bool>(true)) << id;
+  }
+  EXPECT_EQ(ids["shop.0004_order_state"]->applied, std::optional<bool>(false));
+  // The pending order is the order `migrate --plan` prints.
+  Command plan = manage("migrate --plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  std::vector<std::string> expected = migrate_plan(plan.out);
+  ASSERT_GE(expected.size(), 5u) << plan.out;
+  EXPECT_EQ(set.pending, expected);
+}
+
+TEST_F(DjangoOnline, FullyMigratedProjectIsUpToDateWithRealConstraintNames) {
+  Command m = manage("migrate");
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  auto set = export_online();
+  EXPECT_TRUE(set.pending.empty());
+  auto ids = by_id(set);
+  for (const auto& mig : set.migrations) EXPECT_EQ(mig.applied, std::optional<bool>(true)) << mig.id;
+  // The squash is applied through what it replaces: Django recorded both, then the squash at
+  // the end of its run.
+  ASSERT_TRUE(ids.count("audit.0001_squashed_0002_entry_level_note"));
+  std::string rows =
+      pg_->psql("SELECT name FROM django_migrations WHERE app = 'audit' ORDER BY id", "fixture");
+  size_t initial = rows.find("0001_initial\n0002_entry_level_note\n"), squash = rows.find("0001_squashed");
+  EXPECT_NE(initial, std::string::npos) << rows;
+  EXPECT_NE(squash, std::string::npos) << rows;
+  EXPECT_GT(squash, initial) << rows;
+  // Online, the name Django looks up is the real one.
+  const auto& alter_fk = ids["shop.0007_order_product_nullable"]->operations.at(0);
+  EXPECT_TRUE(alter_fk.sql_depends_on_database);
+  ASSERT_FALSE(alter_fk.statements.empty());
+  bool real_name = false;
+  for (const auto& st : alter_fk.statements) {
+    EXPECT_EQ(st.text.find("safemigrate_name_looked_up_in_database"), std::string::npos) << st.text;
+    if (st.text.find("shop_order_product_id_") != std::string::npos) real_name = true;
+  }
+  EXPECT_TRUE(real_name);
+}
+
+// An applied migration whose dependency is not applied: the online-only expectation in the
+// fixture (shop/migrations/0009_merge.py) fires, with every offline one.
+TEST_F(DjangoOnline, InconsistentHistoryMatchesTheAnnotations) {
+  ASSERT_EQ(manage("migrate").exit_code, 0);
+  pg_->psql("DELETE FROM django_migrations WHERE app = 'shop' AND name = '0008_order_quantity_default'",
+            "fixture");
+  // Django agrees that the history is inconsistent.
+  Command m = manage("migrate");
+  EXPECT_NE(m.exit_code, 0);
+  EXPECT_NE((m.out + m.err).find("InconsistentMigrationHistory"), std::string::npos) << m.out << m.err;
+
+  fs::path plan;
+  export_online(&plan);
+  sm::app::CheckOptions options;
+  options.paths = {plan.string()};
+  sm::app::CheckRun run = sm::app::run_check(options, nullptr);
+  std::multiset<std::string> actual, expected;
+  std::ostringstream details;
+  for (const auto& f : run.findings) {
+    if (f.suppressed) continue;
+    std::string file =
+        fs::relative(fs::weakly_canonical(f.loc.file), fs::weakly_canonical(kProject)).string();
+    actual.insert(file + ":" + std::to_string(f.loc.line) + ":" + f.rule);
+    details << "  " << file << ":" << f.loc.line << " " << f.rule << ": " << f.message << "\n";
+  }
+  for (const auto& e : sm::test::python_expectations(kProject))
+    if (e.file.rfind("blog/", 0) != 0) expected.insert(e.key());
+  EXPECT_EQ(actual, expected) << details.str();
+}
+
+// Only part of a squash applied: Django goes back to the replaced migrations, and so does the plan.
+TEST_F(DjangoOnline, PartlyAppliedSquashFallsBackToTheOriginals) {
+  ASSERT_EQ(manage("migrate audit 0001_squashed_0002_entry_level_note").exit_code, 0);
+  pg_->psql(
+      "DELETE FROM django_migrations WHERE app = 'audit' AND name IN "
+      "('0002_entry_level_note', '0001_squashed_0002_entry_level_note')",
+      "fixture");
+  auto set = export_online();
+  auto ids = by_id(set);
+  EXPECT_FALSE(ids.count("audit.0001_squashed_0002_entry_level_note"));
+  ASSERT_TRUE(ids.count("audit.0001_initial"));
+  ASSERT_TRUE(ids.count("audit.0002_entry_level_note"));
+  EXPECT_EQ(ids["audit.0001_initial"]->applied, std::optional<bool>(true));
+  EXPECT_EQ(ids["audit.0002_entry_level_note"]->applied, std::optional<bool>(false));
+  Command plan = manage("migrate --plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_EQ(set.pending, migrate_plan(plan.out));
+  EXPECT_NE(std::find(set.pending.begin(), set.pending.end(), "audit.0002_entry_level_note"),
+            set.pending.end());
+}
+
+// A lock_timeout that the database gives every session counts for missing-lock-timeout.
+TEST_F(DjangoOnline, DatabaseLevelLockTimeoutIsExported) {
+  pg_->psql("ALTER DATABASE fixture SET lock_timeout = '3s'");
+  fs::path plan;
+  export_online(&plan);
+  EXPECT_NE(sm::test::read_file(plan).find("\"lock_timeout\": \"3s\""), std::string::npos);
+  sm::app::CheckOptions options;
+  options.paths = {plan.string()};
+  for (const auto& f : sm::app::run_check(options, nullptr).findings)
+    EXPECT_NE(f.rule, "missing-lock-timeout");
+}
+
+TEST_F(DjangoOnline, OnlineWithoutDatabaseFailsWithTheReason) {
+  Command c =
+      run("FIXTURE_DB_PORT=1 " + std::string(kPython) + " " +
+          sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
+          " --settings mysite.settings --online -o " +
+          sm::test::shell_quote((tmp_.path() / "never.json").string()));
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.err.find("cannot connect"), std::string::npos) << c.err;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "never.json"));
+}
+
+}  // namespace
