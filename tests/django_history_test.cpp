@@ -190,6 +190,20 @@ TEST_F(DjangoHistory, MigrateWithDjangoThenVerifyPassesAndRowsAreTheSame) {
   EXPECT_EQ(safemigrate("verify", plan, "dj").exit_code, 1);
 }
 
+// What a failed CREATE INDEX CONCURRENTLY leaves behind, named with the migration that made it.
+TEST_F(DjangoHistory, StatusFindsInvalidIndexes) {
+  write_project(tmp_, false);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+  ASSERT_EQ(manage("migrate", "a").exit_code, 0);
+  ASSERT_EQ(safemigrate("verify", plan, "a").exit_code, 0);
+  pg_->psql("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'inv_item_sku_idx'::regclass", "a");
+  Command status = safemigrate("status", plan, "a");
+  EXPECT_NE(status.out.find("invalid index"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("created by migration inv.0004_item_sku_idx"), std::string::npos) << status.out;
+  EXPECT_EQ(safemigrate("verify", plan, "a").exit_code, 1);
+}
+
 TEST_F(DjangoHistory, InconsistentHistoryStopsApply) {
   write_project(tmp_, false);
   pg_->create_database("a");

@@ -88,6 +88,15 @@ db::HistoryReport DjangoHistory::report(const model::MigrationSet& plan) {
     recorded = rows();
   }
   rep.migrations = compute_status(plan, recorded);
+  std::vector<std::pair<std::string, std::vector<std::string>>> created;
+  for (const auto& m : plan.migrations) {
+    std::vector<std::string> names;
+    for (const model::Statement* st : m.statements())
+      for (const model::Action& a : st->actions)
+        if (a.kind == model::ActionKind::CreateIndex && !a.object.empty()) names.push_back(a.object);
+    created.emplace_back(m.id, std::move(names));
+  }
+  rep.invalid_indexes = db::find_invalid_indexes(db_, created);
   return rep;
 }
 

@@ -309,19 +309,9 @@ db::HistoryReport PrismaHistory::report(const std::vector<LocalMigration>& local
     recorded = rows();
   }
   rep.migrations = compute_status(local, recorded);
-  pqxx::result r = db_.exec(
-      "SELECT n.nspname, t.relname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-      "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-      "AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2, 3");
-  for (const auto& row : r) {
-    db::InvalidIndex ix{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}};
-    // The last migration that creates an index of that name is the one that left it.
-    for (const LocalMigration& m : local)
-      if (std::find(m.index_names.begin(), m.index_names.end(), ix.index) != m.index_names.end())
-        ix.migration = m.name;
-    rep.invalid_indexes.push_back(std::move(ix));
-  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> created;
+  for (const LocalMigration& m : local) created.emplace_back(m.name, m.index_names);
+  rep.invalid_indexes = db::find_invalid_indexes(db_, created);
   return rep;
 }
 

@@ -1,5 +1,9 @@
 #include "db/history_store.h"
 
+#include <algorithm>
+
+#include "db/database.h"
+
 namespace sm::db {
 
 const char* state_name(MigrationState s) {
@@ -14,6 +18,24 @@ const char* state_name(MigrationState s) {
     case MigrationState::Inconsistent: return "applied before its dependency";
   }
   return "?";
+}
+
+std::vector<InvalidIndex> find_invalid_indexes(
+    Database& db, const std::vector<std::pair<std::string, std::vector<std::string>>>& created) {
+  std::vector<InvalidIndex> out;
+  pqxx::result r = db.exec(
+      "SELECT n.nspname, t.relname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+      "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+      "AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2, 3");
+  for (const auto& row : r) {
+    InvalidIndex ix{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), {}};
+    // The last migration that creates an index of that name is the one that left it.
+    for (const auto& [migration, names] : created)
+      if (std::find(names.begin(), names.end(), ix.index) != names.end()) ix.migration = migration;
+    out.push_back(std::move(ix));
+  }
+  return out;
 }
 
 }  // namespace sm::db

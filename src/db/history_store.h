@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sm::db {
@@ -49,6 +50,18 @@ struct HistoryReport {
 
 }  // namespace sm::db
 
+namespace sm::db {
+
+class Database;
+
+// The invalid indexes of the database (a failed CREATE INDEX CONCURRENTLY leaves one), each
+// named with the last migration of `created` (migration, index names it creates) that creates
+// an index of that name.
+std::vector<InvalidIndex> find_invalid_indexes(
+    Database& db, const std::vector<std::pair<std::string, std::vector<std::string>>>& created);
+
+}  // namespace sm::db
+
 namespace pqxx {
 class transaction_base;
 }
@@ -70,5 +83,17 @@ class HistoryStore {
   // Creates the table exactly as the framework does (and its schema when missing).
   virtual void create_table() = 0;
 };
+
+}  // namespace sm::db
+
+namespace sm::db {
+
+class Database;
+
+// The invalid indexes of the database (a failed CREATE INDEX CONCURRENTLY leaves one), each
+// named with the last migration of `created` (migration, index names it creates) that creates
+// an index of that name.
+std::vector<InvalidIndex> find_invalid_indexes(
+    Database& db, const std::vector<std::pair<std::string, std::vector<std::string>>>& created);
 
 }  // namespace sm::db
