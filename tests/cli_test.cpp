@@ -1,6 +1,7 @@
 // The safemigrate binary as a user runs it: exit codes, messages, output formats, bad input.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -147,6 +148,24 @@ TEST(Cli, DirectoryInPlaceOfMigrationSql) {
   auto r = run_cli("check " + migrations(d));
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("20240101000000_bad/migration.sql"), std::string::npos) << r.out;
+}
+
+// A migration.sql nobody may read: an input error naming it, exit 2, and the other migrations
+// still checked. Root reads mode-000 files, so as root the binary runs as the user nobody.
+TEST(Cli, UnreadableFileIsReportedAndTheRestChecked) {
+  TempDir d;
+  d.write("migrations/20240101000000_a/migration.sql", kSafe);
+  fs::path locked = d.write("migrations/20240102000000_b/migration.sql", kSafe);
+  d.write("migrations/20240103000000_c/migration.sql", kUnsafe);
+  fs::permissions(locked, fs::perms::none);
+  auto r = ::geteuid() == 0 ? sm::test::run_cli_as_nobody("check --no-color " + migrations(d))
+                            : run_cli("check --no-color " + migrations(d));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("20240102000000_b/migration.sql"), std::string::npos) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("ermission denied"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("20240103000000_c/migration.sql:3:1: error[require-concurrent-index-creation]"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(Cli, BadPrismaVersionIsAUsageError) {

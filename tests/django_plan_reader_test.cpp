@@ -1,7 +1,8 @@
 // The C++ reader of export_plan.py's JSON: the model it builds, and bad plans.
+#include "adapters/django/django_plan_reader.h"
+
 #include <gtest/gtest.h>
 
-#include "adapters/django/django_plan_reader.h"
 #include "app/check_command.h"
 #include "test_support.h"
 
@@ -10,17 +11,18 @@ namespace {
 using sm::test::TempDir;
 
 std::string op_json(const std::string& cls, int line, const std::string& sql, const std::string& extra = "") {
-  return "{\"index\": 1, \"class\": \"" + cls + "\", \"describe\": \"" + cls + " op\", \"line\": " +
-         std::to_string(line) + ", \"reversible\": true, \"forward_sql\": [" + sql + "]" + extra + "}";
+  return "{\"index\": 1, \"class\": \"" + cls + "\", \"describe\": \"" + cls +
+         " op\", \"line\": " + std::to_string(line) + ", \"reversible\": true, \"forward_sql\": [" + sql +
+         "]" + extra + "}";
 }
 
 std::string migration_json(const std::string& app, const std::string& name, int index, const std::string& ops,
                            const std::string& deps = "[]", const std::string& extra = "") {
   return "{\"app\": \"" + app + "\", \"name\": \"" + name + "\", \"id\": \"" + app + "." + name +
-         "\", \"plan_index\": " + std::to_string(index) + ", \"file\": \"/nonexistent/" + app + "/migrations/" +
-         name + ".py\", \"file_relative\": \"" + app + "/migrations/" + name +
-         ".py\", \"sha256\": \"ab\", \"dependencies\": " + deps + ", \"atomic\": true, \"operations\": [" + ops +
-         "]" + extra + "}";
+         "\", \"plan_index\": " + std::to_string(index) + ", \"file\": \"/nonexistent/" + app +
+         "/migrations/" + name + ".py\", \"file_relative\": \"" + app + "/migrations/" + name +
+         ".py\", \"sha256\": \"ab\", \"dependencies\": " + deps + ", \"atomic\": true, \"operations\": [" +
+         ops + "]" + extra + "}";
 }
 
 std::string plan_json(const std::string& migrations, const std::string& version = "1.0",
@@ -32,18 +34,20 @@ std::string plan_json(const std::string& migrations, const std::string& version 
 TEST(DjangoPlanReader, BuildsTheModelWithParsedSql) {
   TempDir d;
   std::string plan = plan_json(
-      migration_json("shop", "0001_initial", 0,
-                     op_json("CreateModel", 10, "\"CREATE TABLE \\\"shop_product\\\" (\\\"id\\\" bigserial);\"")) +
+      migration_json(
+          "shop", "0001_initial", 0,
+          op_json("CreateModel", 10, "\"CREATE TABLE \\\"shop_product\\\" (\\\"id\\\" bigserial);\"")) +
       "," +
-      migration_json("shop", "0002_sku", 1,
-                     op_json("AddField", 12,
-                             "\"ALTER TABLE \\\"shop_product\\\" ADD COLUMN \\\"sku\\\" text NOT NULL;\"") +
-                         "," +
-                         op_json("RunPython", 20, "",
-                                 ", \"code\": {\"module\": \"shop.migrations.0002_sku\", \"qualname\": \"fill\", "
-                                 "\"file\": \"/x/0002_sku.py\", \"line\": 5, \"source\": \"def fill(apps, se):\\n    "
-                                 "pass\\n\"}, \"reverse_code\": null"),
-                     "[[\"shop\", \"0001_initial\"]]"));
+      migration_json(
+          "shop", "0002_sku", 1,
+          op_json("AddField", 12,
+                  "\"ALTER TABLE \\\"shop_product\\\" ADD COLUMN \\\"sku\\\" text NOT NULL;\"") +
+              "," +
+              op_json("RunPython", 20, "",
+                      ", \"code\": {\"module\": \"shop.migrations.0002_sku\", \"qualname\": \"fill\", "
+                      "\"file\": \"/x/0002_sku.py\", \"line\": 5, \"source\": \"def fill(apps, se):\\n    "
+                      "pass\\n\"}, \"reverse_code\": null"),
+          "[[\"shop\", \"0001_initial\"]]"));
   auto path = d.write("plan.json", plan);
   auto set = sm::django::read_plan(path, 1 << 20);
   ASSERT_TRUE(set.input_findings.empty()) << set.input_findings[0].message;
@@ -52,7 +56,8 @@ TEST(DjangoPlanReader, BuildsTheModelWithParsedSql) {
   EXPECT_EQ(m.id, "shop.0002_sku");
   EXPECT_EQ(m.app, "shop");
   EXPECT_EQ(m.dependencies, std::vector<std::string>{"shop.0001_initial"});
-  EXPECT_EQ(m.files[0].path, (d.path() / "shop/migrations/0002_sku.py").string()) << "falls back to file_relative";
+  EXPECT_EQ(m.files[0].path, (d.path() / "shop/migrations/0002_sku.py").string())
+      << "falls back to file_relative";
   ASSERT_EQ(m.operations.size(), 2u);
   EXPECT_EQ(m.operations[0].kind, "AddField");
   ASSERT_EQ(m.operations[0].statements.size(), 1u);
@@ -68,10 +73,11 @@ TEST(DjangoPlanReader, BuildsTheModelWithParsedSql) {
 
 TEST(DjangoPlanReader, FindingsPointAtTheOperation) {
   TempDir d;
-  std::string plan = plan_json(
-      migration_json("shop", "0002_sku", 0,
-                     op_json("AddField", 12, "\"ALTER TABLE \\\"shop_product\\\" ADD COLUMN \\\"sku\\\" text NOT NULL;\"") +
-                         "," + op_json("AddIndex", 18, "\"CREATE INDEX \\\"i\\\" ON \\\"shop_product\\\" (\\\"sku\\\");\"")));
+  std::string plan = plan_json(migration_json(
+      "shop", "0002_sku", 0,
+      op_json("AddField", 12, "\"ALTER TABLE \\\"shop_product\\\" ADD COLUMN \\\"sku\\\" text NOT NULL;\"") +
+          "," +
+          op_json("AddIndex", 18, "\"CREATE INDEX \\\"i\\\" ON \\\"shop_product\\\" (\\\"sku\\\");\"")));
   auto path = d.write("plan.json", plan);
   sm::app::CheckOptions options;
   options.paths = {path.string()};
@@ -96,9 +102,32 @@ TEST(DjangoPlanReader, FindingsPointAtTheOperation) {
   EXPECT_TRUE(index);
 }
 
+// A lock_timeout that the connection sets (DATABASES OPTIONS, or the role's settings) covers
+// every statement: missing-lock-timeout must not fire then, and must fire without it.
+TEST(DjangoPlanReader, ConnectionLockTimeoutSatisfiesMissingLockTimeout) {
+  std::string migrations = migration_json(
+      "shop", "0002_sku", 0,
+      op_json("AddField", 12, "\"ALTER TABLE \\\"shop_product\\\" ADD COLUMN \\\"sku\\\" text;\""));
+  auto fires = [&](const std::string& database) {
+    TempDir d;
+    auto path = d.write("plan.json", plan_json(migrations, "1.0", database));
+    sm::app::CheckOptions options;
+    options.paths = {path.string()};
+    auto run = sm::app::run_check(options, nullptr);
+    EXPECT_FALSE(run.input_error);
+    for (const auto& f : run.findings)
+      if (f.rule == "missing-lock-timeout") return true;
+    return false;
+  };
+  EXPECT_TRUE(fires(""));
+  EXPECT_TRUE(fires(", \"database\": {\"lock_timeout\": null}"));
+  EXPECT_FALSE(fires(", \"database\": {\"lock_timeout\": \"5s\"}"));
+}
+
 TEST(DjangoPlanReader, MalformedJsonNamesLineAndColumn) {
   TempDir d;
-  auto path = d.write("plan.json", "{\n  \"format\": \"safemigrate-django-plan\",\n  \"migrations\": [1, 2,, 3]\n}\n");
+  auto path = d.write("plan.json",
+                      "{\n  \"format\": \"safemigrate-django-plan\",\n  \"migrations\": [1, 2,, 3]\n}\n");
   auto set = sm::django::read_plan(path, 1 << 20);
   ASSERT_EQ(set.input_findings.size(), 1u);
   const auto& f = set.input_findings[0];
@@ -153,7 +182,8 @@ TEST(DjangoPlanReader, ConflictsAndInconsistentHistory) {
   TempDir d;
   std::string plan = plan_json(
       migration_json("shop", "0001_initial", 0, "", "[]", ", \"applied\": false") + "," +
-          migration_json("shop", "0002_a", 1, "", "[[\"shop\", \"0001_initial\"]]", ", \"applied\": true") + "," +
+          migration_json("shop", "0002_a", 1, "", "[[\"shop\", \"0001_initial\"]]", ", \"applied\": true") +
+          "," +
           migration_json("shop", "0002_b", 2, "", "[[\"shop\", \"0001_initial\"]]", ", \"applied\": false"),
       "1.0", ", \"leaf_nodes\": {\"shop\": [\"0002_a\", \"0002_b\"]}");
   sm::app::CheckOptions options;

@@ -329,7 +329,9 @@ TEST(PrismaReader, TooLargeFile) {
 }
 
 TEST(PrismaReader, UnreadableFileMode000) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root can read mode-000 files";
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "running as root can read mode-000 files (cli_test "
+                    "Cli.UnreadableFileIsReportedAndTheRestChecked runs the binary as nobody instead)";
   TempDir tmp;
   fs::path dir = make_migrations(tmp, {{"20240101000000_a", "SELECT 1;"}, {"20240102000000_b", "SELECT 2;"}});
   fs::permissions(dir / "20240101000000_a" / "migration.sql", fs::perms::none);

@@ -28,6 +28,10 @@ struct Fixture {
   std::string text;
   std::string rule() const { return name.substr(0, name.find('.')); }
 };
+// CTest shows the parameter: its name, not its bytes.
+void PrintTo(const Fixture& f, std::ostream* os) {
+  *os << f.name << ".sql";
+}
 
 std::vector<Fixture> load_fixtures() {
   std::vector<Fixture> out;
@@ -124,30 +128,11 @@ INSTANTIATE_TEST_SUITE_P(Rules, RuleFixture, ::testing::ValuesIn(load_fixtures()
                          });
 
 // Rules named in `# expect:` comments of the Django fixture project (django_fixture_test.cpp).
-std::set<std::string> django_expectations() {
-  std::set<std::string> out;
-  fs::path root = sm::test::source_dir() / "fixtures" / "django";
-  if (!fs::exists(root)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (e.path().extension() != ".py") continue;
-    std::istringstream in(sm::test::read_file(e.path()));
-    for (std::string line; std::getline(in, line);) {
-      size_t at = line.find("# expect:");
-      if (at == std::string::npos) continue;
-      std::stringstream rules(line.substr(at + 9));
-      for (std::string rule; std::getline(rules, rule, ',');) {
-        rule.erase(0, rule.find_first_not_of(' '));
-        rule.erase(rule.find_last_not_of(' ') + 1);
-        out.insert(rule);
-      }
-    }
-  }
-  return out;
-}
-
 // Every rule has a fixture (SQL here, or a Django migration), so no rule goes untested.
 TEST(RuleFixtures, EveryRuleHasOne) {
-  std::set<std::string> names = django_expectations();
+  std::set<std::string> names;
+  for (const auto& e : sm::test::python_expectations(sm::test::source_dir() / "fixtures" / "django"))
+    names.insert(e.rule);
   for (const auto& f : load_fixtures()) names.insert(f.rule());
   for (const auto* rule : sm::checks::all_rules())
     EXPECT_TRUE(names.count(std::string(rule->doc.id)))

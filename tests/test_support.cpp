@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -62,17 +63,54 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-RunResult run_cli(const std::string& args) {
+namespace {
+RunResult run_binary(const std::string& prefix, const std::string& args) {
   TempDir tmp;
   fs::path out = tmp.path() / "out", err = tmp.path() / "err";
-  std::string cmd = shell_quote(SAFEMIGRATE_BINARY) + " " + args + " >" + shell_quote(out.string()) + " 2>" +
-                    shell_quote(err.string()) + " </dev/null";
+  std::string cmd = prefix + shell_quote(SAFEMIGRATE_BINARY) + " " + args + " >" + shell_quote(out.string()) +
+                    " 2>" + shell_quote(err.string()) + " </dev/null";
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+}  // namespace
+
+RunResult run_cli(const std::string& args) {
+  return run_binary("", args);
+}
+
+RunResult run_cli_as_nobody(const std::string& args) {
+  // The shell opens the output files as the caller; only the binary runs as nobody.
+  return run_binary("setpriv --reuid=65534 --regid=65534 --clear-groups ", args);
+}
+
+std::vector<Expectation> python_expectations(const fs::path& root) {
+  std::vector<Expectation> out;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.path().extension() == ".py") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    std::istringstream in(read_file(path));
+    std::string line;
+    for (uint32_t n = 1; std::getline(in, line); ++n) {
+      for (bool online : {false, true}) {
+        const std::string tag = online ? "# expect-online:" : "# expect:";
+        size_t at = line.find(tag);
+        if (at == std::string::npos) continue;
+        std::stringstream rules(line.substr(at + tag.size()));
+        for (std::string rule; std::getline(rules, rule, ',');) {
+          rule.erase(0, rule.find_first_not_of(' '));
+          rule.erase(rule.find_last_not_of(' ') + 1);
+          if (!rule.empty()) out.push_back({fs::relative(path, root).string(), n, rule, online});
+        }
+      }
+    }
+  }
+  return out;
 }
 
 fs::path source_dir() {

@@ -1,8 +1,10 @@
 // Helpers shared by the tests: temporary folders, running the CLI, reading files.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace sm::test {
 
@@ -29,6 +31,20 @@ struct RunResult {
 
 // Runs the built safemigrate binary with `args` (already shell-quoted).
 RunResult run_cli(const std::string& args);
+// The same as the user nobody (setpriv), for tests of permissions when the tests run as root.
+RunResult run_cli_as_nobody(const std::string& args);
+
+// An expectation written in a fixture's Python file, on the line the finding belongs to:
+//     migrations.RunPython(forwards),  # expect: run-python-without-reverse
+//     # expect-online: inconsistent-history   (only when the plan is exported with a database)
+struct Expectation {
+  std::string file;  // relative to the root searched
+  uint32_t line = 0;
+  std::string rule;
+  bool online_only = false;
+  std::string key() const { return file + ":" + std::to_string(line) + ":" + rule; }
+};
+std::vector<Expectation> python_expectations(const std::filesystem::path& root);
 
 std::string read_file(const std::filesystem::path& p);
 std::filesystem::path source_dir();

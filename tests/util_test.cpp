@@ -73,7 +73,9 @@ TEST(ReadWholeFile, NamedPipeDoesNotHang) {
 }
 
 TEST(ReadWholeFile, Unreadable) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root can read mode-000 files";
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "running as root can read mode-000 files (cli_test "
+                    "Cli.UnreadableFileIsReportedAndTheRestChecked runs the binary as nobody instead)";
   TempDir tmp;
   const fs::path p = tmp.write("secret.sql", "SELECT 1;");
   fs::permissions(p, fs::perms::none);

@@ -115,6 +115,21 @@ std::optional<model::PythonCode> python_code(element op, std::string_view key) {
   int64_t line;
   if (c["line"].get_int64().get(line) == simdjson::SUCCESS && line > 0)
     code.line = static_cast<uint32_t>(line);
+  simdjson::dom::array imports;
+  if (c["module_imports"].get_array().get(imports) == simdjson::SUCCESS)
+    for (element i : imports) {
+      model::PythonCode::Import imp;
+      imp.text = str(i, "text");
+      if (i["line"].get_int64().get(line) == simdjson::SUCCESS && line > 0)
+        imp.line = static_cast<uint32_t>(line);
+      simdjson::dom::array names;
+      if (i["names"].get_array().get(names) == simdjson::SUCCESS)
+        for (element n : names) {
+          std::string_view name;
+          if (n.get_string().get(name) == simdjson::SUCCESS) imp.names.emplace_back(name);
+        }
+      code.module_imports.push_back(std::move(imp));
+    }
   return code;
 }
 
@@ -162,7 +177,7 @@ model::Operation read_operation(element op, const std::string& file, size_t inde
   return o;
 }
 
-model::Migration read_migration(element m, const fs::path& plan_dir) {
+model::Migration read_migration(element m, const fs::path& plan_dir, const std::string& lock_timeout) {
   model::Migration mig;
   mig.framework = model::Framework::Django;
   mig.app = str(m, "app");
@@ -187,6 +202,7 @@ model::Migration read_migration(element m, const fs::path& plan_dir) {
   mig.dependencies = keys(m, "dependencies");
   mig.replaces = keys(m, "replaces");
   mig.atomic = boolean(m, "atomic", true);
+  mig.session_lock_timeout = lock_timeout;
   bool applied;
   if (m["applied"].get_bool().get(applied) == simdjson::SUCCESS) mig.applied = applied;
   mig.has_down = true;  // Django's reversibility is per operation; see the run-*-without-reverse rules
@@ -252,9 +268,13 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
     return set;
   }
   fs::path plan_dir = path.parent_path();
+  std::string lock_timeout;
+  element database;
+  if (doc["database"].get(database) == simdjson::SUCCESS && database.is_object())
+    lock_timeout = str(database, "lock_timeout");
   simdjson::dom::array migrations;
   if (doc["migrations"].get_array().get(migrations) == simdjson::SUCCESS)
-    for (element m : migrations) set.migrations.push_back(read_migration(m, plan_dir));
+    for (element m : migrations) set.migrations.push_back(read_migration(m, plan_dir, lock_timeout));
   std::stable_sort(set.migrations.begin(), set.migrations.end(),
                    [](const model::Migration& a, const model::Migration& b) { return a.order < b.order; });
   simdjson::dom::object leaves;

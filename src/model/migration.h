@@ -3,8 +3,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/finding.h"
@@ -50,14 +50,21 @@ struct PythonCode {
   std::string file;
   uint32_t line = 0;  // first line of `source` in `file`
   std::string source;
+  // The top-level imports of `file`: code may use a name one of them binds.
+  struct Import {
+    uint32_t line = 0;
+    std::string text;
+    std::vector<std::string> names;
+  };
+  std::vector<Import> module_imports;
 };
 
 // A framework operation (Django's AddField, RunPython…; for Prisma the whole migration.sql).
 struct Operation {
-  std::string kind;         // "migration.sql", "AddField", "RunPython", …
-  std::string description;  // human summary
-  SourceLocation loc;       // Django: the operation's line in the migration file
-  size_t index = 0;         // 1-based position in its migration
+  std::string kind;                   // "migration.sql", "AddField", "RunPython", …
+  std::string description;            // human summary
+  SourceLocation loc;                 // Django: the operation's line in the migration file
+  size_t index = 0;                   // 1-based position in its migration
   std::vector<Statement> statements;  // forward SQL
   // Django facts; defaults fit Prisma.
   bool reversible = true;                // a way back exists (reverse_code, reverse_sql…)
@@ -72,7 +79,7 @@ struct Operation {
 };
 
 struct Migration {
-  std::string id;  // Prisma: folder name; Django: app.name
+  std::string id;   // Prisma: folder name; Django: app.name
   std::string app;  // Django app label (empty for Prisma)
   Framework framework = Framework::Prisma;
   size_t order = 0;
@@ -90,6 +97,9 @@ struct Migration {
   std::vector<std::string> dependencies;  // ids this migration depends on
   std::vector<std::string> replaces;      // ids a squash replaces
   bool atomic = true;
+  // lock_timeout every session starts with, before the migration's own statements (Django:
+  // DATABASES OPTIONS or the role's settings, as exported); empty when none.
+  std::string session_lock_timeout;
   std::optional<bool> applied;  // known when the plan was exported with a database
 
   // All statements of all operations, in order.

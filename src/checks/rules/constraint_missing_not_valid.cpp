@@ -29,7 +29,9 @@ extern const Rule kConstraintMissingNotValid = {
      "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\")\n"
      "  REFERENCES \"User\"(\"id\") NOT VALID;\n"
      "-- later migration\n"
-     "ALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_authorId_fkey\";"},
+     "ALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_authorId_fkey\";",
+     "Django cannot add NOT VALID itself: use SeparateDatabaseAndState with RunSQL(\"… NOT VALID\") as the "
+     "database operation, and RunSQL(\"… VALIDATE CONSTRAINT …\") in a later migration."},
     check};
 
 }  // namespace sm::checks::rules

@@ -29,9 +29,14 @@ static void check(const model::Migration& m, Reporter& r) {
                std::to_string(transactions.size()) +
                " separate transactions; if this statement or a later one fails, the statements before it "
                "(from line " +
-               std::to_string(first->statement->loc.line) +
-               ") stay applied and the migration is recorded as failed. Wrap the transactional part in "
-               "BEGIN; … COMMIT; and keep CONCURRENTLY statements in migrations of their own");
+               std::to_string(first->statement->loc.line) + ") stay applied" +
+               (m.framework == model::Framework::Django
+                    ? " and the migration is not recorded in django_migrations: the next `migrate` runs it "
+                      "again "
+                      "from the start and fails on what is already there. Keep only the concurrent index "
+                      "operation in the atomic = False migration"
+                    : " and the migration is recorded as failed. Wrap the transactional part in BEGIN; … "
+                      "COMMIT; and keep CONCURRENTLY statements in migrations of their own"));
       break;
     }
   }

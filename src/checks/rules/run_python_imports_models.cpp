@@ -1,9 +1,27 @@
 // run-python-imports-models: RunPython code that imports models directly instead of using
 // apps.get_model, so it runs against today's model class, not the historical one.
+#include <cctype>
+
 #include "checks/python_source.h"
 #include "checks/rule.h"
 
 namespace sm::checks::rules {
+
+constexpr const char* kWhy =
+    ": the migration then uses today's model class, whose fields may not exist yet at this point of the "
+    "history "
+    "(or no longer); use apps.get_model('app', 'Model')";
+
+// `name` appears in `source` as a whole word.
+static bool uses_name(const std::string& source, const std::string& name) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t at = source.find(name); at != std::string::npos; at = source.find(name, at + 1)) {
+    bool starts = at == 0 || !word(source[at - 1]);
+    bool ends = at + name.size() == source.size() || !word(source[at + name.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
 
 static void check(const model::Migration& m, Reporter& r) {
   static const re2::RE2 direct_import(R"(^\s*(from\s+\.?[\w.]*models\s+import\b|import\s+[\w.]+\.models\b))");
@@ -11,9 +29,18 @@ static void check(const model::Migration& m, Reporter& r) {
     if (!op.runs_python || !op.code) continue;
     for (const auto& line : matching_lines(*op.code, direct_import))
       r.in_python(op, op.code->file, line.line, line.text,
-                  "imports models directly in " + op.code->qualname +
-                      ": the migration then uses today's model class, whose fields may not exist yet at this "
-                      "point of the history (or no longer); use apps.get_model('app', 'Model')");
+                  "imports models directly in " + op.code->qualname + kWhy);
+    // A models import at the top of the file, used by the code.
+    for (const auto& imp : op.code->module_imports) {
+      if (!RE2::PartialMatch(imp.text, direct_import)) continue;
+      for (const auto& name : imp.names) {
+        if (!uses_name(op.code->source, name)) continue;
+        r.in_python(
+            op, op.code->file, imp.line, imp.text,
+            op.code->qualname + " uses " + name + ", imported from models at the top of the file" + kWhy);
+        break;
+      }
+    }
   }
 }
 

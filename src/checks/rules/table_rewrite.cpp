@@ -24,7 +24,9 @@ extern const Rule kTableRewrite = {
      "-- instead of: ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID NOT NULL DEFAULT gen_random_uuid();\n"
      "ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID;                       -- instant\n"
      "ALTER TABLE \"Event\" ALTER COLUMN \"uid\" SET DEFAULT gen_random_uuid(); -- new rows only\n"
-     "-- backfill old rows in batches in a later migration, then add NOT NULL via a CHECK … NOT VALID"},
+     "-- backfill old rows in batches in a later migration, then add NOT NULL via a CHECK … NOT VALID",
+     "Add the field with null=True and no default (or a constant one), backfill in batches in later "
+     "migrations, then set the default and NOT NULL."},
     check};
 
 }  // namespace sm::checks::rules

@@ -26,7 +26,9 @@ extern const Rule kUniqueConstraintBuildsIndex = {
      "-- migration 1, alone in its file\n"
      "CREATE UNIQUE INDEX CONCURRENTLY \"User_email_key\" ON \"User\"(\"email\");\n"
      "-- migration 2\n"
-     "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_key\" UNIQUE USING INDEX \"User_email_key\";"},
+     "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_key\" UNIQUE USING INDEX \"User_email_key\";",
+     "Build the index first with AddIndexConcurrently (atomic = False), then add the constraint with "
+     "SeparateDatabaseAndState + RunSQL(\"… UNIQUE USING INDEX …\")."},
     check};
 
 }  // namespace sm::checks::rules

@@ -1,0 +1,500 @@
+#!/usr/bin/env python3
+"""Export a Django project's migration plan as one JSON document for safemigrate.
+
+Run it inside the project's environment (the Python that has Django and the project's
+dependencies), from the folder that holds manage.py:
+
+    python3 export_plan.py --settings mysite.settings -o plan.json
+    safemigrate check plan.json
+
+The document (format "safemigrate-django-plan", described in README.md beside this file)
+holds every migration in plan order with its operations and the SQL that Django's own schema
+editor emits for them, forwards and backwards (what `sqlmigrate` prints, for all migrations
+in one run). With a reachable database it also says which migrations are applied and which
+are pending; with --offline it never connects.
+
+Standard library and Django only: Django 3.2 and later.
+"""
+
+import argparse
+import ast
+import hashlib
+import inspect
+import json
+import os
+import shlex
+import sys
+import traceback
+
+FORMAT = "safemigrate-django-plan"
+FORMAT_VERSION = "1.0"
+
+# The constraint and index names that some operations look up in the live database
+# (AlterField on a foreign key, unique or indexed field; RemoveField of a foreign key).
+# Offline, the export uses this name instead, and marks the operation.
+OFFLINE_NAME = "safemigrate_name_looked_up_in_database"
+
+EXIT_OK = 0
+EXIT_PROJECT_ERROR = 1  # the Django project could not be loaded
+EXIT_USAGE = 2
+
+
+class OfflineAccess(Exception):
+    """Raised when --offline export code tries to reach the database."""
+
+
+def fail(message, code=EXIT_PROJECT_ERROR):
+    print("export_plan.py: error: %s" % message, file=sys.stderr)
+    sys.exit(code)
+
+
+def last_line(exc):
+    """The line Python prints last for an exception: 'Type: message'."""
+    lines = traceback.format_exception_only(type(exc), exc)
+    return lines[-1].strip() if lines else repr(exc)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="export_plan.py",
+        description="Export a Django project's migration plan (every migration, its operations and "
+        "their SQL) as JSON for `safemigrate check`. Run it where the project's Django runs.",
+        epilog="Exit codes: 0 written; 1 the project could not be loaded (the error's last line is "
+        "printed; --traceback shows all); 2 usage errors.",
+    )
+    p.add_argument("--settings", help="settings module, e.g. mysite.settings (default: DJANGO_SETTINGS_MODULE)")
+    p.add_argument(
+        "--project-dir",
+        default=".",
+        help="folder put first on sys.path so the project imports (default: the current folder)",
+    )
+    p.add_argument("-o", "--output", help="write the plan here (default: standard output)")
+    p.add_argument("--database", default="default", help="database alias (default: default)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--offline",
+        action="store_true",
+        help="never connect: applied/pending are unknown, and names that Django looks up in the "
+        "database are replaced by a placeholder (those operations are marked)",
+    )
+    mode.add_argument(
+        "--online",
+        action="store_true",
+        help="require the database (default: use it when reachable, else export offline with a warning)",
+    )
+    p.add_argument(
+        "--postgres-version",
+        type=int,
+        default=15,
+        help="PostgreSQL major version assumed offline, where Django would ask the server (default: 15)",
+    )
+    p.add_argument("--traceback", action="store_true", help="print the whole traceback on errors")
+    return p.parse_args(argv)
+
+
+def load_django(args):
+    sys.path.insert(0, os.path.abspath(args.project_dir))
+    if args.settings:
+        os.environ["DJANGO_SETTINGS_MODULE"] = args.settings
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        fail("no settings module: pass --settings mysite.settings or set DJANGO_SETTINGS_MODULE", EXIT_USAGE)
+    try:
+        import django
+
+        django.setup()
+    except Exception as exc:  # any error of the user's project
+        if args.traceback:
+            traceback.print_exc()
+        fail("cannot load the Django project (settings %s): %s" % (os.environ["DJANGO_SETTINGS_MODULE"], last_line(exc)))
+    return django
+
+
+def connect(args):
+    """The connection to use, and whether it is online."""
+    from django.db import connections
+
+    if args.database not in connections.databases:
+        fail("no database alias %r in DATABASES" % args.database, EXIT_USAGE)
+    connection = connections[args.database]
+    if connection.vendor != "postgresql":
+        fail(
+            "DATABASES[%r] uses %s; safemigrate checks PostgreSQL migrations (ENGINE "
+            "django.db.backends.postgresql)" % (args.database, connection.settings_dict.get("ENGINE")),
+            EXIT_USAGE,
+        )
+    if not args.offline:
+        try:
+            connection.ensure_connection()
+            return connection, True
+        except Exception as exc:
+            if args.online:
+                fail("cannot connect to database %r: %s" % (args.database, last_line(exc)))
+            print(
+                "export_plan.py: warning: database %r not reachable (%s); exporting offline: applied "
+                "and pending are unknown" % (args.database, last_line(exc).splitlines()[0]),
+                file=sys.stderr,
+            )
+    go_offline(connection, args.postgres_version)
+    return connection, False
+
+
+def go_offline(connection, postgres_version):
+    """Make every attempt to reach the server fail fast instead of connecting."""
+
+    def refuse(*_args, **_kwargs):
+        raise OfflineAccess("the SQL of this operation needs the live database")
+
+    connection.ensure_connection = refuse
+    # Django asks the server for its version in a few places (feature flags); assume one.
+    connection.__dict__["pg_version"] = postgres_version * 10000
+
+
+def session_setting(connection, name, online):
+    """The value of a setting such as lock_timeout that every migration's session starts with:
+    online, what the server says (covers ALTER ROLE/DATABASE ... SET); offline, what
+    DATABASES OPTIONS passes as `-c name=value`. None when unknown or not set."""
+    if online:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting(%s)", [name])
+            value = cursor.fetchone()[0]
+        return None if value in ("0", "0ms", "0s") else value
+    options = connection.settings_dict.get("OPTIONS", {}).get("options", "")
+    words = shlex.split(options) if isinstance(options, str) else []
+    value = None
+    for i, word in enumerate(words):
+        setting = None
+        if word == "-c" and i + 1 < len(words):
+            setting = words[i + 1]
+        elif word.startswith("-c") and len(word) > 2:
+            setting = word[2:]
+        elif word.startswith("--"):
+            setting = word[2:]
+        if setting and "=" in setting:
+            k, v = setting.split("=", 1)
+            if k.strip().replace("-", "_") == name:
+                value = v.strip()
+    return None if value in (None, "0", "0ms", "0s") else value
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def operation_lines(path):
+    """Line of each element of the `operations = [...]` list of the Migration class, or []."""
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for stmt in node.body:
+            targets = []
+            if isinstance(stmt, ast.Assign):
+                targets = stmt.targets
+            elif isinstance(stmt, ast.AnnAssign):
+                targets = [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == "operations" for t in targets):
+                if isinstance(stmt.value, (ast.List, ast.Tuple)):
+                    return [e.lineno for e in stmt.value.elts]
+    return []
+
+
+def code_info(func):
+    """Where a RunPython callable lives, with its source text, or None."""
+    if func is None:
+        return None
+    target = getattr(func, "func", func)  # functools.partial
+    info = {
+        "module": getattr(target, "__module__", None),
+        "qualname": getattr(target, "__qualname__", None) or repr(target),
+        "file": None,
+        "line": None,
+        "source": None,
+    }
+    try:
+        info["file"] = os.path.abspath(inspect.getsourcefile(target))
+        lines, start = inspect.getsourcelines(target)
+        info["line"] = start
+        info["source"] = "".join(lines)
+    except (TypeError, OSError):
+        pass  # a builtin or C function: no source
+    info["module_imports"] = module_imports(info["file"]) if info["file"] else []
+    return info
+
+
+def module_imports(path):
+    """The top-level imports of a Python file: line, text and the names they bind, so that a
+    check can see code using a model imported at module level."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        tree = ast.parse(data, filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    text_lines = data.decode("utf-8", "replace").splitlines()
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+            text = text_lines[node.lineno - 1] if node.lineno <= len(text_lines) else ""
+            out.append({"line": node.lineno, "text": text, "names": names})
+    return out
+
+
+def sql_text(sql):
+    """RunSQL's sql or reverse_sql as JSON: a string, a list of strings/[sql, params], or None."""
+    if sql is None:
+        return None
+    if isinstance(sql, (list, tuple)):
+        out = []
+        for item in sql:
+            if isinstance(item, (list, tuple)):
+                out.append([str(item[0]), [str(p) for p in (item[1] or [])]] if len(item) > 1 else [str(item[0]), []])
+            else:
+                out.append(str(item))
+        return out
+    return str(sql)
+
+
+class SqlCollector:
+    """Collects the SQL of one operation the way `sqlmigrate` does (schema_editor with
+    collect_sql=True), and notes whether generating it looked at the database."""
+
+    def __init__(self, connection, online):
+        self.connection = connection
+        self.online = online
+
+    def run(self, action):
+        """action(schema_editor); returns (statements, error, looked_up_database)."""
+        looked_up = []
+        editor = self.connection.schema_editor(collect_sql=True, atomic=False)
+        original = editor._constraint_names
+
+        def constraint_names(*args, **kwargs):
+            looked_up.append(True)
+            if self.online:
+                return original(*args, **kwargs)
+            return [OFFLINE_NAME]
+
+        editor._constraint_names = constraint_names
+        error = None
+        try:
+            with editor:
+                action(editor)
+        except OfflineAccess as exc:
+            looked_up.append(True)
+            error = str(exc)
+        except NotImplementedError as exc:
+            error = "irreversible: %s" % (last_line(exc),)
+        except Exception as exc:
+            error = last_line(exc)
+        statements = [s for s in editor.collected_sql if s.strip()]
+        return statements, error, bool(looked_up)
+
+
+def not_in_transaction_classes():
+    try:
+        from django.contrib.postgres.operations import NotInTransactionMixin
+
+        return (NotInTransactionMixin,)
+    except Exception:  # psycopg2 missing: contrib.postgres does not import
+        return ()
+
+
+def export_operation(op, index, line, app_label, state, collector, no_transaction_classes):
+    """Returns (operation JSON, state after the operation)."""
+    from django.db.migrations.operations.special import RunPython, RunSQL
+
+    cls = type(op)
+    out = {
+        "index": index,
+        "class": cls.__name__,
+        "module": cls.__module__,
+        "describe": op.describe(),
+        "line": line,
+        "reversible": bool(op.reversible),
+        "elidable": bool(getattr(op, "elidable", False)),
+        "reduces_to_sql": bool(op.reduces_to_sql),
+        "non_transactional": isinstance(op, no_transaction_classes),
+        "sql_depends_on_database": False,
+        "forward_sql": [],
+        "backward_sql": None,
+        "sql_error": None,
+        "backward_sql_error": None,
+    }
+    for attr in ("model_name", "name", "old_name", "new_name"):
+        value = getattr(op, attr, None)
+        if isinstance(value, str):
+            out[attr] = value
+    if isinstance(op, RunPython):
+        out["code"] = code_info(op.code)
+        out["reverse_code"] = code_info(op.reverse_code)
+        out["reverse_is_noop"] = op.reverse_code is RunPython.noop
+        out["atomic"] = op.atomic
+        out["hints"] = sorted(op.hints)
+    if isinstance(op, RunSQL):
+        out["sql"] = sql_text(op.sql)
+        out["reverse_sql"] = sql_text(op.reverse_sql)
+        out["reverse_is_noop"] = op.reverse_sql == RunSQL.noop
+        out["state_operations"] = [o.describe() for o in op.state_operations]
+
+    before = state.clone()
+    op.state_forwards(app_label, state)
+    if not op.reduces_to_sql:
+        return out, state  # RunPython: no SQL
+    forward, error, looked = collector.run(lambda ed: op.database_forwards(app_label, ed, before, state))
+    out["forward_sql"] = forward
+    out["sql_error"] = error
+    if op.reversible:
+        backward, berror, blooked = collector.run(lambda ed: op.database_backwards(app_label, ed, state, before))
+        out["backward_sql"] = backward
+        out["backward_sql_error"] = berror
+        looked = looked or blooked
+    out["sql_depends_on_database"] = looked
+    return out, state
+
+
+def build_plan(loader):
+    """Every migration in the order `showmigrations --plan` shows (depth-first from each
+    app's leaf), and the pending ones in `migrate --plan`'s order."""
+    graph = loader.graph
+    leaves = graph.leaf_nodes()
+    seen, plan = set(), []
+    for leaf in leaves:
+        for node in graph.forwards_plan(leaf):
+            if node not in seen:
+                seen.add(node)
+                plan.append(node)
+    return plan, leaves
+
+
+def pending_plan(loader, leaves):
+    applied = loader.applied_migrations
+    seen, pending = set(), []
+    for leaf in leaves:
+        if leaf in applied:
+            continue
+        for node in loader.graph.forwards_plan(leaf):
+            if node not in applied and node not in seen:
+                seen.add(node)
+                pending.append(node)
+    return pending
+
+
+def key(node):
+    return "%s.%s" % node
+
+
+def export(args):
+    django = load_django(args)
+    connection, online = connect(args)
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.state import ProjectState
+
+    try:
+        loader = MigrationLoader(connection if online else None, ignore_no_migrations=True)
+    except Exception as exc:
+        if args.traceback:
+            traceback.print_exc()
+        fail("cannot load the migrations: %s" % last_line(exc))
+
+    out_dir = os.path.dirname(os.path.abspath(args.output)) if args.output else os.getcwd()
+    plan, leaves = build_plan(loader)
+    applied = loader.applied_migrations if online else None
+    collector = SqlCollector(connection, online)
+    no_transaction = not_in_transaction_classes()
+    # One state, carried forward through the plan (the plan is a topological order), as
+    # `migrate` does from an empty database: O(migrations), not one replay per migration.
+    state = ProjectState(real_apps=list(loader.unmigrated_apps))
+    migrations = []
+    for position, node in enumerate(plan, start=1):
+        migration = loader.graph.nodes[node]
+        module = sys.modules.get(type(migration).__module__)
+        path = os.path.abspath(module.__file__) if module and getattr(module, "__file__", None) else None
+        lines = operation_lines(path) if path else []
+        operations = []
+        for i, op in enumerate(migration.operations, start=1):
+            line = lines[i - 1] if len(lines) == len(migration.operations) else None
+            op_json, state = export_operation(op, i, line, migration.app_label, state, collector, no_transaction)
+            operations.append(op_json)
+        migrations.append(
+            {
+                "app": migration.app_label,
+                "name": migration.name,
+                "id": key(node),
+                "plan_index": position,
+                "file": path,
+                "file_relative": os.path.relpath(path, out_dir) if path else None,
+                "sha256": sha256_file(path) if path else None,
+                "declared_dependencies": [[str(a), str(n)] for a, n in migration.dependencies],
+                "dependencies": [list(p.key) for p in sorted(loader.graph.node_map[node].parents, key=lambda p: p.key)],
+                "run_before": [[str(a), str(n)] for a, n in migration.run_before],
+                "replaces": [[str(a), str(n)] for a, n in migration.replaces],
+                "atomic": bool(migration.atomic),
+                "initial": getattr(migration, "initial", None),
+                "applied": (node in applied) if online else None,
+                "operations": operations,
+            }
+        )
+
+    leaf_nodes = {}
+    for app, name in sorted(leaves):
+        leaf_nodes.setdefault(app, []).append(name)
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "generator": {
+            "tool": "safemigrate adapters/django/export_plan.py",
+            "django": django.get_version(),
+            "python": "%d.%d.%d" % sys.version_info[:3],
+        },
+        "settings": os.environ.get("DJANGO_SETTINGS_MODULE"),
+        "database": {
+            "alias": args.database,
+            "vendor": connection.vendor,
+            "online": online,
+            "server_version": connection.pg_version if online else None,
+            "lock_timeout": session_setting(connection, "lock_timeout", online),
+            "statement_timeout": session_setting(connection, "statement_timeout", online),
+        },
+        "migrations": migrations,
+        "leaf_nodes": leaf_nodes,
+        "pending": [key(n) for n in pending_plan(loader, leaves)] if online else None,
+    }
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    if args.output:
+        tmp = args.output + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, args.output)  # never leave a half-written plan behind
+        print(
+            "export_plan.py: %d migrations (%s) written to %s"
+            % (len(migrations), "online" if online else "offline", args.output),
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.buffer.write(text.encode("utf-8"))
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        export(args)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if args.traceback:
+            traceback.print_exc()
+        fail(last_line(exc))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
