@@ -473,6 +473,16 @@ std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
   return std::make_unique<db::Database>(o.database_url, co);
 }
 
+// DbError messages name the URL masked already; this also covers any other message that might
+// quote the password (a URL that does not parse has no password to find).
+std::string scrub_password(const std::string& text, const std::string& url) {
+  try {
+    return db::scrub(text, db::parse_database_url(url).password);
+  } catch (const std::exception&) {
+    return db::scrub(text, db::mask_url(url) == url ? "" : url);
+  }
+}
+
 template <typename F>
 int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
   try {
@@ -481,19 +491,10 @@ int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
     err << "safemigrate: " << e.what() << "\n";
     return kHistoryError;
   } catch (const db::DbError& e) {
-    err << "safemigrate: "
-        << db::scrub(
-               e.what(),
-               db::parse_database_url(o.database_url.empty() ? "postgresql://" : o.database_url).password)
-        << "\n";
+    err << "safemigrate: " << scrub_password(e.what(), o.database_url) << "\n";
     return kHistoryError;
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    try {
-      msg = db::scrub(msg, db::parse_database_url(o.database_url).password);
-    } catch (...) {
-    }
-    err << "safemigrate: database error: " << clean_error(msg) << "\n";
+    err << "safemigrate: database error: " << clean_error(scrub_password(e.what(), o.database_url)) << "\n";
     return kHistoryError;
   }
 }
