@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <regex>
 
 #include "history_helpers.h"
@@ -130,6 +131,31 @@ TEST(Status, AbsentHistoryTableIsAllPendingAndNothingIsWritten) {
   EXPECT_THAT(r.out, HasSubstr("pending             20240101000000_init"));
   EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 1);
   EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = '_prisma_migrations'"), "0");
+}
+
+TEST(Resolve, RolledBackWithoutAHistoryTableWritesNothing) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  RunResult r = sm_cli("resolve", pg.url(), p, "--rolled-back 20240101000000_init");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("not in a failed state"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = '_prisma_migrations'"), "0");
+  RunResult both =
+      sm_cli("resolve", pg.url(), p, "--applied 20240101000000_init --rolled-back 20240101000000_init");
+  EXPECT_EQ(both.exit_code, 2);
+}
+
+TEST(Apply, StatementTimeoutStopsALongStatementAndIsRecorded) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_slow", "SELECT pg_sleep(5);\n");
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = sm_cli("apply", pg.url(), p, "--mode prisma-6 --statement-timeout 300ms");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 4.5);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("statement timeout"));
+  EXPECT_EQ(pg.psql("SELECT logs LIKE '%57014%' FROM _prisma_migrations"), "t");
 }
 
 TEST(Verify, CrlfCheckoutIsNotAnEditButAChangeIs) {

@@ -64,4 +64,12 @@ std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
   return std::make_unique<db::Database>(o.database_url, co);
 }
 
+std::string scrub_password(const std::string& text, const std::string& url) {
+  try {
+    return db::scrub(text, db::parse_database_url(url).password);
+  } catch (const std::exception&) {
+    return db::scrub(text, db::mask_url(url) == url ? "" : url);
+  }
+}
+
 }  // namespace sm::app

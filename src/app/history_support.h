@@ -31,6 +31,10 @@ std::string fmt_seconds(std::chrono::steady_clock::duration d);
 std::unique_ptr<db::Database> connect(const HistoryOptions& o);
 
 // Runs a command's body, turning its exceptions into a message (password scrubbed) and exit 2.
+// `text` without the password of `url` (DbError messages mask it already; this covers any
+// other message that might quote it; a URL that does not parse has no password to find).
+std::string scrub_password(const std::string& text, const std::string& url);
+
 template <typename F>
 int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
   try {
@@ -39,19 +43,10 @@ int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
     err << "safemigrate: " << e.what() << "\n";
     return kHistoryError;
   } catch (const db::DbError& e) {
-    err << "safemigrate: "
-        << db::scrub(
-               e.what(),
-               db::parse_database_url(o.database_url.empty() ? "postgresql://" : o.database_url).password)
-        << "\n";
+    err << "safemigrate: " << scrub_password(e.what(), o.database_url) << "\n";
     return kHistoryError;
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    try {
-      msg = db::scrub(msg, db::parse_database_url(o.database_url).password);
-    } catch (...) {
-    }
-    err << "safemigrate: database error: " << clean_error(msg) << "\n";
+    err << "safemigrate: database error: " << clean_error(scrub_password(e.what(), o.database_url)) << "\n";
     return kHistoryError;
   }
 }

@@ -153,7 +153,8 @@ std::string percent_decode(std::string_view s) {
 }
 
 std::string mask_url(std::string_view url) {
-  if (!starts_with_scheme(url)) return std::string(url);
+  // Any scheme: a mistyped mysql:// URL still holds a real password.
+  if (url.find("://") == std::string_view::npos) return std::string(url);
   return masked(split(url));
 }
 

@@ -1,0 +1,162 @@
+// _prisma_migrations without a database: checksums as Prisma compares them, the text Prisma
+// hashes, status from rows, ids; and database URLs (masking, Prisma-only parameters).
+#include "adapters/prisma/prisma_history.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "db/url.h"
+#include "util/sha256.h"
+
+namespace sm {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(Checksum, ExactBytesMatch) {
+  const std::string sql = "SELECT 1;\n";
+  EXPECT_EQ(prisma::prisma_checksum(sql), "b4e0497804e46e0a0b0b8c31975b062152d551bac49c3c2e80932567b4085dcd");
+  EXPECT_TRUE(prisma::prisma_checksum_matches(sql, util::sha256_hex(sql)));
+  EXPECT_FALSE(prisma::prisma_checksum_matches("SELECT 2;\n", util::sha256_hex(sql)));
+}
+
+TEST(Checksum, OtherLineEndingsAreNotAnEdit) {
+  const std::string lf = "CREATE TABLE a (id int);\nSELECT 1;\n";
+  const std::string crlf = "CREATE TABLE a (id int);\r\nSELECT 1;\r\n";
+  // Applied from a Unix checkout, read from a Windows one, and the other way round.
+  EXPECT_TRUE(prisma::prisma_checksum_matches(crlf, util::sha256_hex(lf)));
+  EXPECT_TRUE(prisma::prisma_checksum_matches(lf, util::sha256_hex(crlf)));
+  EXPECT_FALSE(prisma::prisma_checksum_matches("CREATE TABLE a (id bigint);\n", util::sha256_hex(lf)));
+}
+
+TEST(Checksum, OldUnpaddedHexIsAccepted) {
+  // Each byte without its leading zero, as an old schema engine stored it (prisma-engines #1887).
+  const std::string old = "b4e049784e46eabb8c31975b62152d551bac49c3c2e80932567b485dcd";
+  ASSERT_NE(old.size(), 64u);
+  EXPECT_TRUE(prisma::prisma_checksum_matches("SELECT 1;\n", old));
+  EXPECT_FALSE(prisma::prisma_checksum_matches("SELECT 2;\n", old));
+  // A 64-character value is compared in the padded form only.
+  EXPECT_FALSE(prisma::prisma_checksum_matches("SELECT 1;\n", old + "000000"));
+}
+
+TEST(PrismaScript, InvalidUtf8BecomesReplacementCharactersBeforeHashing) {
+  const std::string bytes = "SELECT '\xff';\n";
+  const std::string script = prisma::prisma_script(bytes);
+  EXPECT_EQ(script, "SELECT '\xEF\xBF\xBD';\n");
+  EXPECT_NE(prisma::prisma_checksum(script), util::sha256_hex(bytes));
+  EXPECT_EQ(prisma::prisma_checksum(script), util::sha256_hex("SELECT '\xEF\xBF\xBD';\n"));
+}
+
+TEST(PrismaScript, ReplacesMaximalSubpartsLikeRust) {
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(prisma::prisma_script("h\xC3\xA9llo"), "h\xC3\xA9llo");  // valid: unchanged
+  EXPECT_EQ(prisma::prisma_script("\xE2\x82"
+                                  "A"),
+            r + "A");  // truncated 3-byte sequence: one
+  EXPECT_EQ(prisma::prisma_script("\xF0\x80"
+                                  "A"),
+            r + r + "A");                                                    // F0 80 is never valid: two
+  EXPECT_EQ(prisma::prisma_script("\xED\xA0\x80"), r + r + r);               // a surrogate: three
+  EXPECT_EQ(prisma::prisma_script("\xC0\xAF"), r + r);                       // overlong: two
+  EXPECT_EQ(prisma::prisma_script("\xF4\x8F\xBF\xBF"), "\xF4\x8F\xBF\xBF");  // U+10FFFF
+  EXPECT_EQ(prisma::prisma_script("x\xE2\x82"), "x" + r);                    // truncated at the end
+}
+
+prisma::PrismaRow row(const std::string& name, const std::string& checksum, bool finished, bool rolled_back,
+                      const char* logs = nullptr) {
+  prisma::PrismaRow r;
+  r.migration_name = name;
+  r.checksum = checksum;
+  r.finished_at = finished ? "2024-01-01 00:00:00+00" : "";
+  r.rolled_back_at = rolled_back ? "2024-01-02 00:00:00+00" : "";
+  r.started_at = "2024-01-01 00:00:00+00";
+  if (logs) r.logs = logs;
+  return r;
+}
+
+TEST(Status, FromRowsAsPrismaReadsThem) {
+  auto local = [](const std::string& name, const std::string& script) {
+    prisma::LocalMigration m;
+    m.name = name;
+    m.has_script = true;
+    m.script = script;
+    return m;
+  };
+  std::vector<prisma::LocalMigration> l = {local("1_applied", "A;"), local("2_edited", "B;"),
+                                           local("3_failed", "C;"),  local("4_rolled", "D;"),
+                                           local("5_pending", "E;"), local("6_reapplied", "F;")};
+  prisma::LocalMigration no_script;
+  no_script.name = "7_noscript";
+  l.push_back(no_script);
+  std::vector<prisma::PrismaRow> rows = {
+      row("1_applied", util::sha256_hex("A;"), true, false),
+      row("2_edited", util::sha256_hex("old"), true, false),
+      row("3_failed", util::sha256_hex("C;"), false, false, "ERROR: boom"),
+      row("4_rolled", util::sha256_hex("D;"), false, true, "ERROR: old"),
+      // Failed, rolled back, then applied: applied.
+      row("6_reapplied", util::sha256_hex("F;"), false, true, "ERROR: first try"),
+      row("6_reapplied", util::sha256_hex("F;"), true, false), row("0_gone", "x", true, false),
+      row("0_gone_rolled", "x", false, true),  // only rolled back: history, not drift
+  };
+  std::vector<db::MigrationStatus> s = prisma::compute_status(l, rows);
+  ASSERT_EQ(s.size(), 8u);
+  using S = db::MigrationState;
+  EXPECT_EQ(s[0].state, S::Applied);
+  EXPECT_EQ(s[1].state, S::Edited);
+  EXPECT_EQ(s[2].state, S::Failed);
+  EXPECT_EQ(s[2].logs, "ERROR: boom");
+  EXPECT_EQ(s[3].state, S::RolledBack);
+  EXPECT_EQ(s[4].state, S::Pending);
+  EXPECT_EQ(s[5].state, S::Applied);
+  EXPECT_EQ(s[6].state, S::NoScript);
+  EXPECT_EQ(s[7].state, S::MissingLocally);
+  EXPECT_EQ(s[7].name, "0_gone");
+  EXPECT_FALSE(db::is_drift(s[0].state));
+  EXPECT_TRUE(db::is_drift(s[4].state));
+}
+
+TEST(Ids, RandomLowercaseUuidV4AndMillisecondTimestamps) {
+  std::regex uuid("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  std::string a = prisma::random_uuid_v4(), b = prisma::random_uuid_v4();
+  EXPECT_TRUE(std::regex_match(a, uuid)) << a;
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(
+      std::regex_match(prisma::now_ms_utc(), std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)")));
+}
+
+TEST(DatabaseUrl, PasswordIsMaskedEverywhere) {
+  EXPECT_EQ(db::mask_url("postgresql://me:pa55@db.example.com:5432/app?schema=x"),
+            "postgresql://me:****@db.example.com:5432/app?schema=x");
+  // '@' in an unescaped password: the user part ends at the last '@' before the path.
+  EXPECT_EQ(db::mask_url("postgres://me:p@ss@host/db"), "postgres://me:****@host/db");
+  EXPECT_EQ(db::mask_url("postgresql://host/db?user=me&password=pa55"),
+            "postgresql://host/db?user=me&password=****");
+  EXPECT_EQ(db::mask_url("postgresql://me@host/db"), "postgresql://me@host/db");
+  EXPECT_EQ(db::scrub("failed for pa55 at host", "pa55"), "failed for **** at host");
+}
+
+TEST(DatabaseUrl, PrismaParametersBecomeWhatLibpqAccepts) {
+  db::DatabaseUrl u = db::parse_database_url(
+      "postgresql://me:p%40ss@host:5433/"
+      "app?schema=tenant%5Fa&connection_limit=5&sslmode=require&pgbouncer=true");
+  EXPECT_EQ(u.schema, "tenant_a");
+  EXPECT_EQ(u.password, "p@ss");
+  EXPECT_EQ(u.libpq, "postgresql://me:p%40ss@host:5433/app?sslmode=require&connect_timeout=10");
+  EXPECT_THAT(u.display, Not(HasSubstr("p%40ss")));
+  EXPECT_THAT(u.dropped, ::testing::ElementsAre("schema", "connection_limit", "pgbouncer"));
+  EXPECT_EQ(db::parse_database_url("postgresql://h/db?connect_timeout=3").libpq,
+            "postgresql://h/db?connect_timeout=3");
+  EXPECT_EQ(db::parse_database_url("postgresql://h/db").schema, "public");
+  EXPECT_THROW(db::parse_database_url("mysql://me:secret@h/db"), std::invalid_argument);
+  try {
+    db::parse_database_url("mysql://me:secret@h/db");
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), Not(HasSubstr("secret")));
+  }
+}
+
+}  // namespace
+}  // namespace sm
