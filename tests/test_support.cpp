@@ -63,10 +63,18 @@ std::string shell_quote(const std::string& s) {
 }
 
 RunResult run_cli(const std::string& args) {
+  return run_shell(fs::current_path(), shell_quote(SAFEMIGRATE_BINARY) + " " + args);
+}
+
+RunResult run_cli_in(const fs::path& cwd, const std::string& args) {
+  return run_shell(cwd, shell_quote(SAFEMIGRATE_BINARY) + " " + args);
+}
+
+RunResult run_shell(const fs::path& cwd, const std::string& command) {
   TempDir tmp;
   fs::path out = tmp.path() / "out", err = tmp.path() / "err";
-  std::string cmd = shell_quote(SAFEMIGRATE_BINARY) + " " + args + " >" + shell_quote(out.string()) + " 2>" +
-                    shell_quote(err.string()) + " </dev/null";
+  std::string cmd = "cd " + shell_quote(cwd.string()) + " && { " + command + " ; } >" +
+                    shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -77,6 +85,9 @@ RunResult run_cli(const std::string& args) {
 
 fs::path source_dir() {
   return SAFEMIGRATE_SOURCE_DIR;
+}
+fs::path build_dir() {
+  return SAFEMIGRATE_BUILD_DIR;
 }
 fs::path shared_dir() {
   return fs::weakly_canonical(fs::path(SAFEMIGRATE_SHARED_DIR));

@@ -31,6 +31,10 @@ int run_check(const sm::app::CheckOptions& options, const std::string& format, b
   sm::report::Input input{run.sets, run.findings, run.statements};
   if (format == "json") {
     sm::report::write_json(std::cout, input);
+  } else if (format == "sarif") {
+    sm::report::write_sarif(std::cout, input);
+  } else if (format == "github") {
+    sm::report::write_github(std::cout, input);
   } else {
     sm::report::TextOptions text;
     text.color = !no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
@@ -93,13 +97,13 @@ int main(int argc, char** argv) {
   std::string format = "text";
   bool no_color = false, show_suppressed = false, quiet = false;
   // The inputs `check` and `list` share.
-  auto add_inputs = [&](CLI::App* cmd) {
+  auto add_inputs = [&](CLI::App* cmd, std::vector<std::string> formats) {
     cmd->add_option("paths", options.paths,
                     "Prisma: a prisma/migrations folder, a project root, or any folder holding migrations "
                     "folders (searched recursively). Django: a plan file written by "
                     "adapters/django/export_plan.py")
         ->required();
-    cmd->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--format", format, "Output format")->check(CLI::IsMember(formats));
     cmd->add_option("--prisma-version", options.prisma_version,
                     "Prisma version that will run the migrations (default: read from package.json or lock "
                     "files; when unknown, findings say what happens under <= 7.3 and >= 7.4)");
@@ -109,15 +113,15 @@ int main(int argc, char** argv) {
     cmd->add_flag("-q,--quiet", quiet, "No progress output");
   };
   CLI::App* check = app.add_subcommand("check", "Check migrations against the safety checklist");
-  add_inputs(check);
+  add_inputs(check, {"text", "json", "sarif", "github"});
   check->add_flag("--no-color", no_color, "No colours in text output (also NO_COLOR)");
   check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
   bool list_all = false;
-  CLI::App* list_cmd = app.add_subcommand(
-      "list",
-      "Audit view: every data migration (RunPython, RunSQL, DML) with its reversibility, atomicity, the tables "
-      "it touches and its findings");
-  add_inputs(list_cmd);
+  CLI::App* list_cmd = app.add_subcommand("list",
+                                          "Audit view: every data migration (RunPython, RunSQL, DML) with "
+                                          "its reversibility, atomicity, the tables "
+                                          "it touches and its findings");
+  add_inputs(list_cmd, {"text", "json"});
   list_cmd->add_flag("--all", list_all, "List every migration, not only data migrations");
 
   app.add_subcommand("rules", "List every rule with its severity and summary");
