@@ -79,7 +79,8 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
     if (django::is_plan_file(path)) {
       run.sets.push_back(django::read_plan(path, options.max_file_size));
-      if (progress) *progress << "reading " << path << ": " << run.sets.back().migrations.size() << " migrations\n";
+      if (progress)
+        *progress << "reading " << path << ": " << run.sets.back().migrations.size() << " migrations\n";
       sql_per_set.emplace_back();  // a plan's SQL is parsed by its reader
       versions.emplace_back();
       continue;
@@ -160,7 +161,21 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
     checks::run_set_checks(set, run.findings);
   }
+  if (options.config) apply_config(*options.config, run.findings);
   return run;
+}
+
+void apply_config(const config::Config& config, std::vector<model::Finding>& findings) {
+  std::erase_if(findings, [&](model::Finding& f) {
+    // Problems reading the input are never silenced: they mean migrations went unchecked.
+    if (f.rule == "input-error") return false;
+    if (config.ignored(f.loc.file)) return true;
+    auto it = config.rules.find(f.rule);
+    if (it == config.rules.end()) return false;
+    if (!it->second) return true;  // "off"
+    f.severity = *it->second;
+    return false;
+  });
 }
 
 }  // namespace sm::app

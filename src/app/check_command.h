@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "model/migration.h"
 
 namespace sm::app {
@@ -16,7 +17,13 @@ struct CheckOptions {
   std::string prisma_version;  // empty: read from package.json / lock files, or unknown
   uint64_t max_file_size = 10ull << 20;
   unsigned jobs = 0;  // 0: one per core
+  // safemigrate.toml, when one was given or found: rule severities and ignored paths apply to
+  // the findings; its sources are the paths when none are given.
+  const config::Config* config = nullptr;
 };
+
+// Applies a config's [rules] severities (off drops the finding) and ignore patterns.
+void apply_config(const config::Config& config, std::vector<model::Finding>& findings);
 
 struct CheckRun {
   std::vector<model::MigrationSet> sets;
