@@ -20,6 +20,9 @@ struct CheckOptions {
   // safemigrate.toml, when one was given or found: rule severities and ignored paths apply to
   // the findings; its sources are the paths when none are given.
   const config::Config* config = nullptr;
+  // --since REF: only migrations added since REF are checked (the others are still read, for
+  // the schema they create), and changes to migrations that existed at REF are findings.
+  std::string since;
 };
 
 // Applies a config's [rules] severities (off drops the finding) and ignore patterns.

@@ -28,6 +28,7 @@ extern const Rule kRunPythonImportsModels;
 extern const Rule kRunPythonWholeTable;
 extern const Rule kMigrationConflict;
 extern const Rule kInconsistentHistory;
+extern const Rule kMigrationEditedAfterMerge;
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
@@ -57,6 +58,7 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kRunPythonWholeTable,
       &rules::kMigrationConflict,
       &rules::kInconsistentHistory,
+      &rules::kMigrationEditedAfterMerge,
   };
   return list;
 }

@@ -167,6 +167,10 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check", "Check migrations against the safety checklist");
   add_inputs(check, {"text", "json", "sarif", "github"});
   check->add_flag("--no-color", no_color, "No colours in text output (also NO_COLOR)");
+  check->add_option(
+      "--since", options.since,
+      "Git ref (e.g. origin/main): check only migrations added since its merge base with HEAD "
+      "(committed, uncommitted or untracked), and report changes to migrations that existed there");
   check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
   bool list_all = false;
   CLI::App* list_cmd = app.add_subcommand("list",
