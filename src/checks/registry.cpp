@@ -29,6 +29,11 @@ extern const Rule kRunPythonWholeTable;
 extern const Rule kMigrationConflict;
 extern const Rule kInconsistentHistory;
 extern const Rule kMigrationEditedAfterMerge;
+extern const Rule kDroppingDatabase;
+extern const Rule kTruncateTable;
+extern const Rule kTransactionNesting;
+extern const Rule kUncommittedTransaction;
+extern const Rule kPreferBigintForKeys;
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
@@ -48,10 +53,15 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kRenamingTable,
       &rules::kDroppingColumn,
       &rules::kDroppingTable,
+      &rules::kDroppingDatabase,
+      &rules::kTruncateTable,
       &rules::kChangingColumnType,
       &rules::kNoDownMigration,
       &rules::kMissingLockTimeout,
       &rules::kEnumValueUsedInTransaction,
+      &rules::kTransactionNesting,
+      &rules::kUncommittedTransaction,
+      &rules::kPreferBigintForKeys,
       &rules::kRunPythonWithoutReverse,
       &rules::kRunSqlWithoutReverse,
       &rules::kRunPythonImportsModels,
