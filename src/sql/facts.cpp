@@ -424,6 +424,8 @@ void create_stmt(Ctx& c, Node body) {
         if (str(con, "contype") == "CONSTR_FOREIGN") foreign_keys.push_back(con);
         if (str(con, "contype") == "CONSTR_PRIMARY")
           c.st.actions[index].primary_key.emplace_back(str(inner, "colname"));
+        if (str(con, "contype") == "CONSTR_IDENTITY")
+          c.st.actions[index].identity_columns.emplace_back(str(inner, "colname"));
       }
     } else if (t == "Constraint" && str(inner, "contype") == "CONSTR_FOREIGN") {
       foreign_keys.push_back(inner);

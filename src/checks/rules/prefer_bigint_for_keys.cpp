@@ -1,16 +1,17 @@
 // prefer-bigint-for-keys: a new table whose primary key is a 16- or 32-bit integer.
 #include <algorithm>
-#include <array>
 
 #include "checks/rule.h"
 
 namespace sm::checks::rules {
 
-// Type names as src/sql reports them (PostgreSQL's internal names, and the serial pseudo-types).
-static bool small_integer(const std::string& type) {
-  static constexpr std::array<std::string_view, 8> names = {"int4",    "int2",        "serial",  "serial4",
-                                                            "serial2", "smallserial", "integer", "smallint"};
-  return std::find(names.begin(), names.end(), type) != names.end();
+// Keys that draw their values from a sequence, which is what runs out: the serial pseudo-types
+// and 16/32-bit identity columns. (A key made of foreign key columns only copies values.)
+static bool generated_small_key(const model::Action& a, const std::string& column, const std::string& type) {
+  if (type == "serial" || type == "serial4" || type == "serial2" || type == "smallserial") return true;
+  bool identity =
+      std::find(a.identity_columns.begin(), a.identity_columns.end(), column) != a.identity_columns.end();
+  return identity && (type == "int4" || type == "int2");
 }
 
 static void check(const model::Migration& m, Reporter& r) {
@@ -18,7 +19,7 @@ static void check(const model::Migration& m, Reporter& r) {
     if (a.kind != model::ActionKind::CreateTable) return;
     for (const auto& key : a.primary_key)
       for (const auto& [column, type] : a.columns)
-        if (column == key && small_integer(type))
+        if (column == key && generated_small_key(a, column, type))
           r.at(st, &a,
                "primary key \"" + column + "\" of " + table_name(a) + " is " + type +
                    (type.find('2') != std::string::npos || type.find("small") != std::string::npos
@@ -32,7 +33,7 @@ static void check(const model::Migration& m, Reporter& r) {
 
 extern const Rule kPreferBigintForKeys = {
     {"prefer-bigint-for-keys", model::Severity::Warning,
-     "A new table's primary key is a 16- or 32-bit integer (int, smallint, serial).",
+     "A new table's generated primary key is a 16- or 32-bit integer (serial, int identity).",
      "Make keys bigint (Prisma: BigInt @default(autoincrement()); Django: BigAutoField).",
      "A 32-bit key runs out at about 2.1 billion values, counting every insert that was rolled back\n"
      "or deleted. When it does, every insert fails until the column is widened, and int → bigint\n"
