@@ -46,12 +46,14 @@ const char* command(model::Severity s) {
 void write_github(std::ostream& out, const Input& in) {
   for (const auto& f : in.findings) {
     if (f.suppressed) continue;
-    std::string props = "file=" + escape_property(path_from_cwd(f.loc.file));
-    if (f.loc.line > 0) {
-      props += fmt::format(",line={}", f.loc.line);
-      if (uint32_t col = column_in_code_points(f); col > 0) props += fmt::format(",col={}", col);
+    // A finding about no file (a plan-level problem) is an annotation on the run only.
+    std::string props;
+    if (!f.loc.file.empty()) props = "file=" + escape_property(path_from_cwd(f.loc.file)) + ",";
+    if (!f.loc.file.empty() && f.loc.line > 0) {
+      props += fmt::format("line={},", f.loc.line);
+      if (uint32_t col = column_in_code_points(f); col > 0) props += fmt::format("col={},", col);
     }
-    props += ",title=" + escape_property(f.rule);
+    props += "title=" + escape_property(f.rule);
     std::string text = f.message;
     if (!f.operation.empty()) text += " (" + f.operation + ")";
     if (!f.help.empty()) text += "\nHelp: " + f.help;

@@ -110,14 +110,16 @@ void write_sarif(std::ostream& out, const Input& in) {
     out << "        {\"ruleId\": " << json_quote(f.rule) << ", \"ruleIndex\": " << index[f.rule]
         << ", \"level\": \"" << sarif_level(f.severity) << "\", ";
     write_message(out, "message", text);
-    out << ", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": "
-        << json_quote(uri_of(f.loc.file)) << "}";
-    if (f.loc.line > 0) {
-      out << ", \"region\": {\"startLine\": " << f.loc.line;
-      if (uint32_t col = column_in_code_points(f); col > 0) out << ", \"startColumn\": " << col;
-      out << "}";
+    if (!f.loc.file.empty()) {
+      out << ", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": "
+          << json_quote(uri_of(f.loc.file)) << "}";
+      if (f.loc.line > 0) {
+        out << ", \"region\": {\"startLine\": " << f.loc.line;
+        if (uint32_t col = column_in_code_points(f); col > 0) out << ", \"startColumn\": " << col;
+        out << "}";
+      }
+      out << "}}]";
     }
-    out << "}}]";
     if (f.suppressed)
       out << ", \"suppressions\": [{\"kind\": \"inSource\", \"justification\": "
           << json_quote(f.suppression_reason) << "}]";
