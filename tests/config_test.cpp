@@ -209,3 +209,30 @@ TEST(ConfigCli, NoPathsAndNoConfigIsAUsageError) {
 }
 
 }  // namespace
+
+namespace {
+
+// The ```toml blocks of docs/config.md and README.md are configs users copy: they must parse.
+std::vector<std::string> toml_blocks(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t at = 0; (at = text.find("```toml\n", at)) != std::string::npos;) {
+    size_t begin = at + 8, end = text.find("```", begin);
+    out.push_back(text.substr(begin, end - begin));
+    at = end;
+  }
+  return out;
+}
+
+TEST(ConfigDocs, ExamplesParse) {
+  for (const char* doc : {"docs/config.md", "README.md"}) {
+    auto blocks = toml_blocks(sm::test::read_file(sm::test::source_dir() / doc));
+    ASSERT_FALSE(blocks.empty()) << doc << " has no toml example";
+    for (const auto& block : blocks) {
+      auto cfg = parse_config(block, doc, "/repo");
+      EXPECT_FALSE(cfg.sources.empty()) << doc;
+      EXPECT_FALSE(cfg.rules.empty()) << doc;
+    }
+  }
+}
+
+}  // namespace
