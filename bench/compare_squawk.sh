@@ -85,8 +85,8 @@ pairs = [
     ("require-statement-timeout", []),
     ("require-enum-value-ordering", []),
     ("identifier-too-long", []),
-    ("require-concurrent-reindex", []),
-    ("require-concurrent-partition-detach", []),
+    ("require-concurrent-reindex", ["require-concurrent-reindex"]),
+    ("require-concurrent-partition-detach", ["require-concurrent-partition-detach"]),
     ("syntax-error", ["syntax-error"]),
     ("transaction-nesting", ["transaction-nesting"]),
 ]

@@ -34,6 +34,8 @@ extern const Rule kTruncateTable;
 extern const Rule kTransactionNesting;
 extern const Rule kUncommittedTransaction;
 extern const Rule kPreferBigintForKeys;
+extern const Rule kRequireConcurrentReindex;
+extern const Rule kRequireConcurrentPartitionDetach;
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
@@ -42,6 +44,8 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kAddingNotNullColumn,
       &rules::kRequireConcurrentIndexCreation,
       &rules::kRequireConcurrentIndexDeletion,
+      &rules::kRequireConcurrentReindex,
+      &rules::kRequireConcurrentPartitionDetach,
       &rules::kConcurrentlyInTransaction,
       &rules::kNonAtomicMigration,
       &rules::kMixedSchemaAndData,
