@@ -63,12 +63,19 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-namespace {
-RunResult run_binary(const std::string& prefix, const std::string& args) {
+RunResult run_cli(const std::string& args) {
+  return run_shell(fs::current_path(), shell_quote(SAFEMIGRATE_BINARY) + " " + args);
+}
+
+RunResult run_cli_in(const fs::path& cwd, const std::string& args) {
+  return run_shell(cwd, shell_quote(SAFEMIGRATE_BINARY) + " " + args);
+}
+
+RunResult run_shell(const fs::path& cwd, const std::string& command) {
   TempDir tmp;
   fs::path out = tmp.path() / "out", err = tmp.path() / "err";
-  std::string cmd = prefix + shell_quote(SAFEMIGRATE_BINARY) + " " + args + " >" + shell_quote(out.string()) +
-                    " 2>" + shell_quote(err.string()) + " </dev/null";
+  std::string cmd = "cd " + shell_quote(cwd.string()) + " && { " + command + " ; } >" +
+                    shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -76,15 +83,11 @@ RunResult run_binary(const std::string& prefix, const std::string& args) {
   r.err = read_file(err);
   return r;
 }
-}  // namespace
-
-RunResult run_cli(const std::string& args) {
-  return run_binary("", args);
-}
 
 RunResult run_cli_as_nobody(const std::string& args) {
   // The shell opens the output files as the caller; only the binary runs as nobody.
-  return run_binary("setpriv --reuid=65534 --regid=65534 --clear-groups ", args);
+  return run_shell(fs::current_path(), "setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                                           shell_quote(SAFEMIGRATE_BINARY) + " " + args);
 }
 
 std::vector<Expectation> python_expectations(const fs::path& root) {
@@ -115,6 +118,9 @@ std::vector<Expectation> python_expectations(const fs::path& root) {
 
 fs::path source_dir() {
   return SAFEMIGRATE_SOURCE_DIR;
+}
+fs::path build_dir() {
+  return SAFEMIGRATE_BUILD_DIR;
 }
 fs::path shared_dir() {
   return fs::weakly_canonical(fs::path(SAFEMIGRATE_SHARED_DIR));

@@ -45,10 +45,15 @@ struct Expectation {
   std::string key() const { return file + ":" + std::to_string(line) + ":" + rule; }
 };
 std::vector<Expectation> python_expectations(const std::filesystem::path& root);
+// The same, with `cwd` as the working folder (config discovery, relative paths in reports).
+RunResult run_cli_in(const std::filesystem::path& cwd, const std::string& args);
+// Runs a shell command line in `cwd`; returns its exit code and output.
+RunResult run_shell(const std::filesystem::path& cwd, const std::string& command);
 
 std::string read_file(const std::filesystem::path& p);
 std::filesystem::path source_dir();
 std::filesystem::path shared_dir();
+std::filesystem::path build_dir();
 std::string shell_quote(const std::string& s);
 
 }  // namespace sm::test

@@ -9,6 +9,7 @@
 #include "adapters/django/django_plan_reader.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
+#include "app/git_since.h"
 #include "checks/registry.h"
 #include "sql/parse.h"
 #include "sql/schema_tracker.h"
@@ -55,6 +56,9 @@ void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
 
 CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
   CheckRun run;
+  // Asked first: a bad ref stops the run before any work.
+  std::optional<GitSince> since;
+  if (!options.since.empty()) since = git_changes_since(fs::current_path(), options.since);
   std::optional<prisma::PrismaVersion> forced;
   if (!options.prisma_version.empty()) {
     forced = prisma::parse_prisma_version(options.prisma_version);
@@ -151,6 +155,12 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
         f.migration = m.id;
         run.input_error = run.input_error || f.rule == "input-error";
       }
+      if (since && m.main_file() && !since->added.count(canonical_path(m.main_file()->path))) {
+        // Not added since the ref: its schema was followed above; only reading problems count.
+        for (auto& f : found)
+          if (f.rule == "input-error") run.findings.push_back(std::move(f));
+        continue;
+      }
       size_t first_rule_finding = found.size();
       checks::run_checks(m, found);
       std::stable_sort(found.begin() + static_cast<std::ptrdiff_t>(first_rule_finding), found.end(),
@@ -161,7 +171,23 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
     checks::run_set_checks(set, run.findings);
   }
+  if (since)
+    for (auto& f : edited_migration_findings(*since, run.sets)) run.findings.push_back(std::move(f));
+  if (options.config) apply_config(*options.config, run.findings);
   return run;
+}
+
+void apply_config(const config::Config& config, std::vector<model::Finding>& findings) {
+  std::erase_if(findings, [&](model::Finding& f) {
+    // Problems reading the input are never silenced: they mean migrations went unchecked.
+    if (f.rule == "input-error") return false;
+    if (config.ignored(f.loc.file)) return true;
+    auto it = config.rules.find(f.rule);
+    if (it == config.rules.end()) return false;
+    if (!it->second) return true;  // "off"
+    f.severity = *it->second;
+    return false;
+  });
 }
 
 }  // namespace sm::app

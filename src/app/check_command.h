@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "model/migration.h"
 
 namespace sm::app {
@@ -16,7 +17,16 @@ struct CheckOptions {
   std::string prisma_version;  // empty: read from package.json / lock files, or unknown
   uint64_t max_file_size = 10ull << 20;
   unsigned jobs = 0;  // 0: one per core
+  // safemigrate.toml, when one was given or found: rule severities and ignored paths apply to
+  // the findings; its sources are the paths when none are given.
+  const config::Config* config = nullptr;
+  // --since REF: only migrations added since REF are checked (the others are still read, for
+  // the schema they create), and changes to migrations that existed at REF are findings.
+  std::string since;
 };
+
+// Applies a config's [rules] severities (off drops the finding) and ignore patterns.
+void apply_config(const config::Config& config, std::vector<model::Finding>& findings);
 
 struct CheckRun {
   std::vector<model::MigrationSet> sets;

@@ -28,6 +28,14 @@ extern const Rule kRunPythonImportsModels;
 extern const Rule kRunPythonWholeTable;
 extern const Rule kMigrationConflict;
 extern const Rule kInconsistentHistory;
+extern const Rule kMigrationEditedAfterMerge;
+extern const Rule kDroppingDatabase;
+extern const Rule kTruncateTable;
+extern const Rule kTransactionNesting;
+extern const Rule kUncommittedTransaction;
+extern const Rule kPreferBigintForKeys;
+extern const Rule kRequireConcurrentReindex;
+extern const Rule kRequireConcurrentPartitionDetach;
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
@@ -36,6 +44,8 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kAddingNotNullColumn,
       &rules::kRequireConcurrentIndexCreation,
       &rules::kRequireConcurrentIndexDeletion,
+      &rules::kRequireConcurrentReindex,
+      &rules::kRequireConcurrentPartitionDetach,
       &rules::kConcurrentlyInTransaction,
       &rules::kNonAtomicMigration,
       &rules::kMixedSchemaAndData,
@@ -47,16 +57,22 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kRenamingTable,
       &rules::kDroppingColumn,
       &rules::kDroppingTable,
+      &rules::kDroppingDatabase,
+      &rules::kTruncateTable,
       &rules::kChangingColumnType,
       &rules::kNoDownMigration,
       &rules::kMissingLockTimeout,
       &rules::kEnumValueUsedInTransaction,
+      &rules::kTransactionNesting,
+      &rules::kUncommittedTransaction,
+      &rules::kPreferBigintForKeys,
       &rules::kRunPythonWithoutReverse,
       &rules::kRunSqlWithoutReverse,
       &rules::kRunPythonImportsModels,
       &rules::kRunPythonWholeTable,
       &rules::kMigrationConflict,
       &rules::kInconsistentHistory,
+      &rules::kMigrationEditedAfterMerge,
   };
   return list;
 }

@@ -116,6 +116,9 @@ struct Action {
   std::string new_type;            // ALTER COLUMN TYPE / ADD COLUMN: type as PostgreSQL names it
   std::string old_type;            // ALTER COLUMN TYPE: known from earlier migrations, or empty
   std::vector<std::pair<std::string, std::string>> columns;  // CREATE TABLE: (column, type)
+  std::vector<std::string> primary_key;                      // CREATE TABLE: primary key columns
+  std::vector<std::string> identity_columns;                 // CREATE TABLE: GENERATED … AS IDENTITY
+  bool cascade = false;                                      // TRUNCATE … CASCADE
   std::string detail;  // short human detail, e.g. "volatile default gen_random_uuid()"
   SourceLocation loc;  // where the subcommand starts
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <string>
 #include <vector>
 
 #include "model/migration.h"
@@ -33,5 +34,20 @@ void write_json(std::ostream& out, const Input& in);
 // every migration with `all`: reversibility, atomicity, tables touched, code run, findings.
 void write_audit_text(std::ostream& out, const Input& in, bool all);
 void write_audit_json(std::ostream& out, const Input& in, bool all);
+
+// SARIF 2.1.0 for code-scanning uploads (GitHub, GitLab, Azure DevOps): every rule in
+// tool.driver.rules, one result per finding, paths relative to the working folder.
+void write_sarif(std::ostream& out, const Input& in);
+
+// GitHub Actions workflow commands (`::error file=…,line=…::message`), which the runner turns
+// into annotations on the pull request's diff. Suppressed findings are left out.
+void write_github(std::ostream& out, const Input& in);
+
+// `file` as a path relative to the working folder (forward slashes), or absolute when it lies
+// outside it: what CI systems match against the repository's files.
+std::string path_from_cwd(const std::string& file);
+// The finding's column counted in code points (SARIF's columnKind unicodeCodePoints; GitHub
+// counts characters) rather than bytes.
+uint32_t column_in_code_points(const model::Finding& f);
 
 }  // namespace sm::report

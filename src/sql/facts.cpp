@@ -420,11 +420,17 @@ void create_stmt(Ctx& c, Node body) {
       c.st.actions[index].columns.emplace_back(std::string(str(inner, "colname")), ty);
       for (Node cn : list(inner, "constraints")) {
         Node con;
-        if (node_type(cn, con) == "Constraint" && str(con, "contype") == "CONSTR_FOREIGN")
-          foreign_keys.push_back(con);
+        if (node_type(cn, con) != "Constraint") continue;
+        if (str(con, "contype") == "CONSTR_FOREIGN") foreign_keys.push_back(con);
+        if (str(con, "contype") == "CONSTR_PRIMARY")
+          c.st.actions[index].primary_key.emplace_back(str(inner, "colname"));
+        if (str(con, "contype") == "CONSTR_IDENTITY")
+          c.st.actions[index].identity_columns.emplace_back(str(inner, "colname"));
       }
     } else if (t == "Constraint" && str(inner, "contype") == "CONSTR_FOREIGN") {
       foreign_keys.push_back(inner);
+    } else if (t == "Constraint" && str(inner, "contype") == "CONSTR_PRIMARY") {
+      for (Node key : list(inner, "keys")) c.st.actions[index].primary_key.emplace_back(string_node(key));
     }
   }
   for (Node con : foreign_keys) add_referenced_table(c, con, c.st.loc.offset);
@@ -483,7 +489,8 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     for (Node r : list(body, "relations")) {
       Node rv;
       if (node_type(r, rv) == "RangeVar")
-        add_action(c, ActionKind::TruncateTable, relation(c, rv), LockMode::AccessExclusive, st.loc.offset);
+        add_action(c, ActionKind::TruncateTable, relation(c, rv), LockMode::AccessExclusive, st.loc.offset)
+            .cascade = str(body, "behavior") == "DROP_CASCADE";
     }
   } else if (type == "ReindexStmt") {
     bool concurrent = false;

@@ -1,0 +1,247 @@
+#include "config/config.h"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+#include <toml++/toml.h>
+
+#include "checks/registry.h"
+#include "util/file_read.h"
+
+namespace sm::config {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string name) : name_(std::move(name)) {}
+
+  [[noreturn]] void fail(const toml::source_region& where, const std::string& key,
+                         const std::string& what) const {
+    throw ConfigError(
+        fmt::format("{}:{}:{}: {}: {}", name_, where.begin.line, where.begin.column, key, what));
+  }
+
+  // Every key of `table` must be one of `allowed`.
+  void only_keys(const toml::table& table, const std::string& prefix,
+                 std::initializer_list<const char*> allowed) {
+    for (auto&& [key, node] : table) {
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || key.str() == a;
+      if (!ok) {
+        std::string list;
+        for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        fail(key.source(), prefix + std::string(key.str()), "unknown key (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  std::string string(const toml::node& node, const std::string& key) {
+    auto v = node.value<std::string>();
+    if (!node.is_string() || !v) fail(node.source(), key, "expected a string");
+    return *v;
+  }
+
+  int64_t integer(const toml::node& node, const std::string& key, int64_t min, int64_t max) {
+    if (!node.is_integer()) fail(node.source(), key, "expected an integer");
+    int64_t v = *node.value<int64_t>();
+    if (v < min || v > max) fail(node.source(), key, fmt::format("{} is out of range ({}..{})", v, min, max));
+    return v;
+  }
+
+ private:
+  std::string name_;
+};
+
+bool valid_env_name(const std::string& s) {
+  if (s.empty() || isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (unsigned char c : s)
+    if (!isalnum(c) && c != '_') return false;
+  return true;
+}
+
+}  // namespace
+
+std::string glob_to_regex(const std::string& glob) {
+  std::string re;
+  for (size_t i = 0; i < glob.size(); ++i) {
+    char c = glob[i];
+    if (c == '*' && i + 1 < glob.size() && glob[i + 1] == '*') {
+      ++i;
+      // `**/` also matches no folder at all: `**/legacy/**` matches `legacy/x`.
+      if (i + 1 < glob.size() && glob[i + 1] == '/') {
+        ++i;
+        re += "(?:.*/)?";
+      } else {
+        re += ".*";
+      }
+    } else if (c == '*') {
+      re += "[^/]*";
+    } else if (c == '?') {
+      re += "[^/]";
+    } else if (c == '[') {
+      size_t end = glob.find(']', i + 2);
+      if (end == std::string::npos) throw std::invalid_argument("unclosed [ in the pattern");
+      std::string cls = glob.substr(i + 1, end - i - 1);
+      if (!cls.empty() && cls[0] == '!') cls[0] = '^';
+      re += "[";
+      for (char k : cls)
+        re += (k == '\\' || k == '[' || k == ']') ? std::string("\\") + k : std::string(1, k);
+      re += "]";
+      i = end;
+    } else if (c == '/') {
+      re += '/';
+    } else {
+      re += RE2::QuoteMeta(std::string(1, c));
+    }
+  }
+  return re;
+}
+
+Config parse_config(const std::string& text, const std::string& name, const fs::path& root) {
+  Config cfg;
+  cfg.file = name;
+  cfg.root = root;
+  Reader r(name);
+  toml::table table;
+#if TOML_EXCEPTIONS
+  try {
+    table = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: not valid TOML: {}", name, e.source().begin.line,
+                                  e.source().begin.column, e.description()));
+  }
+#else
+  toml::parse_result parsed = toml::parse(text, name);
+  if (!parsed) {
+    const auto& e = parsed.error();
+    throw ConfigError(fmt::format("{}:{}:{}: not valid TOML: {}", name, e.source().begin.line,
+                                  e.source().begin.column, e.description()));
+  }
+  table = std::move(parsed).table();
+#endif
+  r.only_keys(table, "", {"sources", "rules", "ignore", "postgres_version", "thresholds"});
+
+  if (const toml::node* n = table.get("sources")) {
+    const toml::array* list = n->as_array();
+    if (!list) r.fail(n->source(), "sources", "expected an array of tables ([[sources]])");
+    for (size_t i = 0; i < list->size(); ++i) {
+      const toml::node& item = *list->get(i);
+      std::string key = fmt::format("sources[{}]", i);
+      const toml::table* t = item.as_table();
+      if (!t) r.fail(item.source(), key, "expected a table ([[sources]])");
+      r.only_keys(*t, key + ".", {"framework", "path", "database_url_env"});
+      Source s;
+      s.line = item.source().begin.line;
+      const toml::node* fw = t->get("framework");
+      if (!fw) r.fail(item.source(), key + ".framework", "missing (\"prisma\" or \"django\")");
+      s.framework = r.string(*fw, key + ".framework");
+      if (s.framework != "prisma" && s.framework != "django")
+        r.fail(fw->source(), key + ".framework",
+               "\"" + s.framework + "\" is not a framework safemigrate reads (\"prisma\" or \"django\")");
+      const toml::node* path = t->get("path");
+      if (!path) r.fail(item.source(), key + ".path", "missing (a migrations folder, or a Django plan file)");
+      s.path = r.string(*path, key + ".path");
+      if (s.path.empty()) r.fail(path->source(), key + ".path", "must not be empty");
+      s.resolved = fs::path(s.path).is_absolute() ? fs::path(s.path) : root / s.path;
+      if (const toml::node* env = t->get("database_url_env")) {
+        s.database_url_env = r.string(*env, key + ".database_url_env");
+        if (!valid_env_name(s.database_url_env))
+          r.fail(env->source(), key + ".database_url_env",
+                 "\"" + s.database_url_env + "\" is not an environment variable name");
+      }
+      cfg.sources.push_back(std::move(s));
+    }
+  }
+
+  if (const toml::node* n = table.get("rules")) {
+    const toml::table* rules = n->as_table();
+    if (!rules) r.fail(n->source(), "rules", "expected a table ([rules])");
+    for (auto&& [key, value] : *rules) {
+      std::string id(key.str());
+      if (!checks::find_rule(id))
+        r.fail(key.source(), "rules." + id, "no rule of that name (`safemigrate rules` lists them)");
+      std::string v = r.string(value, "rules." + id);
+      if (v == "off")
+        cfg.rules[id] = std::nullopt;
+      else if (v == "warning")
+        cfg.rules[id] = model::Severity::Warning;
+      else if (v == "error")
+        cfg.rules[id] = model::Severity::Error;
+      else
+        r.fail(value.source(), "rules." + id, "\"" + v + "\" is not a severity (off, warning or error)");
+    }
+  }
+
+  if (const toml::node* n = table.get("ignore")) {
+    const toml::array* list = n->as_array();
+    if (!list) r.fail(n->source(), "ignore", "expected an array of path patterns");
+    for (size_t i = 0; i < list->size(); ++i) {
+      const toml::node& item = *list->get(i);
+      std::string key = fmt::format("ignore[{}]", i);
+      std::string glob = r.string(item, key);
+      std::string re;
+      try {
+        re = glob_to_regex(glob);
+      } catch (const std::invalid_argument& e) {
+        r.fail(item.source(), key, "\"" + glob + "\": " + e.what());
+      }
+      auto compiled = std::make_shared<const RE2>(re, RE2::Quiet);
+      if (!compiled->ok()) r.fail(item.source(), key, "\"" + glob + "\": " + compiled->error());
+      cfg.ignore.push_back(glob);
+      cfg.ignore_regex.push_back(std::move(compiled));
+    }
+  }
+
+  if (const toml::node* n = table.get("postgres_version"))
+    cfg.postgres_version = static_cast<int>(r.integer(*n, "postgres_version", 10, 99));
+
+  if (const toml::node* n = table.get("thresholds")) {
+    const toml::table* t = n->as_table();
+    if (!t) r.fail(n->source(), "thresholds", "expected a table ([thresholds])");
+    r.only_keys(*t, "thresholds.", {"large_table_rows", "large_table_bytes"});
+    if (const toml::node* v = t->get("large_table_rows"))
+      cfg.large_table_rows =
+          static_cast<uint64_t>(r.integer(*v, "thresholds.large_table_rows", 0, INT64_MAX));
+    if (const toml::node* v = t->get("large_table_bytes"))
+      cfg.large_table_bytes =
+          static_cast<uint64_t>(r.integer(*v, "thresholds.large_table_bytes", 0, INT64_MAX));
+  }
+  return cfg;
+}
+
+Config load_config(const fs::path& file) {
+  util::FileReadResult read = util::read_whole_file(file, 1 << 20);
+  if (!read.ok) throw ConfigError(read.error);
+  fs::path root = fs::absolute(file).lexically_normal().parent_path();
+  return parse_config(read.bytes, file.string(), root);
+}
+
+std::optional<fs::path> find_config(const fs::path& start) {
+  std::error_code ec;
+  for (fs::path dir = fs::absolute(start, ec).lexically_normal();; dir = dir.parent_path()) {
+    if (fs::is_regular_file(dir / kFileName, ec)) return dir / kFileName;
+    // The repository root is as far up as a repository's config can be.
+    if (fs::exists(dir / ".git", ec) || dir == dir.root_path() || dir.parent_path() == dir)
+      return std::nullopt;
+  }
+}
+
+bool Config::ignored(const std::string& finding_file) const {
+  if (ignore_regex.empty() || finding_file.empty()) return false;
+  std::error_code ec;
+  fs::path rel = fs::absolute(finding_file, ec).lexically_normal().lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..") return false;
+  // A pattern that names a folder ignores everything under it.
+  std::string path = rel.generic_string();
+  for (size_t end = path.size(); end != std::string::npos && end > 0; end = path.rfind('/', end - 1)) {
+    std::string prefix = path.substr(0, end);
+    for (const auto& re : ignore_regex)
+      if (RE2::FullMatch(prefix, *re)) return true;
+    if (end == 0) break;
+  }
+  return false;
+}
+
+}  // namespace sm::config

@@ -1,0 +1,69 @@
+// safemigrate.toml: the sources a repository's migrations live in, rule severities, paths to
+// ignore, the target PostgreSQL version and size thresholds. Documented in docs/config.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/migration.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace sm::config {
+
+inline constexpr const char* kFileName = "safemigrate.toml";
+
+// A bad file: the message names the file, the line and column, and the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Source {
+  std::string framework;           // "prisma" or "django"
+  std::string path;                // as written (relative to the config's folder)
+  std::filesystem::path resolved;  // relative paths joined to the config's folder
+  std::string database_url_env;    // variable holding the database URL (for status/apply)
+  uint32_t line = 0;
+};
+
+struct Config {
+  std::filesystem::path file;
+  std::filesystem::path root;  // the folder holding the file: paths are relative to it
+  std::vector<Source> sources;
+  // Rule id -> severity; std::nullopt means "off" (the rule's findings are dropped).
+  std::map<std::string, std::optional<model::Severity>> rules;
+  std::vector<std::string> ignore;  // glob patterns as written
+  std::optional<int> postgres_version;
+  // Stored for rules that need table sizes (not used yet).
+  std::optional<uint64_t> large_table_rows;
+  std::optional<uint64_t> large_table_bytes;
+
+  // Whether a finding in `file` is dropped by an ignore pattern.
+  bool ignored(const std::string& finding_file) const;
+
+  std::vector<std::shared_ptr<const re2::RE2>> ignore_regex;  // compiled from `ignore`
+};
+
+// Reads and validates a config file; throws ConfigError.
+Config load_config(const std::filesystem::path& file);
+// Parses config text (for tests); `name` is used in messages, `root` resolves paths.
+Config parse_config(const std::string& text, const std::string& name, const std::filesystem::path& root);
+
+// Looks for safemigrate.toml in `start` and its parents, up to and including the repository
+// root (the first folder holding .git); std::nullopt when there is none.
+std::optional<std::filesystem::path> find_config(const std::filesystem::path& start);
+
+// A glob as an RE2 pattern: `**` any characters, `*` and `?` within one path segment, `[…]` a
+// character class; everything else literal.
+std::string glob_to_regex(const std::string& glob);
+
+}  // namespace sm::config

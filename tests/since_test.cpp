@@ -1,0 +1,164 @@
+// `check --since REF` on real git repositories made in a temporary folder: only migrations added
+// since REF are checked, changes to migrations that existed at REF are errors, and a shallow
+// clone without REF says why and what to fetch.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <map>
+
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using sm::test::run_cli_in;
+using sm::test::run_shell;
+using sm::test::TempDir;
+
+namespace {
+
+// git with a fixed identity, so commits work on any machine.
+const std::string kGit =
+    "git -c user.name=test -c user.email=test@example.com -c init.defaultBranch=main -c commit.gpgsign=false";
+
+void sh(const fs::path& cwd, const std::string& command) {
+  auto r = run_shell(cwd, command);
+  ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.out << r.err;
+}
+
+const char* kUnsafeIndex =
+    "-- safemigrate: irreversible\nSET lock_timeout = '5s';\nCREATE INDEX \"i\" ON \"User\"(\"a\");\n";
+
+std::string migration(const std::string& name) {
+  return "prisma/migrations/" + name + "/migration.sql";
+}
+
+// main: 20240101_a (unsafe) and 20240102_b, tagged `base`.
+void make_repo(const TempDir& d) {
+  d.write("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+  d.write(migration("20240101000000_a"), kUnsafeIndex);
+  d.write(migration("20240102000000_b"),
+          "-- safemigrate: irreversible\nSET lock_timeout = '5s';\nCREATE TABLE \"T\" (\"id\" int);\n");
+  sh(d.path(),
+     kGit + " init -q . && " + kGit + " add -A && " + kGit + " commit -q -m init && " + kGit + " tag base");
+}
+
+// Rule -> migrations it fired in, from --format json.
+std::map<std::string, std::vector<std::string>> findings(const std::string& json) {
+  std::map<std::string, std::vector<std::string>> out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json).get(doc) != simdjson::SUCCESS) return {{"unparsable", {json}}};
+  for (simdjson::dom::element f : doc["findings"].get_array())
+    out[std::string(std::string_view(f["rule"]))].push_back(std::string(std::string_view(f["migration"])));
+  return out;
+}
+
+TEST(Since, OnlyMigrationsAddedSinceTheRefAreChecked) {
+  TempDir d;
+  make_repo(d);
+  d.write(migration("20240103000000_c"), kUnsafeIndex);  // committed on the branch
+  sh(d.path(), kGit + " add -A && " + kGit + " commit -q -m c");
+  d.write(migration("20240104000000_d"), kUnsafeIndex);  // not committed yet (untracked)
+  auto r = run_cli_in(d.path(), "check --format json --since base prisma/migrations");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto got = findings(r.out);
+  EXPECT_EQ(got["require-concurrent-index-creation"],
+            (std::vector<std::string>{"20240103000000_c", "20240104000000_d"}))
+      << r.out;
+  EXPECT_EQ(got.count("migration-edited-after-merge"), 0u) << r.out;
+
+  // Without --since the old migration is checked as well.
+  r = run_cli_in(d.path(), "check --format json prisma/migrations");
+  EXPECT_EQ(findings(r.out)["require-concurrent-index-creation"].size(), 3u) << r.out;
+}
+
+TEST(Since, SchemaOfOlderMigrationsIsStillKnown) {
+  TempDir d;
+  make_repo(d);
+  // "T" was created by 20240102_b (before the ref): an index on it is on an existing table.
+  d.write(migration("20240105000000_e"),
+          "-- safemigrate: irreversible\nSET lock_timeout = '5s';\nALTER TABLE \"T\" ALTER COLUMN \"id\" "
+          "TYPE bigint;\n");
+  auto r = run_cli_in(d.path(), "check --format json --since base prisma/migrations");
+  auto got = findings(r.out);
+  EXPECT_EQ(got["changing-column-type"], std::vector<std::string>{"20240105000000_e"}) << r.out;
+}
+
+TEST(Since, EditedAndDeletedMigrationsAreErrors) {
+  TempDir d;
+  make_repo(d);
+  d.write(migration("20240102000000_b"),
+          "-- safemigrate: irreversible\nSET lock_timeout = '5s';\nCREATE TABLE \"T\" (\"id\" bigint);\n");
+  sh(d.path(), "rm -r prisma/migrations/20240101000000_a");
+  auto r = run_cli_in(d.path(), "check --no-color --since base prisma/migrations");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("20240102000000_b/migration.sql:3:1: error[migration-edited-after-merge] migration "
+                       "20240102000000_b existed at base and was edited since (first change at line 3)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(
+      r.out.find("error[migration-edited-after-merge] migration 20240101000000_a existed at base and was "
+                 "deleted since"),
+      std::string::npos)
+      << r.out;
+}
+
+TEST(Since, DjangoMigrationSourceFileEdited) {
+  TempDir d;
+  d.write("shop/migrations/0001_initial.py", "from django.db import migrations\n\nclass Migration: pass\n");
+  d.write("shop/migrations/__init__.py", "");
+  std::string plan =
+      "{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1.0\", \"migrations\": [{\"app\": "
+      "\"shop\", "
+      "\"name\": \"0001_initial\", \"id\": \"shop.0001_initial\", \"plan_index\": 0, \"file\": \"" +
+      (d.path() / "shop/migrations/0001_initial.py").string() +
+      "\", \"file_relative\": \"shop/migrations/0001_initial.py\", \"sha256\": \"ab\", \"dependencies\": [], "
+      "\"atomic\": true, \"operations\": []}]}";
+  d.write("plan.json", plan);
+  sh(d.path(), kGit + " init -q . && " + kGit + " add -A && " + kGit + " commit -q -m init");
+  d.write("shop/migrations/0001_initial.py",
+          "from django.db import migrations\n\nclass Migration:\n    pass\n");
+  auto r = run_cli_in(d.path(), "check --format json --since HEAD plan.json");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(findings(r.out)["migration-edited-after-merge"], std::vector<std::string>{"shop.0001_initial"})
+      << r.out;
+}
+
+TEST(Since, UnknownRefIsAUsageError) {
+  TempDir d;
+  make_repo(d);
+  auto r = run_cli_in(d.path(), "check --since no-such-branch prisma/migrations");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no commit named \"no-such-branch\""), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("shallow"), std::string::npos) << r.err;
+}
+
+TEST(Since, ShallowCloneWithoutTheRefSaysWhy) {
+  TempDir d;
+  d.write("origin/prisma/migrations/20240101000000_a/migration.sql", kUnsafeIndex);
+  fs::path origin = d.path() / "origin";
+  sh(origin, kGit + " init -q . && " + kGit + " add -A && " + kGit + " commit -q -m one && " + kGit +
+                 " commit -q --allow-empty -m two && " + kGit + " commit -q --allow-empty -m three");
+  std::string first = run_shell(origin, "git rev-list --max-parents=0 HEAD").out;
+  first.erase(first.find_last_not_of("\n") + 1);
+  sh(d.path(), "git clone -q --depth 1 file://" + origin.string() + " clone");
+  auto r = run_cli_in(d.path() / "clone", "check --since " + first + " prisma/migrations");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("shallow"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("git fetch --deepen"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fetch-depth: 0"), std::string::npos) << r.err;
+
+  // After deepening, the same command works.
+  sh(d.path() / "clone", "git fetch -q --unshallow");
+  r = run_cli_in(d.path() / "clone", "check --since " + first + " prisma/migrations");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+TEST(Since, OutsideARepositoryIsAUsageError) {
+  TempDir d;
+  d.write(migration("20240101000000_a"), kUnsafeIndex);
+  auto r = run_cli_in(d.path(), "check --since main prisma/migrations");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is not in a git repository"), std::string::npos) << r.err;
+}
+
+}  // namespace
