@@ -10,6 +10,7 @@
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
 #include "checks/registry.h"
+#include "db/database.h"
 #include "sql/parse.h"
 #include "sql/schema_tracker.h"
 
@@ -51,6 +52,29 @@ void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
   for (auto& t : threads) t.join();
 }
 
+// One catalog query for every table the findings are about; then sizes, estimates, escalation.
+void add_table_sizes(const CheckOptions& options, CheckRun& run) {
+  std::vector<db::RelationRef> relations = finding_relations(run.findings);
+  std::vector<db::TableSize> sizes;
+  if (!options.database_url.empty() && !relations.empty()) {
+    try {
+      db::Database dbc(options.database_url);
+      sizes = db::read_table_sizes(dbc, relations);
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      try {
+        msg = db::scrub(msg, db::parse_database_url(options.database_url).password);
+      } catch (...) {
+      }
+      run.findings.push_back(
+          input_error(db::mask_url(options.database_url), "cannot read table sizes: " + msg));
+      run.input_error = true;
+      return;
+    }
+  }
+  apply_table_sizes(run.findings, relations, sizes, options.thresholds);
+}
+
 }  // namespace
 
 CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
@@ -79,7 +103,8 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
     if (django::is_plan_file(path)) {
       run.sets.push_back(django::read_plan(path, options.max_file_size));
-      if (progress) *progress << "reading " << path << ": " << run.sets.back().migrations.size() << " migrations\n";
+      if (progress)
+        *progress << "reading " << path << ": " << run.sets.back().migrations.size() << " migrations\n";
       sql_per_set.emplace_back();  // a plan's SQL is parsed by its reader
       versions.emplace_back();
       continue;
@@ -160,6 +185,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
     checks::run_set_checks(set, run.findings);
   }
+  if (options.table_sizes) add_table_sizes(options, run);
   return run;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/size_findings.h"
 #include "model/migration.h"
 
 namespace sm::app {
@@ -16,6 +17,11 @@ struct CheckOptions {
   std::string prisma_version;  // empty: read from package.json / lock files, or unknown
   uint64_t max_file_size = 10ull << 20;
   unsigned jobs = 0;  // 0: one per core
+  // Size-aware findings (src/app/size_findings.h): with table_sizes, findings about tables state
+  // their size, read from database_url in one catalog query (unknown when database_url is empty).
+  bool table_sizes = false;
+  std::string database_url;
+  SizeThresholds thresholds;
 };
 
 struct CheckRun {
