@@ -57,6 +57,8 @@ struct Predicted {
   std::string name;  // as the user reads it
   LockMode lock = LockMode::None;
   bool rewrite = false;
+  bool indirect_ael = false;  // waits as under ACCESS EXCLUSIVE (Action::indirect_access_exclusive)
+  char relkind = 0;
 };
 
 // Locks by relation oid: the strongest mode and the name to show.
@@ -151,6 +153,8 @@ class Rehearser {
       p.lock = std::max(p.lock, a.lock);
       // TRUNCATE gives the table a new, empty file: a new relfilenode without copying rows.
       p.rewrite = p.rewrite || a.rewrites || a.kind == model::ActionKind::TruncateTable;
+      p.indirect_ael = p.indirect_ael || (a.indirect_access_exclusive && !a.concurrently);
+      p.relkind = s.relkind;
       filenodes[s.oid] = s.relfilenode;
       names_[s.oid] = p.name;
     }
@@ -329,6 +333,8 @@ class Rehearser {
     for (const auto& [oid, p] : pred) {
       auto b = before.find(oid), a = after.find(oid);
       if (a == after.end() || b == before.end()) continue;  // dropped by the statement
+      // The model's "rewrite" is about a table's rows; an index given a new file is a rebuild.
+      if (p.relkind != 'r' && p.relkind != 'm') continue;
       bool observed = b->second != a->second && b->second != 0;
       if (observed) sr.rewritten.push_back(p.name);
       if (p.rewrite) sr.predicted_rewrites.push_back(p.name);
@@ -367,6 +373,7 @@ class Rehearser {
       LockMode expected = pit != pred.end() ? pit->second.lock : LockMode::None;
       if (auto before = prior.find(oid); before != prior.end())
         expected = std::max(expected, before->second.mode);
+      if (pit != pred.end() && pit->second.indirect_ael) expected = LockMode::AccessExclusive;
       po.read_blocked = r->read_blocked;
       po.write_blocked = r->write_blocked;
       po.write_tried = r->write_tried;
