@@ -192,3 +192,62 @@ TEST(LockModel, EveryStatementKindMatchesPostgreSQL) {
 
 }  // namespace
 }  // namespace sm::test
+
+namespace sm::test {
+namespace {
+
+// Statements that cannot run in a transaction, run for real (--run-concurrently) on a table big
+// enough for the sampler to see their locks while they run.
+TEST(LockModel, NonTransactionalKindsMatchPostgreSQLWhileTheyRun) {
+  SM_START_PG(pg);
+  const std::string init = R"sql(
+CREATE TABLE "big" ("id" INTEGER NOT NULL, "a" INTEGER NOT NULL, CONSTRAINT "big_pkey" PRIMARY KEY ("id"));
+CREATE INDEX "big_a_idx" ON "big"("a");
+CREATE TABLE "ev" ("id" INTEGER NOT NULL, "created" DATE NOT NULL) PARTITION BY RANGE ("created");
+CREATE TABLE "ev_2024" PARTITION OF "ev" FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+)sql";
+  {
+    PrismaProject p;
+    p.add("20240101000000_init", init);
+    RunResult r = sm_cli("apply", pg.url(), p);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    pg.psql(
+        "INSERT INTO \"big\" SELECT g, g % 1000 FROM generate_series(1, 300000) g;"
+        "INSERT INTO \"ev\" SELECT g, DATE '2024-01-01' + (g % 300) FROM generate_series(1, 1000) g; "
+        "ANALYZE");
+  }
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"create_index_concurrently", "CREATE INDEX CONCURRENTLY \"big_a2_idx\" ON \"big\"(\"a\", \"id\")"},
+      {"reindex_index_concurrently", "REINDEX INDEX CONCURRENTLY \"big_a_idx\""},
+      {"vacuum_full", "VACUUM FULL \"big\""},
+      {"drop_index_concurrently", "DROP INDEX CONCURRENTLY \"big_a_idx\""},
+      {"detach_partition_concurrently", "ALTER TABLE \"ev\" DETACH PARTITION \"ev_2024\" CONCURRENTLY"},
+  };
+  std::string failures;
+  for (const auto& [name, sql] : kinds) {
+    PrismaProject p;
+    p.add("20240101000000_init", init);
+    p.add("20240102000000_" + name, sql + ";\n");
+    app::RehearseOptions o;
+    o.history.paths = {p.migrations().string()};
+    o.history.database_url = pg.url();
+    o.is_copy = true;
+    o.run_concurrently = true;
+    app::RehearsalResult r = app::rehearse(o);
+    ASSERT_EQ(r.migrations.size(), 1u) << name;
+    const app::StatementRehearsal& s = r.migrations[0].statements.at(0);
+    EXPECT_TRUE(r.changed_database) << name;
+    if (s.status != app::StepStatus::RanOutsideTransaction)
+      failures += name + ": did not run: " + s.note + "\n";
+    else if (!s.defects.empty())
+      failures += name + ": " + sql + "\n" + describe(s) + "\n";
+    if (name == "vacuum_full") {
+      EXPECT_THAT(s.rewritten, ::testing::ElementsAre("\"public\".\"big\"")) << s.note;
+    }
+  }
+  EXPECT_EQ(failures, "") << failures;
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'big_a_idx'"), "0");  // really dropped
+}
+
+}  // namespace
+}  // namespace sm::test

@@ -85,16 +85,20 @@ void SchemaTracker::apply(model::Statement& st) {
       a.on_new_relation = created_here_.count(key) > 0;
     }
     // DROP INDEX takes ACCESS EXCLUSIVE on the index's table; REINDEX INDEX takes SHARE on it and
-    // ACCESS EXCLUSIVE on the index, which stops every read of the table at planning.
-    bool reindex_index = a.kind == ActionKind::Reindex && a.detail == "index" && !a.concurrently;
-    if ((a.kind == ActionKind::DropIndex && !a.concurrently) || reindex_index) {
+    // ACCESS EXCLUSIVE on the index, which stops every read of the table at planning; their
+    // CONCURRENTLY forms take SHARE UPDATE EXCLUSIVE on the table (measured on PG 15).
+    bool reindex_index = a.kind == ActionKind::Reindex && a.detail == "index";
+    if (a.kind == ActionKind::DropIndex || reindex_index) {
       auto it = index_table_.find(key);
       if (it != index_table_.end() && table_names_.count(it->second)) {
         model::Action t;
         t.kind = ActionKind::IndexTable;
         t.relation = table_names_.at(it->second);
-        t.lock = reindex_index ? LockMode::Share : LockMode::AccessExclusive;
-        t.indirect_access_exclusive = reindex_index;
+        t.lock = a.concurrently  ? LockMode::ShareUpdateExclusive
+                 : reindex_index ? LockMode::Share
+                                 : LockMode::AccessExclusive;
+        t.indirect_access_exclusive = reindex_index && !a.concurrently;
+        t.concurrently = a.concurrently;
         t.object = a.relation.name;
         t.on_new_relation = created_here_.count(it->second) > 0;
         t.loc = a.loc;
