@@ -108,7 +108,8 @@ TEST_F(SizeCheck, WarningsOnLargeTablesBecomeErrorsButNotOnEmptyOnes) {
   EXPECT_THAT(empty->message, HasSubstr("\"Empty\" (0 rows, "));
   // The byte threshold works on its own too.
   RunResult bytes = check("--database-url " + shell_quote(pg_->url()) + " --large-table-bytes 1000000");
-  const Found* big = by_rule(findings(bytes.out), "dropping-column", "\"Booking\"");
+  std::vector<Found> bs = findings(bytes.out);
+  const Found* big = by_rule(bs, "dropping-column", "\"Booking\"");
   ASSERT_NE(big, nullptr);
   EXPECT_EQ(big->severity, "error");
 }
