@@ -306,6 +306,9 @@ class Rehearser {
                      bool sampled = false) {
     std::map<uint32_t, Strongest> taken = strongest_by_oid(fresh, names_);
     for (const db::HeldLock& h : fresh) {
+      // A relation with no name now that was not known before is transient: a rewrite's new heap
+      // (or REFRESH's, REINDEX CONCURRENTLY's copy), made and dropped by the statement itself.
+      if (h.name.empty() && !names_.count(h.oid)) continue;
       auto it = taken.find(h.oid);
       sr.locks.push_back({it->second.name, model::lock_mode_name(lock_mode_of(h.mode))});
     }
