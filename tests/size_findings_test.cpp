@@ -122,6 +122,12 @@ TEST_F(SizeCheck, WithoutADatabaseTheSizeIsUnknownAndSeveritiesHold) {
   EXPECT_EQ(drop->severity, "warning");
   EXPECT_EQ(drop->table_size, "size unknown");
   EXPECT_THAT(drop->message, HasSubstr("\"Booking\" (size unknown)"));
+  // After the column when the message names one: "Booking"."amount" stays one name.
+  p_.add("20240103000000_type", "ALTER TABLE \"Booking\" ALTER COLUMN \"amount\" TYPE BIGINT;\n");
+  std::vector<Found> typed = findings(check("").out);
+  const Found* type = by_rule(typed, "changing-column-type");
+  ASSERT_NE(type, nullptr);
+  EXPECT_THAT(type->message, HasSubstr("\"Booking\".\"amount\" (size unknown)"));
 }
 
 TEST_F(SizeCheck, AnUnreachableDatabaseIsAnInputErrorWithoutThePassword) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace sm::app {
 
@@ -25,6 +26,18 @@ std::string human_seconds(double s) {
 
 bool same_relation(const db::RelationRef& r, const model::RelationName& n) {
   return r.name == n.name && r.schema == n.schema;
+}
+
+// `"Booking"."amount"`: the size goes after the column, not between table and column.
+size_t after_column(const std::string& msg, size_t end) {
+  if (end + 1 >= msg.size() || msg[end] != '.') return end;
+  if (msg[end + 1] == '"') {
+    size_t close = msg.find('"', end + 2);
+    return close == std::string::npos ? end : close + 1;
+  }
+  size_t i = end + 1;
+  while (i < msg.size() && (std::isalnum(static_cast<unsigned char>(msg[i])) || msg[i] == '_')) ++i;
+  return i;
 }
 
 }  // namespace
@@ -92,7 +105,7 @@ void apply_table_sizes(std::vector<model::Finding>& findings, const std::vector<
     size_t at = f.message.find(name);
     std::string note = "(" + f.table_size + ")";
     if (at != std::string::npos)
-      f.message.insert(at + name.size(), " " + note);
+      f.message.insert(after_column(f.message, at + name.size()), " " + note);
     else
       f.message += " [" + name + ": " + f.table_size + "]";
     if (!estimate.empty()) f.message += "; " + estimate;
