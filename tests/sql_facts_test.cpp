@@ -66,7 +66,7 @@ const LockCase kLockCases[] = {
     {"DROP INDEX CONCURRENTLY i", ActionKind::DropIndex, AEL, false, false},
     {"REINDEX TABLE t", ActionKind::Reindex, S, false, false},
     {"REINDEX INDEX i", ActionKind::Reindex, AEL, false, false},
-    {"REINDEX INDEX CONCURRENTLY i", ActionKind::Reindex, SUE, false, false},
+    {"REINDEX INDEX CONCURRENTLY i", ActionKind::Reindex, AEL, false, false},  // on the old index, at the end
     {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", ActionKind::CreateTrigger, SRE,
      false, false},
     {"ALTER TABLE t DISABLE TRIGGER tr", ActionKind::EnableDisableTrigger, SRE, false, false},

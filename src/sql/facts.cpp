@@ -507,9 +507,11 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     // Measured on PG 15: REINDEX INDEX takes ACCESS EXCLUSIVE on the index (SHARE on its table,
     // added by SchemaTracker when it knows the table); REINDEX TABLE takes SHARE on the table and
     // ACCESS EXCLUSIVE on each of its indexes, which blocks every read through the planner.
-    LockMode lock = concurrent ? LockMode::ShareUpdateExclusive
-                    : on_index ? LockMode::AccessExclusive
-                               : LockMode::Share;
+    // REINDEX INDEX CONCURRENTLY ends, like DROP INDEX CONCURRENTLY, by dropping the old (swapped,
+    // dead) index under ACCESS EXCLUSIVE.
+    LockMode lock = on_index     ? LockMode::AccessExclusive
+                    : concurrent ? LockMode::ShareUpdateExclusive
+                                 : LockMode::Share;
     Action& a = add_action(c, ActionKind::Reindex, rel, lock, st.loc.offset);
     a.concurrently = concurrent;
     a.indirect_access_exclusive = !concurrent && !on_index;
