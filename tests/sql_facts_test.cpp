@@ -62,9 +62,11 @@ const LockCase kLockCases[] = {
     {"CREATE INDEX i ON t (c)", ActionKind::CreateIndex, S, false, true},
     {"CREATE INDEX CONCURRENTLY i ON t (c)", ActionKind::CreateIndex, SUE, false, false},
     {"DROP INDEX i", ActionKind::DropIndex, AEL, false, false},
-    {"DROP INDEX CONCURRENTLY i", ActionKind::DropIndex, SUE, false, false},
+    // Ends with ACCESS EXCLUSIVE on the (dead) index; SHARE UPDATE EXCLUSIVE on the table (rehearsed).
+    {"DROP INDEX CONCURRENTLY i", ActionKind::DropIndex, AEL, false, false},
     {"REINDEX TABLE t", ActionKind::Reindex, S, false, false},
-    {"REINDEX INDEX CONCURRENTLY i", ActionKind::Reindex, SUE, false, false},
+    {"REINDEX INDEX i", ActionKind::Reindex, AEL, false, false},
+    {"REINDEX INDEX CONCURRENTLY i", ActionKind::Reindex, AEL, false, false},  // on the old index, at the end
     {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", ActionKind::CreateTrigger, SRE,
      false, false},
     {"ALTER TABLE t DISABLE TRIGGER tr", ActionKind::EnableDisableTrigger, SRE, false, false},

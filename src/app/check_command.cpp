@@ -11,6 +11,7 @@
 #include "adapters/prisma/prisma_version.h"
 #include "app/git_since.h"
 #include "checks/registry.h"
+#include "db/database.h"
 #include "sql/parse.h"
 #include "sql/schema_tracker.h"
 
@@ -50,6 +51,29 @@ void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
   for (unsigned i = 1; i < n; ++i) threads.emplace_back(work);
   work();
   for (auto& t : threads) t.join();
+}
+
+// One catalog query for every table the findings are about; then sizes, estimates, escalation.
+void add_table_sizes(const CheckOptions& options, CheckRun& run) {
+  std::vector<db::RelationRef> relations = finding_relations(run.findings);
+  std::vector<db::TableSize> sizes;
+  if (!options.database_url.empty() && !relations.empty()) {
+    try {
+      db::Database dbc(options.database_url);
+      sizes = db::read_table_sizes(dbc, relations);
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      try {
+        msg = db::scrub(msg, db::parse_database_url(options.database_url).password);
+      } catch (...) {
+      }
+      run.findings.push_back(
+          input_error(db::mask_url(options.database_url), "cannot read table sizes: " + msg));
+      run.input_error = true;
+      return;
+    }
+  }
+  apply_table_sizes(run.findings, relations, sizes, options.thresholds);
 }
 
 }  // namespace
@@ -171,6 +195,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
     checks::run_set_checks(set, run.findings);
   }
+  if (options.table_sizes) add_table_sizes(options, run);
   if (since)
     for (auto& f : edited_migration_findings(*since, run.sets)) run.findings.push_back(std::move(f));
   if (options.config) apply_config(*options.config, run.findings);

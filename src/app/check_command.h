@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/size_findings.h"
 #include "config/config.h"
 #include "model/migration.h"
 
@@ -23,6 +24,11 @@ struct CheckOptions {
   // --since REF: only migrations added since REF are checked (the others are still read, for
   // the schema they create), and changes to migrations that existed at REF are findings.
   std::string since;
+  // Size-aware findings (src/app/size_findings.h): with table_sizes, findings about tables state
+  // their size, read from database_url in one catalog query (unknown when database_url is empty).
+  bool table_sizes = false;
+  std::string database_url;
+  SizeThresholds thresholds;
 };
 
 // Applies a config's [rules] severities (off drops the finding) and ignore patterns.

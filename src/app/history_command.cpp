@@ -617,4 +617,26 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
   });
 }
 
+PendingMigrations load_pending(const HistoryOptions& o, db::Database& dbc) {
+  Local local = load_local(o);
+  prisma::PrismaHistory hist(dbc);
+  bool exists = hist.table_exists();
+  if (exists) hist.check_table();
+  std::vector<prisma::PrismaRow> rows = exists ? hist.rows() : std::vector<prisma::PrismaRow>{};
+  std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
+  PendingMigrations p;
+  p.history_table = hist.table();
+  for (size_t i = 0; i < status.size() && i < local.set().migrations.size(); ++i) {
+    if (status[i].state == db::MigrationState::Failed)
+      throw InputError(fmt::format(
+          "migration {} failed earlier and is not resolved; apply would stop (P3009)", status[i].name));
+    if (status[i].state == db::MigrationState::NoScript) break;  // apply stops there (P3015)
+    if (status[i].state == db::MigrationState::Pending || status[i].state == db::MigrationState::RolledBack)
+      p.pending.push_back(i);
+  }
+  for (const prisma::LocalMigration& m : local.migrations) p.scripts.push_back(m.script);
+  p.run = std::move(local.run);
+  return p;
+}
+
 }  // namespace sm::app

@@ -8,6 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "app/check_command.h"
+
+namespace sm::db {
+class Database;
+}
+
 namespace sm::app {
 
 // How `apply` sends a migration.sql to PostgreSQL.
@@ -48,5 +54,16 @@ int run_apply(const HistoryOptions& options, std::ostream& out, std::ostream& er
 // resolve --applied NAME (applied_name) or --rolled-back NAME (rolled_back_name).
 int run_resolve(const HistoryOptions& options, const std::string& applied_name,
                 const std::string& rolled_back_name, std::ostream& out, std::ostream& err);
+
+// The local migrations and which of them the database has not applied, decided exactly as
+// `apply` decides (for `rehearse`). Throws std::runtime_error with a message for the user on bad
+// input, a failed migration that is not resolved, or an unexpected history table.
+struct PendingMigrations {
+  CheckRun run;                      // the folder as `check` reads it: run.sets[0]
+  std::vector<size_t> pending;       // indexes into run.sets[0].migrations, in apply order
+  std::vector<std::string> scripts;  // per migration: the text Prisma runs (statement offsets index it)
+  std::string history_table;
+};
+PendingMigrations load_pending(const HistoryOptions& options, db::Database& db);
 
 }  // namespace sm::app

@@ -15,6 +15,7 @@
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
 #include "app/history_command.h"
+#include "app/rehearse_command.h"
 #include "checks/registry.h"
 #include "report/report.h"
 
@@ -193,6 +194,19 @@ int main(int argc, char** argv) {
       "Git ref (e.g. origin/main): check only migrations added since its merge base with HEAD "
       "(committed, uncommitted or untracked), and report changes to migrations that existed there");
   check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
+  check->add_option("--database-url", options.database_url,
+                    "Read the size of every table the findings are about from this database (one catalog "
+                    "query; DATABASE_URL is not read implicitly): messages state the size and a rough "
+                    "duration, and warnings on large tables become errors");
+  check
+      ->add_option("--large-table-rows", options.thresholds.large_table_rows,
+                   "With --database-url: a table with at least this many rows is large (default 1000000)")
+      ->check(CLI::NonNegativeNumber);
+  check
+      ->add_option("--large-table-bytes", options.thresholds.large_table_bytes,
+                   "With --database-url: a table of at least this many bytes, indexes and TOAST included, "
+                   "is large (default 1073741824)")
+      ->check(CLI::NonNegativeNumber);
   bool list_all = false;
   CLI::App* list_cmd = app.add_subcommand("list",
                                           "Audit view: every data migration (RunPython, RunSQL, DML) with "
@@ -264,6 +278,27 @@ int main(int argc, char** argv) {
       resolve_cmd->add_option("--rolled-back", rolled_back_name, "Mark NAME's failed record as rolled back");
   applied_opt->excludes(rolled_opt);
 
+  sm::app::RehearseOptions rehearse;
+  std::string probe_timeout = "200ms", rehearse_format = "text";
+  CLI::App* rehearse_cmd = app.add_subcommand(
+      "rehearse",
+      "Run the pending migrations against a COPY of production inside a transaction, statement by "
+      "statement: locks held, tables rewritten, rows, time, whether a second session is blocked; the "
+      "static prediction beside each observation; then roll back");
+  add_history(rehearse_cmd);
+  rehearse_cmd->add_flag("--i-know-this-is-a-copy", rehearse.is_copy,
+                         "Required: the database is a copy of production that may be locked (and, with "
+                         "--run-concurrently, changed)");
+  rehearse_cmd->add_flag("--run-concurrently", rehearse.run_concurrently,
+                         "Run statements that cannot run in a transaction (CONCURRENTLY, VACUUM) for real: "
+                         "they change the copy (default: reported as skipped)");
+  rehearse_cmd->add_option("--probe-timeout", probe_timeout,
+                           "The second session's lock_timeout when it tries each table (default 200ms)");
+  rehearse_cmd->add_option("--lock-timeout", lock_timeout,
+                           "lock_timeout of the rehearsal's own statements (default 5s; 0 turns it off)");
+  rehearse_cmd->add_option("--format", rehearse_format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -275,13 +310,34 @@ int main(int argc, char** argv) {
     if (check->parsed() || list_cmd->parsed()) {
       if (auto code = resolve_config(config_path, options, config)) return *code;
     }
-    if (check->parsed()) return run_check(options, format, no_color, show_suppressed, quiet);
+    if (check->parsed()) {
+      options.table_sizes = true;
+      return run_check(options, format, no_color, show_suppressed, quiet);
+    }
     if (list_cmd->parsed()) return run_list(options, format, list_all, quiet);
     if (app.got_subcommand("rules")) {
       print_rules();
       return kExitOk;
     }
     if (explain_cmd->parsed()) return explain(rule_id);
+    if (rehearse_cmd->parsed()) {
+      auto lt = parse_duration(lock_timeout), pt = parse_duration(probe_timeout);
+      if (!lt || !pt || pt->count() == 0) {
+        std::cerr << "safemigrate: --lock-timeout and --probe-timeout take e.g. 5s or 200ms\n";
+        return kExitUsage;
+      }
+      // Never $DATABASE_URL: that is usually production, and rehearse must be pointed at a copy.
+      if (rehearse_cmd->get_option("--database-url")->count() == 0) {
+        std::cerr
+            << "safemigrate: rehearse needs --database-url naming the copy (it does not read DATABASE_URL)\n";
+        return kExitUsage;
+      }
+      history.lock_timeout = *lt;
+      rehearse.history = history;
+      rehearse.probe_timeout = *pt;
+      rehearse.json = rehearse_format == "json";
+      return sm::app::run_rehearse(rehearse, std::cout, std::cerr);
+    }
     if (status_cmd->parsed() || verify_cmd->parsed() || apply_cmd->parsed() || resolve_cmd->parsed()) {
       auto lt = parse_duration(lock_timeout), stt = parse_duration(statement_timeout);
       if (!lt || !stt) {

@@ -1,6 +1,7 @@
 // One result of a rule, or of reading the input.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "model/statement.h"
@@ -22,6 +23,11 @@ struct Finding {
   std::string help;         // the safe alternative in one or two sentences
   bool suppressed = false;
   std::string suppression_reason;
+  // The action the finding is about, when it is about one: lets size-aware checking
+  // (src/app/size_findings.h) find the table and whether it is rewritten or scanned.
+  std::optional<Action> action;
+  std::string table_size;  // "12.4M rows, 3.1 GB", "size unknown"…; empty when not about a table
+  bool escalated = false;  // a warning made an error because the table is large
 };
 
 }  // namespace sm::model

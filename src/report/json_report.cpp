@@ -42,6 +42,9 @@ void write_json(std::ostream& out, const Input& in) {
         << ", \"help\": " << json_quote(f.help) << ", \"statement\": " << json_quote(f.statement)
         << ", \"suppressed\": " << (f.suppressed ? "true" : "false");
     if (f.suppressed) out << ", \"suppression_reason\": " << json_quote(f.suppression_reason);
+    if (!f.table_size.empty())
+      out << ", \"table_size\": " << json_quote(f.table_size)
+          << ", \"escalated\": " << (f.escalated ? "true" : "false");
     out << "}";
   }
   out << (first ? "],\n" : "\n  ],\n");

@@ -325,6 +325,15 @@ void alter_table(Ctx& c, Node body) {
       if (field(inner, "raw_default", using_expr)) a.detail = "USING expression";
     }
     if (objtype == "OBJECT_INDEX") a.detail = "on an index";
+    // INHERIT takes SHARE UPDATE EXCLUSIVE on the parent; NO INHERIT only ACCESS SHARE, but the
+    // child it holds under ACCESS EXCLUSIVE is still scanned by every read of the parent.
+    if ((subtype == "AT_AddInherit" || subtype == "AT_DropInherit") && def_type == "RangeVar") {
+      bool add = subtype == "AT_AddInherit";
+      Action& p = add_action(c, ActionKind::OtherAlter, relation(c, inner),
+                             add ? LockMode::ShareUpdateExclusive : LockMode::AccessShare, offset);
+      p.detail = "inheritance parent";
+      p.indirect_access_exclusive = !add;
+    }
   }
 }
 
@@ -341,9 +350,10 @@ void drop_stmt(Ctx& c, Node body) {
       add_action(c, ActionKind::DropTable, rel, LockMode::AccessExclusive, c.st.loc.offset).if_exists =
           missing_ok;
     } else if (type == "OBJECT_INDEX") {
-      Action& a = add_action(c, ActionKind::DropIndex, rel,
-                             concurrent ? LockMode::ShareUpdateExclusive : LockMode::AccessExclusive,
-                             c.st.loc.offset);
+      // Both forms end with ACCESS EXCLUSIVE on the index (measured on PG 15); CONCURRENTLY takes
+      // it only after marking the index dead and waiting out every transaction, and holds SHARE
+      // UPDATE EXCLUSIVE on the table (SchemaTracker adds the table when it knows it).
+      Action& a = add_action(c, ActionKind::DropIndex, rel, LockMode::AccessExclusive, c.st.loc.offset);
       a.concurrently = concurrent;
       a.if_exists = missing_ok;
       a.detail = concurrent ? "" : "ACCESS EXCLUSIVE on the index's table";
@@ -500,10 +510,19 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     }
     model::RelationName rel;
     relation_field(c, body, "relation", rel);
-    Action& a = add_action(c, ActionKind::Reindex, rel,
-                           concurrent ? LockMode::ShareUpdateExclusive : LockMode::Share, st.loc.offset);
+    bool on_index = str(body, "kind") == "REINDEX_OBJECT_INDEX";
+    // Measured on PG 15: REINDEX INDEX takes ACCESS EXCLUSIVE on the index (SHARE on its table,
+    // added by SchemaTracker when it knows the table); REINDEX TABLE takes SHARE on the table and
+    // ACCESS EXCLUSIVE on each of its indexes, which blocks every read through the planner.
+    // REINDEX INDEX CONCURRENTLY ends, like DROP INDEX CONCURRENTLY, by dropping the old (swapped,
+    // dead) index under ACCESS EXCLUSIVE.
+    LockMode lock = on_index     ? LockMode::AccessExclusive
+                    : concurrent ? LockMode::ShareUpdateExclusive
+                                 : LockMode::Share;
+    Action& a = add_action(c, ActionKind::Reindex, rel, lock, st.loc.offset);
     a.concurrently = concurrent;
-    a.detail = str(body, "kind") == "REINDEX_OBJECT_INDEX" ? "index" : "table";
+    a.indirect_access_exclusive = !concurrent && !on_index;
+    a.detail = on_index ? "index" : "table";
     if (concurrent) st.concurrently = st.cannot_run_in_transaction = true;
   } else if (type == "CreateTrigStmt") {
     model::RelationName rel;
@@ -534,9 +553,12 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     model::RelationName rel;
     relation_field(c, body, "relation", rel);
     bool concurrent = flag(body, "concurrent");
-    add_action(c, ActionKind::OtherAlter, rel, concurrent ? LockMode::Exclusive : LockMode::AccessExclusive,
-               st.loc.offset)
-        .detail = "refresh materialized view";
+    Action& a = add_action(c, ActionKind::OtherAlter, rel,
+                           concurrent ? LockMode::Exclusive : LockMode::AccessExclusive, st.loc.offset);
+    a.detail = "refresh materialized view";
+    // Without CONCURRENTLY the view is filled into a new file (new relfilenode) under ACCESS
+    // EXCLUSIVE: readers wait for the whole query, as for a rewrite (measured on PG 15).
+    a.rewrites = !concurrent;
   } else if (type == "AlterEnumStmt") {
     st.enum_type = dotted_name(list(body, "typeName"));
     if (str(body, "oldVal").empty()) {

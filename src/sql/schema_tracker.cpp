@@ -6,6 +6,7 @@
 namespace sm::sql {
 
 using model::ActionKind;
+using model::LockMode;
 
 namespace {
 
@@ -72,6 +73,7 @@ void SchemaTracker::begin_migration() {
 }
 
 void SchemaTracker::apply(model::Statement& st) {
+  std::vector<model::Action> index_tables;
   for (auto& a : st.actions) {
     std::string key = a.relation.key();
     if (a.kind == ActionKind::DropIndex) {
@@ -81,6 +83,27 @@ void SchemaTracker::apply(model::Statement& st) {
           created_here_.count(key) || (it != index_table_.end() && created_here_.count(it->second));
     } else if (a.kind != ActionKind::CreateTable) {
       a.on_new_relation = created_here_.count(key) > 0;
+    }
+    // DROP INDEX takes ACCESS EXCLUSIVE on the index's table; REINDEX INDEX takes SHARE on it and
+    // ACCESS EXCLUSIVE on the index, which stops every read of the table at planning; their
+    // CONCURRENTLY forms take SHARE UPDATE EXCLUSIVE on the table (measured on PG 15).
+    bool reindex_index = a.kind == ActionKind::Reindex && a.detail == "index";
+    if (a.kind == ActionKind::DropIndex || reindex_index) {
+      auto it = index_table_.find(key);
+      if (it != index_table_.end() && table_names_.count(it->second)) {
+        model::Action t;
+        t.kind = ActionKind::IndexTable;
+        t.relation = table_names_.at(it->second);
+        t.lock = a.concurrently  ? LockMode::ShareUpdateExclusive
+                 : reindex_index ? LockMode::Share
+                                 : LockMode::AccessExclusive;
+        t.indirect_access_exclusive = reindex_index && !a.concurrently;
+        t.concurrently = a.concurrently;
+        t.object = a.relation.name;
+        t.on_new_relation = created_here_.count(it->second) > 0;
+        t.loc = a.loc;
+        index_tables.push_back(std::move(t));
+      }
     }
 
     switch (a.kind) {
@@ -95,6 +118,7 @@ void SchemaTracker::apply(model::Statement& st) {
       case ActionKind::CreateIndex: {
         model::RelationName idx{a.relation.schema, a.object, false};
         index_table_[idx.key()] = key;
+        table_names_[key] = a.relation;
         created_here_.insert(idx.key());
         break;
       }
@@ -175,6 +199,7 @@ void SchemaTracker::apply(model::Statement& st) {
       default: break;
     }
   }
+  for (auto& t : index_tables) st.actions.push_back(std::move(t));
 }
 
 }  // namespace sm::sql

@@ -18,7 +18,9 @@ static void check(const model::Migration& m, Reporter& r) {
     if (sets_lock_timeout(*st)) timeout_set = true;
     if (timeout_set) continue;
     for (const auto& a : st->actions)
-      if (a.lock == model::LockMode::AccessExclusive && !a.on_new_relation) {
+      // DROP INDEX CONCURRENTLY's ACCESS EXCLUSIVE is on an index already dead to every query,
+      // taken after it has waited out all transactions: not the queueing this rule is about.
+      if (a.lock == model::LockMode::AccessExclusive && !a.on_new_relation && !a.concurrently) {
         if (!first) {
           first = st;
           first_action = &a;

@@ -1,0 +1,120 @@
+#include "app/size_findings.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace sm::app {
+
+namespace {
+
+using model::ActionKind;
+
+bool builds_index(const model::Action& a) {
+  return a.kind == ActionKind::CreateIndex || a.kind == ActionKind::AddUnique ||
+         a.kind == ActionKind::AddPrimaryKey || a.kind == ActionKind::AddExclusion ||
+         a.kind == ActionKind::Reindex || (a.kind == ActionKind::AddColumn && a.scans);
+}
+
+std::string human_seconds(double s) {
+  if (s < 1) return "under a second";
+  if (s < 90) return fmt::format("about {:.0f} s", s);
+  if (s < 5400) return fmt::format("about {:.0f} min", s / 60);
+  return fmt::format("about {:.1f} h", s / 3600);
+}
+
+bool same_relation(const db::RelationRef& r, const model::RelationName& n) {
+  return r.name == n.name && r.schema == n.schema;
+}
+
+// `"Booking"."amount"`: the size goes after the column, not between table and column.
+size_t after_column(const std::string& msg, size_t end) {
+  if (end + 1 >= msg.size() || msg[end] != '.') return end;
+  if (msg[end + 1] == '"') {
+    size_t close = msg.find('"', end + 2);
+    return close == std::string::npos ? end : close + 1;
+  }
+  size_t i = end + 1;
+  while (i < msg.size() && (std::isalnum(static_cast<unsigned char>(msg[i])) || msg[i] == '_')) ++i;
+  return i;
+}
+
+}  // namespace
+
+std::string estimate_duration(const model::Action& a, const db::TableSize& size, const SpeedBasis& basis) {
+  if (!size.found || size.empty()) return {};
+  constexpr double mib = 1024.0 * 1024.0;
+  const char* what = nullptr;
+  double seconds = 0, rate = 0;
+  if (a.rewrites) {
+    what = "to rewrite";
+    rate = basis.rewrite_mib_s;
+    seconds = static_cast<double>(size.total_bytes) / mib / rate;
+  } else if (builds_index(a)) {
+    what = "to build the index";
+    rate = basis.index_mib_s;
+    seconds = static_cast<double>(size.heap_bytes) / mib / rate;
+  } else if (a.scans) {
+    what = "to scan";
+    rate = basis.scan_mib_s;
+    seconds = static_cast<double>(size.heap_bytes) / mib / rate;
+  } else {
+    return {};
+  }
+  return fmt::format("{} {} at {:.0f} MB/s (bench/RESULTS.md)", human_seconds(seconds), what, rate);
+}
+
+bool is_large(const db::TableSize& size, const SizeThresholds& t) {
+  if (!size.found || size.empty()) return false;
+  return (size.rows >= 0 && size.rows >= t.large_table_rows) || size.total_bytes >= t.large_table_bytes;
+}
+
+std::vector<db::RelationRef> finding_relations(const std::vector<model::Finding>& findings) {
+  std::vector<db::RelationRef> out;
+  for (const model::Finding& f : findings) {
+    if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
+    const model::RelationName& n = f.action->relation;
+    if (std::none_of(out.begin(), out.end(), [&](const db::RelationRef& r) { return same_relation(r, n); }))
+      out.push_back({n.schema, n.name});
+  }
+  return out;
+}
+
+void apply_table_sizes(std::vector<model::Finding>& findings, const std::vector<db::RelationRef>& relations,
+                       const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds) {
+  for (model::Finding& f : findings) {
+    if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
+    const model::Action& a = *f.action;
+    const db::TableSize* size = nullptr;
+    for (size_t i = 0; i < relations.size() && i < sizes.size(); ++i)
+      if (same_relation(relations[i], a.relation)) size = &sizes[i];
+    std::string estimate;
+    if (!size) {
+      f.table_size = "size unknown";
+    } else {
+      f.table_size = db::describe_size(*size);
+      estimate = estimate_duration(a, *size);
+      if (f.severity == model::Severity::Warning && is_large(*size, thresholds)) {
+        f.severity = model::Severity::Error;
+        f.escalated = true;
+      }
+    }
+    // The size goes right after the table's name, where the reader looks for it.
+    std::string name = a.relation.display();
+    size_t at = f.message.find(name);
+    std::string note = "(" + f.table_size + ")";
+    if (at != std::string::npos)
+      f.message.insert(after_column(f.message, at + name.size()), " " + note);
+    else
+      f.message += " [" + name + ": " + f.table_size + "]";
+    if (!estimate.empty()) f.message += "; " + estimate;
+    if (f.escalated)
+      f.message += fmt::format(
+          " (an error, not a warning: the table is above --large-table-rows {:.0f} or "
+          "--large-table-bytes {})",
+          thresholds.large_table_rows, thresholds.large_table_bytes);
+  }
+}
+
+}  // namespace sm::app

@@ -1,0 +1,76 @@
+#include "db/table_sizes.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace sm::db {
+
+std::vector<TableSize> read_table_sizes(Database& db, const std::vector<RelationRef>& relations) {
+  std::vector<TableSize> out(relations.size());
+  if (relations.empty()) return out;
+  // Each name becomes a quoted "schema"."name" for to_regclass, which resolves unqualified names
+  // through the search_path and returns NULL (no error) for a relation that does not exist.
+  std::string names;
+  for (const RelationRef& r : relations) {
+    std::string qualified =
+        r.schema.empty() ? db.quote_name(r.name) : db.quote_name(r.schema) + "." + db.quote_name(r.name);
+    names += (names.empty() ? "" : ", ") + db.quote(qualified);
+  }
+  pqxx::result res = db.exec(
+      "SELECT q.i, n.nspname, c.relname, c.relkind, c.reltuples::float8, pg_total_relation_size(c.oid), "
+      "pg_relation_size(c.oid), coalesce(s.n_live_tup, -1) "
+      "FROM unnest(ARRAY[" +
+      names +
+      "]::text[]) WITH ORDINALITY AS q(name, i) "
+      "JOIN pg_class c ON c.oid = to_regclass(q.name) "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid");
+  for (const auto& row : res) {
+    auto i = row[0].as<size_t>() - 1;
+    if (i >= out.size()) continue;
+    TableSize& t = out[i];
+    t.found = true;
+    t.schema = row[1].as<std::string>();
+    t.name = row[2].as<std::string>();
+    std::string kind = row[3].as<std::string>();
+    t.relkind = kind.empty() ? 0 : kind[0];
+    double reltuples = row[4].as<double>();
+    double live = row[7].as<double>();
+    // reltuples is -1 until the first VACUUM/ANALYZE (PG 14+); n_live_tup follows writes since.
+    t.rows = reltuples >= 0 ? std::max(reltuples, live) : live;
+    t.total_bytes = row[5].as<int64_t>();
+    t.heap_bytes = row[6].as<int64_t>();
+    // Never analyzed and no statistics, yet pages on disk: the row count is unknown.
+    if (reltuples < 0 && live <= 0 && t.heap_bytes > 0) t.rows = -1;
+  }
+  return out;
+}
+
+std::string human_bytes(int64_t bytes) {
+  static const char* units[] = {"bytes", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  if (u == 0) return fmt::format("{} bytes", bytes);
+  return v < 10 ? fmt::format("{:.1f} {}", v, units[u]) : fmt::format("{:.0f} {}", v, units[u]);
+}
+
+std::string human_rows(double rows) {
+  if (rows < 0) return "rows unknown";
+  double r = std::round(rows);
+  if (r < 1000) return fmt::format("{:.0f} row{}", r, r == 1 ? "" : "s");
+  if (r < 1e6) return fmt::format("{:.1f}k rows", r / 1e3);
+  if (r < 1e9) return fmt::format("{:.1f}M rows", r / 1e6);
+  return fmt::format("{:.1f}B rows", r / 1e9);
+}
+
+std::string describe_size(const TableSize& size) {
+  if (!size.found) return "not in the database";
+  return human_rows(size.rows) + ", " + human_bytes(size.total_bytes);
+}
+
+}  // namespace sm::db

@@ -1,0 +1,171 @@
+// Size-aware `check --database-url`: sizes from a real PostgreSQL 15 (tests/pg_cluster.h), stated in
+// every message about a table, duration estimates, and warnings escalated on large tables only.
+#include "app/size_findings.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "history_helpers.h"
+
+namespace sm::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Found {
+  std::string rule, severity, message, table_size;
+  bool escalated = false;
+};
+
+std::vector<Found> findings(const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::vector<Found> out;
+  if (parser.parse(json).get(doc) != simdjson::SUCCESS) return out;
+  simdjson::dom::array list;
+  if (doc["findings"].get_array().get(list) != simdjson::SUCCESS) return out;
+  for (simdjson::dom::element f : list) {
+    Found x;
+    std::string_view v;
+    if (f["rule"].get_string().get(v) == simdjson::SUCCESS) x.rule = std::string(v);
+    if (f["severity"].get_string().get(v) == simdjson::SUCCESS) x.severity = std::string(v);
+    if (f["message"].get_string().get(v) == simdjson::SUCCESS) x.message = std::string(v);
+    if (f["table_size"].get_string().get(v) == simdjson::SUCCESS) x.table_size = std::string(v);
+    bool esc = false;
+    if (f["escalated"].get_bool().get(esc) == simdjson::SUCCESS) x.escalated = esc;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+const Found* by_rule(const std::vector<Found>& fs, const std::string& rule,
+                     const std::string& in_message = "") {
+  for (const Found& f : fs)
+    if (f.rule == rule && f.message.find(in_message) != std::string::npos) return &f;
+  return nullptr;
+}
+
+class SizeCheck : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PgCluster::binaries_present(nullptr)) GTEST_SKIP() << "PostgreSQL 15 is not installed";
+    pg_ = std::make_unique<PgCluster>();
+    pg_->psql(
+        "CREATE TABLE \"Booking\" (\"id\" INTEGER PRIMARY KEY, \"amount\" INTEGER NOT NULL, \"note\" TEXT);"
+        "INSERT INTO \"Booking\" SELECT g, g % 1000, md5(g::text) FROM generate_series(1, 300000) g;"
+        "CREATE TABLE \"Empty\" (\"id\" INTEGER PRIMARY KEY, \"note\" TEXT);");
+    // ANALYZE in a transaction of its own: in the same one, the INSERT's row counts reach the
+    // statistics after ANALYZE's, and n_live_tup doubles.
+    pg_->psql("ANALYZE");
+    p_.add("20240102000000_change",
+           "ALTER TABLE \"Booking\" DROP COLUMN \"note\";\n"
+           "ALTER TABLE \"Booking\" ADD COLUMN \"uid\" UUID DEFAULT gen_random_uuid();\n"
+           "ALTER TABLE \"Empty\" DROP COLUMN \"note\";\n"
+           "CREATE TABLE \"Fresh\" (\"id\" INTEGER, \"note\" TEXT);\n"
+           "CREATE INDEX \"Fresh_id_idx\" ON \"Fresh\"(\"id\");\n");
+  }
+  RunResult check(const std::string& extra) {
+    return run_cli("check --format json " + p_.arg() + (extra.empty() ? "" : " " + extra));
+  }
+  std::unique_ptr<PgCluster> pg_;
+  PrismaProject p_;
+};
+
+TEST_F(SizeCheck, MessagesStateTheSizeAndDefaultsKeepSeverities) {
+  RunResult r = check("--database-url " + shell_quote(pg_->url()));
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;  // table-rewrite is an error anyway
+  std::vector<Found> fs = findings(r.out);
+  const Found* drop = by_rule(fs, "dropping-column", "\"Booking\"");
+  ASSERT_NE(drop, nullptr) << r.out;
+  EXPECT_EQ(drop->severity, "warning");  // 300k rows is below the default 1M rows / 1 GiB
+  EXPECT_FALSE(drop->escalated);
+  EXPECT_THAT(drop->message, HasSubstr("\"Booking\" (300.0k rows, "));
+  EXPECT_THAT(drop->table_size, ::testing::MatchesRegex("300\\.0k rows, [0-9.]+ MB"));
+  const Found* rewrite = by_rule(fs, "table-rewrite");
+  ASSERT_NE(rewrite, nullptr) << r.out;
+  EXPECT_THAT(rewrite->message, HasSubstr("\"Booking\" (300.0k rows, "));
+  EXPECT_THAT(rewrite->message, HasSubstr("to rewrite at 19 MB/s (bench/RESULTS.md)"));
+  // A table made by the same migration is new and empty: no size, no finding about its index.
+  EXPECT_EQ(by_rule(fs, "require-concurrent-index-creation"), nullptr) << r.out;
+  for (const Found& f : fs) EXPECT_THAT(f.message, Not(HasSubstr("\"Fresh\" ("))) << f.message;
+}
+
+TEST_F(SizeCheck, WarningsOnLargeTablesBecomeErrorsButNotOnEmptyOnes) {
+  RunResult r = check("--database-url " + shell_quote(pg_->url()) + " --large-table-rows 100000");
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  std::vector<Found> fs = findings(r.out);
+  const Found* drop = by_rule(fs, "dropping-column", "\"Booking\"");
+  ASSERT_NE(drop, nullptr) << r.out;
+  EXPECT_EQ(drop->severity, "error");
+  EXPECT_TRUE(drop->escalated);
+  EXPECT_THAT(drop->message, HasSubstr("--large-table-rows 100000"));
+  // Empty tables are exempt even when every table counts as large.
+  RunResult zero = check("--database-url " + shell_quote(pg_->url()) + " --large-table-rows 0");
+  std::vector<Found> zs = findings(zero.out);
+  const Found* empty = by_rule(zs, "dropping-column", "\"Empty\"");
+  ASSERT_NE(empty, nullptr) << zero.out;
+  EXPECT_EQ(empty->severity, "warning");
+  EXPECT_THAT(empty->message, HasSubstr("\"Empty\" (0 rows, "));
+  // The byte threshold works on its own too.
+  RunResult bytes = check("--database-url " + shell_quote(pg_->url()) + " --large-table-bytes 1000000");
+  std::vector<Found> bs = findings(bytes.out);
+  const Found* big = by_rule(bs, "dropping-column", "\"Booking\"");
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(big->severity, "error");
+}
+
+TEST_F(SizeCheck, WithoutADatabaseTheSizeIsUnknownAndSeveritiesHold) {
+  RunResult r = check("--large-table-rows 0");
+  std::vector<Found> fs = findings(r.out);
+  const Found* drop = by_rule(fs, "dropping-column", "\"Booking\"");
+  ASSERT_NE(drop, nullptr) << r.out;
+  EXPECT_EQ(drop->severity, "warning");
+  EXPECT_EQ(drop->table_size, "size unknown");
+  EXPECT_THAT(drop->message, HasSubstr("\"Booking\" (size unknown)"));
+  // After the column when the message names one: "Booking"."amount" stays one name.
+  p_.add("20240103000000_type", "ALTER TABLE \"Booking\" ALTER COLUMN \"amount\" TYPE BIGINT;\n");
+  std::vector<Found> typed = findings(check("").out);
+  const Found* type = by_rule(typed, "changing-column-type");
+  ASSERT_NE(type, nullptr);
+  EXPECT_THAT(type->message, HasSubstr("\"Booking\".\"amount\" (size unknown)"));
+}
+
+TEST_F(SizeCheck, AnUnreachableDatabaseIsAnInputErrorWithoutThePassword) {
+  RunResult r = run_cli("check " + p_.arg() + " --database-url " +
+                        shell_quote("postgresql://postgres:hunter2@127.0.0.1:1/postgres?connect_timeout=2"));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.out + r.err, HasSubstr("cannot read table sizes"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("hunter2")));
+}
+
+TEST(SizeWords, HumanSizesAndEstimates) {
+  EXPECT_EQ(db::human_rows(12'400'000), "12.4M rows");
+  EXPECT_EQ(db::human_rows(1), "1 row");
+  EXPECT_EQ(db::human_rows(-1), "rows unknown");
+  EXPECT_EQ(db::human_bytes(3'328'599'654), "3.1 GB");
+  EXPECT_EQ(db::human_bytes(500), "500 bytes");
+  db::TableSize size;
+  size.found = true;
+  size.rows = 12'400'000;
+  size.total_bytes = int64_t(19) * 1024 * 1024 * 120;  // 120 s at 19 MB/s
+  size.heap_bytes = int64_t(47) * 1024 * 1024 * 30;    // 30 s at 47 MB/s
+  model::Action rewrite;
+  rewrite.rewrites = true;
+  EXPECT_EQ(app::estimate_duration(rewrite, size), "about 2 min to rewrite at 19 MB/s (bench/RESULTS.md)");
+  model::Action index;
+  index.kind = model::ActionKind::CreateIndex;
+  index.scans = true;
+  EXPECT_EQ(app::estimate_duration(index, size),
+            "about 30 s to build the index at 47 MB/s (bench/RESULTS.md)");
+  model::Action rename;
+  rename.kind = model::ActionKind::RenameColumn;
+  EXPECT_EQ(app::estimate_duration(rename, size), "");
+  EXPECT_TRUE(app::is_large(size, {}));
+  size.rows = 0;
+  EXPECT_FALSE(app::is_large(size, {}));  // analyzed as empty
+}
+
+}  // namespace
+}  // namespace sm::test
