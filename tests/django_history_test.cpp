@@ -79,19 +79,7 @@ void write_project(const sm::test::TempDir& tmp, bool with_run_python) {
 
 class DjangoHistory : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (std::system((std::string(kPython) + " -c 'import django, psycopg2' >/dev/null 2>&1").c_str()) != 0) {
-      if (std::getenv("CI")) FAIL() << "CI is set but python3-django or python3-psycopg2 is missing";
-      GTEST_SKIP()
-          << "Debian's python3-django and python3-psycopg2 are needed (scripts/setup.sh installs them)";
-    }
-    std::string reason;
-    if (!sm::test::PgCluster::binaries_present(&reason)) {
-      if (std::getenv("CI")) FAIL() << "CI is set but " << reason;
-      GTEST_SKIP() << reason;
-    }
-    pg_ = std::make_unique<sm::test::PgCluster>();
-  }
+  void SetUp() override { SM_START_DJANGO_AND_PG(pg_); }
 
   Command sh(const std::string& cmd, const std::string& db = "") {
     static std::atomic<int> n{0};

@@ -31,17 +31,7 @@ struct Command {
 class DjangoOnline : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::system((std::string(kPython) + " -c 'import django, psycopg2' >/dev/null 2>&1").c_str()) != 0) {
-      if (std::getenv("CI")) FAIL() << "CI is set but python3-django or python3-psycopg2 is missing";
-      GTEST_SKIP()
-          << "Debian's python3-django and python3-psycopg2 are needed (scripts/setup.sh installs them)";
-    }
-    std::string reason;
-    if (!sm::test::PgCluster::binaries_present(&reason)) {
-      if (std::getenv("CI")) FAIL() << "CI is set but " << reason;
-      GTEST_SKIP() << reason;
-    }
-    pg_ = std::make_unique<sm::test::PgCluster>();
+    SM_START_DJANGO_AND_PG(pg_);
     pg_->create_database("fixture");
   }
 

@@ -130,4 +130,11 @@ std::string PgCluster::psql(const std::string& sql, const std::string& db) const
   return s;
 }
 
+bool django_with_psycopg2(std::string* reason) {
+  if (std::system("/usr/bin/python3 -c 'import django, psycopg2' >/dev/null 2>&1") == 0) return true;
+  if (reason)
+    *reason = "Debian's python3-django and python3-psycopg2 are needed (scripts/setup.sh installs them)";
+  return false;
+}
+
 }  // namespace sm::test

@@ -52,4 +52,21 @@ class PgCluster {
   }                                                                          \
   ::sm::test::PgCluster var
 
+// Whether Debian's python3 has Django and psycopg2 (what Django on PostgreSQL needs); `reason`
+// says what is missing.
+bool django_with_psycopg2(std::string* reason);
+
+// In a fixture's SetUp: Django and PostgreSQL are there, else skip (a failure when CI is set,
+// as for SM_START_PG); then `pg` (a std::unique_ptr<PgCluster>) holds a started cluster.
+#define SM_START_DJANGO_AND_PG(pg)                                    \
+  do {                                                                \
+    std::string sm_reason;                                            \
+    if (!::sm::test::django_with_psycopg2(&sm_reason) ||              \
+        !::sm::test::PgCluster::binaries_present(&sm_reason)) {       \
+      if (std::getenv("CI")) FAIL() << "CI is set but " << sm_reason; \
+      GTEST_SKIP() << sm_reason;                                      \
+    }                                                                 \
+    pg = std::make_unique<::sm::test::PgCluster>();                   \
+  } while (0)
+
 }  // namespace sm::test

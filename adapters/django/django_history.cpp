@@ -23,18 +23,11 @@ std::string DjangoHistory::table() const {
 }
 
 bool DjangoHistory::table_exists() {
-  pqxx::result r = db_.exec_params(
-      "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'f')",
-      db_.schema(), std::string(kDjangoMigrationsTable));
-  return !r.empty();
+  return db::history_table_exists(db_, kDjangoMigrationsTable);
 }
 
 void DjangoHistory::check_table() {
-  pqxx::result r = db_.exec_params(
-      "SELECT column_name, data_type FROM information_schema.columns "
-      "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
-      db_.schema(), std::string(kDjangoMigrationsTable));
+  std::vector<std::pair<std::string, std::string>> columns = db::table_columns(db_, kDjangoMigrationsTable);
   // Django's recorder model: id (AutoField or BigAutoField), app, name, applied.
   const std::map<std::string, std::set<std::string>> want = {
       {"id", {"integer", "bigint"}},
@@ -44,8 +37,7 @@ void DjangoHistory::check_table() {
   };
   std::vector<std::string> problems;
   std::set<std::string> seen;
-  for (const auto& row : r) {
-    std::string name = row[0].as<std::string>(), type = row[1].as<std::string>();
+  for (const auto& [name, type] : columns) {
     seen.insert(name);
     auto it = want.find(name);
     if (it == want.end())

@@ -155,23 +155,15 @@ std::string PrismaHistory::table() const {
 }
 
 bool PrismaHistory::table_exists() {
-  pqxx::result r = db_.exec_params(
-      "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'f')",
-      db_.schema(), std::string(kPrismaMigrationsTable));
-  return !r.empty();
+  return db::history_table_exists(db_, kPrismaMigrationsTable);
 }
 
 void PrismaHistory::check_table() {
-  pqxx::result r = db_.exec_params(
-      "SELECT column_name, data_type FROM information_schema.columns "
-      "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
-      db_.schema(), std::string(kPrismaMigrationsTable));
+  std::vector<std::pair<std::string, std::string>> columns = db::table_columns(db_, kPrismaMigrationsTable);
   const auto& want = expected_columns();
   std::vector<std::string> unexpected, wrong_type;
   std::set<std::string> seen;
-  for (const auto& row : r) {
-    std::string name = row[0].as<std::string>(), type = row[1].as<std::string>();
+  for (const auto& [name, type] : columns) {
     seen.insert(name);
     auto it = want.find(name);
     if (it == want.end())

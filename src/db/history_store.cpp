@@ -20,6 +20,24 @@ const char* state_name(MigrationState s) {
   return "?";
 }
 
+bool history_table_exists(Database& db, const std::string& name) {
+  pqxx::result r = db.exec_params(
+      "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'f')",
+      db.schema(), name);
+  return !r.empty();
+}
+
+std::vector<std::pair<std::string, std::string>> table_columns(Database& db, const std::string& name) {
+  pqxx::result r = db.exec_params(
+      "SELECT column_name, data_type FROM information_schema.columns "
+      "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+      db.schema(), name);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : r) out.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  return out;
+}
+
 std::vector<InvalidIndex> find_invalid_indexes(
     Database& db, const std::vector<std::pair<std::string, std::vector<std::string>>>& created) {
   std::vector<InvalidIndex> out;

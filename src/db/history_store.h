@@ -50,18 +50,6 @@ struct HistoryReport {
 
 }  // namespace sm::db
 
-namespace sm::db {
-
-class Database;
-
-// The invalid indexes of the database (a failed CREATE INDEX CONCURRENTLY leaves one), each
-// named with the last migration of `created` (migration, index names it creates) that creates
-// an index of that name.
-std::vector<InvalidIndex> find_invalid_indexes(
-    Database& db, const std::vector<std::pair<std::string, std::vector<std::string>>>& created);
-
-}  // namespace sm::db
-
 namespace pqxx {
 class transaction_base;
 }
@@ -95,5 +83,10 @@ class Database;
 // an index of that name.
 std::vector<InvalidIndex> find_invalid_indexes(
     Database& db, const std::vector<std::pair<std::string, std::vector<std::string>>>& created);
+
+// Whether the history table `name` exists in the URL's schema, and its columns with
+// information_schema's data_type, in order: what each store checks before reading or writing.
+bool history_table_exists(Database& db, const std::string& name);
+std::vector<std::pair<std::string, std::string>> table_columns(Database& db, const std::string& name);
 
 }  // namespace sm::db
