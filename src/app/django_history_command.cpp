@@ -144,14 +144,7 @@ int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, s
     auto dbc = connect(o);
     django::DjangoHistory hist(*dbc, plan.set().history_id_type);
     db::HistoryReport rep = hist.report(plan.set());
-    print_report(rep, *dbc, hist.table(), out);
-    if (!verify) return kHistoryOk;
-    if (any_drift(rep)) {
-      out << "verify: FAILED: the database and the plan differ\n";
-      return kHistoryDrift;
-    }
-    out << "verify: ok: every migration of the plan is applied and nothing else is recorded\n";
-    return kHistoryOk;
+    return report_status(rep, *dbc, hist.table(), verify, "the plan", out);
   });
 }
 

@@ -422,14 +422,7 @@ int run_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ost
     auto dbc = connect(o);
     prisma::PrismaHistory hist(*dbc);
     db::HistoryReport rep = hist.report(local.migrations);
-    print_report(rep, *dbc, hist.table(), out);
-    if (!verify) return kHistoryOk;
-    if (any_drift(rep)) {
-      out << "verify: FAILED: the database and the migrations folder differ\n";
-      return kHistoryDrift;
-    }
-    out << "verify: ok: every migration is applied, unchanged, and nothing else is recorded\n";
-    return kHistoryOk;
+    return report_status(rep, *dbc, hist.table(), verify, "the migrations folder", out);
   });
 }
 

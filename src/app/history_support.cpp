@@ -64,6 +64,18 @@ std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
   return std::make_unique<db::Database>(o.database_url, co);
 }
 
+int report_status(const db::HistoryReport& rep, const db::Database& dbc, const std::string& table,
+                  bool verify, const std::string& local, std::ostream& out) {
+  print_report(rep, dbc, table, out);
+  if (!verify) return kHistoryOk;
+  if (any_drift(rep)) {
+    out << "verify: FAILED: the database and " << local << " differ\n";
+    return kHistoryDrift;
+  }
+  out << "verify: ok: every migration of " << local << " is applied, and nothing else is recorded\n";
+  return kHistoryOk;
+}
+
 std::string scrub_password(const std::string& text, const std::string& url) {
   try {
     return db::scrub(text, db::parse_database_url(url).password);

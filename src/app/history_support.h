@@ -27,6 +27,10 @@ void print_report(const db::HistoryReport& rep, const db::Database& dbc, const s
                   std::ostream& out);
 // Anything but applied (or an invalid index): what `verify` fails on.
 bool any_drift(const db::HistoryReport& rep);
+// status and verify after the report is made: prints it; verify judges it. `local` names the
+// local side in the verdict ("the migrations folder", "the plan").
+int report_status(const db::HistoryReport& rep, const db::Database& dbc, const std::string& table,
+                  bool verify, const std::string& local, std::ostream& out);
 std::string fmt_seconds(std::chrono::steady_clock::duration d);
 std::unique_ptr<db::Database> connect(const HistoryOptions& o);
 
