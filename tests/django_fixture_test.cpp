@@ -83,8 +83,10 @@ sm::app::CheckRun check(const fs::path& plan) {
 class DjangoFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!django_available())
+    if (!django_available()) {
+      if (std::getenv("CI")) FAIL() << "CI is set but Debian's python3-django is not installed";
       GTEST_SKIP() << "Debian's python3-django is not installed (scripts/setup.sh installs it)";
+    }
   }
   sm::test::TempDir tmp;
 };

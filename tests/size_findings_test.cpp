@@ -50,7 +50,11 @@ const Found* by_rule(const std::vector<Found>& fs, const std::string& rule,
 class SizeCheck : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!PgCluster::binaries_present(nullptr)) GTEST_SKIP() << "PostgreSQL 15 is not installed";
+    std::string reason;
+    if (!PgCluster::binaries_present(&reason)) {
+      if (std::getenv("CI")) FAIL() << "CI is set but " << reason;
+      GTEST_SKIP() << reason;
+    }
     pg_ = std::make_unique<PgCluster>();
     pg_->psql(
         "CREATE TABLE \"Booking\" (\"id\" INTEGER PRIMARY KEY, \"amount\" INTEGER NOT NULL, \"note\" TEXT);"

@@ -173,19 +173,9 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     // The checklist is the gate, as for Prisma.
     std::set<std::string> pending;
     for (const auto* m : todo) pending.insert(m->id);
-    std::vector<const model::Finding*> blocking;
-    for (const model::Finding& f : plan.run.findings)
-      if (f.severity == model::Severity::Error && !f.suppressed && pending.count(f.migration))
-        blocking.push_back(&f);
-    if (!blocking.empty()) {
-      err << fmt::format("safemigrate: {} error finding(s) in pending migrations; nothing was applied:\n",
-                         blocking.size());
-      for (const model::Finding* f : blocking)
-        err << fmt::format("  {}:{}: {} [{}]\n", f->loc.file, f->loc.line, f->message, f->rule);
-      err << "Fix them, or silence one with a `# safemigrate-ignore: RULE reason` comment on the operation "
-             "(`safemigrate check` shows the details).\n";
+    if (gate_blocks(plan.run.findings, pending,
+                    "a `# safemigrate-ignore: RULE reason` comment on the operation", err))
       return kHistoryDrift;
-    }
     if (todo.empty()) {
       if (exists && !o.dry_run) record_replacements(hist, set, out);
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";

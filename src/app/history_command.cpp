@@ -471,20 +471,9 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     // The checklist is the gate: unsuppressed error findings in what would run stop everything.
     std::set<std::string> pending_names;
     for (size_t i : todo) pending_names.insert(set.migrations[i].id);
-    std::vector<const model::Finding*> blocking;
-    for (const model::Finding& f : local.run.findings)
-      if (f.severity == model::Severity::Error && !f.suppressed && f.rule != "missing-migration-file" &&
-          pending_names.count(f.migration))
-        blocking.push_back(&f);
-    if (!blocking.empty()) {
-      err << fmt::format("safemigrate: {} error finding(s) in pending migrations; nothing was applied:\n",
-                         blocking.size());
-      for (const model::Finding* f : blocking)
-        err << fmt::format("  {}:{}: {} [{}]\n", f->loc.file, f->loc.line, f->message, f->rule);
-      err << "Fix them, or silence one with `-- safemigrate-ignore: RULE reason` before the statement "
-             "(`safemigrate check` shows the details).\n";
+    if (gate_blocks(local.run.findings, pending_names,
+                    "`-- safemigrate-ignore: RULE reason` before the statement", err))
       return kHistoryDrift;
-    }
 
     if (todo.empty()) {
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) are applied\n";

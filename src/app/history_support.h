@@ -5,12 +5,15 @@
 #include <chrono>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "app/history_command.h"
 #include "db/database.h"
 #include "db/history_store.h"
+#include "model/finding.h"
 
 namespace sm::app {
 
@@ -35,6 +38,11 @@ std::string fmt_seconds(std::chrono::steady_clock::duration d);
 std::unique_ptr<db::Database> connect(const HistoryOptions& o);
 
 // Runs a command's body, turning its exceptions into a message (password scrubbed) and exit 2.
+// The checklist as the gate of `apply`: unsuppressed error findings of the pending migrations
+// (ids in `pending`) are printed to `err` with how to silence one (`ignore_hint`); true when any.
+bool gate_blocks(const std::vector<model::Finding>& findings, const std::set<std::string>& pending,
+                 const std::string& ignore_hint, std::ostream& err);
+
 // `text` without the password of `url` (DbError messages mask it already; this covers any
 // other message that might quote it; a URL that does not parse has no password to find).
 std::string scrub_password(const std::string& text, const std::string& url);
