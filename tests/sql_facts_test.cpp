@@ -2,6 +2,8 @@
 // CONCURRENTLY, NOT VALID, classes, positions, error recovery, and the schema tracker.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "sql/lock_table.h"
 #include "sql/parse.h"
 #include "sql/schema_tracker.h"
@@ -160,6 +162,19 @@ TEST(SqlFacts, ConcurrentlyCannotRunInATransaction) {
     EXPECT_TRUE(st.cannot_run_in_transaction) << sql;
   }
   EXPECT_FALSE(sm::sql::parse_sql("CREATE INDEX i ON t(c)", "x").statements.at(0).cannot_run_in_transaction);
+}
+
+// Two transactions: SHARE UPDATE EXCLUSIVE on both, then ACCESS EXCLUSIVE on the partition to
+// finish; the prediction is the strongest lock each relation gets.
+TEST(SqlFacts, DetachPartitionConcurrentlyLocksByRelation) {
+  auto st = sm::sql::parse_sql("ALTER TABLE p DETACH PARTITION c CONCURRENTLY", "x").statements.at(0);
+  std::map<std::string, sm::model::LockMode> locks;
+  for (const auto& a : st.actions) {
+    EXPECT_TRUE(a.concurrently) << a.relation.name;
+    locks[a.relation.name] = a.lock;
+  }
+  EXPECT_EQ(locks["p"], sm::model::LockMode::ShareUpdateExclusive);
+  EXPECT_EQ(locks["c"], sm::model::LockMode::AccessExclusive);
 }
 
 TEST(SqlFacts, RelationsAsWritten) {

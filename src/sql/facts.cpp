@@ -297,10 +297,9 @@ void alter_table(Ctx& c, Node body) {
       if (def_type == "PartitionCmd" && relation_field(c, inner, "name", partition)) {
         Action& p = add_action(c, row.kind, partition, LockMode::AccessExclusive, offset);
         p.scans = subtype == "AT_AttachPartition";
-        if (flag(inner, "concurrent")) {
-          p.concurrently = true;
-          p.lock = LockMode::ShareUpdateExclusive;
-        }
+        // DETACH … CONCURRENTLY keeps ACCESS EXCLUSIVE on the partition: its second transaction
+        // takes it to finish the detach (PostgreSQL's docs; seen by rehearse's sampler).
+        p.concurrently = flag(inner, "concurrent");
       }
       Action& a = add_action(c, row.kind, table, row.lock, offset);
       if (def_type == "PartitionCmd" && flag(inner, "concurrent")) {
