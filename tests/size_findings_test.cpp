@@ -104,7 +104,7 @@ TEST_F(SizeCheck, WarningsOnLargeTablesBecomeErrorsButNotOnEmptyOnes) {
   ASSERT_NE(drop, nullptr) << r.out;
   EXPECT_EQ(drop->severity, "error");
   EXPECT_TRUE(drop->escalated);
-  EXPECT_THAT(drop->message, HasSubstr("--large-table-rows 100000"));
+  EXPECT_THAT(drop->message, HasSubstr("large-table threshold of 100000 rows"));
   // Empty tables are exempt even when every table counts as large.
   RunResult zero = check("--database-url " + shell_quote(pg_->url()) + " --large-table-rows 0");
   std::vector<Found> zs = findings(zero.out);

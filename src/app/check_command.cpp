@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <span>
 #include <ostream>
 #include <thread>
 
@@ -53,27 +55,46 @@ void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
   for (auto& t : threads) t.join();
 }
 
-// One catalog query for every table the findings are about; then sizes, estimates, escalation.
-void add_table_sizes(const CheckOptions& options, CheckRun& run) {
-  std::vector<db::RelationRef> relations = finding_relations(run.findings);
-  std::vector<db::TableSize> sizes;
-  if (!options.database_url.empty() && !relations.empty()) {
-    try {
-      db::Database dbc(options.database_url);
-      sizes = db::read_table_sizes(dbc, relations);
-    } catch (const std::exception& e) {
-      std::string msg = e.what();
+// The database each set's tables live in (empty: none, sizes unknown).
+std::string set_database_url(const CheckOptions& options, const CheckRun& run, size_t set) {
+  if (!options.database_url.empty()) return options.database_url;
+  size_t path = run.set_path[set];
+  return path < options.source_database_urls.size() ? options.source_database_urls[path] : std::string{};
+}
+
+// One catalog query per database for every table its sets' findings are about; then sizes,
+// estimates, escalation. `set_findings[s]` is the range of run.findings that set s produced.
+void add_table_sizes(const CheckOptions& options, CheckRun& run,
+                     const std::vector<std::pair<size_t, size_t>>& set_findings) {
+  std::map<std::string, std::vector<size_t>> sets_by_url;
+  for (size_t s = 0; s < run.sets.size(); ++s) sets_by_url[set_database_url(options, run, s)].push_back(s);
+  auto range = [&](size_t s) {
+    return std::span<model::Finding>(run.findings).subspan(set_findings[s].first,
+                                                           set_findings[s].second - set_findings[s].first);
+  };
+  std::vector<model::Finding> errors;
+  for (const auto& [url, sets] : sets_by_url) {
+    std::vector<db::RelationRef> relations;
+    for (size_t s : sets) finding_relations(range(s), relations);
+    std::vector<db::TableSize> sizes;
+    if (!url.empty() && !relations.empty()) {
       try {
-        msg = db::scrub(msg, db::parse_database_url(options.database_url).password);
-      } catch (...) {
+        db::Database dbc(url);
+        sizes = db::read_table_sizes(dbc, relations);
+      } catch (const std::exception& e) {
+        std::string msg = e.what();
+        try {
+          msg = db::scrub(msg, db::parse_database_url(url).password);
+        } catch (...) {
+        }
+        errors.push_back(input_error(db::mask_url(url), "cannot read table sizes: " + msg));
+        run.input_error = true;
+        continue;
       }
-      run.findings.push_back(
-          input_error(db::mask_url(options.database_url), "cannot read table sizes: " + msg));
-      run.input_error = true;
-      return;
     }
+    for (size_t s : sets) apply_table_sizes(range(s), relations, sizes, options.thresholds);
   }
-  apply_table_sizes(run.findings, relations, sizes, options.thresholds);
+  for (auto& e : errors) run.findings.push_back(std::move(e));
 }
 
 }  // namespace
@@ -94,7 +115,9 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
   std::vector<std::optional<prisma::PrismaVersion>> versions;
   prisma::ReadOptions read_options;
   read_options.max_file_size = options.max_file_size;
-  for (const std::string& path : options.paths) {
+  for (size_t path_index = 0; path_index < options.paths.size(); ++path_index) {
+    const std::string& path = options.paths[path_index];
+    if (path_index > 0) run.set_path.resize(run.sets.size(), path_index - 1);  // the previous path's sets
     std::error_code ec;
     if (!fs::exists(path, ec)) {
       model::MigrationSet set;
@@ -135,6 +158,8 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     }
   }
 
+  if (!options.paths.empty()) run.set_path.resize(run.sets.size(), options.paths.size() - 1);
+
   // 2. Parse every migration.sql, in parallel.
   std::vector<ParseTask> tasks;
   for (size_t s = 0; s < run.sets.size(); ++s)
@@ -159,8 +184,10 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
   }
 
   // 3. Follow each folder's schema in order, decide how each migration runs, run the rules.
+  std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
   for (size_t s = 0; s < run.sets.size(); ++s) {
     model::MigrationSet& set = run.sets[s];
+    set_findings.emplace_back(run.findings.size(), 0);
     for (auto& f : set.input_findings) {
       run.input_error = run.input_error || f.rule == "input-error";
       run.findings.push_back(f);
@@ -194,8 +221,9 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
       for (auto& f : found) run.findings.push_back(std::move(f));
     }
     checks::run_set_checks(set, run.findings);
+    set_findings.back().second = run.findings.size();
   }
-  if (options.table_sizes) add_table_sizes(options, run);
+  if (options.table_sizes) add_table_sizes(options, run, set_findings);
   if (since)
     for (auto& f : edited_migration_findings(*since, run.sets)) run.findings.push_back(std::move(f));
   if (options.config) apply_config(*options.config, run.findings);

@@ -26,8 +26,11 @@ struct CheckOptions {
   std::string since;
   // Size-aware findings (src/app/size_findings.h): with table_sizes, findings about tables state
   // their size, read from database_url in one catalog query (unknown when database_url is empty).
+  // A set's database: database_url when given, else source_database_urls[i] for paths[i] (the
+  // config source's database_url_env; may be shorter than paths, or hold empty strings).
   bool table_sizes = false;
   std::string database_url;
+  std::vector<std::string> source_database_urls;
   SizeThresholds thresholds;
 };
 
@@ -36,6 +39,7 @@ void apply_config(const config::Config& config, std::vector<model::Finding>& fin
 
 struct CheckRun {
   std::vector<model::MigrationSet> sets;
+  std::vector<size_t> set_path;          // sets[i] was read from options.paths[set_path[i]]
   std::vector<model::Finding> findings;  // in set, migration and line order
   size_t statements = 0;
   bool input_error = false;  // a path or file could not be read: exit 2

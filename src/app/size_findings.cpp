@@ -70,18 +70,16 @@ bool is_large(const db::TableSize& size, const SizeThresholds& t) {
   return (size.rows >= 0 && size.rows >= t.large_table_rows) || size.total_bytes >= t.large_table_bytes;
 }
 
-std::vector<db::RelationRef> finding_relations(const std::vector<model::Finding>& findings) {
-  std::vector<db::RelationRef> out;
+void finding_relations(std::span<const model::Finding> findings, std::vector<db::RelationRef>& out) {
   for (const model::Finding& f : findings) {
     if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
     const model::RelationName& n = f.action->relation;
     if (std::none_of(out.begin(), out.end(), [&](const db::RelationRef& r) { return same_relation(r, n); }))
       out.push_back({n.schema, n.name});
   }
-  return out;
 }
 
-void apply_table_sizes(std::vector<model::Finding>& findings, const std::vector<db::RelationRef>& relations,
+void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db::RelationRef>& relations,
                        const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds) {
   for (model::Finding& f : findings) {
     if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
@@ -111,8 +109,8 @@ void apply_table_sizes(std::vector<model::Finding>& findings, const std::vector<
     if (!estimate.empty()) f.message += "; " + estimate;
     if (f.escalated)
       f.message += fmt::format(
-          " (an error, not a warning: the table is above --large-table-rows {:.0f} or "
-          "--large-table-bytes {})",
+          " (an error, not a warning: the table is above the large-table threshold of {:.0f} rows or {} "
+          "bytes, set by --large-table-rows/--large-table-bytes or [thresholds] in safemigrate.toml)",
           thresholds.large_table_rows, thresholds.large_table_bytes);
   }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,10 +40,11 @@ bool is_large(const db::TableSize& size, const SizeThresholds& t);
 // large tables. Tables created in the same migration and empty tables are never escalated.
 // `sizes` holds one entry per relation of `relations` (same order); when `sizes` is empty (no
 // database), sizes are shown as unknown and severities stay as they are.
-void apply_table_sizes(std::vector<model::Finding>& findings, const std::vector<db::RelationRef>& relations,
+void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db::RelationRef>& relations,
                        const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds);
 
 // The relations findings are about (each once), for read_table_sizes.
-std::vector<db::RelationRef> finding_relations(const std::vector<model::Finding>& findings);
+// Appends to `out`, so that the findings of several sets read from one database share one query.
+void finding_relations(std::span<const model::Finding> findings, std::vector<db::RelationRef>& out);
 
 }  // namespace sm::app
