@@ -108,6 +108,7 @@ Local load_local(const HistoryOptions& o) {
   co.paths = {local.dir.string()};
   co.prisma_version = check_version;
   co.max_file_size = o.max_file_size;
+  co.config = o.config;
   co.jobs = 0;
   local.run = run_check(co, nullptr);
   if (local.run.sets.size() != 1) throw InputError("cannot read " + local.dir.string());

@@ -37,6 +37,8 @@ struct HistoryOptions {
   std::chrono::milliseconds statement_timeout{0};
   std::chrono::milliseconds advisory_lock_wait{10000};  // Prisma gives up after 10 s too
   int connect_timeout_s = 10;
+  // safemigrate.toml: its [rules] severities and ignore patterns apply to apply's checklist gate.
+  const config::Config* config = nullptr;
 };
 
 // Exit codes shared by these commands.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -85,18 +86,19 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string text) {
 }
 
 // The config: --config FILE, or safemigrate.toml found from the working folder up to the
-// repository root. Without paths on the command line its sources are the paths. Returns an
-// exit code when the command cannot run.
-std::optional<int> resolve_config(const std::string& config_path, sm::app::CheckOptions& options,
-                                  std::optional<sm::config::Config>& config) {
+// repository root.
+std::optional<sm::config::Config> load_config(const std::string& config_path) {
+  if (!config_path.empty()) return sm::config::load_config(config_path);
+  if (auto found = sm::config::find_config(std::filesystem::current_path()))
+    return sm::config::load_config(*found);
+  return std::nullopt;
+}
+
+// The [[sources]] when no paths are given on the command line; prints why not and returns an
+// exit code when there are none or one points at the wrong kind of thing.
+std::optional<int> config_sources(const std::optional<sm::config::Config>& config,
+                                  std::vector<const sm::config::Source*>& out) {
   namespace fs = std::filesystem;
-  if (!config_path.empty()) {
-    config = sm::config::load_config(config_path);
-  } else if (auto found = sm::config::find_config(fs::current_path())) {
-    config = sm::config::load_config(*found);
-  }
-  if (config) options.config = &*config;
-  if (!options.paths.empty()) return std::nullopt;
   if (!config) {
     std::cerr
         << "safemigrate: no paths given and no " << sm::config::kFileName
@@ -124,7 +126,70 @@ std::optional<int> resolve_config(const std::string& config_path, sm::app::Check
                 << " " << problem << "\n";
       return kExitUsage;
     }
-    options.paths.push_back(src.resolved.string());
+    out.push_back(&src);
+  }
+  return std::nullopt;
+}
+
+// The URL in a source's database_url_env variable, or empty.
+std::string source_database_url(const sm::config::Source& src) {
+  const char* url = src.database_url_env.empty() ? nullptr : std::getenv(src.database_url_env.c_str());
+  return url ? url : "";
+}
+
+// The database of a path given on the command line: that of the config source naming the
+// same file or folder, if any.
+std::string path_database_url(const std::optional<sm::config::Config>& config, const std::string& path) {
+  if (!config) return "";
+  for (const auto& src : config->sources) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(src.resolved, path, ec)) return source_database_url(src);
+  }
+  return "";
+}
+
+// check and list: the config's rules and ignore patterns apply; without paths on the command
+// line its sources are the paths; each path has its source's database (for table sizes).
+std::optional<int> resolve_config(const std::string& config_path, sm::app::CheckOptions& options,
+                                  std::optional<sm::config::Config>& config) {
+  config = load_config(config_path);
+  if (config) options.config = &*config;
+  if (!options.paths.empty()) {
+    for (const std::string& path : options.paths)
+      options.source_database_urls.push_back(path_database_url(config, path));
+    return std::nullopt;
+  }
+  std::vector<const sm::config::Source*> sources;
+  if (auto code = config_sources(config, sources)) return code;
+  for (const sm::config::Source* src : sources) {
+    options.paths.push_back(src->resolved.string());
+    options.source_database_urls.push_back(source_database_url(*src));
+  }
+  return std::nullopt;
+}
+
+// status, verify, apply, resolve, rehearse: one run for the paths given, or one per [[sources]]
+// entry of the config; the database is --database-url when given, else the source's
+// database_url_env (also for a path given that a source names), else $DATABASE_URL. The config's rules and ignore patterns apply to apply's gate.
+std::optional<int> history_runs(const sm::app::HistoryOptions& base, bool url_given, const std::string& config_path,
+                                std::optional<sm::config::Config>& config,
+                                std::vector<sm::app::HistoryOptions>& runs) {
+  config = load_config(config_path);
+  sm::app::HistoryOptions one = base;
+  if (config) one.config = &*config;
+  if (!base.paths.empty()) {
+    if (std::string url = path_database_url(config, base.paths.front()); !url_given && !url.empty())
+      one.database_url = url;
+    runs.push_back(one);
+    return std::nullopt;
+  }
+  std::vector<const sm::config::Source*> sources;
+  if (auto code = config_sources(config, sources)) return code;
+  for (const sm::config::Source* src : sources) {
+    sm::app::HistoryOptions r = one;
+    r.paths = {src->resolved.string()};
+    if (std::string url = source_database_url(*src); !url_given && !url.empty()) r.database_url = url;
+    runs.push_back(std::move(r));
   }
   return std::nullopt;
 }
@@ -196,16 +261,18 @@ int main(int argc, char** argv) {
   check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
   check->add_option("--database-url", options.database_url,
                     "Read the size of every table the findings are about from this database (one catalog "
-                    "query; DATABASE_URL is not read implicitly): messages state the size and a rough "
-                    "duration, and warnings on large tables become errors");
+                    "query; DATABASE_URL is not read implicitly, but a config source's database_url_env "
+                    "is): messages state the size and a rough duration, and warnings on large tables "
+                    "become errors");
   check
       ->add_option("--large-table-rows", options.thresholds.large_table_rows,
-                   "With --database-url: a table with at least this many rows is large (default 1000000)")
+                   "With a database: a table with at least this many rows is large (default: [thresholds] "
+                   "of safemigrate.toml, else 1000000)")
       ->check(CLI::NonNegativeNumber);
   check
       ->add_option("--large-table-bytes", options.thresholds.large_table_bytes,
-                   "With --database-url: a table of at least this many bytes, indexes and TOAST included, "
-                   "is large (default 1073741824)")
+                   "With a database: a table of at least this many bytes, indexes and TOAST included, "
+                   "is large (default: [thresholds] of safemigrate.toml, else 1073741824)")
       ->check(CLI::NonNegativeNumber);
   bool list_all = false;
   CLI::App* list_cmd = app.add_subcommand("list",
@@ -226,11 +293,13 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("DATABASE_URL")) history.database_url = env;
   std::string mode = "auto", lock_timeout = "5s", statement_timeout = "0", applied_name, rolled_back_name;
   auto add_history = [&](CLI::App* cmd) {
-    cmd->add_option(
-           "paths", history.paths,
-           "The Prisma migrations folder (or the project root holding it), or a Django plan file from "
-           "export_plan.py (history in django_migrations)")
-        ->required();
+    cmd->add_option("paths", history.paths,
+                    "The Prisma migrations folder (or the project root holding it), or a Django plan file from "
+                    "export_plan.py (history in django_migrations). Default: each [[sources]] entry of "
+                    "safemigrate.toml, with its database_url_env");
+    cmd->add_option("--config", config_path,
+                    "safemigrate.toml to use (default: the first one found from the working folder up to the "
+                    "repository root); its [rules] and ignore patterns apply to apply's gate");
     cmd->add_option(
         "--database-url", history.database_url,
         "postgresql://user:password@host:port/db?schema=NAME (default: $DATABASE_URL, as Prisma); "
@@ -312,6 +381,11 @@ int main(int argc, char** argv) {
     }
     if (check->parsed()) {
       options.table_sizes = true;
+      // [thresholds] in the config, unless the command line says otherwise.
+      if (config && config->large_table_rows && check->get_option("--large-table-rows")->count() == 0)
+        options.thresholds.large_table_rows = static_cast<double>(*config->large_table_rows);
+      if (config && config->large_table_bytes && check->get_option("--large-table-bytes")->count() == 0)
+        options.thresholds.large_table_bytes = static_cast<int64_t>(*config->large_table_bytes);
       return run_check(options, format, no_color, show_suppressed, quiet);
     }
     if (list_cmd->parsed()) return run_list(options, format, list_all, quiet);
@@ -320,41 +394,65 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (explain_cmd->parsed()) return explain(rule_id);
-    if (rehearse_cmd->parsed()) {
-      auto lt = parse_duration(lock_timeout), pt = parse_duration(probe_timeout);
-      if (!lt || !pt || pt->count() == 0) {
-        std::cerr << "safemigrate: --lock-timeout and --probe-timeout take e.g. 5s or 200ms\n";
-        return kExitUsage;
-      }
-      // Never $DATABASE_URL: that is usually production, and rehearse must be pointed at a copy.
-      if (rehearse_cmd->get_option("--database-url")->count() == 0) {
-        std::cerr
-            << "safemigrate: rehearse needs --database-url naming the copy (it does not read DATABASE_URL)\n";
-        return kExitUsage;
-      }
-      history.lock_timeout = *lt;
-      rehearse.history = history;
-      rehearse.probe_timeout = *pt;
-      rehearse.json = rehearse_format == "json";
-      return sm::app::run_rehearse(rehearse, std::cout, std::cerr);
+    CLI::App* history_cmd = nullptr;
+    for (CLI::App* c : {status_cmd, verify_cmd, apply_cmd, resolve_cmd, rehearse_cmd})
+      if (c->parsed()) history_cmd = c;
+    if (!history_cmd) return kExitUsage;
+    bool url_given = history_cmd->get_option("--database-url")->count() > 0;
+    auto lt = parse_duration(lock_timeout), stt = parse_duration(statement_timeout),
+         pt = parse_duration(probe_timeout);
+    if (!lt || !stt || !pt || pt->count() == 0) {
+      std::cerr << "safemigrate: --lock-timeout, --statement-timeout and --probe-timeout take e.g. 5s, 500ms "
+                   "or 0 (--probe-timeout not 0)\n";
+      return kExitUsage;
     }
-    if (status_cmd->parsed() || verify_cmd->parsed() || apply_cmd->parsed() || resolve_cmd->parsed()) {
-      auto lt = parse_duration(lock_timeout), stt = parse_duration(statement_timeout);
-      if (!lt || !stt) {
-        std::cerr << "safemigrate: --lock-timeout and --statement-timeout take e.g. 5s, 500ms or 0\n";
-        return kExitUsage;
-      }
-      history.lock_timeout = *lt;
-      history.statement_timeout = *stt;
-      history.mode = mode == "prisma-6"   ? sm::app::ApplyMode::Prisma6
-                     : mode == "prisma-7" ? sm::app::ApplyMode::Prisma7
-                     : mode == "safe"     ? sm::app::ApplyMode::Safe
-                                          : sm::app::ApplyMode::Auto;
-      if (status_cmd->parsed()) return sm::app::run_status(history, false, std::cout, std::cerr);
-      if (verify_cmd->parsed()) return sm::app::run_status(history, true, std::cout, std::cerr);
-      if (apply_cmd->parsed()) return sm::app::run_apply(history, std::cout, std::cerr);
-      return sm::app::run_resolve(history, applied_name, rolled_back_name, std::cout, std::cerr);
+    // Never $DATABASE_URL nor a source's variable for rehearse: those usually name production,
+    // and rehearse must be pointed at a copy.
+    if (rehearse_cmd->parsed() && !url_given) {
+      std::cerr << "safemigrate: rehearse needs --database-url naming the copy (it does not read DATABASE_URL)\n";
+      return kExitUsage;
     }
+    history.lock_timeout = *lt;
+    history.statement_timeout = *stt;
+    history.mode = mode == "prisma-6"   ? sm::app::ApplyMode::Prisma6
+                   : mode == "prisma-7" ? sm::app::ApplyMode::Prisma7
+                   : mode == "safe"     ? sm::app::ApplyMode::Safe
+                                        : sm::app::ApplyMode::Auto;
+    std::vector<sm::app::HistoryOptions> runs;
+    if (auto code = history_runs(history, url_given, config_path, config, runs)) return *code;
+    if (runs.size() > 1 && (resolve_cmd->parsed() || rehearse_cmd->parsed())) {
+      std::cerr << "safemigrate: " << history_cmd->get_name()
+                << " works on one migrations folder or plan at a time; give its path (" << config->file.string()
+                << " lists " << runs.size() << " sources)\n";
+      return kExitUsage;
+    }
+    int worst = kExitOk;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const sm::app::HistoryOptions& run = runs[i];
+      if (runs.size() > 1) std::cout << (i ? "\n" : "") << "== " << run.paths.front() << "\n";
+      int code;
+      if (status_cmd->parsed()) {
+        code = sm::app::run_status(run, false, std::cout, std::cerr);
+      } else if (verify_cmd->parsed()) {
+        code = sm::app::run_status(run, true, std::cout, std::cerr);
+      } else if (apply_cmd->parsed()) {
+        code = sm::app::run_apply(run, std::cout, std::cerr);
+      } else if (resolve_cmd->parsed()) {
+        code = sm::app::run_resolve(run, applied_name, rolled_back_name, std::cout, std::cerr);
+      } else {
+        rehearse.history = run;
+        rehearse.probe_timeout = *pt;
+        rehearse.json = rehearse_format == "json";
+        code = sm::app::run_rehearse(rehearse, std::cout, std::cerr);
+      }
+      worst = std::max(worst, code);
+      // A later source may depend on an earlier one (one database, several apps): stop there.
+      if (apply_cmd->parsed() && code != kExitOk && i + 1 < runs.size()) {
+        std::cerr << "safemigrate: stopped: the sources after " << run.paths.front() << " were not applied\n";
+        break;
+      }
+    }
+    return worst;
   } catch (const std::exception& e) {
     std::cerr << "safemigrate: " << e.what() << "\n";
     return kExitUsage;

@@ -31,7 +31,7 @@ struct Source {
   std::string framework;           // "prisma" or "django"
   std::string path;                // as written (relative to the config's folder)
   std::filesystem::path resolved;  // relative paths joined to the config's folder
-  std::string database_url_env;    // variable holding the database URL (for status/apply)
+  std::string database_url_env;    // variable holding the database URL (status/apply; check's sizes)
   uint32_t line = 0;
 };
 
@@ -43,7 +43,7 @@ struct Config {
   std::map<std::string, std::optional<model::Severity>> rules;
   std::vector<std::string> ignore;  // glob patterns as written
   std::optional<int> postgres_version;
-  // Stored for rules that need table sizes (not used yet).
+  // check's large-table thresholds (--large-table-rows/--large-table-bytes override them).
   std::optional<uint64_t> large_table_rows;
   std::optional<uint64_t> large_table_bytes;
 
