@@ -28,8 +28,8 @@ struct Repo {
 };
 
 std::string source(const std::string& folder, const std::string& env) {
-  return "[[sources]]\nframework = \"prisma\"\npath = \"" + folder + "/prisma/migrations\"\ndatabase_url_env = \"" +
-         env + "\"\n";
+  return "[[sources]]\nframework = \"prisma\"\npath = \"" + folder +
+         "/prisma/migrations\"\ndatabase_url_env = \"" + env + "\"\n";
 }
 
 TEST(ConfigDatabase, CheckReadsSizesFromTheSourcesDatabaseWithTheConfigsThresholds) {
@@ -80,8 +80,10 @@ TEST(ConfigDatabase, StatusVerifyAndApplyGoThroughEverySourceWithItsOwnDatabase)
 
   RunResult apply = repo.run(env, "apply");
   ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
-  EXPECT_EQ(pg.psql("SELECT to_regclass('\"One\"') IS NOT NULL, to_regclass('\"Two\"') IS NULL", "one_db"), "t|t");
-  EXPECT_EQ(pg.psql("SELECT to_regclass('\"Two\"') IS NOT NULL, to_regclass('\"One\"') IS NULL", "two_db"), "t|t");
+  EXPECT_EQ(pg.psql("SELECT to_regclass('\"One\"') IS NOT NULL, to_regclass('\"Two\"') IS NULL", "one_db"),
+            "t|t");
+  EXPECT_EQ(pg.psql("SELECT to_regclass('\"Two\"') IS NOT NULL, to_regclass('\"One\"') IS NULL", "two_db"),
+            "t|t");
   EXPECT_EQ(pg.psql("SELECT to_regclass('_prisma_migrations') IS NULL"), "t");  // DATABASE_URL untouched
 
   RunResult verify = repo.run(env, "verify");
@@ -97,7 +99,8 @@ TEST(ConfigDatabase, ApplysGateFollowsTheConfigsRules) {
   SM_START_PG(pg);
   Repo repo;
   repo.config(source("web", "SM_WEB_DB"));
-  repo.migration("web", "20240101000000_init", "CREATE TABLE \"Booking\" (\"id\" INTEGER PRIMARY KEY, \"a\" INTEGER);\n");
+  repo.migration("web", "20240101000000_init",
+                 "CREATE TABLE \"Booking\" (\"id\" INTEGER PRIMARY KEY, \"a\" INTEGER);\n");
   const std::string env = "SM_WEB_DB=" + shell_quote(pg.url());
   ASSERT_EQ(repo.run(env, "apply").exit_code, 0);
   repo.migration("web", "20240102000000_index", "CREATE INDEX \"Booking_a_idx\" ON \"Booking\"(\"a\");\n");

@@ -200,6 +200,35 @@ TEST(ConfigCli, WrongFrameworkForThePathIsReported) {
       << r.err;
 }
 
+// The target version decides what a statement costs or whether it runs at all: the config sets
+// it, the command line overrides it, and without one the rules assume a current PostgreSQL.
+TEST(ConfigCli, TargetPostgresVersionFromConfigOrCommandLine) {
+  TempDir d;
+  d.write(".git/HEAD", "ref: refs/heads/main\n");
+  d.write("app/prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+  d.write("app/prisma/migrations/20240101000000_a/migration.sql",
+          "-- safemigrate: irreversible\nREINDEX INDEX CONCURRENTLY \"User_email_idx\";\n");
+  const std::string sources = "[[sources]]\nframework = \"prisma\"\npath = \"app/prisma/migrations\"\n";
+
+  d.write("safemigrate.toml", "postgres_version = 11\n" + sources);
+  auto r = run_cli_in(d.path(), "check --no-color");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("error[requires-newer-postgres]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("needs PostgreSQL 12, the target is PostgreSQL 11"), std::string::npos) << r.out;
+
+  r = run_cli_in(d.path(), "check --no-color --postgres-version 12");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("requires-newer-postgres"), std::string::npos) << r.out;
+
+  d.write("safemigrate.toml", sources);
+  r = run_cli_in(d.path(), "check --no-color");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("requires-newer-postgres"), std::string::npos) << r.out;
+
+  r = run_cli_in(d.path(), "check --postgres-version 9");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;  // older than any version safemigrate knows
+}
+
 TEST(ConfigCli, NoPathsAndNoConfigIsAUsageError) {
   TempDir d;
   d.write(".git/HEAD", "ref: refs/heads/main\n");

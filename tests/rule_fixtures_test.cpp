@@ -4,6 +4,7 @@
 //   CREATE INDEX "i" ON "T"("a");   -- expect: require-concurrent-index-creation
 // A line without `expect:` must get no finding. Other annotations:
 //   -- fixture: prisma-version=6.19.3   run as that Prisma version (default: unknown)
+//   -- fixture: postgres-version=11     target that PostgreSQL major version (default: unknown)
 //   -- migration: NAME                  starts the next migration folder; everything before it
 //                                       is earlier migrations (their findings count too)
 // Each migration file is padded with empty lines so that finding lines are fixture lines.
@@ -44,11 +45,12 @@ std::vector<Fixture> load_fixtures() {
 
 // "line:rule" pairs written in the fixture's comments, read with the same SQL scanner as
 // the product (comments are tokens of PostgreSQL's lexer).
-std::multiset<std::string> expectations(const Fixture& f, std::string& prisma_version) {
+std::multiset<std::string> expectations(const Fixture& f, std::string& prisma_version, uint32_t& postgres) {
   std::multiset<std::string> out;
   for (const auto& c : sm::sql::parse_sql(f.text, f.name).comments) {
     std::string_view t = c.text;
     if (t.rfind("fixture: prisma-version=", 0) == 0) prisma_version = std::string(t.substr(24));
+    if (t.rfind("fixture: postgres-version=", 0) == 0) postgres = std::stoul(std::string(t.substr(26)));
     size_t at = t.find("expect:");
     if (at == std::string_view::npos) continue;
     std::stringstream rules{std::string(t.substr(at + 7))};
@@ -92,7 +94,8 @@ class RuleFixture : public ::testing::TestWithParam<Fixture> {};
 TEST_P(RuleFixture, FindingsMatchAnnotations) {
   const Fixture& f = GetParam();
   std::string version;
-  std::multiset<std::string> expected = expectations(f, version);
+  uint32_t postgres = 0;
+  std::multiset<std::string> expected = expectations(f, version, postgres);
   ASSERT_FALSE(expected.empty()) << f.name
                                  << " has no `expect:` annotation: a fixture must show its rule firing";
   ASSERT_NE(sm::checks::find_rule(f.rule()), nullptr) << "fixture " << f.name << ".sql names no rule";
@@ -105,6 +108,7 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
   sm::app::CheckOptions options;
   options.paths = {(dir.path() / "migrations").string()};
   options.prisma_version = version;
+  options.postgres_version = postgres;
   sm::app::CheckRun run = sm::app::run_check(options, nullptr);
   ASSERT_FALSE(run.input_error);
 

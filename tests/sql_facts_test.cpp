@@ -177,6 +177,36 @@ TEST(SqlFacts, DetachPartitionConcurrentlyLocksByRelation) {
   EXPECT_EQ(locks["c"], sm::model::LockMode::AccessExclusive);
 }
 
+// The oldest PostgreSQL that runs a statement, read from the parse tree (the parser is 15's, so
+// it accepts them all; an older server would not).
+TEST(SqlFacts, MinimumPostgresVersion) {
+  const std::vector<std::pair<const char*, uint32_t>> cases = {
+      {"CREATE INDEX i ON t(a) INCLUDE (b)", 11},
+      {"CREATE PROCEDURE p() LANGUAGE sql AS 'SELECT 1'", 11},
+      {"CALL p()", 11},
+      {"REINDEX INDEX CONCURRENTLY i", 12},
+      {"ALTER TABLE t ADD COLUMN s int GENERATED ALWAYS AS (a + 1) STORED", 12},
+      {"CREATE TABLE t (a int, s int GENERATED ALWAYS AS (a + 1) STORED)", 12},
+      {"ALTER TABLE p DETACH PARTITION c CONCURRENTLY", 14},
+      {"CREATE OR REPLACE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", 14},
+      {"MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN DELETE", 15},
+      {"CREATE UNIQUE INDEX i ON t(a) NULLS NOT DISTINCT", 15},
+      {"ALTER TABLE t ADD CONSTRAINT u UNIQUE NULLS NOT DISTINCT (a)", 15},
+      {"CREATE TABLE t (a int UNIQUE NULLS NOT DISTINCT)", 15},
+      {"CREATE INDEX i ON t(a)", 0},
+      {"REINDEX INDEX i", 0},
+      {"ALTER TABLE p DETACH PARTITION c", 0},
+      {"CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", 0},
+      {"CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY)", 0},
+      {"ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)", 0},
+  };
+  for (const auto& [sql, version] : cases) {
+    auto st = sm::sql::parse_sql(sql, "x").statements.at(0);
+    EXPECT_EQ(st.min_postgres, version) << sql;
+    EXPECT_EQ(st.min_postgres_feature.empty(), version == 0) << sql;
+  }
+}
+
 TEST(SqlFacts, RelationsAsWritten) {
   auto st = sm::sql::parse_sql("ALTER TABLE \"public\".\"User\" ADD COLUMN x int", "x").statements.at(0);
   EXPECT_EQ(st.actions[0].relation.schema, "public");

@@ -4,8 +4,8 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
-#include <span>
 #include <ostream>
+#include <span>
 #include <thread>
 
 #include "adapters/django/django_plan_reader.h"
@@ -69,8 +69,8 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
   std::map<std::string, std::vector<size_t>> sets_by_url;
   for (size_t s = 0; s < run.sets.size(); ++s) sets_by_url[set_database_url(options, run, s)].push_back(s);
   auto range = [&](size_t s) {
-    return std::span<model::Finding>(run.findings).subspan(set_findings[s].first,
-                                                           set_findings[s].second - set_findings[s].first);
+    return std::span<model::Finding>(run.findings)
+        .subspan(set_findings[s].first, set_findings[s].second - set_findings[s].first);
   };
   std::vector<model::Finding> errors;
   for (const auto& [url, sets] : sets_by_url) {
@@ -184,6 +184,9 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
   }
 
   // 3. Follow each folder's schema in order, decide how each migration runs, run the rules.
+  uint32_t target_postgres = options.postgres_version;
+  if (!target_postgres && options.config && options.config->postgres_version)
+    target_postgres = static_cast<uint32_t>(*options.config->postgres_version);
   std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
   for (size_t s = 0; s < run.sets.size(); ++s) {
     model::MigrationSet& set = run.sets[s];
@@ -201,6 +204,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
           ++run.statements;
         }
       if (m.framework == model::Framework::Prisma) prisma::assign_scenarios(m, versions[s]);
+      m.target_postgres = target_postgres;
       std::vector<model::Finding> found = m.input_findings;
       for (auto& f : found) {
         f.migration = m.id;

@@ -15,7 +15,8 @@ namespace sm::app {
 
 struct CheckOptions {
   std::vector<std::string> paths;
-  std::string prisma_version;  // empty: read from package.json / lock files, or unknown
+  std::string prisma_version;     // empty: read from package.json / lock files, or unknown
+  uint32_t postgres_version = 0;  // target major version; 0: the config's postgres_version, or unknown
   uint64_t max_file_size = 10ull << 20;
   unsigned jobs = 0;  // 0: one per core
   // safemigrate.toml, when one was given or found: rule severities and ignored paths apply to

@@ -399,9 +399,9 @@ class Rehearser {
       if (responsible && po.error.empty()) {
         auto judge = [&](const char* what, bool blocked, bool predicted) {
           if (blocked == predicted) return;
-          std::string text = fmt::format("{}: a second session's {} was {}, predicted {}", po.relation, what,
-                                         blocked ? "blocked" : "not blocked",
-                                         predicted ? "blocked" : "not blocked");
+          std::string text =
+              fmt::format("{}: a second session's {} was {}, predicted {}", po.relation, what,
+                          blocked ? "blocked" : "not blocked", predicted ? "blocked" : "not blocked");
           if (sampled && !blocked)
             sr.note += "; " + text + " (it may come in a later phase)";
           else

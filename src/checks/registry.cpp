@@ -36,6 +36,7 @@ extern const Rule kUncommittedTransaction;
 extern const Rule kPreferBigintForKeys;
 extern const Rule kRequireConcurrentReindex;
 extern const Rule kRequireConcurrentPartitionDetach;
+extern const Rule kRequiresNewerPostgres;
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
@@ -66,6 +67,7 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kTransactionNesting,
       &rules::kUncommittedTransaction,
       &rules::kPreferBigintForKeys,
+      &rules::kRequiresNewerPostgres,
       &rules::kRunPythonWithoutReverse,
       &rules::kRunSqlWithoutReverse,
       &rules::kRunPythonImportsModels,

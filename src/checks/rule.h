@@ -69,4 +69,15 @@ void for_each_action(const model::Migration& m, Fn fn) {
 // Shared wording: `"public"."User"`.
 std::string table_name(const model::Action& a);
 
+// Facts that depend on the PostgreSQL version the migration runs on (Migration::target_postgres).
+// Whether that version is known and older than `major`.
+inline bool target_older_than(const model::Migration& m, uint32_t major) {
+  return m.target_postgres != 0 && m.target_postgres < major;
+}
+// Whether `a` rewrites its table there: before PostgreSQL 11 every ADD COLUMN with a default
+// rewrote the table (no "fast default"); src/sql's facts are those of current versions.
+inline bool rewrites_on_target(const model::Migration& m, const model::Action& a) {
+  return a.rewrites || (a.kind == model::ActionKind::AddColumn && a.has_default && target_older_than(m, 11));
+}
+
 }  // namespace sm::checks

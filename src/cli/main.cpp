@@ -170,9 +170,10 @@ std::optional<int> resolve_config(const std::string& config_path, sm::app::Check
 
 // status, verify, apply, resolve, rehearse: one run for the paths given, or one per [[sources]]
 // entry of the config; the database is --database-url when given, else the source's
-// database_url_env (also for a path given that a source names), else $DATABASE_URL. The config's rules and ignore patterns apply to apply's gate.
-std::optional<int> history_runs(const sm::app::HistoryOptions& base, bool url_given, const std::string& config_path,
-                                std::optional<sm::config::Config>& config,
+// database_url_env (also for a path that a source names), else $DATABASE_URL. The config's rules
+// and ignore patterns apply to apply's gate.
+std::optional<int> history_runs(const sm::app::HistoryOptions& base, bool url_given,
+                                const std::string& config_path, std::optional<sm::config::Config>& config,
                                 std::vector<sm::app::HistoryOptions>& runs) {
   config = load_config(config_path);
   sm::app::HistoryOptions one = base;
@@ -246,6 +247,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--prisma-version", options.prisma_version,
                     "Prisma version that will run the migrations (default: read from package.json or lock "
                     "files; when unknown, findings say what happens under <= 7.3 and >= 7.4)");
+    cmd->add_option("--postgres-version", options.postgres_version,
+                    "PostgreSQL major version the migrations will run on, e.g. 13 (default: postgres_version "
+                    "of safemigrate.toml; unknown: rules assume a current version)")
+        ->check(CLI::Range(10, 99));
     cmd->add_option("--max-file-size", options.max_file_size,
                     "Largest migration.sql or plan file to read, in bytes (default 10 MiB)");
     cmd->add_option("-j,--jobs", options.jobs, "Parser threads (default: one per core)");
@@ -293,10 +298,11 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("DATABASE_URL")) history.database_url = env;
   std::string mode = "auto", lock_timeout = "5s", statement_timeout = "0", applied_name, rolled_back_name;
   auto add_history = [&](CLI::App* cmd) {
-    cmd->add_option("paths", history.paths,
-                    "The Prisma migrations folder (or the project root holding it), or a Django plan file from "
-                    "export_plan.py (history in django_migrations). Default: each [[sources]] entry of "
-                    "safemigrate.toml, with its database_url_env");
+    cmd->add_option(
+        "paths", history.paths,
+        "The Prisma migrations folder (or the project root holding it), or a Django plan file from "
+        "export_plan.py (history in django_migrations). Default: each [[sources]] entry of "
+        "safemigrate.toml, with its database_url_env");
     cmd->add_option("--config", config_path,
                     "safemigrate.toml to use (default: the first one found from the working folder up to the "
                     "repository root); its [rules] and ignore patterns apply to apply's gate");
@@ -409,7 +415,8 @@ int main(int argc, char** argv) {
     // Never $DATABASE_URL nor a source's variable for rehearse: those usually name production,
     // and rehearse must be pointed at a copy.
     if (rehearse_cmd->parsed() && !url_given) {
-      std::cerr << "safemigrate: rehearse needs --database-url naming the copy (it does not read DATABASE_URL)\n";
+      std::cerr
+          << "safemigrate: rehearse needs --database-url naming the copy (it does not read DATABASE_URL)\n";
       return kExitUsage;
     }
     history.lock_timeout = *lt;
@@ -422,8 +429,8 @@ int main(int argc, char** argv) {
     if (auto code = history_runs(history, url_given, config_path, config, runs)) return *code;
     if (runs.size() > 1 && (resolve_cmd->parsed() || rehearse_cmd->parsed())) {
       std::cerr << "safemigrate: " << history_cmd->get_name()
-                << " works on one migrations folder or plan at a time; give its path (" << config->file.string()
-                << " lists " << runs.size() << " sources)\n";
+                << " works on one migrations folder or plan at a time; give its path ("
+                << config->file.string() << " lists " << runs.size() << " sources)\n";
       return kExitUsage;
     }
     int worst = kExitOk;

@@ -101,6 +101,9 @@ struct Migration {
   // DATABASES OPTIONS or the role's settings, as exported); empty when none.
   std::string session_lock_timeout;
   std::optional<bool> applied;  // known when the plan was exported with a database
+  // The PostgreSQL major version the migration will run on (--postgres-version, postgres_version
+  // in safemigrate.toml); 0 when unknown: rules then assume a current version.
+  uint32_t target_postgres = 0;
 
   // All statements of all operations, in order.
   std::vector<const Statement*> statements() const;

@@ -164,6 +164,10 @@ struct Statement {
   std::string enum_type;                     // ALTER TYPE … ADD VALUE
   std::string enum_value;
   std::string syntax_error;  // PostgreSQL's message when the statement does not parse
+  // The oldest PostgreSQL major version that runs the statement (0: any we support), and the
+  // feature that needs it, e.g. "DETACH PARTITION … CONCURRENTLY".
+  uint32_t min_postgres = 0;
+  std::string min_postgres_feature;
   std::vector<Suppression> suppressions;
 };
 

@@ -152,6 +152,13 @@ void collect_string_literals(Node n, std::vector<std::string>& out) {
   }
 }
 
+// The statement needs PostgreSQL `major` or later for `feature` (the newest need wins).
+void needs_postgres(Ctx& c, uint32_t major, const char* feature) {
+  if (major <= c.st.min_postgres) return;
+  c.st.min_postgres = major;
+  c.st.min_postgres_feature = feature;
+}
+
 Action& add_action(Ctx& c, ActionKind kind, const model::RelationName& rel, LockMode lock, uint32_t offset) {
   Action a;
   a.kind = kind;
@@ -200,6 +207,7 @@ void constraint_action(Ctx& c, const model::RelationName& table, Node con, uint3
     a.column = not_null_check_column(con);
     a.check_is_not_null = !a.column.empty();
   } else if (type == "CONSTR_UNIQUE" || type == "CONSTR_PRIMARY" || type == "CONSTR_EXCLUSION") {
+    if (flag(con, "nulls_not_distinct")) needs_postgres(c, 15, "UNIQUE NULLS NOT DISTINCT");
     ActionKind kind = type == "CONSTR_UNIQUE"    ? ActionKind::AddUnique
                       : type == "CONSTR_PRIMARY" ? ActionKind::AddPrimaryKey
                                                  : ActionKind::AddExclusion;
@@ -253,6 +261,7 @@ void add_column_action(Ctx& c, const model::RelationName& table, Node coldef, ui
       col.detail = "identity column fills every row";
     }
     if (type_ == "CONSTR_GENERATED") {
+      needs_postgres(c, 12, "GENERATED … STORED columns");
       col.rewrites = true;
       col.detail = "GENERATED … STORED computes every row";
     }
@@ -300,6 +309,7 @@ void alter_table(Ctx& c, Node body) {
         // DETACH … CONCURRENTLY keeps ACCESS EXCLUSIVE on the partition: its second transaction
         // takes it to finish the detach (PostgreSQL's docs; seen by rehearse's sampler).
         p.concurrently = flag(inner, "concurrent");
+        if (p.concurrently) needs_postgres(c, 14, "DETACH PARTITION … CONCURRENTLY");
       }
       Action& a = add_action(c, row.kind, table, row.lock, offset);
       if (def_type == "PartitionCmd" && flag(inner, "concurrent")) {
@@ -409,6 +419,8 @@ void index_stmt(Ctx& c, Node body) {
   a.object = std::string(str(body, "idxname"));
   a.if_exists = flag(body, "if_not_exists");
   if (flag(body, "unique")) a.detail = "unique";
+  if (flag(body, "nulls_not_distinct")) needs_postgres(c, 15, "NULLS NOT DISTINCT");
+  if (list(body, "indexIncludingParams").size() > 0) needs_postgres(c, 11, "CREATE INDEX … INCLUDE");
   // The index lives in its table's schema; SchemaTracker matches DROP INDEX by that key.
   if (concurrent) c.st.concurrently = c.st.cannot_run_in_transaction = true;
 }
@@ -435,9 +447,13 @@ void create_stmt(Ctx& c, Node body) {
           c.st.actions[index].primary_key.emplace_back(str(inner, "colname"));
         if (str(con, "contype") == "CONSTR_IDENTITY")
           c.st.actions[index].identity_columns.emplace_back(str(inner, "colname"));
+        if (str(con, "contype") == "CONSTR_GENERATED") needs_postgres(c, 12, "GENERATED … STORED columns");
+        if (flag(con, "nulls_not_distinct")) needs_postgres(c, 15, "UNIQUE NULLS NOT DISTINCT");
       }
     } else if (t == "Constraint" && str(inner, "contype") == "CONSTR_FOREIGN") {
       foreign_keys.push_back(inner);
+    } else if (t == "Constraint" && flag(inner, "nulls_not_distinct")) {
+      needs_postgres(c, 15, "UNIQUE NULLS NOT DISTINCT");
     } else if (t == "Constraint" && str(inner, "contype") == "CONSTR_PRIMARY") {
       for (Node key : list(inner, "keys")) c.st.actions[index].primary_key.emplace_back(string_node(key));
     }
@@ -522,8 +538,12 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     a.concurrently = concurrent;
     a.indirect_access_exclusive = !concurrent && !on_index;
     a.detail = on_index ? "index" : "table";
-    if (concurrent) st.concurrently = st.cannot_run_in_transaction = true;
+    if (concurrent) {
+      st.concurrently = st.cannot_run_in_transaction = true;
+      needs_postgres(c, 12, "REINDEX … CONCURRENTLY");
+    }
   } else if (type == "CreateTrigStmt") {
+    if (flag(body, "replace")) needs_postgres(c, 14, "CREATE OR REPLACE TRIGGER");
     model::RelationName rel;
     relation_field(c, body, "relation", rel);
     add_action(c, ActionKind::CreateTrigger, rel, LockMode::ShareRowExclusive, st.loc.offset).object =
@@ -566,12 +586,16 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
       st.string_literals.clear();
     }
   } else if (type == "InsertStmt" || type == "UpdateStmt" || type == "DeleteStmt" || type == "MergeStmt") {
+    if (type == "MergeStmt") needs_postgres(c, 15, "MERGE");
     st.cls = StatementClass::Dml;
     dml_target(c, body, "relation");
   } else if (type == "CopyStmt") {
     st.cls = flag(body, "is_from") ? StatementClass::Dml : StatementClass::Query;
     if (st.cls == StatementClass::Dml) dml_target(c, body, "relation");
+  } else if (type == "CreateFunctionStmt") {
+    if (flag(body, "is_procedure")) needs_postgres(c, 11, "CREATE PROCEDURE");
   } else if (type == "DoStmt" || type == "CallStmt") {
+    if (type == "CallStmt") needs_postgres(c, 11, "CALL (procedures)");
     st.cls = StatementClass::Dml;  // procedural code: assume it changes data
   } else if (type == "SelectStmt" || type == "ExplainStmt") {
     st.cls = StatementClass::Query;

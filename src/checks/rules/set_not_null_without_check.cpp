@@ -5,11 +5,16 @@ namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
   for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
-    if (a.kind == model::ActionKind::SetNotNull && a.scans && !a.on_new_relation)
+    if (a.kind != model::ActionKind::SetNotNull || a.on_new_relation) return;
+    std::string head = "SET NOT NULL on \"" + a.column + "\" scans all of " + table_name(a) +
+                       " under ACCESS EXCLUSIVE: reads and writes wait for the scan ";
+    if (a.scans)
       r.at(st, &a,
-           "SET NOT NULL on \"" + a.column + "\" scans all of " + table_name(a) +
-               " under ACCESS EXCLUSIVE: reads and writes wait for the scan (no validated CHECK (\"" +
-               a.column + "\" IS NOT NULL) was found in earlier migrations)");
+           head + "(no validated CHECK (\"" + a.column + "\" IS NOT NULL) was found in earlier migrations)");
+    else if (target_older_than(m, 12))
+      r.at(st, &a,
+           head + "(the validated CHECK only spares the scan from PostgreSQL 12; the target is PostgreSQL " +
+               std::to_string(m.target_postgres) + ": keep the CHECK instead of NOT NULL)");
   });
 }
 

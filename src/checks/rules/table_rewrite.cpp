@@ -6,11 +6,15 @@ namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
   for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
-    if (a.rewrites && !a.on_new_relation && a.kind != model::ActionKind::AlterColumnType)
-      r.at(st, &a,
-           std::string(model::action_kind_name(a.kind)) + " rewrites every row of " + table_name(a) +
-               " under " + model::lock_mode_name(a.lock) + ": reads and writes wait for the whole rewrite" +
-               (a.detail.empty() ? "" : " (" + a.detail + ")"));
+    if (!rewrites_on_target(m, a) || a.on_new_relation || a.kind == model::ActionKind::AlterColumnType)
+      return;
+    std::string detail = a.rewrites ? a.detail
+                                    : "a default before PostgreSQL 11; the target is PostgreSQL " +
+                                          std::to_string(m.target_postgres);
+    r.at(st, &a,
+         std::string(model::action_kind_name(a.kind)) + " rewrites every row of " + table_name(a) +
+             " under " + model::lock_mode_name(a.lock) + ": reads and writes wait for the whole rewrite" +
+             (detail.empty() ? "" : " (" + detail + ")"));
   });
 }
 
@@ -20,7 +24,8 @@ extern const Rule kTableRewrite = {
      "Some statements copy the whole table into a new file while holding ACCESS EXCLUSIVE: ADD COLUMN\n"
      "with a volatile default (gen_random_uuid(), clock_timestamp(), serial, identity, GENERATED …\n"
      "STORED), SET LOGGED/UNLOGGED, SET TABLESPACE, SET ACCESS METHOD, VACUUM FULL and CLUSTER. Nobody\n"
-     "can read or write the table until the copy is done, and the disk needs room for a second copy.",
+     "can read or write the table until the copy is done, and the disk needs room for a second copy.\n"
+     "Before PostgreSQL 11 any ADD COLUMN with a default rewrote the table (set postgres_version).",
      "-- instead of: ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID NOT NULL DEFAULT gen_random_uuid();\n"
      "ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID;                       -- instant\n"
      "ALTER TABLE \"Event\" ALTER COLUMN \"uid\" SET DEFAULT gen_random_uuid(); -- new rows only\n"
