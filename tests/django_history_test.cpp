@@ -1,7 +1,8 @@
 // status, verify and apply on django_migrations, proven with the real Django against a private
 // PostgreSQL: apply with safemigrate and `showmigrations`/`migrate` agree; migrate with Django
 // and `safemigrate verify` passes; squashes are recorded the same way; what safemigrate cannot
-// run (RunPython) is refused by name; eight applies at once apply each migration once.
+// run (RunPython) is refused by name; eight applies at once apply each migration once; rehearse
+// runs a plan's pending SQL and rolls it back.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -242,6 +243,48 @@ TEST_F(DjangoHistory, DryRunSaysWhatWouldRunAndWritesNothing) {
       << dry.out;
   EXPECT_NE(dry.out.find("would stop at inv.0003_fill_sku"), std::string::npos) << dry.out;
   EXPECT_EQ(pg_->psql("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations'", "a"), "0");
+}
+
+// rehearse on a plan: the pending SQL runs in one transaction with its locks observed, RunPython
+// and CONCURRENTLY are shown as skipped with the reason, and the rollback leaves the copy as it was.
+TEST_F(DjangoHistory, RehearseRunsThePendingSqlThenRollsBack) {
+  write_project(tmp_, true);
+  tmp_.write("proj/inv/migrations/0005_item_note.py",
+             "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+             "    dependencies = [('inv', '0004_item_sku_idx')]\n"
+             "    operations = [migrations.AddField(model_name='item', name='note', "
+             "field=models.TextField(null=True))]\n");
+  pg_->create_database("copy");
+  ASSERT_EQ(manage("migrate inv 0001_squashed_0002_item_sku", "copy").exit_code, 0);
+  pg_->psql("INSERT INTO inv_item (name) SELECT 'n' || g FROM generate_series(1, 20000) g", "copy");
+  fs::path plan = export_plan("copy");
+  const std::string columns =
+      "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM "
+      "information_schema.columns WHERE table_name = 'inv_item'";
+  const std::string before = rows("copy") + "|" + pg_->psql(columns, "copy");
+
+  Command refused = safemigrate("rehearse", plan, "copy");
+  EXPECT_EQ(refused.exit_code, 2) << "not without the copy flag: " << refused.out;
+  Command r = safemigrate("rehearse --i-know-this-is-a-copy", plan, "copy");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string& out = r.out;
+  size_t fill = out.find("inv.0003_fill_sku"), idx = out.find("inv.0004_item_sku_idx"),
+         note = out.find("inv.0005_item_note");
+  ASSERT_NE(fill, std::string::npos) << out;
+  ASSERT_NE(idx, std::string::npos) << out;
+  ASSERT_NE(note, std::string::npos) << out;
+  EXPECT_LT(fill, idx);
+  EXPECT_LT(idx, note);
+  EXPECT_NE(out.find("RunPython: its Python code is not rehearsed", fill), std::string::npos) << out;
+  EXPECT_NE(out.find("cannot run inside a transaction block", idx), std::string::npos) << out;
+  // The AddField ran: ACCESS EXCLUSIVE seen on the table, and a second session was blocked.
+  std::string added = out.substr(note);
+  EXPECT_NE(added.find("ADD COLUMN \"note\""), std::string::npos) << added;
+  EXPECT_NE(added.find("\"public\".\"inv_item\" ACCESS EXCLUSIVE"), std::string::npos) << added;
+  EXPECT_NE(added.find("SELECT BLOCKED, write BLOCKED"), std::string::npos) << added;
+  EXPECT_EQ(out.find("DEFECT"), std::string::npos) << out;
+  EXPECT_EQ(rows("copy") + "|" + pg_->psql(columns, "copy"), before) << "rolled back";
+  EXPECT_EQ(safemigrate("rehearse --i-know-this-is-a-copy --format json", plan, "copy").exit_code, 0);
 }
 
 // Django's migrate takes no lock; safemigrate does: eight at once apply each migration once.

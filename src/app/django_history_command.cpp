@@ -139,6 +139,24 @@ bool is_django_plan(const HistoryOptions& o) {
   return !o.paths.empty() && std::filesystem::is_regular_file(o.paths.front(), ec);
 }
 
+PendingMigrations load_django_pending(const HistoryOptions& o, db::Database& dbc) {
+  Plan plan = load_plan(o);
+  django::DjangoHistory hist(dbc, plan.set().history_id_type);
+  bool exists = hist.table_exists();
+  if (exists) hist.check_table();
+  std::vector<django::DjangoRow> rows = exists ? hist.rows() : std::vector<django::DjangoRow>{};
+  std::vector<db::MigrationStatus> status = django::compute_status(plan.set(), rows);
+  PendingMigrations p;
+  p.history_table = hist.table();
+  for (size_t i = 0; i < status.size(); ++i) {
+    if (status[i].state == db::MigrationState::Inconsistent)
+      throw InputError(fmt::format("{}: {}; migrate would refuse to run", status[i].name, status[i].detail));
+    if (status[i].state == db::MigrationState::Pending) p.pending.push_back(i);
+  }
+  p.run = std::move(plan.run);
+  return p;
+}
+
 int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
   return guarded(err, o, [&] {
     Plan plan = load_plan(o);

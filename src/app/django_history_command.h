@@ -13,5 +13,8 @@ bool is_django_plan(const HistoryOptions& o);
 
 int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err);
 int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err);
+// The plan's migrations that django_migrations does not record, in plan order (for rehearse);
+// inconsistent history is an InputError, as for apply.
+PendingMigrations load_django_pending(const HistoryOptions& o, db::Database& dbc);
 
 }  // namespace sm::app

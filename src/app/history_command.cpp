@@ -601,6 +601,7 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
 }
 
 PendingMigrations load_pending(const HistoryOptions& o, db::Database& dbc) {
+  if (is_django_plan(o)) return load_django_pending(o, dbc);
   Local local = load_local(o);
   prisma::PrismaHistory hist(dbc);
   bool exists = hist.table_exists();
@@ -617,7 +618,6 @@ PendingMigrations load_pending(const HistoryOptions& o, db::Database& dbc) {
     if (status[i].state == db::MigrationState::Pending || status[i].state == db::MigrationState::RolledBack)
       p.pending.push_back(i);
   }
-  for (const prisma::LocalMigration& m : local.migrations) p.scripts.push_back(m.script);
   p.run = std::move(local.run);
   return p;
 }

@@ -61,9 +61,8 @@ int run_resolve(const HistoryOptions& options, const std::string& applied_name,
 // `apply` decides (for `rehearse`). Throws std::runtime_error with a message for the user on bad
 // input, a failed migration that is not resolved, or an unexpected history table.
 struct PendingMigrations {
-  CheckRun run;                      // the folder as `check` reads it: run.sets[0]
-  std::vector<size_t> pending;       // indexes into run.sets[0].migrations, in apply order
-  std::vector<std::string> scripts;  // per migration: the text Prisma runs (statement offsets index it)
+  CheckRun run;                 // the folder or plan as `check` reads it: run.sets[0]
+  std::vector<size_t> pending;  // indexes into run.sets[0].migrations, in apply order
   std::string history_table;
 };
 PendingMigrations load_pending(const HistoryOptions& options, db::Database& db);

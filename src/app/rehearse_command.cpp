@@ -109,17 +109,32 @@ class Rehearser {
       const model::Migration& m = set.migrations[index];
       MigrationRehearsal mr;
       mr.name = m.id;
-      for (const model::Statement* st : m.statements()) {
-        StatementRehearsal sr;
-        sr.line = st->loc.line;
-        sr.sql = st->text;
-        if (result_.failed) {
-          sr.note = "an earlier statement failed";
-        } else {
-          step(*st, p.scripts[index], sr);
+      for (const model::Operation& op : m.operations) {
+        if (std::string why = not_rehearsable(op); !why.empty()) {
+          StatementRehearsal sr;
+          sr.line = op.loc.line;
+          sr.sql = op.description.empty() ? op.kind : op.description;
+          sr.status = StepStatus::Skipped;
+          sr.note = why;
+          mr.statements.push_back(std::move(sr));
+          continue;
         }
-        result_.defects += sr.defects.size();
-        mr.statements.push_back(std::move(sr));
+        for (const model::Statement& st : op.statements) {
+          StatementRehearsal sr;
+          sr.line = st.loc.line;
+          sr.sql = st.text;
+          if (result_.failed) {
+            sr.note = "an earlier statement failed";
+          } else {
+            step(st, sr);
+          }
+          if (op.sql_depends_on_database)
+            sr.note += std::string(sr.note.empty() ? "" : "; ") +
+                       "its SQL looked up constraint names in the database it was exported against: "
+                       "export the plan against this copy for the names Django would use";
+          result_.defects += sr.defects.size();
+          mr.statements.push_back(std::move(sr));
+        }
       }
       result_.migrations.push_back(std::move(mr));
     }
@@ -161,7 +176,15 @@ class Rehearser {
     return out;
   }
 
-  void step(const model::Statement& st, const std::string& script, StatementRehearsal& sr) {
+  // Django operations that hold no SQL to run: why, shown in the operation's place.
+  static std::string not_rehearsable(const model::Operation& op) {
+    if (op.runs_python)
+      return "RunPython: its Python code is not rehearsed (run `manage.py migrate` against a copy to see it)";
+    if (!op.sql_error.empty()) return "the exporter could not produce its SQL: " + op.sql_error;
+    return {};
+  }
+
+  void step(const model::Statement& st, StatementRehearsal& sr) {
     if (st.tx != model::TxControl::None) {
       sr.status = StepStatus::Skipped;
       sr.note = "transaction control: the rehearsal keeps its own transaction, to roll it back";
@@ -173,7 +196,7 @@ class Rehearser {
       result_.failed = true;
       return;
     }
-    const std::string sql = script.substr(st.loc.offset, st.length);
+    const std::string& sql = st.text;
     if (st.cannot_run_in_transaction) {
       if (!o_.run_concurrently) {
         sr.status = StepStatus::Skipped;

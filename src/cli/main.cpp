@@ -359,7 +359,8 @@ int main(int argc, char** argv) {
       "rehearse",
       "Run the pending migrations against a COPY of production inside a transaction, statement by "
       "statement: locks held, tables rewritten, rows, time, whether a second session is blocked; the "
-      "static prediction beside each observation; then roll back");
+      "static prediction beside each observation; then roll back. A Prisma folder or a Django plan "
+      "(RunPython is shown as skipped)");
   add_history(rehearse_cmd);
   rehearse_cmd->add_flag("--i-know-this-is-a-copy", rehearse.is_copy,
                          "Required: the database is a copy of production that may be locked (and, with "
