@@ -119,5 +119,35 @@ TEST(ConfigDatabase, ApplysGateFollowsTheConfigsRules) {
   EXPECT_THAT(applied.out, Not(HasSubstr("== "))) << applied.out;  // one run: no source headers
 }
 
+// The PostgreSQL the rules judge for: declared in the config for `check`; for `apply`, the server
+// it applies to, whatever the config says; without a declaration `check` asks its database.
+TEST(ConfigDatabase, TargetPostgresIsDeclaredOrTheServers) {
+  SM_START_PG(pg);
+  Repo repo;
+  repo.migration("web", "20240101000000_init",
+                 "CREATE TABLE \"Booking\" (\"id\" INTEGER PRIMARY KEY, \"a\" INTEGER);\n"
+                 "CREATE INDEX \"Booking_a_idx\" ON \"Booking\"(\"a\");\n");
+  repo.migration("web", "20240102000000_reindex", "REINDEX INDEX CONCURRENTLY \"Booking_a_idx\";\n");
+  const std::string env = "SM_WEB_DB=" + shell_quote(pg.url());
+
+  repo.config(source("web", "SM_WEB_DB"));
+  RunResult asked = repo.run(env, "check --format json");
+  EXPECT_THAT(asked.out, HasSubstr("\"target_postgres\": 15")) << asked.out;  // the server's
+  RunResult offline = repo.run("SM_OTHER=1", "check --format json");
+  EXPECT_THAT(offline.out, Not(HasSubstr("target_postgres"))) << offline.out;
+
+  repo.config("postgres_version = 11\n" + source("web", "SM_WEB_DB"));
+  RunResult declared = repo.run(env, "check --format json");
+  EXPECT_EQ(declared.exit_code, 1) << declared.out << declared.err;
+  EXPECT_THAT(declared.out, HasSubstr("\"target_postgres\": 11")) << declared.out;
+  EXPECT_THAT(declared.out, HasSubstr("\"rule\": \"requires-newer-postgres\"")) << declared.out;
+
+  // apply runs on PostgreSQL 15, where REINDEX … CONCURRENTLY exists: the gate lets it through.
+  RunResult apply = repo.run(env, "apply");
+  EXPECT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_THAT(apply.out, HasSubstr("20240102000000_reindex")) << apply.out;
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL"), "2");
+}
+
 }  // namespace
 }  // namespace sm::test

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <span>
 #include <thread>
@@ -55,6 +56,41 @@ void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
   for (auto& t : threads) t.join();
 }
 
+// One connection per database URL, opened when first needed, for the server's version and the
+// table sizes; a failure to connect is kept (password scrubbed) and reported once.
+struct Servers {
+  struct Server {
+    std::unique_ptr<db::Database> db;
+    std::string error;
+  };
+  std::map<std::string, Server> by_url;
+
+  Server& get(const std::string& url) {
+    auto [it, fresh] = by_url.try_emplace(url);
+    if (fresh) {
+      try {
+        it->second.db = std::make_unique<db::Database>(url);
+      } catch (const std::exception& e) {
+        it->second.error = scrubbed(e.what(), url);
+      }
+    }
+    return it->second;
+  }
+  // The server's major version; 0 without a URL or a connection.
+  uint32_t major(const std::string& url) {
+    if (url.empty()) return 0;
+    Server& s = get(url);
+    return s.db ? s.db->server_major() : 0;
+  }
+  static std::string scrubbed(std::string msg, const std::string& url) {
+    try {
+      msg = db::scrub(msg, db::parse_database_url(url).password);
+    } catch (...) {
+    }
+    return msg;
+  }
+};
+
 // The database each set's tables live in (empty: none, sizes unknown).
 std::string set_database_url(const CheckOptions& options, const CheckRun& run, size_t set) {
   if (!options.database_url.empty()) return options.database_url;
@@ -65,7 +101,7 @@ std::string set_database_url(const CheckOptions& options, const CheckRun& run, s
 // One catalog query per database for every table its sets' findings are about; then sizes,
 // estimates, escalation. `set_findings[s]` is the range of run.findings that set s produced.
 void add_table_sizes(const CheckOptions& options, CheckRun& run,
-                     const std::vector<std::pair<size_t, size_t>>& set_findings) {
+                     const std::vector<std::pair<size_t, size_t>>& set_findings, Servers& servers) {
   std::map<std::string, std::vector<size_t>> sets_by_url;
   for (size_t s = 0; s < run.sets.size(); ++s) sets_by_url[set_database_url(options, run, s)].push_back(s);
   auto range = [&](size_t s) {
@@ -78,16 +114,17 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
     for (size_t s : sets) finding_relations(range(s), relations);
     std::vector<db::TableSize> sizes;
     if (!url.empty() && !relations.empty()) {
-      try {
-        db::Database dbc(url);
-        sizes = db::read_table_sizes(dbc, relations);
-      } catch (const std::exception& e) {
-        std::string msg = e.what();
+      Servers::Server& server = servers.get(url);
+      std::string error = server.error;
+      if (server.db) {
         try {
-          msg = db::scrub(msg, db::parse_database_url(url).password);
-        } catch (...) {
+          sizes = db::read_table_sizes(*server.db, relations);
+        } catch (const std::exception& e) {
+          error = Servers::scrubbed(e.what(), url);
         }
-        errors.push_back(input_error(db::mask_url(url), "cannot read table sizes: " + msg));
+      }
+      if (!error.empty()) {
+        errors.push_back(input_error(db::mask_url(url), "cannot read table sizes: " + error));
         run.input_error = true;
         continue;
       }
@@ -184,13 +221,19 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
   }
 
   // 3. Follow each folder's schema in order, decide how each migration runs, run the rules.
-  uint32_t target_postgres = options.postgres_version;
-  if (!target_postgres && options.config && options.config->postgres_version)
-    target_postgres = static_cast<uint32_t>(*options.config->postgres_version);
+  // The PostgreSQL it will run on: --postgres-version, the config's postgres_version, else the
+  // server of the set's database when sizes are read from one.
+  uint32_t declared_postgres = options.postgres_version;
+  if (!declared_postgres && options.config && options.config->postgres_version)
+    declared_postgres = static_cast<uint32_t>(*options.config->postgres_version);
+  Servers servers;
   std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
   for (size_t s = 0; s < run.sets.size(); ++s) {
     model::MigrationSet& set = run.sets[s];
     set_findings.emplace_back(run.findings.size(), 0);
+    uint32_t target_postgres = declared_postgres;
+    if (!target_postgres && options.table_sizes)
+      target_postgres = servers.major(set_database_url(options, run, s));
     for (auto& f : set.input_findings) {
       run.input_error = run.input_error || f.rule == "input-error";
       run.findings.push_back(f);
@@ -227,7 +270,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     checks::run_set_checks(set, run.findings);
     set_findings.back().second = run.findings.size();
   }
-  if (options.table_sizes) add_table_sizes(options, run, set_findings);
+  if (options.table_sizes) add_table_sizes(options, run, set_findings, servers);
   if (since)
     for (auto& f : edited_migration_findings(*since, run.sets)) run.findings.push_back(std::move(f));
   if (options.config) apply_config(*options.config, run.findings);

@@ -29,6 +29,7 @@ Plan load_plan(const HistoryOptions& o) {
   co.paths = o.paths;
   co.max_file_size = o.max_file_size;
   co.config = o.config;
+  co.postgres_version = o.postgres_version;
   Plan p{run_check(co, nullptr)};
   if (p.run.sets.size() != 1) throw InputError("cannot read " + o.paths.front());
   for (const model::Finding& f : p.set().input_findings)
@@ -169,9 +170,9 @@ int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, s
 
 int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
   return guarded(err, o, [&] {
-    Plan plan = load_plan(o);
-    const model::MigrationSet& set = plan.set();
     auto dbc = connect(o);
+    Plan plan = load_plan(for_server(o, *dbc));
+    const model::MigrationSet& set = plan.set();
     django::DjangoHistory hist(*dbc, set.history_id_type);
     std::optional<db::AdvisoryLock> lock;
     if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);

@@ -109,6 +109,7 @@ Local load_local(const HistoryOptions& o) {
   co.prisma_version = check_version;
   co.max_file_size = o.max_file_size;
   co.config = o.config;
+  co.postgres_version = o.postgres_version;
   co.jobs = 0;
   local.run = run_check(co, nullptr);
   if (local.run.sets.size() != 1) throw InputError("cannot read " + local.dir.string());
@@ -430,9 +431,9 @@ int run_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ost
 int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
   if (is_django_plan(o)) return run_django_apply(o, out, err);
   return guarded(err, o, [&] {
-    Local local = load_local(o);
-    const model::MigrationSet& set = local.set();
     auto dbc = connect(o);
+    Local local = load_local(for_server(o, *dbc));
+    const model::MigrationSet& set = local.set();
     prisma::PrismaHistory hist(*dbc);
     out << fmt::format("mode {} ({})\n", apply_mode_name(local.mode), local.mode_reason);
 

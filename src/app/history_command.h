@@ -39,6 +39,8 @@ struct HistoryOptions {
   int connect_timeout_s = 10;
   // safemigrate.toml: its [rules] severities and ignore patterns apply to apply's checklist gate.
   const config::Config* config = nullptr;
+  // The PostgreSQL major version the gate judges for: apply sets it to its server's (0: unknown).
+  uint32_t postgres_version = 0;
 };
 
 // Exit codes shared by these commands.

@@ -56,6 +56,12 @@ std::string fmt_seconds(std::chrono::steady_clock::duration d) {
   return fmt::format("{:.2f} s", std::chrono::duration<double>(d).count());
 }
 
+HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc) {
+  HistoryOptions out = o;
+  out.postgres_version = dbc.server_major();
+  return out;
+}
+
 std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
   if (o.database_url.empty())
     throw InputError("no database URL: pass --database-url or set DATABASE_URL (as Prisma reads it)");

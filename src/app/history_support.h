@@ -36,6 +36,8 @@ int report_status(const db::HistoryReport& rep, const db::Database& dbc, const s
                   bool verify, const std::string& local, std::ostream& out);
 std::string fmt_seconds(std::chrono::steady_clock::duration d);
 std::unique_ptr<db::Database> connect(const HistoryOptions& o);
+// `o` with postgres_version set to the server's: apply's gate judges for the PostgreSQL it runs on.
+HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc);
 
 // Runs a command's body, turning its exceptions into a message (password scrubbed) and exit 2.
 // The checklist as the gate of `apply`: unsuppressed error findings of the pending migrations

@@ -78,6 +78,10 @@ int Database::backend_pid() {
   return conn_->backendpid();
 }
 
+uint32_t Database::server_major() {
+  return static_cast<uint32_t>(conn_->server_version() / 10000);
+}
+
 std::string advisory_lock_holder(Database& db, int64_t key) {
   // A bigint key is stored as (classid = high 32 bits, objid = low 32 bits, objsubid = 1).
   pqxx::result r = db.exec_params(

@@ -59,6 +59,8 @@ class Database {
   void set_lock_timeout(std::chrono::milliseconds ms);
   void set_statement_timeout(std::chrono::milliseconds ms);
   int backend_pid();
+  // The server's major version, e.g. 15.
+  uint32_t server_major();
 
  private:
   DatabaseUrl url_;

@@ -65,8 +65,9 @@ void write_json(std::ostream& out, const Input& in) {
           << ", \"file\": " << json_quote(m.main_file() ? m.main_file()->path : "")
           << ", \"checksum\": " << json_quote(m.checksum) << ", \"statements\": " << statements
           << ", \"has_down\": " << (m.has_down ? "true" : "false")
-          << ", \"marked_irreversible\": " << (m.marked_irreversible ? "true" : "false")
-          << ", \"scenarios\": [";
+          << ", \"marked_irreversible\": " << (m.marked_irreversible ? "true" : "false");
+      if (m.target_postgres) out << ", \"target_postgres\": " << m.target_postgres;
+      out << ", \"scenarios\": [";
       for (size_t i = 0; i < m.scenarios.size(); ++i)
         out << (i ? ", " : "") << "{\"label\": " << json_quote(m.scenarios[i].label)
             << ", \"mode\": " << json_quote(mode_name(m.scenarios[i].mode))
