@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Times adapters/django/export_plan.py (offline) on generated projects of growing history, to
-# show that one export is linear in the number of migrations (the project state is carried
-# forward once, not replayed per migration as one `sqlmigrate` call per migration would).
+# Times adapters/django/export_plan.py (offline) on generated projects of growing history: one
+# start-up for the whole history, the project state carried forward once, not replayed per
+# migration as one `sqlmigrate` call per migration would (bench/RESULTS.md says where it is not
+# linear: Django's per-operation state clones).
 #   bash bench/django_export.sh [COUNTS...]     default: 250 1000 4000
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -308,8 +308,8 @@ int main(int argc, char** argv) {
                     "repository root); its [rules] and ignore patterns apply to apply's gate");
     cmd->add_option(
         "--database-url", history.database_url,
-        "postgresql://user:password@host:port/db?schema=NAME (default: $DATABASE_URL, as Prisma); "
-        "the password is never printed");
+        "postgresql://user:password@host:port/db?schema=NAME (default: the database_url_env of the "
+        "safemigrate.toml source, else $DATABASE_URL as Prisma); the password is never printed");
     cmd->add_option("--prisma-version", history.prisma_version,
                     "Prisma version of the project (default: read from package.json or lock files)");
     cmd->add_option("--max-file-size", history.max_file_size, "Largest migration.sql to read, in bytes");

@@ -18,12 +18,13 @@ extern const Rule kRequiresNewerPostgres = {
     {"requires-newer-postgres", model::Severity::Error,
      "A statement that needs a newer PostgreSQL than the target version.",
      "Rewrite the statement for the target version, or raise postgres_version once production is upgraded.",
-     "A migration is checked against the PostgreSQL it will run on: postgres_version in\n"
-     "safemigrate.toml or --postgres-version. Statements that need a newer server fail at deploy time,\n"
-     "often after earlier statements of the same migration ran. Known: CREATE INDEX … INCLUDE and\n"
+     "A migration is checked against the PostgreSQL it will run on: --postgres-version or\n"
+     "postgres_version in safemigrate.toml, else the server of check's database; apply judges for the\n"
+     "server it applies to. Statements that need a newer server fail at deploy time, often after\n"
+     "earlier statements of the same migration ran. Known: CREATE INDEX … INCLUDE and\n"
      "procedures (11); REINDEX … CONCURRENTLY and GENERATED … STORED columns (12); DETACH PARTITION …\n"
      "CONCURRENTLY and CREATE OR REPLACE TRIGGER (14); MERGE and NULLS NOT DISTINCT (15). Without a\n"
-     "target version this rule is silent.",
+     "known version this rule is silent.",
      "-- target PostgreSQL 11: instead of REINDEX INDEX CONCURRENTLY \"Event_day_idx\";\n"
      "CREATE INDEX CONCURRENTLY \"Event_day_idx_new\" ON \"Event\"(\"day\");\n"
      "DROP INDEX CONCURRENTLY \"Event_day_idx\";\n"
