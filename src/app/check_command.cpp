@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -39,21 +40,76 @@ struct ParseTask {
   sql::ParsedFile result;
 };
 
-// libpg_query keeps its memory per thread, so files are parsed on several threads at once.
-void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
+// Calls fn(i) for every i below `count` on up to `jobs` threads (0: one per core), each taking
+// the next index when done with one.
+template <class Fn>
+void parallel_for(size_t count, unsigned jobs, Fn fn) {
   unsigned n = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
-  n = std::min<unsigned>(n, static_cast<unsigned>(tasks.size()));
+  n = static_cast<unsigned>(std::min<size_t>(n, count));
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
-      ParseTask& t = tasks[i];
-      t.result = sql::parse_sql(*t.sql, t.migration->files.front().path);
-    }
+    for (size_t i; (i = next.fetch_add(1)) < count;) fn(i);
   };
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < n; ++i) threads.emplace_back(work);
   work();
   for (auto& t : threads) t.join();
+}
+
+// libpg_query keeps its memory per thread, so files are parsed on several threads at once.
+void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
+  parallel_for(tasks.size(), jobs, [&](size_t i) {
+    ParseTask& t = tasks[i];
+    t.result = sql::parse_sql(*t.sql, t.migration->files.front().path);
+  });
+}
+
+// What checking one set produced. Sets share nothing, so they are checked on several threads
+// and their results joined in order.
+struct SetResult {
+  std::vector<model::Finding> findings;
+  size_t statements = 0;
+  bool input_error = false;
+};
+
+// Follows a set's schema through its migrations in order, decides how each migration runs, and
+// runs the rules (with --since, only on migrations added since the ref).
+void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersion>& version,
+               uint32_t target_postgres, const std::optional<GitSince>& since, SetResult& out) {
+  for (const auto& f : set.input_findings) {
+    out.input_error = out.input_error || f.rule == "input-error";
+    out.findings.push_back(f);
+  }
+  sql::SchemaTracker tracker;
+  for (model::Migration& m : set.migrations) {
+    tracker.begin_migration();
+    for (auto& op : m.operations)
+      for (auto& st : op.statements) {
+        tracker.apply(st);
+        ++out.statements;
+      }
+    if (m.framework == model::Framework::Prisma) prisma::assign_scenarios(m, version);
+    m.target_postgres = target_postgres;
+    std::vector<model::Finding> found = m.input_findings;
+    for (auto& f : found) {
+      f.migration = m.id;
+      out.input_error = out.input_error || f.rule == "input-error";
+    }
+    if (since && m.main_file() && !since->added.count(canonical_path(m.main_file()->path))) {
+      // Not added since the ref: its schema was followed above; only reading problems count.
+      for (auto& f : found)
+        if (f.rule == "input-error") out.findings.push_back(std::move(f));
+      continue;
+    }
+    size_t first_rule_finding = found.size();
+    checks::run_checks(m, found);
+    std::stable_sort(found.begin() + static_cast<std::ptrdiff_t>(first_rule_finding), found.end(),
+                     [](const model::Finding& a, const model::Finding& b) {
+                       return std::tie(a.loc.line, a.loc.column) < std::tie(b.loc.line, b.loc.column);
+                     });
+    for (auto& f : found) out.findings.push_back(std::move(f));
+  }
+  checks::run_set_checks(set, out.findings);
 }
 
 // One connection per database URL, opened when first needed, for the server's version and the
@@ -226,49 +282,24 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
   uint32_t declared_postgres = options.postgres_version;
   if (!declared_postgres && options.config && options.config->postgres_version)
     declared_postgres = static_cast<uint32_t>(*options.config->postgres_version);
-  Servers servers;
+  Servers servers;  // asked here, before the threads: it connects lazily
+  std::vector<uint32_t> targets;
+  for (size_t s = 0; s < run.sets.size(); ++s)
+    targets.push_back(declared_postgres || !options.table_sizes
+                          ? declared_postgres
+                          : servers.major(set_database_url(options, run, s)));
+  std::vector<SetResult> results(run.sets.size());
+  parallel_for(run.sets.size(), options.jobs,
+               [&](size_t s) { check_set(run.sets[s], versions[s], targets[s], since, results[s]); });
   std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
-  for (size_t s = 0; s < run.sets.size(); ++s) {
-    model::MigrationSet& set = run.sets[s];
-    set_findings.emplace_back(run.findings.size(), 0);
-    uint32_t target_postgres = declared_postgres;
-    if (!target_postgres && options.table_sizes)
-      target_postgres = servers.major(set_database_url(options, run, s));
-    for (auto& f : set.input_findings) {
-      run.input_error = run.input_error || f.rule == "input-error";
-      run.findings.push_back(f);
-    }
-    sql::SchemaTracker tracker;
-    for (model::Migration& m : set.migrations) {
-      tracker.begin_migration();
-      for (auto& op : m.operations)
-        for (auto& st : op.statements) {
-          tracker.apply(st);
-          ++run.statements;
-        }
-      if (m.framework == model::Framework::Prisma) prisma::assign_scenarios(m, versions[s]);
-      m.target_postgres = target_postgres;
-      std::vector<model::Finding> found = m.input_findings;
-      for (auto& f : found) {
-        f.migration = m.id;
-        run.input_error = run.input_error || f.rule == "input-error";
-      }
-      if (since && m.main_file() && !since->added.count(canonical_path(m.main_file()->path))) {
-        // Not added since the ref: its schema was followed above; only reading problems count.
-        for (auto& f : found)
-          if (f.rule == "input-error") run.findings.push_back(std::move(f));
-        continue;
-      }
-      size_t first_rule_finding = found.size();
-      checks::run_checks(m, found);
-      std::stable_sort(found.begin() + static_cast<std::ptrdiff_t>(first_rule_finding), found.end(),
-                       [](const model::Finding& a, const model::Finding& b) {
-                         return std::tie(a.loc.line, a.loc.column) < std::tie(b.loc.line, b.loc.column);
-                       });
-      for (auto& f : found) run.findings.push_back(std::move(f));
-    }
-    checks::run_set_checks(set, run.findings);
-    set_findings.back().second = run.findings.size();
+  size_t total = 0;
+  for (const SetResult& r : results) total += r.findings.size();
+  run.findings.reserve(total);
+  for (SetResult& r : results) {
+    set_findings.emplace_back(run.findings.size(), run.findings.size() + r.findings.size());
+    std::move(r.findings.begin(), r.findings.end(), std::back_inserter(run.findings));
+    run.statements += r.statements;
+    run.input_error = run.input_error || r.input_error;
   }
   if (options.table_sizes) add_table_sizes(options, run, set_findings, servers);
   if (since)
