@@ -1,14 +1,12 @@
 #include "app/check_command.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <ostream>
 #include <span>
-#include <thread>
 
 #include "adapters/django/django_plan_reader.h"
 #include "adapters/prisma/prisma_reader.h"
@@ -18,6 +16,7 @@
 #include "db/database.h"
 #include "sql/parse.h"
 #include "sql/schema_tracker.h"
+#include "util/parallel.h"
 
 namespace sm::app {
 
@@ -40,25 +39,9 @@ struct ParseTask {
   sql::ParsedFile result;
 };
 
-// Calls fn(i) for every i below `count` on up to `jobs` threads (0: one per core), each taking
-// the next index when done with one.
-template <class Fn>
-void parallel_for(size_t count, unsigned jobs, Fn fn) {
-  unsigned n = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
-  n = static_cast<unsigned>(std::min<size_t>(n, count));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < count;) fn(i);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-}
-
 // libpg_query keeps its memory per thread, so files are parsed on several threads at once.
 void parse_all(std::vector<ParseTask>& tasks, unsigned jobs) {
-  parallel_for(tasks.size(), jobs, [&](size_t i) {
+  util::parallel_for(tasks.size(), jobs, [&](size_t i) {
     ParseTask& t = tasks[i];
     t.result = sql::parse_sql(*t.sql, t.migration->files.front().path);
   });
@@ -289,8 +272,8 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
                           ? declared_postgres
                           : servers.major(set_database_url(options, run, s)));
   std::vector<SetResult> results(run.sets.size());
-  parallel_for(run.sets.size(), options.jobs,
-               [&](size_t s) { check_set(run.sets[s], versions[s], targets[s], since, results[s]); });
+  util::parallel_for(run.sets.size(), options.jobs,
+                     [&](size_t s) { check_set(run.sets[s], versions[s], targets[s], since, results[s]); });
   std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
   size_t total = 0;
   for (const SetResult& r : results) total += r.findings.size();
