@@ -86,7 +86,8 @@ std::vector<std::string> migrate_plan(const std::string& text) {
 TEST_F(DjangoOnline, AppliedAndPendingAsDjangoSeesThem) {
   Command m = manage("migrate shop 0003_backfill_sku");
   ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
-  auto set = export_online();
+  fs::path plan_file;
+  auto set = export_online(&plan_file);
   ASSERT_TRUE(set.input_findings.empty()) << set.input_findings[0].message;
   auto ids = by_id(set);
   for (const char* id : {"shop.0001_initial", "shop.0002_product_sku", "shop.0003_backfill_sku"}) {
@@ -100,6 +101,22 @@ TEST_F(DjangoOnline, AppliedAndPendingAsDjangoSeesThem) {
   std::vector<std::string> expected = migrate_plan(plan.out);
   ASSERT_GE(expected.size(), 5u) << plan.out;
   EXPECT_EQ(set.pending, expected);
+
+  // check with this database: what django_migrations records as applied keeps its severity and
+  // states no size (it already ran); pending migrations' findings state their table's size.
+  sm::app::CheckOptions co;
+  co.paths = {plan_file.string()};
+  co.table_sizes = true;
+  co.database_url = pg_->url("fixture");
+  sm::app::CheckRun run = sm::app::run_check(co, nullptr);
+  std::map<std::string, std::string> size_by_migration;  // missing-lock-timeout's table_size
+  for (const auto& f : run.findings)
+    if (f.rule == "missing-lock-timeout") size_by_migration[f.migration] = f.table_size;
+  ASSERT_TRUE(size_by_migration.count("shop.0002_product_sku"));
+  ASSERT_TRUE(size_by_migration.count("shop.0004_order_state"));
+  EXPECT_EQ(size_by_migration["shop.0002_product_sku"], "");
+  EXPECT_NE(size_by_migration["shop.0004_order_state"].find("0 rows"), std::string::npos)
+      << size_by_migration["shop.0004_order_state"];
 }
 
 TEST_F(DjangoOnline, FullyMigratedProjectIsUpToDateWithRealConstraintNames) {

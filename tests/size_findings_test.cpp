@@ -144,6 +144,29 @@ TEST_F(SizeCheck, AnUnreachableDatabaseIsAnInputErrorWithoutThePassword) {
   EXPECT_THAT(r.out + r.err, Not(HasSubstr("hunter2")));
 }
 
+// Sizes are about what is still to run: a migration _prisma_migrations records as applied keeps
+// the severity it has without a database, and its findings state no size.
+TEST_F(SizeCheck, AppliedMigrationsKeepTheirSeverityAndStateNoSize) {
+  RunResult resolved = run_cli("resolve --applied 20240102000000_change --database-url " +
+                               shell_quote(pg_->url()) + " " + p_.arg());
+  ASSERT_EQ(resolved.exit_code, 0) << resolved.out << resolved.err;
+  p_.add("20240103000000_more", "ALTER TABLE \"Booking\" DROP COLUMN \"amount\";\n");
+  RunResult r = check("--database-url " + shell_quote(pg_->url()) + " --large-table-rows 100000");
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  std::vector<Found> fs = findings(r.out);
+  const Found* applied = by_rule(fs, "dropping-column", "\"note\"");
+  ASSERT_NE(applied, nullptr) << r.out;
+  EXPECT_EQ(applied->severity, "warning");
+  EXPECT_FALSE(applied->escalated);
+  EXPECT_EQ(applied->table_size, "");
+  EXPECT_THAT(applied->message, Not(HasSubstr("rows")));
+  const Found* pending = by_rule(fs, "dropping-column", "\"amount\"");
+  ASSERT_NE(pending, nullptr) << r.out;
+  EXPECT_EQ(pending->severity, "error");
+  EXPECT_TRUE(pending->escalated);
+  EXPECT_THAT(pending->message, HasSubstr("\"Booking\" (300.0k rows, "));
+}
+
 TEST(SizeWords, HumanSizesAndEstimates) {
   EXPECT_EQ(db::human_rows(12'400'000), "12.4M rows");
   EXPECT_EQ(db::human_rows(1), "1 row");

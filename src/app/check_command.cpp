@@ -6,9 +6,12 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <span>
 
+#include "adapters/django/django_history.h"
 #include "adapters/django/django_plan_reader.h"
+#include "adapters/prisma/prisma_history.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/git_since.h"
@@ -137,6 +140,30 @@ std::string set_database_url(const CheckOptions& options, const CheckRun& run, s
   return path < options.source_database_urls.size() ? options.source_database_urls[path] : std::string{};
 }
 
+// The migrations of `set` that `dbc` records as applied (finished and not rolled back in
+// _prisma_migrations; applied as Django decides it from django_migrations). A history table that
+// is missing or unreadable means none: `status` is the command that reports on it.
+std::set<std::string> applied_migrations(db::Database& dbc, const model::MigrationSet& set) {
+  std::set<std::string> out;
+  try {
+    if (set.framework == model::Framework::Prisma) {
+      prisma::PrismaHistory hist(dbc);
+      if (!hist.table_exists()) return out;
+      for (const prisma::PrismaRow& r : hist.rows())
+        if (r.finished() && !r.rolled_back()) out.insert(r.migration_name);
+    } else {
+      django::DjangoHistory hist(dbc, set.history_id_type);
+      if (!hist.table_exists()) return out;
+      std::vector<db::MigrationStatus> status = django::compute_status(set, hist.rows());
+      for (size_t i = 0; i < set.migrations.size() && i < status.size(); ++i)
+        if (status[i].state == db::MigrationState::Applied) out.insert(set.migrations[i].id);
+    }
+  } catch (const std::exception&) {
+    out.clear();
+  }
+  return out;
+}
+
 // One catalog query per database for every table its sets' findings are about; then sizes,
 // estimates, escalation. `set_findings[s]` is the range of run.findings that set s produced.
 void add_table_sizes(const CheckOptions& options, CheckRun& run,
@@ -149,8 +176,13 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
   };
   std::vector<model::Finding> errors;
   for (const auto& [url, sets] : sets_by_url) {
+    // Findings of migrations the database already ran keep their severity and get no size.
+    std::vector<std::set<std::string>> applied(run.sets.size());
+    if (!url.empty())
+      if (Servers::Server& server = servers.get(url); server.db)
+        for (size_t s : sets) applied[s] = applied_migrations(*server.db, run.sets[s]);
     std::vector<db::RelationRef> relations;
-    for (size_t s : sets) finding_relations(range(s), relations);
+    for (size_t s : sets) finding_relations(range(s), relations, applied[s]);
     std::vector<db::TableSize> sizes;
     if (!url.empty() && !relations.empty()) {
       Servers::Server& server = servers.get(url);
@@ -168,7 +200,7 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
         continue;
       }
     }
-    for (size_t s : sets) apply_table_sizes(range(s), relations, sizes, options.thresholds);
+    for (size_t s : sets) apply_table_sizes(range(s), relations, sizes, options.thresholds, applied[s]);
   }
   for (auto& e : errors) run.findings.push_back(std::move(e));
 }

@@ -70,9 +70,11 @@ bool is_large(const db::TableSize& size, const SizeThresholds& t) {
   return (size.rows >= 0 && size.rows >= t.large_table_rows) || size.total_bytes >= t.large_table_bytes;
 }
 
-void finding_relations(std::span<const model::Finding> findings, std::vector<db::RelationRef>& out) {
+void finding_relations(std::span<const model::Finding> findings, std::vector<db::RelationRef>& out,
+                       const std::set<std::string>& applied) {
   for (const model::Finding& f : findings) {
     if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
+    if (applied.count(f.migration)) continue;
     const model::RelationName& n = f.action->relation;
     if (std::none_of(out.begin(), out.end(), [&](const db::RelationRef& r) { return same_relation(r, n); }))
       out.push_back({n.schema, n.name});
@@ -80,9 +82,11 @@ void finding_relations(std::span<const model::Finding> findings, std::vector<db:
 }
 
 void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db::RelationRef>& relations,
-                       const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds) {
+                       const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds,
+                       const std::set<std::string>& applied) {
   for (model::Finding& f : findings) {
     if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
+    if (applied.count(f.migration)) continue;
     const model::Action& a = *f.action;
     const db::TableSize* size = nullptr;
     for (size_t i = 0; i < relations.size() && i < sizes.size(); ++i)

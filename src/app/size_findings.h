@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,11 +41,15 @@ bool is_large(const db::TableSize& size, const SizeThresholds& t);
 // large tables. Tables created in the same migration and empty tables are never escalated.
 // `sizes` holds one entry per relation of `relations` (same order); when `sizes` is empty (no
 // database), sizes are shown as unknown and severities stay as they are.
+// Findings of migrations in `applied` (ids the database records as applied) are left as they
+// are: those migrations already ran, and a size is about what is still to run.
 void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db::RelationRef>& relations,
-                       const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds);
+                       const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds,
+                       const std::set<std::string>& applied = {});
 
 // The relations findings are about (each once), for read_table_sizes.
 // Appends to `out`, so that the findings of several sets read from one database share one query.
-void finding_relations(std::span<const model::Finding> findings, std::vector<db::RelationRef>& out);
+void finding_relations(std::span<const model::Finding> findings, std::vector<db::RelationRef>& out,
+                       const std::set<std::string>& applied = {});
 
 }  // namespace sm::app
