@@ -193,7 +193,12 @@ TEST(SqlFacts, MinimumPostgresVersion) {
       {"CREATE UNIQUE INDEX i ON t(a) NULLS NOT DISTINCT", 15},
       {"ALTER TABLE t ADD CONSTRAINT u UNIQUE NULLS NOT DISTINCT (a)", 15},
       {"CREATE TABLE t (a int UNIQUE NULLS NOT DISTINCT)", 15},
+      {"ALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid()", 13},
+      {"CREATE TABLE t (u uuid DEFAULT public.gen_random_uuid())", 13},
+      {"SELECT regexp_count(name, 'a') FROM t", 15},
+      {"UPDATE t SET n = 1 WHERE jsonb_path_exists(doc, '$.a')", 12},
       {"CREATE INDEX i ON t(a)", 0},
+      {"SELECT uuid_generate_v4()", 0},
       {"REINDEX INDEX i", 0},
       {"ALTER TABLE p DETACH PARTITION c", 0},
       {"CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", 0},
@@ -205,6 +210,24 @@ TEST(SqlFacts, MinimumPostgresVersion) {
     EXPECT_EQ(st.min_postgres, version) << sql;
     EXPECT_EQ(st.min_postgres_feature.empty(), version == 0) << sql;
   }
+}
+
+// gen_random_uuid() is built in from PostgreSQL 13; before, pgcrypto provides it: the schema
+// tracker drops the need once an earlier statement created the extension.
+TEST(SqlFacts, AnExtensionCreatedEarlierProvidesAFunction) {
+  auto p = sm::sql::parse_sql(
+      "CREATE TABLE a (u uuid DEFAULT gen_random_uuid());\n"
+      "CREATE EXTENSION IF NOT EXISTS pgcrypto;\n"
+      "CREATE TABLE b (u uuid DEFAULT gen_random_uuid());\n",
+      "x");
+  ASSERT_EQ(p.statements.size(), 3u);
+  EXPECT_EQ(p.statements[1].created_extension, "pgcrypto");
+  sm::sql::SchemaTracker tracker;
+  tracker.begin_migration();
+  for (auto& st : p.statements) tracker.apply(st);
+  EXPECT_EQ(p.statements[0].min_postgres, 13u);
+  EXPECT_EQ(p.statements[0].min_postgres_feature, "gen_random_uuid()");
+  EXPECT_EQ(p.statements[2].min_postgres, 0u);
 }
 
 TEST(SqlFacts, RelationsAsWritten) {

@@ -168,6 +168,10 @@ struct Statement {
   // feature that needs it, e.g. "DETACH PARTITION … CONCURRENTLY".
   uint32_t min_postgres = 0;
   std::string min_postgres_feature;
+  // An extension that gives that feature on older versions too (pgcrypto for gen_random_uuid());
+  // SchemaTracker drops the need when an earlier statement created it.
+  std::string min_postgres_unless_extension;
+  std::string created_extension;  // CREATE EXTENSION name
   std::vector<Suppression> suppressions;
 };
 

@@ -132,31 +132,59 @@ bool find_volatile_call(Node expr, std::string& which) {
   return false;
 }
 
-// Collects every string constant (A_Const sval) of a tree: used to see whether a new enum
-// value is used later in the same transaction.
-void collect_string_literals(Node n, std::vector<std::string>& out) {
+// The statement needs PostgreSQL `major` or later for `feature` (the newest need wins), unless
+// `extension` (when given) was created earlier.
+void needs_postgres(Ctx& c, uint32_t major, std::string_view feature, std::string_view extension = {}) {
+  if (major <= c.st.min_postgres) return;
+  c.st.min_postgres = major;
+  c.st.min_postgres_feature = std::string(feature);
+  c.st.min_postgres_unless_extension = std::string(extension);
+}
+
+// Built-in functions that older servers lack (checked by name, in any schema).
+struct NewFunction {
+  std::string_view name;
+  uint32_t major;
+  std::string_view extension;  // gives it on older versions
+};
+constexpr std::array<NewFunction, 12> kNewFunctions = {{
+    {"jsonb_path_query", 12, {}},
+    {"jsonb_path_exists", 12, {}},
+    {"gen_random_uuid", 13, "pgcrypto"},
+    {"jsonb_set_lax", 13, {}},
+    {"string_to_table", 14, {}},
+    {"date_bin", 14, {}},
+    {"trim_array", 14, {}},
+    {"range_agg", 14, {}},
+    {"regexp_count", 15, {}},
+    {"regexp_like", 15, {}},
+    {"regexp_substr", 15, {}},
+    {"regexp_instr", 15, {}},
+}};
+
+// One walk over a statement's tree: every string constant (A_Const sval), to see whether a new
+// enum value is used later in the same transaction, and calls of functions newer servers added.
+void walk_constants_and_calls(Ctx& c, Node n) {
   simdjson::dom::object obj;
   simdjson::dom::array arr;
   if (n.get_array().get(arr) == simdjson::SUCCESS) {
-    for (Node e : arr) collect_string_literals(e, out);
+    for (Node e : arr) walk_constants_and_calls(c, e);
     return;
   }
   if (n.get_object().get(obj) != simdjson::SUCCESS) return;
   for (auto kv : obj) {
     if (kv.key == "A_Const") {
       Node sval;
-      if (field(kv.value, "sval", sval)) out.emplace_back(str(sval, "sval"));
+      if (field(kv.value, "sval", sval)) c.st.string_literals.emplace_back(str(sval, "sval"));
       continue;
     }
-    collect_string_literals(kv.value, out);
+    if (kv.key == "FuncCall") {
+      std::string name = last_name(list(kv.value, "funcname"));
+      for (const NewFunction& f : kNewFunctions)
+        if (f.name == name) needs_postgres(c, f.major, name + "()", f.extension);
+    }
+    walk_constants_and_calls(c, kv.value);
   }
-}
-
-// The statement needs PostgreSQL `major` or later for `feature` (the newest need wins).
-void needs_postgres(Ctx& c, uint32_t major, const char* feature) {
-  if (major <= c.st.min_postgres) return;
-  c.st.min_postgres = major;
-  c.st.min_postgres_feature = feature;
 }
 
 Action& add_action(Ctx& c, ActionKind kind, const model::RelationName& rel, LockMode lock, uint32_t offset) {
@@ -483,7 +511,7 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
   std::string_view type = node_type(stmt, body);
   st.node = std::string(type);
   st.cls = StatementClass::Ddl;
-  collect_string_literals(stmt, st.string_literals);
+  walk_constants_and_calls(c, stmt);
 
   if (type == "AlterTableStmt") {
     alter_table(c, body);
@@ -592,6 +620,8 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
   } else if (type == "CopyStmt") {
     st.cls = flag(body, "is_from") ? StatementClass::Dml : StatementClass::Query;
     if (st.cls == StatementClass::Dml) dml_target(c, body, "relation");
+  } else if (type == "CreateExtensionStmt") {
+    st.created_extension = std::string(str(body, "extname"));
   } else if (type == "CreateFunctionStmt") {
     if (flag(body, "is_procedure")) needs_postgres(c, 11, "CREATE PROCEDURE");
   } else if (type == "DoStmt" || type == "CallStmt") {

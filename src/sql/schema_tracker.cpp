@@ -73,6 +73,11 @@ void SchemaTracker::begin_migration() {
 }
 
 void SchemaTracker::apply(model::Statement& st) {
+  if (!st.created_extension.empty()) extensions_.insert(st.created_extension);
+  if (!st.min_postgres_unless_extension.empty() && extensions_.count(st.min_postgres_unless_extension)) {
+    st.min_postgres = 0;  // the extension gives it on older versions too
+    st.min_postgres_feature.clear();
+  }
   std::vector<model::Action> index_tables;
   for (auto& a : st.actions) {
     std::string key = a.relation.key();

@@ -4,7 +4,8 @@
 //   three lines above is not an index on an existing table);
 // - a column's type from earlier migrations, so ALTER COLUMN TYPE can tell a binary-coercible
 //   change (no rewrite) from a rewrite;
-// - whether a validated CHECK (col IS NOT NULL) exists, which lets SET NOT NULL skip its scan.
+// - whether a validated CHECK (col IS NOT NULL) exists, which lets SET NOT NULL skip its scan;
+// - which extensions exist, so that a function one provides needs no newer PostgreSQL.
 #pragma once
 
 #include <string>
@@ -31,6 +32,7 @@ class SchemaTracker {
   // Constraint name -> "table key/column" of CHECK (col IS NOT NULL), not yet validated.
   std::unordered_map<std::string, std::string> pending_not_null_checks_;
   std::unordered_set<std::string> valid_not_null_checks_;  // "table key/column"
+  std::unordered_set<std::string> extensions_;             // made by CREATE EXTENSION so far
 };
 
 // Whether changing a column from `from` to `to` (PostgreSQL type names with modifiers, as

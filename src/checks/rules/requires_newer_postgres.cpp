@@ -23,8 +23,10 @@ extern const Rule kRequiresNewerPostgres = {
      "server it applies to. Statements that need a newer server fail at deploy time, often after\n"
      "earlier statements of the same migration ran. Known: CREATE INDEX … INCLUDE and\n"
      "procedures (11); REINDEX … CONCURRENTLY and GENERATED … STORED columns (12); DETACH PARTITION …\n"
-     "CONCURRENTLY and CREATE OR REPLACE TRIGGER (14); MERGE and NULLS NOT DISTINCT (15). Without a\n"
-     "known version this rule is silent.",
+     "CONCURRENTLY and CREATE OR REPLACE TRIGGER (14); MERGE and NULLS NOT DISTINCT (15); and calls of\n"
+     "functions added later: jsonb_path_* (12), gen_random_uuid() (13, or pgcrypto created by an\n"
+     "earlier migration), date_bin, string_to_table, trim_array, range_agg (14), regexp_count/like/\n"
+     "substr/instr (15). Without a known version this rule is silent.",
      "-- target PostgreSQL 11: instead of REINDEX INDEX CONCURRENTLY \"Event_day_idx\";\n"
      "CREATE INDEX CONCURRENTLY \"Event_day_idx_new\" ON \"Event\"(\"day\");\n"
      "DROP INDEX CONCURRENTLY \"Event_day_idx\";\n"
