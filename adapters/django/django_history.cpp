@@ -73,12 +73,7 @@ std::vector<DjangoRow> DjangoHistory::rows() {
 
 db::HistoryReport DjangoHistory::report(const model::MigrationSet& plan) {
   db::HistoryReport rep;
-  rep.table_exists = table_exists();
-  std::vector<DjangoRow> recorded;
-  if (rep.table_exists) {
-    check_table();
-    recorded = rows();
-  }
+  std::vector<DjangoRow> recorded = db::read_checked_rows(*this, rep.table_exists);
   rep.migrations = compute_status(plan, recorded);
   std::vector<std::pair<std::string, std::vector<std::string>>> created;
   for (const auto& m : plan.migrations) {

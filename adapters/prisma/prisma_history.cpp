@@ -294,12 +294,7 @@ std::vector<db::MigrationStatus> compute_status(const std::vector<LocalMigration
 
 db::HistoryReport PrismaHistory::report(const std::vector<LocalMigration>& local) {
   db::HistoryReport rep;
-  rep.table_exists = table_exists();
-  std::vector<PrismaRow> recorded;
-  if (rep.table_exists) {
-    check_table();
-    recorded = rows();
-  }
+  std::vector<PrismaRow> recorded = db::read_checked_rows(*this, rep.table_exists);
   rep.migrations = compute_status(local, recorded);
   std::vector<std::pair<std::string, std::vector<std::string>>> created;
   for (const LocalMigration& m : local) created.emplace_back(m.name, m.index_names);

@@ -145,16 +145,16 @@ std::string set_database_url(const CheckOptions& options, const CheckRun& run, s
 // is missing or unreadable means none: `status` is the command that reports on it.
 std::set<std::string> applied_migrations(db::Database& dbc, const model::MigrationSet& set) {
   std::set<std::string> out;
+  bool exists = false;
   try {
     if (set.framework == model::Framework::Prisma) {
       prisma::PrismaHistory hist(dbc);
-      if (!hist.table_exists()) return out;
-      for (const prisma::PrismaRow& r : hist.rows())
+      for (const prisma::PrismaRow& r : db::read_checked_rows(hist, exists))
         if (r.finished() && !r.rolled_back()) out.insert(r.migration_name);
     } else {
       django::DjangoHistory hist(dbc, set.history_id_type);
-      if (!hist.table_exists()) return out;
-      std::vector<db::MigrationStatus> status = django::compute_status(set, hist.rows());
+      std::vector<db::MigrationStatus> status =
+          django::compute_status(set, db::read_checked_rows(hist, exists));
       for (size_t i = 0; i < set.migrations.size() && i < status.size(); ++i)
         if (status[i].state == db::MigrationState::Applied) out.insert(set.migrations[i].id);
     }

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "adapters/django/django_history.h"
 #include "app/check_command.h"
@@ -51,11 +50,6 @@ bool exported_against(db::Database& dbc, const model::MigrationSet& set) {
   }
 }
 
-struct StatementError {
-  std::string sqlstate, message;
-  const model::Statement* statement = nullptr;
-};
-
 class DjangoApplier {
  public:
   DjangoApplier(db::Database& dbc, django::DjangoHistory& hist, const HistoryOptions& o, std::ostream& out)
@@ -63,10 +57,10 @@ class DjangoApplier {
 
   // Applies `m` as `migrate` does: atomic migrations in one transaction with their rows,
   // others statement by statement in autocommit, the rows last. Returns the error, if any.
-  std::optional<StatementError> apply(const model::Migration& m) {
+  std::optional<SqlFailure> apply(const model::Migration& m) {
     std::vector<const model::Statement*> sts = m.statements();
     if (m.atomic)
-      return retrying(m, [&]() -> std::optional<StatementError> {
+      return retrying(m, [&]() -> std::optional<SqlFailure> {
         std::vector<django::DjangoRow> existing = hist_.rows();  // read before the transaction opens
         pqxx::work tx(db_.conn());
         for (const model::Statement* st : sts)
@@ -76,7 +70,7 @@ class DjangoApplier {
         return std::nullopt;
       });
     for (const model::Statement* st : sts) {
-      auto e = retrying(m, [&]() -> std::optional<StatementError> {
+      auto e = retrying(m, [&]() -> std::optional<SqlFailure> {
         pqxx::nontransaction tx(db_.conn());
         return exec(tx, st);
       });
@@ -90,35 +84,26 @@ class DjangoApplier {
   }
 
  private:
-  static std::optional<StatementError> exec(pqxx::transaction_base& tx, const model::Statement* st) {
+  static std::optional<SqlFailure> exec(pqxx::transaction_base& tx, const model::Statement* st) {
     try {
       tx.exec(st->text);
       return std::nullopt;
     } catch (const pqxx::sql_error& e) {
-      return StatementError{e.sqlstate(), clean_error(e.what()), st};
+      return SqlFailure{e.sqlstate(), clean_error(e.what()), st};
     }
   }
 
-  // After a lock timeout (55P03) the failed part was rolled back: wait, then run it again.
   template <typename F>
-  std::optional<StatementError> retrying(const model::Migration& m, F&& attempt) {
-    std::chrono::milliseconds backoff{500};
-    for (int i = 0;; ++i) {
-      std::optional<StatementError> e;
-      try {
-        e = attempt();
-      } catch (const pqxx::sql_error& ex) {
-        e = StatementError{ex.sqlstate(), clean_error(ex.what()), nullptr};
-      }
-      if (!e || e->sqlstate != "55P03" || i >= o_.lock_retries) return e;
-      out_ << fmt::format("  {}: lock timeout ({} ms){}; retry {}/{} in {:.1f} s\n", m.id,
-                          o_.lock_timeout.count(),
-                          e->statement ? fmt::format(" at operation line {}", e->statement->loc.line) : "",
-                          i + 1, o_.lock_retries, static_cast<double>(backoff.count()) / 1000.0);
-      out_.flush();
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
+  std::optional<SqlFailure> retrying(const model::Migration& m, F&& attempt) {
+    return retry_on_lock_timeout(
+        o_, attempt, [&](const SqlFailure& e, int n, std::optional<std::chrono::milliseconds> wait) {
+          if (!wait) return;
+          out_ << fmt::format("  {}: lock timeout ({} ms){}; retry {}/{} in {:.1f} s\n", m.id,
+                              o_.lock_timeout.count(),
+                              e.statement ? fmt::format(" at operation line {}", e.statement->loc.line) : "",
+                              n, o_.lock_retries, static_cast<double>(wait->count()) / 1000.0);
+          out_.flush();
+        });
   }
 
   db::Database& db_;
@@ -143,9 +128,8 @@ bool is_django_plan(const HistoryOptions& o) {
 PendingMigrations load_django_pending(const HistoryOptions& o, db::Database& dbc) {
   Plan plan = load_plan(o);
   django::DjangoHistory hist(dbc, plan.set().history_id_type);
-  bool exists = hist.table_exists();
-  if (exists) hist.check_table();
-  std::vector<django::DjangoRow> rows = exists ? hist.rows() : std::vector<django::DjangoRow>{};
+  bool exists = false;
+  std::vector<django::DjangoRow> rows = db::read_checked_rows(hist, exists);
   std::vector<db::MigrationStatus> status = django::compute_status(plan.set(), rows);
   PendingMigrations p;
   p.history_table = hist.table();
@@ -177,9 +161,8 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     std::optional<db::AdvisoryLock> lock;
     if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
     // Read the table after the lock: another run may just have applied some migrations.
-    bool exists = hist.table_exists();
-    if (exists) hist.check_table();
-    std::vector<django::DjangoRow> rows = exists ? hist.rows() : std::vector<django::DjangoRow>{};
+    bool exists = false;
+    std::vector<django::DjangoRow> rows = db::read_checked_rows(hist, exists);
     std::vector<db::MigrationStatus> status = django::compute_status(set, rows);
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Inconsistent) {
@@ -218,12 +201,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
       out << "dry run: nothing was written\n";
       return kHistoryOk;
     }
-    if (!exists) {
-      hist.create_table();
-      out << "created " << hist.table() << "\n";
-    }
-    if (o.lock_timeout.count() > 0) dbc->set_lock_timeout(o.lock_timeout);
-    if (o.statement_timeout.count() > 0) dbc->set_statement_timeout(o.statement_timeout);
+    prepare_to_apply(hist, exists, *dbc, o, out);
     DjangoApplier applier(*dbc, hist, o, out);
     const auto all_start = std::chrono::steady_clock::now();
     for (size_t k = 0; k < todo.size(); ++k) {

@@ -8,7 +8,6 @@
 #include <optional>
 #include <ostream>
 #include <set>
-#include <thread>
 
 #include "adapters/prisma/prisma_history.h"
 #include "adapters/prisma/prisma_reader.h"
@@ -256,12 +255,6 @@ std::string blocking_tables(db::Database& dbc, const Unit& u, const model::Migra
   return fmt::format("table(s) {}", fmt::join(quoted, ", "));
 }
 
-struct UnitError {
-  std::string sqlstate;
-  std::string message;
-  const model::Statement* statement = nullptr;  // the one that failed, when known
-};
-
 class Applier {
  public:
   Applier(db::Database& dbc, prisma::PrismaHistory& hist, const HistoryOptions& o, std::ostream& out)
@@ -278,7 +271,7 @@ class Applier {
     }
     size_t done = 0;
     for (const Unit& u : plan.units) {
-      std::optional<UnitError> e = run_with_retries(m, script, u);
+      std::optional<SqlFailure> e = run_with_retries(m, script, u);
       if (e) {
         error = failure_logs(m, plan, done, *e);
         pqxx::nontransaction tx(db_.conn());
@@ -296,11 +289,11 @@ class Applier {
  private:
   bool apply_in_one_transaction(const model::Migration& m, const std::string& script, const Plan& plan,
                                 const std::string& checksum, std::string& error) {
-    std::optional<UnitError> e =
-        with_retries(m, plan.units.front(), [&](const Unit& u) -> std::optional<UnitError> {
+    std::optional<SqlFailure> e =
+        with_retries(m, plan.units.front(), [&](const Unit& u) -> std::optional<SqlFailure> {
           pqxx::work tx(db_.conn());
           std::string id = hist_.insert_started(tx, m.id, checksum);
-          if (std::optional<UnitError> ue = exec_statements(tx, script, u)) return ue;
+          if (std::optional<SqlFailure> ue = exec_statements(tx, script, u)) return ue;
           hist_.add_applied_step(tx, id);
           hist_.mark_finished(tx, id);
           tx.commit();
@@ -321,19 +314,19 @@ class Applier {
   }
 
   // Runs each statement of `u` in `tx`; the first failure ends it.
-  std::optional<UnitError> exec_statements(pqxx::transaction_base& tx, const std::string& script,
-                                           const Unit& u) {
+  std::optional<SqlFailure> exec_statements(pqxx::transaction_base& tx, const std::string& script,
+                                            const Unit& u) {
     for (const model::Statement* st : u.statements) {
       try {
         tx.exec(script.substr(st->loc.offset, st->length));
       } catch (const pqxx::sql_error& ex) {
-        return UnitError{ex.sqlstate(), clean_error(ex.what()), st};
+        return SqlFailure{ex.sqlstate(), clean_error(ex.what()), st};
       }
     }
     return std::nullopt;
   }
 
-  std::optional<UnitError> run_unit(const std::string& script, const Unit& u) {
+  std::optional<SqlFailure> run_unit(const std::string& script, const Unit& u) {
     try {
       if (u.statements.empty()) {
         // One simple-protocol query holding the whole file, as Prisma <= 7.3 sends it.
@@ -343,50 +336,41 @@ class Applier {
       }
       if (u.transaction) {
         pqxx::work tx(db_.conn());
-        if (std::optional<UnitError> e = exec_statements(tx, script, u)) return e;
+        if (std::optional<SqlFailure> e = exec_statements(tx, script, u)) return e;
         tx.commit();
         return std::nullopt;
       }
       pqxx::nontransaction tx(db_.conn());
       return exec_statements(tx, script, u);
     } catch (const pqxx::sql_error& ex) {
-      return UnitError{ex.sqlstate(), clean_error(ex.what()), nullptr};
+      return SqlFailure{ex.sqlstate(), clean_error(ex.what()), nullptr};
     }
   }
 
   template <typename F>
-  std::optional<UnitError> with_retries(const model::Migration& m, const Unit& u, F&& attempt) {
-    std::chrono::milliseconds backoff{500};
-    for (int i = 0;; ++i) {
-      std::optional<UnitError> e;
-      try {
-        e = attempt(u);
-      } catch (const pqxx::sql_error& ex) {
-        e = UnitError{ex.sqlstate(), clean_error(ex.what()), nullptr};
-      }
-      // 55P03 lock_not_available: lock_timeout expired; the unit was rolled back, so it can run again.
-      if (!e || e->sqlstate != "55P03") return e;
-      std::string who = blocking_tables(db_, u, m);
-      if (i >= o_.lock_retries) {
-        e->message = fmt::format("gave up after {} attempt(s): lock timeout ({} ms) on {}, waiting for {}",
-                                 i + 1, o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who);
-        return e;
-      }
-      out_ << fmt::format("  lock timeout ({} ms) on {}, waiting for {}; retry {}/{} in {:.1f} s\n",
-                          o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who, i + 1,
-                          o_.lock_retries, static_cast<double>(backoff.count()) / 1000.0);
-      out_.flush();
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
+  std::optional<SqlFailure> with_retries(const model::Migration& m, const Unit& u, F&& attempt) {
+    return retry_on_lock_timeout(
+        o_, [&] { return attempt(u); },
+        [&](SqlFailure& e, int n, std::optional<std::chrono::milliseconds> wait) {
+          std::string who = blocking_tables(db_, u, m);
+          if (!wait) {
+            e.message = fmt::format("gave up after {} attempt(s): lock timeout ({} ms) on {}, waiting for {}",
+                                    n, o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who);
+            return;
+          }
+          out_ << fmt::format("  lock timeout ({} ms) on {}, waiting for {}; retry {}/{} in {:.1f} s\n",
+                              o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who, n,
+                              o_.lock_retries, static_cast<double>(wait->count()) / 1000.0);
+          out_.flush();
+        });
   }
 
-  std::optional<UnitError> run_with_retries(const model::Migration& m, const std::string& script,
-                                            const Unit& u) {
+  std::optional<SqlFailure> run_with_retries(const model::Migration& m, const std::string& script,
+                                             const Unit& u) {
     return with_retries(m, u, [&](const Unit& unit) { return run_unit(script, unit); });
   }
 
-  std::string failure_logs(const model::Migration& m, const Plan& plan, size_t done, const UnitError& e) {
+  std::string failure_logs(const model::Migration& m, const Plan& plan, size_t done, const SqlFailure& e) {
     std::string where;
     if (e.statement)
       where = fmt::format("statement at line {} failed", e.statement->loc.line);
@@ -440,9 +424,8 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     std::optional<db::AdvisoryLock> lock;
     if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
     // Read the table after the lock: another run may just have applied some migrations.
-    bool exists = hist.table_exists();
-    if (exists) hist.check_table();
-    std::vector<prisma::PrismaRow> rows = exists ? hist.rows() : std::vector<prisma::PrismaRow>{};
+    bool exists = false;
+    std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
     std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
 
     // Like P3009: a failed migration blocks everything until it is resolved.
@@ -499,12 +482,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
       return kHistoryOk;
     }
 
-    if (!exists) {
-      hist.create_table();
-      out << "created " << hist.table() << "\n";
-    }
-    if (o.lock_timeout.count() > 0) dbc->set_lock_timeout(o.lock_timeout);
-    if (o.statement_timeout.count() > 0) dbc->set_statement_timeout(o.statement_timeout);
+    prepare_to_apply(hist, exists, *dbc, o, out);
     Applier applier(*dbc, hist, o, out);
     const auto all_start = Clock::now();
     for (size_t k = 0; k < todo.size(); ++k) {
@@ -557,9 +535,8 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
     auto dbc = connect(o);
     prisma::PrismaHistory hist(*dbc);
     db::AdvisoryLock lock(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
-    bool exists = hist.table_exists();
-    if (exists) hist.check_table();
-    std::vector<prisma::PrismaRow> rows = exists ? hist.rows() : std::vector<prisma::PrismaRow>{};
+    bool exists = false;
+    std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
     bool failed = false, applied = false;
     for (const auto& r : rows)
       if (r.migration_name == name) {
@@ -605,9 +582,8 @@ PendingMigrations load_pending(const HistoryOptions& o, db::Database& dbc) {
   if (is_django_plan(o)) return load_django_pending(o, dbc);
   Local local = load_local(o);
   prisma::PrismaHistory hist(dbc);
-  bool exists = hist.table_exists();
-  if (exists) hist.check_table();
-  std::vector<prisma::PrismaRow> rows = exists ? hist.rows() : std::vector<prisma::PrismaRow>{};
+  bool exists = false;
+  std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
   std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
   PendingMigrations p;
   p.history_table = hist.table();

@@ -56,6 +56,16 @@ std::string fmt_seconds(std::chrono::steady_clock::duration d) {
   return fmt::format("{:.2f} s", std::chrono::duration<double>(d).count());
 }
 
+void prepare_to_apply(db::HistoryStore& hist, bool exists, db::Database& dbc, const HistoryOptions& o,
+                      std::ostream& out) {
+  if (!exists) {
+    hist.create_table();
+    out << "created " << hist.table() << "\n";
+  }
+  if (o.lock_timeout.count() > 0) dbc.set_lock_timeout(o.lock_timeout);
+  if (o.statement_timeout.count() > 0) dbc.set_statement_timeout(o.statement_timeout);
+}
+
 HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc) {
   HistoryOptions out = o;
   out.postgres_version = dbc.server_major();

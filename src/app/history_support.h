@@ -2,12 +2,15 @@
 // Django's django_migrations): errors, the status report, the connection, exit-code guarding.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <ostream>
+#include <pqxx/pqxx>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/history_command.h"
@@ -38,6 +41,45 @@ std::string fmt_seconds(std::chrono::steady_clock::duration d);
 std::unique_ptr<db::Database> connect(const HistoryOptions& o);
 // `o` with postgres_version set to the server's: apply's gate judges for the PostgreSQL it runs on.
 HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc);
+
+// A statement or query PostgreSQL refused while applying.
+struct SqlFailure {
+  std::string sqlstate;
+  std::string message;
+  const model::Statement* statement = nullptr;  // the one that failed, when known
+};
+
+// Runs `attempt` (returns std::optional<SqlFailure>; a pqxx::sql_error it throws counts as one)
+// again after each lock timeout (55P03: the failed part was rolled back, so it can run again),
+// at most o.lock_retries more times, waiting 0.5 s, 1 s, 2 s… (at most 10 s). `on_lock_timeout`
+// (failure, attempt number from 1, wait) says so before each wait; with no wait it is the last
+// one and may reword the failure.
+template <typename Attempt, typename OnLockTimeout>
+std::optional<SqlFailure> retry_on_lock_timeout(const HistoryOptions& o, Attempt&& attempt,
+                                                OnLockTimeout&& on_lock_timeout) {
+  std::chrono::milliseconds backoff{500};
+  for (int i = 0;; ++i) {
+    std::optional<SqlFailure> e;
+    try {
+      e = attempt();
+    } catch (const pqxx::sql_error& ex) {
+      e = SqlFailure{ex.sqlstate(), clean_error(ex.what()), nullptr};
+    }
+    if (!e || e->sqlstate != "55P03") return e;
+    if (i >= o.lock_retries) {
+      on_lock_timeout(*e, i + 1, std::optional<std::chrono::milliseconds>{});
+      return e;
+    }
+    on_lock_timeout(*e, i + 1, std::optional<std::chrono::milliseconds>{backoff});
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+}
+
+// Before apply's first migration: creates the history table when it does not exist (`exists`),
+// then sets the session's lock_timeout and statement_timeout.
+void prepare_to_apply(db::HistoryStore& hist, bool exists, db::Database& dbc, const HistoryOptions& o,
+                      std::ostream& out);
 
 // Runs a command's body, turning its exceptions into a message (password scrubbed) and exit 2.
 // The checklist as the gate of `apply`: unsuppressed error findings of the pending migrations

@@ -72,6 +72,17 @@ class HistoryStore {
   virtual void create_table() = 0;
 };
 
+// The rows of `hist`'s table (History: PrismaHistory, DjangoHistory) after checking its columns
+// (DbError when they are not the framework's); none when the table does not exist, which
+// `exists` reports.
+template <class History>
+auto read_checked_rows(History& hist, bool& exists) -> decltype(hist.rows()) {
+  exists = hist.table_exists();
+  if (!exists) return {};
+  hist.check_table();
+  return hist.rows();
+}
+
 }  // namespace sm::db
 
 namespace sm::db {
