@@ -65,15 +65,29 @@ TEST(Reliability, EightConcurrentAppliesApplyEachMigrationExactlyOnce) {
 }
 
 // Waits until a backend runs a query containing `text`; false after 20 s.
-bool wait_for_query(const PgCluster& pg, const std::string& text) {
+// Waits (up to 20 s) until another session runs (or, with running = false, no longer runs) a
+// query containing `text`.
+bool wait_for_query(const PgCluster& pg, const std::string& text, bool running = true) {
   for (int i = 0; i < 200; ++i) {
-    if (pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%" + text +
-                "%' AND pid <> "
-                "pg_backend_pid()") != "0")
-      return true;
+    bool seen = pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%" + text +
+                        "%' AND pid <> pg_backend_pid()") != "0";
+    if (seen == running) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
+}
+
+// Starts `apply --mode MODE`, waits until it runs a query containing `query`, and kills it with
+// SIGKILL there.
+void kill_apply_while_it_runs(const PgCluster& pg, const PrismaProject& p, const std::string& mode,
+                              const std::string& query) {
+  TempDir logs;
+  pid_t pid = spawn_cli("apply --mode " + mode + " --database-url " + shell_quote(pg.url()) + " " + p.arg(),
+                        logs.path() / "out", logs.path() / "err");
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_for_query(pg, query));
+  kill(pid, SIGKILL);
+  wait_exit(pid);
 }
 
 TEST(Reliability, KillDuringApplyLeavesATruthfulStatusAndASecondApplyCompletes) {
@@ -82,13 +96,7 @@ TEST(Reliability, KillDuringApplyLeavesATruthfulStatusAndASecondApplyCompletes) 
   p.add("20240101000000_init", "CREATE TABLE \"a\" (\"id\" INTEGER);\n");
   p.add("20240102000000_slow", "CREATE TABLE \"b\" (\"id\" INTEGER);\nSELECT pg_sleep(2.5);\n");
   p.add("20240103000000_last", "CREATE TABLE \"c\" (\"id\" INTEGER);\n");
-  TempDir logs;
-  pid_t pid = spawn_cli("apply --mode safe --database-url " + shell_quote(pg.url()) + " " + p.arg(),
-                        logs.path() / "out", logs.path() / "err");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_query(pg, "pg_sleep(2.5)"));
-  kill(pid, SIGKILL);
-  wait_exit(pid);
+  ASSERT_NO_FATAL_FAILURE(kill_apply_while_it_runs(pg, p, "safe", "pg_sleep(2.5)"));
   // Safe mode ran the migration and its history row in one transaction: none of it is there.
   RunResult s = sm_cli("status", pg.url(), p);
   EXPECT_THAT(s.out, HasSubstr("applied             20240101000000_init"));
@@ -106,13 +114,7 @@ TEST(Reliability, KillInPrismaSixModeIsReportedAsFailedLikePrisma) {
   SM_START_PG(pg);
   PrismaProject p;
   p.add("20240101000000_slow", "CREATE TABLE \"b\" (\"id\" INTEGER);\nSELECT pg_sleep(2.5);\n");
-  TempDir logs;
-  pid_t pid = spawn_cli("apply --mode prisma-6 --database-url " + shell_quote(pg.url()) + " " + p.arg(),
-                        logs.path() / "out", logs.path() / "err");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_query(pg, "pg_sleep(2.5)"));
-  kill(pid, SIGKILL);
-  wait_exit(pid);
+  ASSERT_NO_FATAL_FAILURE(kill_apply_while_it_runs(pg, p, "prisma-6", "pg_sleep(2.5)"));
   // Prisma's records: the row was written before the script, so it stays unfinished.
   RunResult s = sm_cli("status", pg.url(), p);
   EXPECT_THAT(s.out, HasSubstr("failed              20240101000000_slow"));
@@ -122,11 +124,7 @@ TEST(Reliability, KillInPrismaSixModeIsReportedAsFailedLikePrisma) {
   EXPECT_THAT(blocked.err, HasSubstr("P3009"));
   // The file was one query: once sent, the server runs it to the end and commits it whether or not
   // the client is still there, so the database holds all of it. The user checks and resolves.
-  for (int i = 0;
-       i < 100 && pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2.5)%' "
-                          "AND pid <> pg_backend_pid()") != "0";
-       ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  wait_for_query(pg, "pg_sleep(2.5)", false);
   EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'b'"), "1");
   ASSERT_EQ(sm_cli("resolve", pg.url(), p, "--applied 20240101000000_slow").exit_code, 0);
   RunResult second = sm_cli("apply", pg.url(), p, "--mode prisma-6");
