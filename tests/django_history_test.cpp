@@ -4,9 +4,7 @@
 // run (RunPython) is refused by name; eight applies at once apply each migration once; rehearse
 // runs a plan's pending SQL and rolls it back.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <atomic>
 #include <filesystem>
 #include <future>
 #include <vector>
@@ -20,10 +18,7 @@ namespace {
 
 const char* kPython = "/usr/bin/python3";  // Debian's, with python3-django and python3-psycopg2
 
-struct Command {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Command = sm::test::RunResult;
 
 // A small project: app `inv` with a squash (0001+0002), a data migration and a concurrent index.
 void write_project(const sm::test::TempDir& tmp, bool with_run_python) {
@@ -83,17 +78,10 @@ class DjangoHistory : public ::testing::Test {
   void SetUp() override { SM_START_DJANGO_AND_PG(pg_); }
 
   Command sh(const std::string& cmd, const std::string& db = "") {
-    static std::atomic<int> n{0};
-    fs::path out = tmp_.path() / ("out" + std::to_string(++n)),
-             err = tmp_.path() / ("err" + std::to_string(n));
     std::string env = "DB_PORT=" + std::to_string(pg_->port()) +
                       " DB_PASSWORD=" + sm::test::shell_quote(sm::test::PgCluster::kPassword) +
                       " DB_NAME=" + (db.empty() ? "postgres" : db);
-    std::string full = "cd " + sm::test::shell_quote((tmp_.path() / "proj").string()) + " && env " + env +
-                       " " + cmd + " >" + sm::test::shell_quote(out.string()) + " 2>" +
-                       sm::test::shell_quote(err.string()) + " </dev/null";
-    int status = std::system(full.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, sm::test::read_file(out), sm::test::read_file(err)};
+    return sm::test::run_shell(tmp_.path() / "proj", "env " + env + " " + cmd);
   }
   Command manage(const std::string& args, const std::string& db) {
     return sh(std::string(kPython) + " manage.py " + args, db);

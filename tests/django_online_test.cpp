@@ -3,7 +3,6 @@
 // migrations are applied, the pending order of `migrate --plan`, squashes recorded through what
 // they replace, the real constraint names, and inconsistent history.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -23,10 +22,7 @@ namespace {
 const fs::path kProject = sm::test::source_dir() / "fixtures" / "django";
 const char* kPython = "/usr/bin/python3";  // Debian's, with python3-django and python3-psycopg2
 
-struct Command {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Command = sm::test::RunResult;
 
 class DjangoOnline : public ::testing::Test {
  protected:
@@ -37,15 +33,10 @@ class DjangoOnline : public ::testing::Test {
 
   // Runs `args` in the fixture project with the settings pointing at the private cluster.
   Command run(const std::string& args) {
-    fs::path out = tmp_.path() / "out", err = tmp_.path() / "err";
     std::string env = "FIXTURE_DB_HOST=127.0.0.1 FIXTURE_DB_PORT=" + std::to_string(pg_->port()) +
                       " FIXTURE_DB_USER=postgres FIXTURE_DB_PASSWORD=" +
                       sm::test::shell_quote(sm::test::PgCluster::kPassword) + " FIXTURE_DB_NAME=fixture";
-    std::string cmd = "cd " + sm::test::shell_quote(kProject.string()) + " && env " + env + " " + args +
-                      " >" + sm::test::shell_quote(out.string()) + " 2>" +
-                      sm::test::shell_quote(err.string());
-    int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, sm::test::read_file(out), sm::test::read_file(err)};
+    return sm::test::run_shell(kProject, "env " + env + " " + args);
   }
   Command manage(const std::string& args) { return run(std::string(kPython) + " manage.py " + args); }
 

@@ -36,22 +36,13 @@ class PrismaCliProject : public PrismaProject {
   }
   // `prisma ARGS` in the project, against `url`.
   RunResult prisma(const std::string& url, const std::string& args) const {
-    TempDir tmp;
-    fs::path out = tmp.path() / "out", err = tmp.path() / "err";
-    std::string cmd =
-        "cd " + shell_quote(dir().path().string()) + " && env DATABASE_URL=" + shell_quote(url) +
-        " PRISMA_QUERY_ENGINE_LIBRARY=" +
-        shell_quote((prisma_dir() / "query-engine-unused.so.node").string()) +
-        " PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1 NO_COLOR=1 NODE_OPTIONS=" +
-        shell_quote("--require " + (source_dir() / "tests/interop/prisma_preload.cjs").string()) +
-        " timeout 120 node_modules/.bin/prisma " + args + " >" + shell_quote(out.string()) + " 2>" +
-        shell_quote(err.string()) + " </dev/null";
-    int status = std::system(cmd.c_str());
-    RunResult r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
+    return run_shell(
+        dir().path(),
+        "env DATABASE_URL=" + shell_quote(url) + " PRISMA_QUERY_ENGINE_LIBRARY=" +
+            shell_quote((prisma_dir() / "query-engine-unused.so.node").string()) +
+            " PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1 NO_COLOR=1 NODE_OPTIONS=" +
+            shell_quote("--require " + (source_dir() / "tests/interop/prisma_preload.cjs").string()) +
+            " timeout 120 node_modules/.bin/prisma " + args);
   }
 };
 
