@@ -15,6 +15,7 @@
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/git_since.h"
+#include "app/history_support.h"
 #include "checks/registry.h"
 #include "db/database.h"
 #include "sql/parse.h"
@@ -113,7 +114,7 @@ struct Servers {
       try {
         it->second.db = std::make_unique<db::Database>(url);
       } catch (const std::exception& e) {
-        it->second.error = scrubbed(e.what(), url);
+        it->second.error = scrub_password(e.what(), url);
       }
     }
     return it->second;
@@ -123,13 +124,6 @@ struct Servers {
     if (url.empty()) return 0;
     Server& s = get(url);
     return s.db ? s.db->server_major() : 0;
-  }
-  static std::string scrubbed(std::string msg, const std::string& url) {
-    try {
-      msg = db::scrub(msg, db::parse_database_url(url).password);
-    } catch (...) {
-    }
-    return msg;
   }
 };
 
@@ -191,7 +185,7 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
         try {
           sizes = db::read_table_sizes(*server.db, relations);
         } catch (const std::exception& e) {
-          error = Servers::scrubbed(e.what(), url);
+          error = scrub_password(e.what(), url);
         }
       }
       if (!error.empty()) {

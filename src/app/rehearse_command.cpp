@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "app/history_support.h"
 #include "db/database.h"
 #include "db/lock_observer.h"
 #include "report/json_writer.h"
@@ -557,19 +558,11 @@ void write_rehearsal_json(std::ostream& out, const RehearsalResult& r) {
 }
 
 int run_rehearse(const RehearseOptions& o, std::ostream& out, std::ostream& err) {
-  auto scrubbed = [&](std::string msg) {
-    try {
-      msg = db::scrub(msg, db::parse_database_url(o.history.database_url).password);
-    } catch (...) {
-    }
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    return msg;
-  };
   RehearsalResult r;
   try {
     r = rehearse(o);
   } catch (const std::exception& e) {
-    err << "safemigrate: " << scrubbed(e.what()) << "\n";
+    err << "safemigrate: " << clean_error(scrub_password(e.what(), o.history.database_url)) << "\n";
     return kHistoryError;
   }
   if (o.json)
