@@ -176,7 +176,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     // The checklist is the gate, as for Prisma.
     std::set<std::string> pending;
     for (const auto* m : todo) pending.insert(m->id);
-    if (gate_blocks(plan.run.findings, pending,
+    if (gate_blocks(set, plan.run.findings, pending,
                     "a `# safemigrate-ignore: RULE reason` comment on the operation", err))
       return kHistoryDrift;
     if (todo.empty()) {

@@ -456,7 +456,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     // The checklist is the gate: unsuppressed error findings in what would run stop everything.
     std::set<std::string> pending_names;
     for (size_t i : todo) pending_names.insert(set.migrations[i].id);
-    if (gate_blocks(local.run.findings, pending_names,
+    if (gate_blocks(set, local.run.findings, pending_names,
                     "`-- safemigrate-ignore: RULE reason` before the statement", err))
       return kHistoryDrift;
 

@@ -92,19 +92,37 @@ int report_status(const db::HistoryReport& rep, const db::Database& dbc, const s
   return kHistoryOk;
 }
 
-bool gate_blocks(const std::vector<model::Finding>& findings, const std::set<std::string>& pending,
-                 const std::string& ignore_hint, std::ostream& err) {
-  std::vector<const model::Finding*> blocking;
+bool gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding>& findings,
+                 const std::set<std::string>& pending, const std::string& ignore_hint, std::ostream& err) {
+  std::vector<std::string> blocking;
   for (const model::Finding& f : findings)
     if (f.severity == model::Severity::Error && !f.suppressed && f.rule != "missing-migration-file" &&
         pending.count(f.migration))
-      blocking.push_back(&f);
+      blocking.push_back(fmt::format("  {}:{}: {} [{}]\n", f.loc.file, f.loc.line, f.message, f.rule));
+  // What was not parsed or analysed never runs, whatever the config or a suppression says: the
+  // model itself is asked, not the findings (a rule set to "off" leaves none).
+  size_t unanalysed = 0;
+  for (const model::Migration& m : set.migrations) {
+    if (!pending.count(m.id)) continue;
+    for (const model::Statement* st : m.statements()) {
+      if (st->cls != model::StatementClass::Invalid && !st->copy_from_stdin) continue;
+      ++unanalysed;
+      std::string why = !st->syntax_error.empty()   ? "PostgreSQL cannot parse it: " + st->syntax_error
+                        : !st->not_analysed.empty() ? "not analysed: " + st->not_analysed
+                                                    : "COPY … FROM STDIN with rows that are not SQL";
+      blocking.push_back(fmt::format("  {}:{}: {} [never applied]\n", st->loc.file, st->loc.line, why));
+    }
+  }
   if (blocking.empty()) return false;
-  err << fmt::format("safemigrate: {} error finding(s) in pending migrations; nothing was applied:\n",
+  err << fmt::format("safemigrate: {} error(s) in pending migrations; nothing was applied:\n",
                      blocking.size());
-  for (const model::Finding* f : blocking)
-    err << fmt::format("  {}:{}: {} [{}]\n", f->loc.file, f->loc.line, f->message, f->rule);
-  err << "Fix them, or silence one with " << ignore_hint << " (`safemigrate check` shows the details).\n";
+  for (const std::string& line : blocking) err << line;
+  if (unanalysed)
+    err << fmt::format(
+        "{} statement(s) were not parsed or analysed: fix them; no setting lets apply run them.\n",
+        unanalysed);
+  if (blocking.size() > unanalysed)
+    err << "Fix them, or silence one with " << ignore_hint << " (`safemigrate check` shows the details).\n";
   return true;
 }
 

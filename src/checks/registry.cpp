@@ -4,6 +4,8 @@ namespace sm::checks {
 
 namespace rules {
 extern const Rule kSyntaxError;
+extern const Rule kStatementTooComplex;
+extern const Rule kCopyFromStdin;
 extern const Rule kAddingNotNullColumn;
 extern const Rule kRequireConcurrentIndexCreation;
 extern const Rule kRequireConcurrentIndexDeletion;
@@ -42,6 +44,8 @@ extern const Rule kRequiresNewerPostgres;
 const std::vector<const Rule*>& all_rules() {
   static const std::vector<const Rule*> list = {
       &rules::kSyntaxError,
+      &rules::kStatementTooComplex,
+      &rules::kCopyFromStdin,
       &rules::kAddingNotNullColumn,
       &rules::kRequireConcurrentIndexCreation,
       &rules::kRequireConcurrentIndexDeletion,

@@ -149,7 +149,8 @@ struct Suppression {
 
 struct Statement {
   std::string text;    // the statement as written, without surrounding comments
-  SourceLocation loc;  // its first token
+  SourceLocation loc;  // its first token (of a statement that does not parse: the error's spot)
+  uint32_t start = 0;  // byte offset of its first token; text is [start, start + length) of the file
   uint32_t length = 0;
   std::string node;  // PostgreSQL's node name, e.g. "AlterTableStmt"
   StatementClass cls = StatementClass::Ddl;
@@ -164,6 +165,14 @@ struct Statement {
   std::string enum_type;                     // ALTER TYPE … ADD VALUE
   std::string enum_value;
   std::string syntax_error;  // PostgreSQL's message when the statement does not parse
+  // Why a statement that may well parse was not analysed (cls Invalid, syntax_error empty): its
+  // parse tree nests deeper than safemigrate reads. Never skipped in silence: a finding.
+  std::string not_analysed;
+  // COPY … FROM STDIN: the rows that follow it in the file (up to a line `\.`) are data that psql
+  // would send, not SQL; they are covered by the statement and never parsed.
+  bool copy_from_stdin = false;
+  uint32_t copy_data_lines = 0;
+  uint32_t copy_data_begin = 0, copy_data_end = 0;  // byte range of the rows and their `\.` line
   // The oldest PostgreSQL major version that runs the statement (0: any we support), and the
   // feature that needs it, e.g. "DETACH PARTITION … CONCURRENTLY".
   uint32_t min_postgres = 0;

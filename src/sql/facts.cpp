@@ -164,26 +164,39 @@ constexpr std::array<NewFunction, 12> kNewFunctions = {{
 
 // One walk over a statement's tree: every string constant (A_Const sval), to see whether a new
 // enum value is used later in the same transaction, and calls of functions newer servers added.
-void walk_constants_and_calls(Ctx& c, Node n) {
-  simdjson::dom::object obj;
-  simdjson::dom::array arr;
-  if (n.get_array().get(arr) == simdjson::SUCCESS) {
-    for (Node e : arr) walk_constants_and_calls(c, e);
-    return;
-  }
-  if (n.get_object().get(obj) != simdjson::SUCCESS) return;
-  for (auto kv : obj) {
-    if (kv.key == "A_Const") {
-      Node sval;
-      if (field(kv.value, "sval", sval)) c.st.string_literals.emplace_back(str(sval, "sval"));
+// Iterative, in document order: a tree may nest thousands of levels deep (parse.cpp reads up
+// to kMaxTreeDepth), more than a recursive walk's stack allows.
+void walk_constants_and_calls(Ctx& c, Node root) {
+  std::vector<Node> todo{root}, children;
+  auto push_children = [&] {
+    todo.insert(todo.end(), children.rbegin(), children.rend());
+    children.clear();
+  };
+  while (!todo.empty()) {
+    Node n = todo.back();
+    todo.pop_back();
+    simdjson::dom::object obj;
+    simdjson::dom::array arr;
+    if (n.get_array().get(arr) == simdjson::SUCCESS) {
+      for (Node e : arr) children.push_back(e);
+      push_children();
       continue;
     }
-    if (kv.key == "FuncCall") {
-      std::string name = last_name(list(kv.value, "funcname"));
-      for (const NewFunction& f : kNewFunctions)
-        if (f.name == name) needs_postgres(c, f.major, name + "()", f.extension);
+    if (n.get_object().get(obj) != simdjson::SUCCESS) continue;
+    for (auto kv : obj) {
+      if (kv.key == "A_Const") {
+        Node sval;
+        if (field(kv.value, "sval", sval)) c.st.string_literals.emplace_back(str(sval, "sval"));
+        continue;
+      }
+      if (kv.key == "FuncCall") {
+        std::string name = last_name(list(kv.value, "funcname"));
+        for (const NewFunction& f : kNewFunctions)
+          if (f.name == name) needs_postgres(c, f.major, name + "()", f.extension);
+      }
+      children.push_back(kv.value);
     }
-    walk_constants_and_calls(c, kv.value);
+    push_children();
   }
 }
 
@@ -620,6 +633,9 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
   } else if (type == "CopyStmt") {
     st.cls = flag(body, "is_from") ? StatementClass::Dml : StatementClass::Query;
     if (st.cls == StatementClass::Dml) dml_target(c, body, "relation");
+    // No file and no program: the rows come from the client, in the lines after the statement.
+    st.copy_from_stdin =
+        st.cls == StatementClass::Dml && str(body, "filename").empty() && !flag(body, "is_program");
   } else if (type == "CreateExtensionStmt") {
     st.created_extension = std::string(str(body, "extname"));
   } else if (type == "CreateFunctionStmt") {

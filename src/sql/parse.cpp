@@ -1,14 +1,17 @@
 #include "sql/parse.h"
 
+#include <fmt/format.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "sql/facts.h"
 #include "sql/parse_tree.h"
+#include "util/big_stack.h"
 
 namespace sm::sql {
 
@@ -33,7 +36,51 @@ namespace {
 
 struct Token {
   uint32_t start, end;
+  int32_t kind;
 };
+
+// How deep libpg_query may recurse when it writes a tree out: it has no depth check there, and a
+// statement of 70,000 nested operators overflowed an 8 MiB stack (about 115 bytes a level,
+// measured). kStackPerLevel allows four times that. A statement whose nesting bound (below) is at
+// most kInlineNesting is parsed on the calling thread; up to kMaxNesting on a thread with a stack
+// of its own; beyond that it is not parsed at all, and says so.
+constexpr size_t kStackPerLevel = 512;
+constexpr uint32_t kInlineNesting = 4000;
+constexpr uint32_t kMaxNesting = 200000;
+// The parse tree's JSON is read to this depth (simdjson's default is 1024, which a 507-term
+// `1+1+…` reaches); a deeper tree is reported as not analysed. Walks over the tree are iterative.
+constexpr size_t kMaxTreeDepth = 20000;
+
+// Tokens that never deepen a parse tree: leaves (names, constants) and list punctuation.
+bool is_flat(int32_t kind) {
+  switch (kind) {
+    case PG_QUERY__TOKEN__IDENT:
+    case PG_QUERY__TOKEN__UIDENT:
+    case PG_QUERY__TOKEN__FCONST:
+    case PG_QUERY__TOKEN__SCONST:
+    case PG_QUERY__TOKEN__USCONST:
+    case PG_QUERY__TOKEN__BCONST:
+    case PG_QUERY__TOKEN__XCONST:
+    case PG_QUERY__TOKEN__ICONST:
+    case PG_QUERY__TOKEN__PARAM:
+    case PG_QUERY__TOKEN__NULL_P:
+    case PG_QUERY__TOKEN__TRUE_P:
+    case PG_QUERY__TOKEN__FALSE_P:
+    case PG_QUERY__TOKEN__DEFAULT:
+    case PG_QUERY__TOKEN__ASCII_44:  // ,
+    case PG_QUERY__TOKEN__ASCII_46:  // .
+    case PG_QUERY__TOKEN__ASCII_59:  // ;
+      return true;
+    default: return false;
+  }
+}
+
+bool opens(int32_t kind) {
+  return kind == PG_QUERY__TOKEN__ASCII_40 || kind == PG_QUERY__TOKEN__ASCII_91;
+}
+bool closes(int32_t kind) {
+  return kind == PG_QUERY__TOKEN__ASCII_41 || kind == PG_QUERY__TOKEN__ASCII_93;
+}
 
 // PostgreSQL reports error positions in characters; we need bytes.
 uint32_t char_to_byte(std::string_view s, int chars) {
@@ -52,38 +99,180 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
+// A parse result that frees itself.
+struct Parsed {
+  PgQueryParseResult r{};
+  Parsed() = default;
+  Parsed(const Parsed&) = delete;
+  Parsed& operator=(const Parsed&) = delete;
+  ~Parsed() { pg_query_free_parse_result(r); }
+};
+
+// One simdjson parser per thread (its buffers are reused across files), reading kMaxTreeDepth deep.
+simdjson::dom::parser& json_parser() {
+  thread_local simdjson::dom::parser parser;
+  thread_local bool sized = false;
+  if (!sized) {
+    if (parser.allocate(1 << 16, kMaxTreeDepth) != simdjson::SUCCESS) throw std::bad_alloc();
+    sized = true;
+  }
+  return parser;
+}
+
+// Parses one file. Every byte of it ends up in exactly one of: a statement that was parsed and
+// analysed, a statement that was not (a syntax error, or a tree too deep: cls Invalid, always a
+// finding), the data rows of a COPY … FROM STDIN, a comment, or white space. Nothing is dropped.
 class FileParser {
  public:
   FileParser(std::string_view text, const std::string& file) : text_(text), file_(file), lines_(text) {}
 
   ParsedFile run() {
-    owned_ = std::string(text_);  // libpg_query wants a NUL-terminated string
-    scan();
-    PgQueryParseResult whole = pg_query_parse(owned_.c_str());
-    if (!whole.error) {
-      add_statements_from_json(whole.parse_tree, 0, static_cast<uint32_t>(text_.size()));
-    } else {
-      parse_piece_by_piece(whole.error);
+    owned_ = std::string(text_);  // libpg_query wants NUL-terminated strings
+    uint32_t pos = 0, size = static_cast<uint32_t>(text_.size());
+    // libpg_query reads up to a NUL byte; the server rejects one in a query. File readers refuse
+    // NUL bytes earlier; SQL from elsewhere (a Django plan's JSON "\u0000") gets here.
+    size_t nul = text_.find('\0');
+    uint32_t sql_end = nul == std::string_view::npos ? size : static_cast<uint32_t>(nul);
+    sql_end_ = sql_end;
+    while (pos < sql_end) pos = parse_region(pos, sql_end);
+    if (sql_end < size) {
+      tokens_.clear();
+      covered_.clear();
+      add_unanalysed(sql_end, size,
+                     "a NUL byte (PostgreSQL refuses it: invalid byte sequence for encoding \"UTF8\": 0x00)",
+                     0, "");
     }
-    pg_query_free_parse_result(whole);
+    std::stable_sort(
+        out_.statements.begin(), out_.statements.end(),
+        [](const model::Statement& a, const model::Statement& b) { return a.loc.offset < b.loc.offset; });
     attach_directives();
     return std::move(out_);
   }
 
  private:
-  void scan() {
-    PgQueryScanResult r = pg_query_scan(owned_.c_str());
+  struct Range {
+    uint32_t begin, end;
+  };
+
+  // Parses [begin, end) of the file, which holds SQL from `begin` on. Returns `end`, or where the
+  // SQL goes on after the data rows of a COPY … FROM STDIN (which are not SQL: the scanner would
+  // read them as statements, or fail on a quote in them).
+  uint32_t parse_region(uint32_t begin, uint32_t end) {
+    tokens_.clear();
+    covered_.clear();
+    size_t first_statement = out_.statements.size(), first_comment = out_.comments.size();
+    std::string region = owned_.substr(begin, end - begin);
+    // The scanner stops at the first bad token (an unterminated quote, often a row of COPY data
+    // such as O'Brien): read what comes before that line as a region of its own, so that a COPY
+    // in it skips its data rows and what follows them is read again.
+    for (int tries = 0; tries < 64; ++tries) {
+      int cursor = scan(region, begin);
+      if (cursor <= 0) break;
+      uint32_t at = begin + char_to_byte(region, cursor - 1);
+      size_t nl = at > begin ? text_.rfind('\n', at - 1) : std::string_view::npos;
+      uint32_t cut = nl == std::string_view::npos || nl < begin ? begin : static_cast<uint32_t>(nl + 1);
+      if (cut <= begin) break;
+      tokens_.clear();
+      out_.comments.resize(first_comment);
+      end = cut;
+      region = owned_.substr(begin, end - begin);
+    }
+
+    uint32_t bound = nesting_bound(begin, end);
+    bool whole_done = false;
+    if (bound <= kMaxNesting) {
+      Parsed whole;
+      parse_text(region, bound, whole);
+      if (!whole.r.error) {
+        std::vector<model::Statement> got;
+        std::vector<Range> ranges;
+        // A tree too deep to read: parse statement by statement, so that only that one is lost.
+        if (statements_from_json(whole.r.parse_tree, begin, end, got, ranges).empty()) {
+          for (auto& st : got) out_.statements.push_back(std::move(st));
+          covered_.insert(covered_.end(), ranges.begin(), ranges.end());
+          whole_done = true;
+        }
+      }
+    }
+    if (!whole_done) parse_piece_by_piece(region, begin, end);
+    cover_gaps(begin, end);
+
+    std::stable_sort(
+        out_.statements.begin() + static_cast<std::ptrdiff_t>(first_statement), out_.statements.end(),
+        [](const model::Statement& a, const model::Statement& b) { return a.loc.offset < b.loc.offset; });
+    return skip_copy_data(first_statement, first_comment, end);
+  }
+
+  // A COPY … FROM STDIN takes its rows from the lines after it, up to a line `\.` (as psql and
+  // pg_dump write them): drop what was read of them as SQL, and go on after them.
+  uint32_t skip_copy_data(size_t first_statement, size_t first_comment, uint32_t region_end) {
+    // The data may run past the region (cut short at a quote in a row): look to the file's end.
+    uint32_t end = sql_end_;
+    for (size_t i = first_statement; i < out_.statements.size(); ++i) {
+      model::Statement& st = out_.statements[i];
+      if (!st.copy_from_stdin) continue;
+      uint32_t stmt_end = statement_end(st);
+      size_t nl = text_.find('\n', stmt_end);
+      uint32_t data_begin = nl == std::string_view::npos || nl >= end ? end : static_cast<uint32_t>(nl + 1);
+      uint32_t pos = data_begin, lines = 0, resume = end;
+      while (pos < end) {
+        size_t eol = text_.find('\n', pos);
+        uint32_t line_end = eol == std::string_view::npos || eol >= end ? end : static_cast<uint32_t>(eol);
+        std::string_view line = text_.substr(pos, line_end - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        pos = line_end < end ? line_end + 1 : end;
+        if (line == "\\.") {
+          resume = pos;
+          break;
+        }
+        ++lines;
+      }
+      st.copy_data_lines = lines;
+      st.copy_data_begin = data_begin;
+      st.copy_data_end = resume;
+      auto in_data = [&](uint32_t offset) { return offset >= data_begin; };
+      out_.statements.erase(
+          std::remove_if(out_.statements.begin() + static_cast<std::ptrdiff_t>(i + 1), out_.statements.end(),
+                         [&](const model::Statement& s) { return in_data(s.loc.offset); }),
+          out_.statements.end());
+      out_.comments.erase(
+          std::remove_if(out_.comments.begin() + static_cast<std::ptrdiff_t>(first_comment),
+                         out_.comments.end(), [&](const Comment& c) { return in_data(c.offset); }),
+          out_.comments.end());
+      return resume;
+    }
+    return region_end;
+  }
+
+  // Where a statement's text ends, past its `;` when one follows.
+  uint32_t statement_end(const model::Statement& st) const {
+    for (const Range& r : covered_)
+      if (r.begin <= st.loc.offset && st.loc.offset < r.end) return r.end;
+    return st.loc.offset + st.length;
+  }
+
+  // Fills tokens_ and comments; returns the scanner's error position (characters, 1-based), or 0.
+  int scan(const std::string& region, uint32_t base) {
+    PgQueryScanResult r = pg_query_scan(region.c_str());
     if (r.error) {
-      out_.scan_error = r.error->message;
+      if (out_.scan_error.empty()) out_.scan_error = r.error->message;
+      int cursor = std::max(r.error->cursorpos, 1);
       pg_query_free_scan_result(r);
-      return;
+      return cursor;
     }
     PgQuery__ScanResult* sr =
         pg_query__scan_result__unpack(nullptr, r.pbuf.len, reinterpret_cast<const uint8_t*>(r.pbuf.data));
     if (sr) {
       for (size_t i = 0; i < sr->n_tokens; ++i) {
         const PgQuery__ScanToken* t = sr->tokens[i];
-        uint32_t s = static_cast<uint32_t>(t->start), e = static_cast<uint32_t>(t->end);
+        uint32_t s = base + static_cast<uint32_t>(t->start), e = base + static_cast<uint32_t>(t->end);
+        if (t->token == PG_QUERY__TOKEN__UIDENT || t->token == PG_QUERY__TOKEN__USCONST) {
+          // The scanner gives U&"…" and U&'…' the length of their decoded value: they end where
+          // the next token starts, less the white space between.
+          e = i + 1 < sr->n_tokens ? base + static_cast<uint32_t>(sr->tokens[i + 1]->start)
+                                   : base + static_cast<uint32_t>(region.size());
+          while (e > s + 1 && std::strchr(" \t\r\n\f\v", text_[e - 1])) --e;
+        }
         if (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT) {
           std::string_view raw = text_.substr(s, e - s);
           std::string_view inner = t->token == PG_QUERY__TOKEN__SQL_COMMENT ? raw.substr(2)
@@ -91,18 +280,50 @@ class FileParser {
                                                                             : raw;
           out_.comments.push_back({s, lines_.locate(s, file_).line, trim(inner)});
         } else {
-          tokens_.push_back({s, e});
+          tokens_.push_back({s, e, static_cast<int32_t>(t->token)});
         }
       }
       pg_query__scan_result__free_unpacked(sr, nullptr);
     }
     pg_query_free_scan_result(r);
+    return 0;
+  }
+
+  // An upper bound of how deep the tree of the tokens in [begin, end) can nest: every level needs
+  // a token of its own (an operator, a keyword) or a bracket around it. Without tokens (the
+  // scanner failed, which the parser then does at the same spot) there is no tree.
+  uint32_t nesting_bound(uint32_t begin, uint32_t end) const {
+    uint32_t deep = 0, depth = 0, max_depth = 0;
+    for (auto it = first_token(begin); it != tokens_.end() && it->start < end; ++it) {
+      if (opens(it->kind)) {
+        max_depth = std::max(max_depth, ++depth);
+      } else if (closes(it->kind)) {
+        if (depth > 0) --depth;
+      } else if (!is_flat(it->kind)) {
+        ++deep;
+      }
+    }
+    return deep + max_depth;
+  }
+
+  std::vector<Token>::const_iterator first_token(uint32_t begin) const {
+    return std::lower_bound(tokens_.begin(), tokens_.end(), begin,
+                            [](const Token& t, uint32_t v) { return t.start < v; });
+  }
+
+  // pg_query_parse, on a stack deep enough for a tree of `bound` levels.
+  static void parse_text(const std::string& sql, uint32_t bound, Parsed& out) {
+    if (bound <= kInlineNesting) {
+      out.r = pg_query_parse(sql.c_str());
+      return;
+    }
+    util::run_with_stack((16u << 20) + size_t{bound} * kStackPerLevel,
+                         [&] { out.r = pg_query_parse(sql.c_str()); });
   }
 
   // First and last real (non-comment) token inside [begin, end): the statement's true extent.
   bool extent(uint32_t begin, uint32_t end, uint32_t& first, uint32_t& last) const {
-    auto it = std::lower_bound(tokens_.begin(), tokens_.end(), begin,
-                               [](const Token& t, uint32_t v) { return t.start < v; });
+    auto it = first_token(begin);
     if (it == tokens_.end() || it->start >= end) return false;
     first = it->start;
     last = it->end;
@@ -110,7 +331,8 @@ class FileParser {
     return true;
   }
 
-  model::Statement make_statement(uint32_t begin, uint32_t end) {
+  // The statement in [begin, end), trimmed to its tokens, and the range it covers (with its `;`).
+  model::Statement make_statement(uint32_t begin, uint32_t end, Range& covers) const {
     uint32_t first = begin, last = end;
     if (tokens_.empty() || !extent(begin, end, first, last)) {
       // No scanner tokens (lexer error): fall back to trimming whitespace.
@@ -119,68 +341,145 @@ class FileParser {
       first = begin + static_cast<uint32_t>(b == std::string_view::npos ? 0 : b);
       last = end;
     }
+    covers = {first, last};
     if (last > 0 && last <= text_.size() && text_[last - 1] == ';') --last;
     model::Statement st;
     st.loc = lines_.locate(first, file_);
+    st.start = first;
     st.length = last > first ? last - first : 0;
     st.text = std::string(text_.substr(first, st.length));
     return st;
   }
 
-  void add_statements_from_json(const char* json, uint32_t base, uint32_t limit) {
-    // One simdjson parser per thread: its buffers are reused across files.
-    thread_local simdjson::dom::parser parser;
+  // The statements of libpg_query's JSON for [base, limit) into `got`. Returns why it could not
+  // be read (empty when it could).
+  std::string statements_from_json(const char* json, uint32_t base, uint32_t limit,
+                                   std::vector<model::Statement>& got, std::vector<Range>& ranges) const {
     simdjson::dom::element doc;
-    if (parser.parse(json, std::strlen(json)).get(doc) != simdjson::SUCCESS) return;
+    simdjson::error_code e = json_parser().parse(json, std::strlen(json)).get(doc);
+    if (e != simdjson::SUCCESS)
+      return e == simdjson::DEPTH_ERROR
+                 ? fmt::format("its parse tree nests deeper than the {} levels safemigrate reads",
+                               kMaxTreeDepth)
+                 : std::string("its parse tree could not be read: ") + simdjson::error_message(e);
     for (Node s : list(doc, "stmts")) {
       int64_t loc = integer(s, "stmt_location", 0);
       int64_t len = integer(s, "stmt_len", 0);
       uint32_t begin = base + static_cast<uint32_t>(loc);
       uint32_t end = len > 0 ? begin + static_cast<uint32_t>(len) : limit;
-      model::Statement st = make_statement(begin, std::min(end, limit));
+      Range covers;
+      model::Statement st = make_statement(begin, std::min(end, limit), covers);
       Node stmt;
       if (field(s, "stmt", stmt)) extract_facts(stmt, text_, base, st);
       for (auto& a : st.actions) a.loc = lines_.locate(a.loc.offset, file_);
-      out_.statements.push_back(std::move(st));
+      got.push_back(std::move(st));
+      ranges.push_back(covers);
     }
+    return {};
   }
 
-  void add_invalid(uint32_t begin, uint32_t end, const PgQueryError* err) {
-    model::Statement st = make_statement(begin, end);
+  // A statement that was not analysed: PostgreSQL rejects it (`syntax_error`, at the parser's
+  // position `cursor` in characters from `begin`), or safemigrate could not read its tree.
+  void add_unanalysed(uint32_t begin, uint32_t end, std::string syntax_error, int cursor,
+                      std::string not_analysed) {
+    Range covers;
+    model::Statement st = make_statement(begin, end, covers);
     st.cls = model::StatementClass::Invalid;
     st.node = "";
-    st.syntax_error = err->message ? err->message : "syntax error";
-    if (err->cursorpos > 0) {
+    st.syntax_error = std::move(syntax_error);
+    st.not_analysed = std::move(not_analysed);
+    if (cursor > 0) {
       std::string_view piece = text_.substr(begin, end - begin);
-      st.loc = lines_.locate(begin + char_to_byte(piece, err->cursorpos - 1), file_);
+      st.loc = lines_.locate(begin + char_to_byte(piece, cursor - 1), file_);
     }
     out_.statements.push_back(std::move(st));
+    covered_.push_back(covers);
   }
 
-  // The file has a syntax error somewhere: split it with the scanner (which needs no valid
-  // grammar) and parse each statement alone, so the others are still checked.
-  void parse_piece_by_piece(const PgQueryError* whole_error) {
-    PgQuerySplitResult split = pg_query_split_with_scanner(owned_.c_str());
-    if (split.error || split.n_stmts == 0) {
-      add_invalid(0, static_cast<uint32_t>(text_.size()), whole_error);
-      pg_query_free_split_result(split);
+  // One statement (or a stretch the splitter could not split) parsed alone.
+  void parse_piece(uint32_t begin, uint32_t end) {
+    uint32_t bound = nesting_bound(begin, end);
+    if (bound > kMaxNesting) {
+      add_unanalysed(begin, end, "", 0,
+                     fmt::format("it has {} operators, keywords and brackets, more than the {} whose nesting "
+                                 "safemigrate parses",
+                                 bound, kMaxNesting));
       return;
     }
-    for (int i = 0; i < split.n_stmts; ++i) {
-      uint32_t begin = static_cast<uint32_t>(split.stmts[i]->stmt_location);
-      uint32_t len = static_cast<uint32_t>(split.stmts[i]->stmt_len);
-      uint32_t end = len > 0 ? begin + len : static_cast<uint32_t>(text_.size());
-      uint32_t first, last;
-      if (!tokens_.empty() && !extent(begin, end, first, last)) continue;  // only comments
-      std::string piece(text_.substr(begin, end - begin));
-      PgQueryParseResult r = pg_query_parse(piece.c_str());
-      if (r.error)
-        add_invalid(begin, end, r.error);
-      else
-        add_statements_from_json(r.parse_tree, begin, end);
-      pg_query_free_parse_result(r);
+    std::string piece(text_.substr(begin, end - begin));
+    Parsed r;
+    parse_text(piece, bound, r);
+    if (r.r.error) {
+      add_unanalysed(begin, end, r.r.error->message ? r.r.error->message : "syntax error",
+                     r.r.error->cursorpos, "");
+      return;
+    }
+    std::vector<model::Statement> got;
+    std::vector<Range> ranges;
+    std::string why = statements_from_json(r.r.parse_tree, begin, end, got, ranges);
+    if (!why.empty()) {
+      add_unanalysed(begin, end, "", 0, why);
+      return;
+    }
+    for (auto& st : got) out_.statements.push_back(std::move(st));
+    covered_.insert(covered_.end(), ranges.begin(), ranges.end());
+  }
+
+  // The region has a syntax error somewhere (or a statement too deep to read): split it with the
+  // scanner (which needs no valid grammar) and parse each statement alone, so the others are
+  // still checked.
+  void parse_piece_by_piece(const std::string& region, uint32_t base, uint32_t end) {
+    PgQuerySplitResult split = pg_query_split_with_scanner(region.c_str());
+    if (!split.error) {
+      for (int i = 0; i < split.n_stmts; ++i) {
+        uint32_t begin = base + static_cast<uint32_t>(split.stmts[i]->stmt_location);
+        uint32_t len = static_cast<uint32_t>(split.stmts[i]->stmt_len);
+        uint32_t stop = len > 0 ? std::min(begin + len, end) : end;
+        uint32_t first, last;
+        if (!tokens_.empty() && !extent(begin, stop, first, last)) continue;  // only comments
+        parse_piece(begin, stop);
+      }
     }
     pg_query_free_split_result(split);
+  }
+
+  // What no statement covers yet: the scanner's splitter returns nothing for some stretches it
+  // cannot make sense of (a statement with no keyword such as `SELEC 1;`, everything after an
+  // unbalanced `(`). Each such stretch, cut at its `;`s, is parsed alone: a syntax error then,
+  // or statements after all. Without scanner tokens, every uncovered non-blank byte counts.
+  void cover_gaps(uint32_t begin, uint32_t end) {
+    std::sort(covered_.begin(), covered_.end(),
+              [](const Range& a, const Range& b) { return a.begin < b.begin; });
+    auto is_covered = [&](uint32_t s, uint32_t e) {
+      auto it = std::upper_bound(covered_.begin(), covered_.end(), s,
+                                 [](uint32_t v, const Range& r) { return v < r.begin; });
+      if (it == covered_.begin()) return false;
+      --it;
+      return it->begin <= s && e <= it->end;
+    };
+    std::vector<Range> gaps;
+    if (tokens_.empty()) {
+      // The scanner failed: the whole region is one statement already unless nothing was added.
+      if (!covered_.empty()) return;
+      std::string_view piece = text_.substr(begin, end - begin);
+      if (piece.find_first_not_of(" \t\r\n") != std::string_view::npos) gaps.push_back({begin, end});
+    } else {
+      bool open = false;
+      Range cur{0, 0};
+      for (auto it = first_token(begin); it != tokens_.end() && it->start < end; ++it) {
+        bool semicolon = it->kind == PG_QUERY__TOKEN__ASCII_59;
+        if (semicolon || is_covered(it->start, it->end)) {
+          if (open) gaps.push_back({cur.begin, semicolon ? it->end : cur.end});
+          open = false;
+          continue;
+        }
+        if (!open) cur.begin = it->start;
+        cur.end = it->end;
+        open = true;
+      }
+      if (open) gaps.push_back(cur);
+    }
+    for (const Range& g : gaps) parse_piece(g.begin, g.end);
   }
 
   // `-- safemigrate-ignore: RULE[,RULE] reason` before a statement silences RULE for it;
@@ -222,7 +521,9 @@ class FileParser {
   const std::string& file_;
   LineIndex lines_;
   std::string owned_;
-  std::vector<Token> tokens_;
+  std::vector<Token> tokens_;   // of the region being parsed
+  std::vector<Range> covered_;  // what the region's statements cover so far
+  uint32_t sql_end_ = 0;        // where the SQL ends (a NUL byte, or the end)
   ParsedFile out_;
 };
 

@@ -5,7 +5,7 @@ namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
   for (const model::Statement* st : m.statements())
-    if (st->cls == model::StatementClass::Invalid)
+    if (st->cls == model::StatementClass::Invalid && !st->syntax_error.empty())
       r.at(*st, nullptr, "PostgreSQL cannot parse this statement: " + st->syntax_error);
 }
 
