@@ -136,7 +136,7 @@ TEST(SqlFacts, AttachPartitionLocksParentAndPartition) {
 TEST(SqlFacts, ClassesAndTransactionControl) {
   auto p = sm::sql::parse_sql(
       "BEGIN; SET lock_timeout = '5s'; SET LOCAL statement_timeout = 1000; UPDATE t SET a = 1; COPY t FROM "
-      "stdin;\n"
+      "'/tmp/rows';\n"
       "DO $$ BEGIN END $$; SELECT 1; COMMIT; MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE;",
       "x");
   ASSERT_EQ(p.statements.size(), 9u);

@@ -1,0 +1,5 @@
+SELECT 1;
+SELEC 1;
+VACUM "A";
+FOO;
+DROP TABLE "T";

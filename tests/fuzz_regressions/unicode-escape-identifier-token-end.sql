@@ -1,0 +1,3 @@
+ /* block
+comment */ é/* block
+comment */U&"a"
