@@ -5,6 +5,8 @@
 #   SAFEMIGRATE_SKIP_ASAN=1       skip the sanitizer build (quick local runs)
 #   SAFEMIGRATE_STRICT_FORMAT=1   fail (instead of warn) when clang-format would change a file
 #   SAFEMIGRATE_JOBS=N            build and test parallelism (default 2)
+#   SAFEMIGRATE_FUZZ_SECONDS=N    how long parse_fuzz_test mutates inputs (default 20; 60 in the
+#                                 sanitizer build, where a memory error shows)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -62,6 +64,7 @@ if [[ ${SAFEMIGRATE_SKIP_ASAN:-0} == 1 ]]; then
 else
   export ASAN_OPTIONS=detect_leaks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export SAFEMIGRATE_FUZZ_SECONDS=${SAFEMIGRATE_FUZZ_SECONDS:-60}
   build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DSAFEMIGRATE_WERROR=ON -DSAFEMIGRATE_SANITIZE=ON
 fi
 
