@@ -4,7 +4,8 @@ namespace sm::checks {
 
 // The text of the finding's line, cut from the statement (whose first line starts at its column).
 static std::string line_of(const model::Statement& st, const model::SourceLocation& at) {
-  if (at.line < st.loc.line) return {};
+  // Line 0 is unknown (a Django operation whose line the exporter could not tell): nothing to show.
+  if (at.line == 0 || at.line < st.loc.line) return {};
   size_t index = at.line - st.loc.line, begin = 0;
   for (size_t i = 0; i < index; ++i) {
     begin = st.text.find('\n', begin);
@@ -14,7 +15,9 @@ static std::string line_of(const model::Statement& st, const model::SourceLocati
   size_t end = st.text.find('\n', begin);
   std::string line = st.text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  return index == 0 ? std::string(st.loc.column - 1, ' ') + line : line;
+  // The statement's first line starts at its column: pad it so that columns line up (the pad is
+  // bounded by the column, which the parser took from the file, so by the file's size).
+  return index == 0 ? std::string(st.loc.bytes_before_column(st.loc.offset), ' ') + line : line;
 }
 
 static void fill_suppression(model::Finding& f, const model::Statement* st) {

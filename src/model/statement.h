@@ -2,6 +2,7 @@
 // Rules read these facts; they never see SQL text or parse trees.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -29,12 +30,17 @@ inline bool blocks_reads(LockMode m) {
   return m == LockMode::AccessExclusive;
 }
 
-// A position in a source file. Lines and columns are 1-based; columns count bytes.
+// A position in a source file. Lines and columns are 1-based; columns count bytes; 0 is unknown.
 struct SourceLocation {
   std::string file;
   uint32_t line = 0;
   uint32_t column = 0;
   uint32_t offset = 0;  // byte offset in the file
+  // Bytes before the column on its line, for padding a marker under it: 0 when the column is
+  // unknown (an unsigned column - 1 would pad with 4 GiB of spaces), at most `line_length`.
+  size_t bytes_before_column(size_t line_length) const {
+    return column == 0 ? 0 : std::min<size_t>(column - 1, line_length);
+  }
 };
 
 // A relation as written in the SQL: schema may be empty; quoted says whether the name was

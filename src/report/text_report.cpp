@@ -39,7 +39,8 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options) 
       std::string gutter = fmt::format("{:>5} | ", f.loc.line);
       out << style.paint("34", gutter) << f.source_line << "\n";
       out << style.paint("34", std::string(gutter.size() - 2, ' ') + "| ")
-          << std::string(f.loc.column - 1, ' ') << style.paint(severity_color(f.severity), "^") << "\n";
+          << std::string(f.loc.bytes_before_column(f.source_line.size()), ' ')
+          << style.paint(severity_color(f.severity), "^") << "\n";
     }
     if (f.source_line.empty() && !f.statement.empty()) {
       // Django: the SQL has no file of its own; show its first line under the operation.
