@@ -361,6 +361,45 @@ TEST(PrismaReader, UnreadableFileDanglingSymlinkOrDirectory) {
   EXPECT_EQ(r.sql[2], "SELECT 3;");
 }
 
+// A migration.sql linking out of the migrations folder (here to a "secret" elsewhere, directly
+// or through a link inside the folder) is refused unread; links that stay inside are read.
+TEST(PrismaReader, SymlinkLeavingTheMigrationsFolderIsNotRead) {
+  TempDir tmp;
+  fs::path dir = make_migrations(tmp, {{"20240101000000_a", "SELECT 1;"}});
+  fs::path secret = tmp.write("secret/credentials.sql", "SELECT 'hunter2-secret';\n");
+  fs::create_directories(dir / "20240102000000_b");
+  fs::create_symlink(secret, dir / "20240102000000_b" / "migration.sql");
+  fs::create_directories(dir / "20240103000000_c");
+  fs::create_symlink("../20240101000000_a/migration.sql", dir / "20240103000000_c" / "migration.sql");
+  fs::create_directories(dir / "20240104000000_d");
+  fs::create_symlink(secret, dir / "hop.sql");
+  fs::create_symlink("../hop.sql", dir / "20240104000000_d" / "migration.sql");
+  ReadResult r = read_migrations_dir(dir);
+  ASSERT_EQ(r.set.migrations.size(), 4u);
+  for (size_t i : {1u, 3u}) {
+    const auto& m = r.set.migrations[i];
+    ASSERT_EQ(m.input_findings.size(), 1u) << m.id;
+    EXPECT_EQ(m.input_findings[0].rule, "input-error");
+    EXPECT_EQ(m.input_findings[0].loc.file, (dir / m.id / "migration.sql").string());
+    EXPECT_TRUE(contains(m.input_findings[0].message, "outside the migrations folder"))
+        << m.input_findings[0].message;
+    EXPECT_TRUE(m.files.empty()) << m.id;
+    EXPECT_EQ(r.sql[i], "") << m.id;
+  }
+  EXPECT_TRUE(r.set.migrations[2].input_findings.empty());
+  EXPECT_EQ(r.sql[2], "SELECT 1;");
+
+  // Through the CLI: an input error (exit 2) naming the file, and not a byte of the target.
+  for (const char* format : {"text", "json", "sarif", "github"}) {
+    auto run =
+        sm::test::run_cli_in(tmp.path(), std::string("check --format ") + format + " prisma/migrations");
+    EXPECT_EQ(run.exit_code, 2) << format << run.out << run.err;
+    EXPECT_TRUE(contains(run.out + run.err, "20240102000000_b/migration.sql"))
+        << format << run.out << run.err;
+    EXPECT_FALSE(contains(run.out + run.err, "hunter2")) << format << run.out << run.err;
+  }
+}
+
 // ---- migration_lock.toml -------------------------------------------------------------------
 
 TEST(PrismaLockFile, PostgresqlAndPostgresAccepted) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -46,6 +47,21 @@ Finding input_error(std::string migration, std::string file, std::string message
 bool is_real_directory(const fs::directory_entry& entry) {
   std::error_code ec;
   return entry.symlink_status(ec).type() == fs::file_type::directory;
+}
+
+// Where `file` leads when that is outside `root` (both resolved through symbolic links), else
+// nullopt. A migration file that is a link out of the migrations folder may expose any file of
+// the machine (its lines are quoted in findings), so it is refused, not read.
+std::optional<fs::path> link_leaving(const fs::path& file, const fs::path& root) {
+  std::error_code ec;
+  // A dangling link is read_whole_file's to report.
+  if (!fs::is_symlink(file, ec) || !fs::exists(file, ec)) return std::nullopt;
+  fs::path target = fs::weakly_canonical(file, ec);
+  fs::path base = fs::weakly_canonical(root, ec);
+  if (ec) return target;
+  auto [b, t] = std::mismatch(base.begin(), base.end(), target.begin(), target.end());
+  if (b == base.end()) return std::nullopt;
+  return target;
 }
 
 bool path_exists_no_follow(const fs::path& p) {
@@ -258,6 +274,14 @@ std::string read_migration(const fs::path& dir, const std::string& name, size_t 
     return {};
   }
 
+  if (std::optional<fs::path> target = link_leaving(sql_path, dir)) {
+    m.input_findings.push_back(input_error(
+        name, sql_path.string(),
+        sql_path.string() + " is a symbolic link to " + target->string() +
+            ", outside the migrations folder " + dir.string() + ": it was not read",
+        "Put the migration's SQL in the folder itself (a migration is its own file, committed with it)."));
+    return {};
+  }
   util::FileReadResult file = util::read_whole_file(sql_path, options.max_file_size);
   if (!file.ok) {
     m.input_findings.push_back(input_error(name, sql_path.string(), file.error));
