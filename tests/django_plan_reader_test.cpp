@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+#include <map>
+
 #include "app/check_command.h"
+#include "json_tree.h"
 #include "test_support.h"
 
 namespace {
@@ -202,6 +207,320 @@ TEST(DjangoPlanReader, ConflictsAndInconsistentHistory) {
   }
   EXPECT_EQ(conflicts, 1);
   EXPECT_EQ(inconsistent, 1);
+}
+
+// ---- the plan's shape, as a property over the real fixture plan ----------------------------
+
+using sm::test::Json;
+
+// What adapters/django/README.md ("The format") says of each key, by path with indices dropped:
+// the JSON types allowed ("s" string, "i" integer, "b" bool, "n" null, "a" array, "o" object,
+// "*" anything) and whether the key is required.
+struct Spec {
+  std::string types;
+  bool required = false;
+};
+
+const std::map<std::string, Spec>& plan_spec() {
+  static const std::map<std::string, Spec> spec = [] {
+    std::map<std::string, Spec> m = {
+        {"format", {"s", true}},
+        {"format_version", {"s", true}},
+        {"generator", {"o"}},
+        {"generator.tool", {"s"}},
+        {"generator.django", {"s"}},
+        {"generator.python", {"s"}},
+        {"settings", {"sn"}},
+        {"database", {"o"}},
+        {"database.alias", {"s"}},
+        {"database.vendor", {"s"}},
+        {"database.online", {"b"}},
+        {"database.server_version", {"in"}},
+        {"database.identity", {"sn"}},
+        {"database.history_id_type", {"s"}},
+        {"database.lock_timeout", {"sn"}},
+        {"database.statement_timeout", {"sn"}},
+        {"migrations", {"a", true}},
+        {"migrations[]", {"o"}},
+        {"leaf_nodes", {"o"}},
+        {"leaf_nodes.*", {"a"}},
+        {"leaf_nodes.*[]", {"s"}},
+        {"pending", {"an"}},
+        {"pending[]", {"s"}},
+    };
+    const std::string mig = "migrations[].";
+    for (auto [k, s] : std::map<std::string, Spec>{{"app", {"s", true}},
+                                                   {"name", {"s", true}},
+                                                   {"id", {"s"}},
+                                                   {"plan_index", {"i", true}},
+                                                   {"file", {"sn"}},
+                                                   {"file_relative", {"sn"}},
+                                                   {"sha256", {"sn"}},
+                                                   {"atomic", {"b", true}},
+                                                   {"initial", {"bn"}},
+                                                   {"applied", {"bn"}},
+                                                   {"operations", {"a", true}},
+                                                   {"operations[]", {"o"}}})
+      m[mig + k] = s;
+    for (const char* pairs : {"declared_dependencies", "dependencies", "run_before", "replaces"}) {
+      m[mig + pairs] = {"a"};
+      m[mig + pairs + "[]"] = {"a"};
+      m[mig + pairs + "[][]"] = {"s"};
+    }
+    const std::string op = mig + "operations[].";
+    for (auto [k, s] : std::map<std::string, Spec>{{"index", {"i"}},
+                                                   {"class", {"s", true}},
+                                                   {"module", {"s"}},
+                                                   {"describe", {"s"}},
+                                                   {"line", {"in"}},
+                                                   {"directives", {"a"}},
+                                                   {"directives[]", {"s"}},
+                                                   {"reversible", {"b", true}},
+                                                   {"elidable", {"b"}},
+                                                   {"reduces_to_sql", {"b"}},
+                                                   {"non_transactional", {"b"}},
+                                                   {"sql_depends_on_database", {"b"}},
+                                                   {"forward_sql", {"a", true}},
+                                                   {"forward_sql[]", {"s"}},
+                                                   {"backward_sql", {"an"}},
+                                                   {"backward_sql[]", {"s"}},
+                                                   {"sql_error", {"sn"}},
+                                                   {"backward_sql_error", {"sn"}},
+                                                   {"model_name", {"s"}},
+                                                   {"name", {"s"}},
+                                                   {"old_name", {"s"}},
+                                                   {"new_name", {"s"}},
+                                                   {"reverse_is_noop", {"b"}},
+                                                   {"atomic", {"bn"}},
+                                                   {"hints", {"*"}},
+                                                   {"hints[]", {"*"}},
+                                                   {"sql", {"san"}},
+                                                   {"reverse_sql", {"san"}},
+                                                   {"state_operations", {"a"}},
+                                                   {"state_operations[]", {"s"}}})
+      m[op + k] = s;
+    for (const char* code : {"code", "reverse_code"}) {
+      std::string c = op + code;
+      m[c] = {"on"};
+      for (const char* k : {".module", ".qualname", ".file", ".source"}) m[c + k] = {"sn"};
+      m[c + ".line"] = {"in"};
+      m[c + ".module_imports"] = {"a"};
+      m[c + ".module_imports[]"] = {"o"};
+      m[c + ".module_imports[].line"] = {"in"};
+      m[c + ".module_imports[].text"] = {"s"};
+      m[c + ".module_imports[].names"] = {"a"};
+      m[c + ".module_imports[].names[]"] = {"s"};
+    }
+    return m;
+  }();
+  return spec;
+}
+
+// `migrations[3].operations[0].line` -> `migrations[].operations[].line`; leaf_nodes' keys are data.
+std::string pattern_of(const std::string& path) {
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '[') {
+      out += "[]";
+      i = path.find(']', i);
+    } else {
+      out += path[i];
+    }
+  }
+  if (out.rfind("leaf_nodes.", 0) == 0)
+    out = out.find('[') == std::string::npos ? "leaf_nodes.*" : "leaf_nodes.*[]";
+  return out;
+}
+
+// The value at `path` of `doc` (pointer into it), and the object holding it with its key index.
+struct Place {
+  Json* value = nullptr;
+  Json* parent = nullptr;
+  size_t index = 0;
+};
+
+std::map<std::string, std::string> first_paths(Json& doc) {
+  std::map<std::string, std::string> first;  // pattern -> first path
+  doc.walk([&](const std::string& path, Json&) { first.emplace(pattern_of(path), path); });
+  return first;
+}
+
+Place find(Json& doc, const std::string& path) {
+  Place found;
+  std::function<void(Json&, const std::string&)> go = [&](Json& j, const std::string& at) {
+    for (size_t k = 0; k < j.items.size(); ++k) {
+      std::string p = at + "[" + std::to_string(k) + "]";
+      if (p == path) found = {&j.items[k], &j, k};
+      go(j.items[k], p);
+    }
+    for (size_t k = 0; k < j.fields.size(); ++k) {
+      std::string p = at.empty() ? j.fields[k].first : at + "." + j.fields[k].first;
+      if (p == path) found = {&j.fields[k].second, &j, k};
+      go(j.fields[k].second, p);
+    }
+  };
+  go(doc, "");
+  return found;
+}
+
+Json of_type(char t) {
+  Json j;
+  switch (t) {
+    case 's': j.kind = Json::Kind::String, j.s = "WRONG_TYPE_SENTINEL"; break;
+    case 'i': j.kind = Json::Kind::Int, j.i = 7; break;
+    case 'f': j.kind = Json::Kind::Double, j.d = 1.5; break;
+    case 'b': j.kind = Json::Kind::Bool, j.b = true; break;
+    case 'n': break;
+    case 'a': j.kind = Json::Kind::Array; break;
+    case 'o': j.kind = Json::Kind::Object; break;
+  }
+  return j;
+}
+
+sm::model::MigrationSet read_text(const TempDir& d, const std::string& text) {
+  return sm::django::read_plan(d.write("plan.json", text), 1 << 24);
+}
+
+uint32_t line_holding(const std::string& text, const std::string& needle) {
+  size_t at = text.find(needle);
+  if (at == std::string::npos) return 0;
+  return static_cast<uint32_t>(
+      std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1);
+}
+
+TEST(DjangoPlanShape, EveryKeyOfTheFixtureWithAWrongTypeMissingOrTwiceIsAnInputErrorNamingIt) {
+  const std::string fixture = sm::test::read_file(sm::test::source_dir() / "fixtures/django/plan.json");
+  Json original = Json::parse(fixture);
+  TempDir d;
+  ASSERT_TRUE(read_text(d, original.dump()).input_findings.empty()) << "the fixture itself reads fine";
+  std::map<std::string, std::string> paths = first_paths(original);
+  ASSERT_GT(paths.size(), 80u);
+  int checked = 0;
+  for (const auto& [pattern, path] : paths) {
+    auto spec_it = plan_spec().find(pattern);
+    ASSERT_NE(spec_it, plan_spec().end())
+        << "the fixture has a key the README does not describe: " << pattern;
+    const Spec& spec = spec_it->second;
+    if (spec.types == "*") continue;
+    const std::string named = "\"" + path + "\"";
+    auto expect_error = [&](const std::string& text, const std::string& what,
+                            const std::string& says) -> sm::model::Finding {
+      auto set = read_text(d, text);
+      ++checked;
+      EXPECT_EQ(set.input_findings.size(), 1u) << path << " " << what;
+      if (set.input_findings.empty()) return {};
+      const auto& f = set.input_findings[0];
+      EXPECT_EQ(f.rule, "input-error");
+      EXPECT_TRUE(set.migrations.empty()) << path << " " << what << ": nothing is read from a bad plan";
+      EXPECT_NE(f.message.find(named), std::string::npos) << path << " " << what << ": " << f.message;
+      if (!says.empty()) {
+        EXPECT_NE(f.message.find(says), std::string::npos) << path << " " << what << ": " << f.message;
+      }
+      return f;
+    };
+    // Each JSON type the format does not allow there.
+    for (char t : std::string("sifbnao")) {
+      bool allowed = spec.types.find(t) != std::string::npos;
+      Json doc = Json::parse(fixture);
+      *find(doc, path).value = of_type(t);
+      std::string text = doc.dump();
+      if (!allowed) {
+        const auto f = expect_error(text, std::string("as type ") + t, "");
+        if (t == 's' && path != "format" && path != "format_version") {
+          EXPECT_EQ(f.loc.line, line_holding(text, "WRONG_TYPE_SENTINEL"))
+              << path << ": the line of the value";
+        } else if (path != "format" && path != "format_version") {
+          EXPECT_GT(f.loc.line, 0u) << path;
+        }
+      } else if (t == 'n') {
+        auto set = read_text(d, text);
+        ++checked;
+        EXPECT_TRUE(set.input_findings.empty()) << path << " may be null: " << set.input_findings[0].message;
+      }
+    }
+    if (path.back() == ']') continue;  // array items are not keys: nothing to delete or repeat
+    {
+      Json doc = Json::parse(fixture);
+      Place p = find(doc, path);
+      p.parent->fields.erase(p.parent->fields.begin() + static_cast<std::ptrdiff_t>(p.index));
+      if (spec.required) {
+        expect_error(doc.dump(), "deleted", path == "format" || path == "format_version" ? "" : "is missing");
+      } else {
+        auto set = read_text(d, doc.dump());
+        ++checked;
+        EXPECT_TRUE(set.input_findings.empty()) << path << " is optional: " << set.input_findings[0].message;
+      }
+    }
+    {
+      Json doc = Json::parse(fixture);
+      Place p = find(doc, path);
+      auto copy = p.parent->fields[p.index];
+      p.parent->fields.insert(p.parent->fields.begin() + static_cast<std::ptrdiff_t>(p.index) + 1, copy);
+      const std::string text = doc.dump();
+      const auto f = expect_error(text, "twice", "appears twice");
+      // The line of the second occurrence of the key inside its object.
+      EXPECT_GT(f.loc.line, 0u) << path;
+    }
+  }
+  EXPECT_GT(checked, 400);
+}
+
+// The exact place and wording of the issue's examples, through the CLI: exit 2.
+TEST(DjangoPlanShape, IssueExamplesAreInputErrors) {
+  TempDir d;
+  struct Case {
+    std::string plan, says;
+    uint32_t line;
+  };
+  const Case cases[] = {
+      {"{\"format\": \"safemigrate-django-plan\",\n \"format_version\": \"1.0\",\n \"migrations\": "
+       "\"notalist\"}",
+       "\"migrations\" is a string; the plan format says an array", 3},
+      {"{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1.0\"}", "\"migrations\" is missing",
+       1},
+      {"{\"format\": \"safemigrate-django-plan\",\n \"format_version\": \"1.0\",\n \"migrations\": [],\n "
+       "\"migrations\": []}",
+       "\"migrations\" appears twice", 4},
+      {"{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1x\", \"migrations\": []}",
+       "\"format_version\") \"1x\" is not supported", 0},
+      {"{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1\", \"migrations\": []}",
+       "\"format_version\") \"1\" is not supported", 0},
+  };
+  for (const Case& c : cases) {
+    auto set = read_text(d, c.plan);
+    ASSERT_EQ(set.input_findings.size(), 1u) << c.plan;
+    EXPECT_NE(set.input_findings[0].message.find(c.says), std::string::npos) << set.input_findings[0].message;
+    EXPECT_EQ(set.input_findings[0].loc.line, c.line) << c.plan;
+    auto r = sm::test::run_cli_in(d.path(), "check plan.json");
+    EXPECT_EQ(r.exit_code, 2) << c.plan << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find(c.says), std::string::npos) << r.out << r.err;
+  }
+}
+
+// RunPython code found on the exporting machine is shown where it is here, relative to the plan
+// as the SQL's file is, not at the exporting machine's absolute path.
+TEST(DjangoPlanShape, RunPythonCodeFilesAreMappedLikeTheMigrationFile) {
+  const std::string fixture = sm::test::read_file(sm::test::source_dir() / "fixtures/django/plan.json");
+  auto set = sm::django::read_plan(sm::test::source_dir() / "fixtures/django/plan.json", 1 << 24);
+  ASSERT_TRUE(set.input_findings.empty());
+  Json doc = Json::parse(fixture);
+  ASSERT_NE(fixture.find("\"file\": \"/work/wt-dh/"), std::string::npos)
+      << "the fixture was exported on another machine (a path that does not exist here)";
+  int code = 0;
+  const std::string here = (sm::test::source_dir() / "fixtures/django").lexically_normal().string();
+  for (const auto& m : set.migrations)
+    for (const auto& op : m.operations)
+      if (op.code && !op.code->file.empty()) {
+        ++code;
+        EXPECT_EQ(op.code->file.rfind(here, 0), 0u) << op.code->file;
+        EXPECT_EQ(op.code->file, m.files.front().path) << "RunPython code written in the migration itself";
+        EXPECT_TRUE(std::filesystem::exists(op.code->file)) << op.code->file;
+      }
+  EXPECT_GT(code, 0);
+  // Through check: the finding's file is the relative one.
+  auto r = sm::test::run_cli_in(sm::test::source_dir(), "check --format json fixtures/django/plan.json");
+  EXPECT_EQ(r.out.find("/work/wt-dh"), std::string::npos) << "no exporting machine's path in the findings";
+  EXPECT_NE(r.out.find("\"file\": \"fixtures/django/"), std::string::npos) << r.out.substr(0, 3000);
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 #include <simdjson.h>
 
 #include <functional>
+#include <set>
+#include <string_view>
+#include <vector>
 
 #include "sql/parse.h"
 #include "util/file_read.h"
@@ -104,13 +107,302 @@ std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string&
   return util::line_column_at(std::string_view(json.data(), json.size()), std::min(offset, json.size()));
 }
 
-std::optional<model::PythonCode> python_code(element op, std::string_view key) {
+// ---- the plan's shape (adapters/django/README.md, "The format") --------------------------
+//
+// Checked before anything is read, so that a wrong type, a missing key or a key written twice is
+// an input error naming the key and its line, never a value silently read as absent (an empty
+// plan, a reversible operation, an atomic migration). Keys the format does not name are allowed
+// (a newer minor version may add them) but are still checked for duplicates.
+
+enum Type : uint8_t {
+  kString = 1,
+  kInt = 2,
+  kBool = 4,
+  kNull = 8,
+  kArray = 16,
+  kObject = 32,
+  kFloat = 64,
+  kAny = 127,
+};
+
+struct Field;
+struct Shape {
+  uint8_t types = kAny;
+  const Shape* items = nullptr;   // each item of an array
+  const Shape* values = nullptr;  // each value of an object whose keys are data (leaf_nodes)
+  std::vector<Field> fields;      // the named keys of an object
+  size_t pair = 0;                // an array of exactly this many items ([app, name])
+};
+struct Field {
+  std::string_view key;
+  Shape shape;
+  bool required = false;
+};
+
+std::string type_names(uint8_t types) {
+  std::vector<std::string> names;
+  if (types & kString) names.emplace_back("a string");
+  if (types & kInt) names.emplace_back("an integer");
+  if (types & kFloat) names.emplace_back("a number");
+  if (types & kBool) names.emplace_back("true or false");
+  if (types & kArray) names.emplace_back("an array");
+  if (types & kObject) names.emplace_back("an object");
+  if (types & kNull) names.emplace_back("null");
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
+
+const Shape& plan_shape() {
+  static const Shape shape = [] {
+    auto of = [](uint8_t types) { return Shape{types, nullptr, nullptr, {}, 0}; };
+    static const Shape string = of(kString), int_ = of(kInt);
+    static const Shape pair = Shape{kArray, &string, nullptr, {}, 2};
+    static const Shape import_ = Shape{kObject,
+                                       nullptr,
+                                       nullptr,
+                                       {{"line", of(kInt | kNull)},
+                                        {"text", of(kString)},
+                                        {"names", Shape{kArray, &string, nullptr, {}, 0}}},
+                                       0};
+    static const Shape code = Shape{kObject | kNull,
+                                    nullptr,
+                                    nullptr,
+                                    {{"module", of(kString | kNull)},
+                                     {"qualname", of(kString | kNull)},
+                                     {"file", of(kString | kNull)},
+                                     {"line", of(kInt | kNull)},
+                                     {"source", of(kString | kNull)},
+                                     {"module_imports", Shape{kArray, &import_, nullptr, {}, 0}}},
+                                    0};
+    auto strings = [&](uint8_t extra) {
+      return Shape{static_cast<uint8_t>(kArray | extra), &string, nullptr, {}, 0};
+    };
+    auto pairs = [&] { return Shape{kArray, &pair, nullptr, {}, 0}; };
+    static const Shape operation = Shape{kObject,
+                                         nullptr,
+                                         nullptr,
+                                         {{"index", of(kInt)},
+                                          {"class", of(kString), true},
+                                          {"module", of(kString)},
+                                          {"describe", of(kString)},
+                                          {"line", of(kInt | kNull)},
+                                          {"directives", strings(0)},
+                                          {"reversible", of(kBool), true},
+                                          {"elidable", of(kBool)},
+                                          {"reduces_to_sql", of(kBool)},
+                                          {"non_transactional", of(kBool)},
+                                          {"sql_depends_on_database", of(kBool)},
+                                          {"forward_sql", strings(0), true},
+                                          {"backward_sql", strings(kNull)},
+                                          {"sql_error", of(kString | kNull)},
+                                          {"backward_sql_error", of(kString | kNull)},
+                                          {"model_name", of(kString)},
+                                          {"name", of(kString)},
+                                          {"old_name", of(kString)},
+                                          {"new_name", of(kString)},
+                                          {"code", code},
+                                          {"reverse_code", code},
+                                          {"reverse_is_noop", of(kBool)},
+                                          {"atomic", of(kBool | kNull)},
+                                          {"sql", of(kString | kArray | kNull)},
+                                          {"reverse_sql", of(kString | kArray | kNull)},
+                                          {"state_operations", strings(0)}},
+                                         0};
+    static const Shape migration = Shape{kObject,
+                                         nullptr,
+                                         nullptr,
+                                         {{"app", of(kString), true},
+                                          {"name", of(kString), true},
+                                          {"id", of(kString)},
+                                          {"plan_index", int_, true},
+                                          {"file", of(kString | kNull)},
+                                          {"file_relative", of(kString | kNull)},
+                                          {"sha256", of(kString | kNull)},
+                                          {"declared_dependencies", pairs()},
+                                          {"dependencies", pairs()},
+                                          {"run_before", pairs()},
+                                          {"replaces", pairs()},
+                                          {"atomic", of(kBool), true},
+                                          {"initial", of(kBool | kNull)},
+                                          {"applied", of(kBool | kNull)},
+                                          {"operations", Shape{kArray, &operation, nullptr, {}, 0}, true}},
+                                         0};
+    static const Shape names = strings(0);
+    return Shape{
+        kObject,
+        nullptr,
+        nullptr,
+        {{"format", of(kString), true},
+         {"format_version", of(kString), true},
+         {"generator", Shape{kObject,
+                             nullptr,
+                             nullptr,
+                             {{"tool", of(kString)}, {"django", of(kString)}, {"python", of(kString)}},
+                             0}},
+         {"settings", of(kString | kNull)},
+         {"database", Shape{kObject,
+                            nullptr,
+                            nullptr,
+                            {{"alias", of(kString)},
+                             {"vendor", of(kString)},
+                             {"online", of(kBool)},
+                             {"server_version", of(kInt | kNull)},
+                             {"identity", of(kString | kNull)},
+                             {"history_id_type", of(kString)},
+                             {"lock_timeout", of(kString | kNull)},
+                             {"statement_timeout", of(kString | kNull)}},
+                            0}},
+         {"migrations", Shape{kArray, &migration, nullptr, {}, 0}, true},
+         {"leaf_nodes", Shape{kObject, nullptr, &names, {}, 0}},
+         {"pending", strings(kNull)}},
+        0};
+  }();
+  return shape;
+}
+
+// Walks the document with simdjson's On-Demand parser, which knows where each token is, against
+// `plan_shape()`; the first problem found, with its line and column.
+class ShapeChecker {
+ public:
+  explicit ShapeChecker(const simdjson::padded_string& json) : json_(json) {}
+
+  struct Problem {
+    std::string message;
+    util::LineColumn at;
+  };
+
+  std::optional<Problem> check() {
+    simdjson::ondemand::parser parser;
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::value root;
+    if (parser.iterate(json_).get(doc) != simdjson::SUCCESS || doc.get_value().get(root) != simdjson::SUCCESS)
+      return fail("the plan is not a JSON document", json_.data());
+    value(root, plan_shape(), "the plan");
+    return problem_;
+  }
+
+ private:
+  std::optional<Problem> fail(std::string message, const char* at) {
+    if (!problem_) {
+      size_t offset = at ? static_cast<size_t>(at - json_.data()) : 0;
+      problem_ = Problem{
+          std::move(message),
+          util::line_column_at(std::string_view(json_.data(), json_.size()), std::min(offset, json_.size()))};
+    }
+    return problem_;
+  }
+
+  static std::string quoted(const std::string& path) { return "\"" + path + "\""; }
+
+  void value(simdjson::ondemand::value v, const Shape& shape, const std::string& path) {
+    if (problem_) return;
+    const char* at = v.raw_json_token().data();
+    simdjson::ondemand::json_type type;
+    if (v.type().get(type) != simdjson::SUCCESS) {
+      fail(quoted(path) + " is not a JSON value", at);
+      return;
+    }
+    uint8_t is = 0;
+    switch (type) {
+      case simdjson::ondemand::json_type::object: is = kObject; break;
+      case simdjson::ondemand::json_type::array: is = kArray; break;
+      case simdjson::ondemand::json_type::string: is = kString; break;
+      case simdjson::ondemand::json_type::boolean: is = kBool; break;
+      case simdjson::ondemand::json_type::null: is = kNull; break;
+      case simdjson::ondemand::json_type::number: {
+        simdjson::ondemand::number_type nt;
+        is = v.get_number_type().get(nt) == simdjson::SUCCESS &&
+                     nt == simdjson::ondemand::number_type::signed_integer
+                 ? kInt
+                 : kFloat;
+        break;
+      }
+    }
+    if (!(shape.types & is) && !(is == kInt && (shape.types & kFloat))) {
+      fail(quoted(path) + " is " + type_names(is) + "; the plan format says " + type_names(shape.types), at);
+      return;
+    }
+    if (is == kArray) {
+      simdjson::ondemand::array arr;
+      if (v.get_array().get(arr) != simdjson::SUCCESS)
+        return void(fail(quoted(path) + " is not an array", at));
+      size_t i = 0;
+      for (auto item : arr) {
+        simdjson::ondemand::value child;
+        if (item.get(child) != simdjson::SUCCESS) return void(fail(quoted(path) + " holds a bad value", at));
+        value(child, shape.items ? *shape.items : any(), path + "[" + std::to_string(i++) + "]");
+        if (problem_) return;
+      }
+      if (shape.pair && i != shape.pair)
+        fail(quoted(path) + " has " + std::to_string(i) + " items; the plan format says " +
+                 std::to_string(shape.pair) + " ([app, name])",
+             at);
+    } else if (is == kObject) {
+      object(v, shape, path, at);
+    }
+  }
+
+  void object(simdjson::ondemand::value v, const Shape& shape, const std::string& path, const char* at) {
+    simdjson::ondemand::object obj;
+    if (v.get_object().get(obj) != simdjson::SUCCESS)
+      return void(fail(quoted(path) + " is not an object", at));
+    std::set<std::string, std::less<>> seen;
+    for (auto result : obj) {
+      simdjson::ondemand::field field;
+      if (std::move(result).get(field) != simdjson::SUCCESS)
+        return void(fail(quoted(path) + " holds a bad key", at));
+      // The raw key first: unescaping it consumes it. raw() points after the opening quote.
+      const char* key_at = field.key().raw() ? field.key().raw() - 1 : at;
+      std::string_view key;
+      if (field.unescaped_key().get(key) != simdjson::SUCCESS)
+        return void(fail(quoted(path) + " has a key that is not a valid string", key_at));
+      std::string child_path = path == "the plan" ? std::string(key) : path + "." + std::string(key);
+      if (!seen.emplace(key).second)
+        return void(fail(quoted(child_path) + " appears twice; a key may appear once", key_at));
+      const Shape* child_shape = shape.values ? shape.values : &any();
+      for (const Field& f : shape.fields)
+        if (f.key == key) child_shape = &f.shape;
+      value(field.value(), *child_shape, child_path);
+      if (problem_) return;
+    }
+    for (const Field& f : shape.fields)
+      if (f.required && !seen.count(f.key)) {
+        std::string child_path = path == "the plan" ? std::string(f.key) : path + "." + std::string(f.key);
+        return void(fail(quoted(child_path) + " is missing; the plan format requires it", at));
+      }
+  }
+
+  static const Shape& any() {
+    static const Shape shape;
+    return shape;
+  }
+
+  const simdjson::padded_string& json_;
+  std::optional<Problem> problem_;
+};
+
+// Where the exporting machine's migration folder is, and where it is here (they differ when the
+// plan was exported elsewhere): RunPython code files are shown here, as the SQL's are.
+struct Folders {
+  fs::path exported, here;
+  std::string map(const std::string& exported_file) const {
+    std::error_code ec;
+    if (exported_file.empty() || exported.empty() || exported == here || fs::exists(exported_file, ec))
+      return exported_file;
+    fs::path rel = fs::path(exported_file).lexically_relative(exported);
+    return rel.empty() ? exported_file : (here / rel).lexically_normal().string();
+  }
+};
+
+std::optional<model::PythonCode> python_code(element op, std::string_view key, const Folders& folders) {
   element c;
   if (op[key].get(c) != simdjson::SUCCESS || c.is_null()) return std::nullopt;
   model::PythonCode code;
   code.module = str(c, "module");
   code.qualname = str(c, "qualname");
-  code.file = str(c, "file");
+  code.file = folders.map(str(c, "file"));
   code.source = str(c, "source");
   int64_t line;
   if (c["line"].get_int64().get(line) == simdjson::SUCCESS && line > 0)
@@ -160,7 +452,7 @@ std::vector<model::Statement> operation_sql(element op, const model::SourceLocat
   return statements;
 }
 
-model::Operation read_operation(element op, const std::string& file, size_t index) {
+model::Operation read_operation(element op, const std::string& file, const Folders& folders, size_t index) {
   model::Operation o;
   o.index = index;
   o.kind = str(op, "class");
@@ -176,7 +468,7 @@ model::Operation read_operation(element op, const std::string& file, size_t inde
   o.sql_error = str(op, "sql_error");
   o.runs_python = o.kind == "RunPython";
   o.data_sql = o.kind == "RunSQL";
-  o.code = python_code(op, "code");
+  o.code = python_code(op, "code", folders);
   o.reverse_is_noop = boolean(op, "reverse_is_noop", false);
   if (o.runs_python && is_null_or_missing(op, "reverse_code")) o.reversible = false;
   if (o.data_sql && is_null_or_missing(op, "reverse_sql")) o.reversible = false;
@@ -197,12 +489,14 @@ model::Migration read_migration(element m, const fs::path& plan_dir, const std::
   if (m["plan_index"].get_int64().get(index) == simdjson::SUCCESS) mig.order = static_cast<size_t>(index);
   // Show the migration file as the user knows it: absolute when it exists here, else
   // relative to the plan file.
-  std::string file = str(m, "file");
+  const std::string exported_file = str(m, "file");
+  std::string file = exported_file;
   std::error_code ec;
   if (file.empty() || !fs::exists(file, ec)) {
     std::string rel = str(m, "file_relative");
     if (!rel.empty()) file = (plan_dir / rel).lexically_normal().string();
   }
+  const Folders folders{fs::path(exported_file).parent_path(), fs::path(file).parent_path()};
   mig.directory = fs::path(file).parent_path().string();
   model::SourceFile src;
   src.path = file;
@@ -229,7 +523,7 @@ model::Migration read_migration(element m, const fs::path& plan_dir, const std::
   simdjson::dom::array ops;
   if (m["operations"].get_array().get(ops) == simdjson::SUCCESS) {
     size_t i = 0;
-    for (element op : ops) mig.operations.push_back(read_operation(op, file, ++i));
+    for (element op : ops) mig.operations.push_back(read_operation(op, file, folders, ++i));
   }
   return mig;
 }
@@ -268,13 +562,26 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
                                        "\"); write one with adapters/django/export_plan.py"));
     return set;
   }
-  int major = std::atoi(version.c_str());
-  if (major != kPlanFormatMajor) {
+  // "MAJOR.MINOR", both numbers: "1x" or "1" is not a version this reader can judge.
+  static const auto is_version = [](const std::string& v) {
+    size_t dot = v.find('.');
+    auto digits = [](std::string_view d) {
+      return !d.empty() && d.size() <= 6 && d.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    return dot != std::string::npos && digits(std::string_view(v).substr(0, dot)) &&
+           digits(std::string_view(v).substr(dot + 1));
+  };
+  if (!is_version(version) || std::atoi(version.c_str()) != kPlanFormatMajor) {
     set.input_findings.push_back(input_error(
-        path.string(), "plan format version \"" + version + "\" is not supported: this safemigrate reads " +
-                           std::to_string(kPlanFormatMajor) +
-                           ".x; export the plan again with the export_plan.py "
+        path.string(), "plan format version (\"format_version\") \"" + version +
+                           "\" is not supported: this safemigrate reads " + std::to_string(kPlanFormatMajor) +
+                           ".x (\"MAJOR.MINOR\"); export the plan again with the export_plan.py "
                            "that ships with this safemigrate"));
+    return set;
+  }
+  if (std::optional<ShapeChecker::Problem> problem = ShapeChecker(json).check()) {
+    set.input_findings.push_back(input_error(path.string(), "not a valid plan: " + problem->message,
+                                             problem->at.line, problem->at.column));
     return set;
   }
   fs::path plan_dir = path.parent_path();
