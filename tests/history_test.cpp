@@ -139,7 +139,7 @@ TEST(Resolve, RolledBackWithoutAHistoryTableWritesNothing) {
   p.add("20240101000000_init", kInit);
   RunResult r = sm_cli("resolve", pg.url(), p, "--rolled-back 20240101000000_init");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("not in a failed state"));
+  EXPECT_THAT(r.err, HasSubstr("never applied to the database (Prisma: P3011)"));
   EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = '_prisma_migrations'"), "0");
   RunResult both =
       sm_cli("resolve", pg.url(), p, "--applied 20240101000000_init --rolled-back 20240101000000_init");
@@ -204,10 +204,12 @@ TEST(Apply, FailedMigrationIsRecordedAndBlocksUntilResolvedRolledBack) {
   EXPECT_EQ(pg.psql("SELECT rolled_back_at IS NOT NULL FROM _prisma_migrations WHERE migration_name = "
                     "'20240102000000_bad'"),
             "t");
-  // Rolled back twice is refused: it is no longer failed.
+  // Rolled back twice: nothing left to mark, which Prisma does not count as an error either.
   RunResult twice = sm_cli("resolve", pg.url(), p, "--rolled-back 20240102000000_bad");
-  EXPECT_EQ(twice.exit_code, 1);
-  EXPECT_THAT(twice.err, HasSubstr("not in a failed state"));
+  EXPECT_EQ(twice.exit_code, 0) << twice.err;
+  EXPECT_THAT(twice.out, HasSubstr("already marked rolled back"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20240102000000_bad'"),
+            "1");
 
   p.add("20240102000000_bad", "CREATE TABLE \"missing_table\" (\"id\" INTEGER);\n");
   RunResult fixed = sm_cli("apply", pg.url(), p);
@@ -241,8 +243,118 @@ TEST(Resolve, AppliedMarksTheFailedRowRolledBackAndInsertsAFinishedOne) {
   EXPECT_THAT(again.err, HasSubstr("already recorded as applied"));
   EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 0);
   RunResult unknown = sm_cli("resolve", pg.url(), p, "--applied 20990101000000_nope");
-  EXPECT_EQ(unknown.exit_code, 2);
-  EXPECT_THAT(unknown.err, HasSubstr("no migration 20990101000000_nope"));
+  EXPECT_EQ(unknown.exit_code, 1) << "Prisma's P3017 exits 1";
+  EXPECT_THAT(unknown.err, HasSubstr("20990101000000_nope could not be found"));
+  EXPECT_THAT(unknown.err, HasSubstr("P3017"));
+}
+
+// A failed migration whose folder was then deleted still blocks apply (Prisma: P3009), and
+// resolve --rolled-back clears it as Prisma's does (it reads only the table); --applied needs
+// the folder (P3017).
+TEST(Apply, FailedMigrationWhoseFolderIsGoneBlocksUntilRolledBack) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  p.add("20240102000000_bad", "INSERT INTO \"missing_table\" VALUES (1);\n");
+  ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 1);
+  std::filesystem::remove_all(p.migrations() / "20240102000000_bad");
+  p.add("20240103000000_orders", kOrders);
+
+  RunResult blocked = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(blocked.exit_code, 1) << blocked.out << blocked.err;
+  EXPECT_THAT(blocked.err, HasSubstr("migration 20240102000000_bad failed earlier"));
+  EXPECT_THAT(blocked.err, HasSubstr("P3009"));
+  EXPECT_THAT(blocked.err, HasSubstr("resolve --rolled-back 20240102000000_bad"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'orders'"), "0");
+  RunResult st = sm_cli("status", pg.url(), p);
+  EXPECT_THAT(st.out, HasSubstr("failed              20240102000000_bad"));
+  EXPECT_THAT(st.out, HasSubstr("its folder is gone"));
+  EXPECT_THAT(st.out, Not(HasSubstr("missing locally")));
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 1);
+  // rehearse decides what is pending as apply does.
+  RunResult rehearse = sm_cli("rehearse", pg.url(), p, "--i-know-this-is-a-copy");
+  EXPECT_NE(rehearse.exit_code, 0) << rehearse.out;
+  EXPECT_THAT(rehearse.err, HasSubstr("P3009"));
+
+  RunResult applied = sm_cli("resolve", pg.url(), p, "--applied 20240102000000_bad");
+  EXPECT_EQ(applied.exit_code, 1) << applied.out << applied.err;
+  EXPECT_THAT(applied.err, HasSubstr("P3017"));
+  EXPECT_THAT(applied.err, HasSubstr("resolve --rolled-back 20240102000000_bad"));
+
+  RunResult res = sm_cli("resolve", pg.url(), p, "--rolled-back 20240102000000_bad");
+  ASSERT_EQ(res.exit_code, 0) << res.out << res.err;
+  EXPECT_THAT(res.out, HasSubstr("its folder is gone"));
+  EXPECT_EQ(pg.psql("SELECT rolled_back_at IS NOT NULL FROM _prisma_migrations WHERE migration_name = "
+                    "'20240102000000_bad'"),
+            "t");
+  RunResult twice = sm_cli("resolve", pg.url(), p, "--rolled-back 20240102000000_bad");
+  EXPECT_EQ(twice.exit_code, 0) << twice.err;
+
+  RunResult go = sm_cli("apply", pg.url(), p);
+  ASSERT_EQ(go.exit_code, 0) << go.out << go.err;
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'orders'"), "1");
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 0);
+}
+
+// resolve refuses as Prisma refuses, with Prisma's codes and exit 1.
+TEST(Resolve, RefusalsAreLikePrismas) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 0);
+  RunResult never = sm_cli("resolve", pg.url(), p, "--rolled-back 20240109000000_never");
+  EXPECT_EQ(never.exit_code, 1);
+  EXPECT_THAT(never.err,
+              HasSubstr("Migration `20240109000000_never` cannot be rolled back because it was never "
+                        "applied to the database (Prisma: P3011)"));
+  RunResult done = sm_cli("resolve", pg.url(), p, "--rolled-back 20240101000000_init");
+  EXPECT_EQ(done.exit_code, 1);
+  EXPECT_THAT(done.err, HasSubstr("not in a failed state (Prisma: P3012)"));
+  RunResult unknown = sm_cli("resolve", pg.url(), p, "--applied 20240109000000_never");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("P3017"));
+  RunResult again = sm_cli("resolve", pg.url(), p, "--applied 20240101000000_init");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("P3008"));
+  EXPECT_EQ(pg.psql("SELECT count(*), count(rolled_back_at) FROM _prisma_migrations"), "1|0");
+}
+
+// status and apply's refusal show the recorded error itself (with its SQLSTATE), whatever the
+// failure: not the first line of logs ("Migration name: …").
+TEST(Status, ShowsTheRecordedErrorNotTheFirstLineOfLogs) {
+  SM_START_PG(pg);
+  struct Case {
+    std::string sql, error, sqlstate;
+  };
+  std::vector<Case> cases = {
+      {"INSERT INTO \"missing_table\" VALUES (1);\n", "relation \"missing_table\" does not exist", "42P01"},
+      {"SELECT 1/0;\n", "division by zero", "22012"},
+      // libpqxx 6.4 throws these without their SQLSTATE (42501), or not as sql_error at all (40xxx).
+      {"ALTER TABLE pg_catalog.pg_class ADD COLUMN \"x\" INTEGER;\n",
+       "permission denied: \"pg_class\" is a system catalog", "42501"},
+  };
+  for (const char* code : {"40P01", "40001", "40003", "40000"})
+    cases.push_back(
+        {std::string("DO $$ BEGIN RAISE EXCEPTION 'raised here' USING ERRCODE = '") + code + "'; END $$;\n",
+         "raised here", code});
+  int n = 0;
+  for (const char* mode : {"safe", "prisma-6", "prisma-7"}) {
+    for (const Case& c : cases) {
+      std::string db = pg.create_database("errors" + std::to_string(++n));
+      PrismaProject p;
+      p.add("20240101000000_bad", c.sql);
+      RunResult a = sm_cli("apply", db, p, std::string("--mode ") + mode);
+      ASSERT_EQ(a.exit_code, 1) << mode << a.out << a.err;
+      std::string what = std::string(mode) + ": " + c.sql;
+      std::string shown = "ERROR:  " + c.error + " (SQLSTATE " + c.sqlstate + ")";
+      RunResult st = run_cli("status --database-url " + shell_quote(db) + " " + p.arg());
+      EXPECT_THAT(st.out, HasSubstr("error: " + shown)) << what << st.out;
+      EXPECT_THAT(st.out, Not(HasSubstr("error: Migration name"))) << what;
+      RunResult blocked = run_cli("apply --database-url " + shell_quote(db) + " " + p.arg());
+      EXPECT_EQ(blocked.exit_code, 1);
+      EXPECT_THAT(blocked.err, HasSubstr("Recorded error: " + shown)) << what << blocked.err;
+    }
+  }
 }
 
 TEST(Apply, ModesDifferInWhatAFailureLeaves) {

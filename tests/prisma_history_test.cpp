@@ -7,6 +7,7 @@
 
 #include <regex>
 
+#include "app/history_support.h"
 #include "db/url.h"
 #include "util/sha256.h"
 
@@ -116,6 +117,50 @@ TEST(Status, FromRowsAsPrismaReadsThem) {
   EXPECT_EQ(s[7].name, "0_gone");
   EXPECT_FALSE(db::is_drift(s[0].state));
   EXPECT_TRUE(db::is_drift(s[4].state));
+}
+
+// A failed record blocks deploy whether or not its folder exists (Prisma: P3009), so a failed
+// record of a deleted folder is failed, not merely missing locally; once rolled back it is history.
+TEST(Status, FailedRecordOfADeletedFolderIsFailed) {
+  prisma::LocalMigration m;
+  m.name = "2_next";
+  m.has_script = true;
+  m.script = "B;";
+  std::vector<prisma::PrismaRow> rows = {row("1_gone_failed", "x", false, false,
+                                             "Migration name: 1_gone_failed\n\nDatabase error code: 42P01\n"),
+                                         row("1_gone_rolled", "x", false, true),
+                                         row("1_gone_retried", "x", false, true),
+                                         row("1_gone_retried", "x", false, false)};
+  std::vector<db::MigrationStatus> s = prisma::compute_status({m}, rows);
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].state, db::MigrationState::Pending);
+  EXPECT_EQ(s[1].name, "1_gone_failed");
+  EXPECT_EQ(s[1].state, db::MigrationState::Failed);
+  EXPECT_THAT(s[1].logs, HasSubstr("42P01"));
+  EXPECT_THAT(s[1].detail, HasSubstr("resolve --rolled-back 1_gone_failed"));
+  EXPECT_EQ(s[2].name, "1_gone_retried");
+  EXPECT_EQ(s[2].state, db::MigrationState::Failed);
+}
+
+// The error of a failed record as status and apply show it: the line under "Database error:"
+// in Prisma's (and apply's) logs, with the SQLSTATE; never the "Migration name:" header.
+TEST(RecordedError, IsTheErrorLineOfLogs) {
+  const std::string prisma_native =
+      "Migration name: 20240102000000_bad\n\nDatabase error code: 42P01\n\nDatabase error:\nERROR: relation "
+      "\"missing_table\" does not exist\n\nPosition:\n  0\n  1 INSERT INTO \"missing_table\" VALUES (1);\n\n"
+      "DbError { severity: \"ERROR\", code: SqlState(E42P01) }\n";
+  EXPECT_EQ(app::recorded_error(prisma_native),
+            "ERROR: relation \"missing_table\" does not exist (SQLSTATE 42P01)");
+  // Prisma's JavaScript engine (driver adapters): no code, a generic first line.
+  EXPECT_EQ(app::recorded_error("external connector error\nNo such table: missing_table\n   0: "
+                                "sql_schema_connector::apply_migration::apply_script\n"),
+            "No such table: missing_table");
+  EXPECT_EQ(app::recorded_error("ERROR: boom"), "ERROR: boom");
+  EXPECT_EQ(app::recorded_error("Migration name: x\n\nDatabase error code: 42501\n\nDatabase error:\nERROR:  "
+                                "permission denied for schema public (SQLSTATE 42501)\n"),
+            "ERROR:  permission denied for schema public (SQLSTATE 42501)");
+  EXPECT_EQ(app::recorded_error(""), "");
+  EXPECT_LE(app::recorded_error("Database error:\n" + std::string(5000, 'x')).size(), 300u);
 }
 
 TEST(Ids, RandomLowercaseUuidV4AndMillisecondTimestamps) {

@@ -283,6 +283,20 @@ std::vector<db::MigrationStatus> compute_status(const std::vector<LocalMigration
     if (live == recs.end()) continue;
     db::MigrationStatus s;
     s.name = name;
+    // A failed record blocks `prisma migrate deploy` (P3009) whether or not its folder is still
+    // there, so it is a failure first and a missing folder second.
+    auto failed = std::find_if(recs.begin(), recs.end(), [](const PrismaRow* r) { return r->failed(); });
+    if (failed != recs.end()) {
+      s.state = MigrationState::Failed;
+      s.started_at = (*failed)->started_at;
+      s.logs = (*failed)->logs.value_or("");
+      s.detail =
+          "started, did not finish, and its folder is gone; after checking the database, mark it rolled "
+          "back (safemigrate resolve --rolled-back " +
+          name + ") before anything else is applied";
+      out.push_back(std::move(s));
+      continue;
+    }
     s.state = MigrationState::MissingLocally;
     s.started_at = (*live)->started_at;
     s.finished_at = (*live)->finished_at;

@@ -88,8 +88,9 @@ class DjangoApplier {
     try {
       tx.exec(st->text);
       return std::nullopt;
-    } catch (const pqxx::sql_error& e) {
-      return SqlFailure{e.sqlstate(), clean_error(e.what()), st};
+    } catch (const pqxx::failure& e) {
+      if (std::optional<SqlFailure> f = sql_failure(e, st)) return f;
+      throw;
     }
   }
 

@@ -319,8 +319,9 @@ class Applier {
     for (const model::Statement* st : u.statements) {
       try {
         tx.exec(script.substr(st->loc.offset, st->length));
-      } catch (const pqxx::sql_error& ex) {
-        return SqlFailure{ex.sqlstate(), clean_error(ex.what()), st};
+      } catch (const pqxx::failure& ex) {
+        if (std::optional<SqlFailure> f = sql_failure(ex, st)) return f;
+        throw;
       }
     }
     return std::nullopt;
@@ -342,8 +343,9 @@ class Applier {
       }
       pqxx::nontransaction tx(db_.conn());
       return exec_statements(tx, script, u);
-    } catch (const pqxx::sql_error& ex) {
-      return SqlFailure{ex.sqlstate(), clean_error(ex.what()), nullptr};
+    } catch (const pqxx::failure& ex) {
+      if (std::optional<SqlFailure> f = sql_failure(ex, nullptr)) return f;
+      throw;
     }
   }
 
@@ -428,18 +430,26 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
     std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
 
-    // Like P3009: a failed migration blocks everything until it is resolved.
+    // Like P3009: a failed migration blocks everything until it is resolved, whether or not its
+    // folder is still there.
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Failed) {
+        bool local_folder = std::any_of(local.migrations.begin(), local.migrations.end(),
+                                        [&](const prisma::LocalMigration& m) { return m.name == s.name; });
         err << fmt::format(
             "safemigrate: migration {} failed earlier (started {}) and is not resolved, so nothing is "
-            "applied "
-            "(Prisma refuses the same, P3009).{}\nAfter checking the database, run `safemigrate resolve "
-            "--rolled-back {}` (it will be applied again) or `safemigrate resolve --applied {}` (you "
-            "finished it "
-            "by hand).\n",
-            s.name, s.started_at, s.logs.empty() ? "" : "\nRecorded error: " + first_line(s.logs), s.name,
-            s.name);
+            "applied (Prisma refuses the same, P3009).{}\n",
+            s.name, s.started_at, s.logs.empty() ? "" : "\nRecorded error: " + recorded_error(s.logs));
+        if (local_folder)
+          err << fmt::format(
+              "After checking the database, run `safemigrate resolve --rolled-back {}` (it will be applied "
+              "again) or `safemigrate resolve --applied {}` (you finished it by hand).\n",
+              s.name, s.name);
+        else
+          err << fmt::format(
+              "Its folder is no longer in {}. After checking the database (undo what it did, or keep it), "
+              "run `safemigrate resolve --rolled-back {}`.\n",
+              local.dir.string(), s.name);
         return kHistoryDrift;
       }
     for (const db::MigrationStatus& s : status)
@@ -520,6 +530,9 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
   });
 }
 
+// Prisma's resolve (schema-engine mark_migration_applied / mark_migration_rolled_back):
+// --rolled-back reads only the history table, so it clears a failed record whose folder is gone;
+// --applied needs the folder (its checksum is recorded). Refusals are Prisma's, with exit 1.
 int run_resolve(const HistoryOptions& o, const std::string& applied_name, const std::string& rolled_back_name,
                 std::ostream& out, std::ostream& err) {
   return guarded(err, o, [&] {
@@ -529,34 +542,58 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
     Local local = load_local(o);
     auto found = std::find_if(local.migrations.begin(), local.migrations.end(),
                               [&](const prisma::LocalMigration& m) { return m.name == name; });
-    if (found == local.migrations.end())
-      throw InputError(
-          fmt::format("there is no migration {} in {} (Prisma: P3017)", name, local.dir.string()));
     auto dbc = connect(o);
     prisma::PrismaHistory hist(*dbc);
     db::AdvisoryLock lock(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
     bool exists = false;
     std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
-    bool failed = false, applied = false;
+    int recorded = 0;
+    bool failed = false, applied = false, all_finished = true;
     for (const auto& r : rows)
       if (r.migration_name == name) {
+        ++recorded;
         failed = failed || r.failed();
         applied = applied || (r.finished() && !r.rolled_back());
+        all_finished = all_finished && r.finished();
       }
     if (!rolled_back_name.empty()) {
-      if (!failed) {
+      if (recorded == 0) {
         err << fmt::format(
-            "safemigrate: {} cannot be marked rolled back: it is not in a failed state (Prisma: P3012); "
-            "nothing "
-            "was written\n",
+            "safemigrate: Migration `{}` cannot be rolled back because it was never applied to the database "
+            "(Prisma: P3011). Hint: did you pass in the whole migration name? (example: "
+            "\"20201207184859_initial_migration\")\n",
             name);
         return kHistoryDrift;
       }
+      if (all_finished) {
+        err << fmt::format(
+            "safemigrate: Migration `{}` cannot be rolled back because it is not in a failed state (Prisma: "
+            "P3012); nothing was written\n",
+            name);
+        return kHistoryDrift;
+      }
+      if (!failed) {
+        // Prisma does the same: nothing left to mark, and that is not an error.
+        out << fmt::format("{} is already marked rolled back; nothing was written\n", name);
+        return kHistoryOk;
+      }
       pqxx::nontransaction tx(dbc->conn());
       int n = hist.mark_rolled_back(tx, name);
-      out << fmt::format("marked {} failed record(s) of {} as rolled back; the next apply runs it again\n", n,
-                         name);
+      out << fmt::format("marked {} failed record(s) of {} as rolled back; {}\n", n, name,
+                         found != local.migrations.end()
+                             ? "the next apply runs it again"
+                             : "its folder is gone, so the next apply goes on without it");
       return kHistoryOk;
+    }
+    if (found == local.migrations.end()) {
+      err << fmt::format(
+          "safemigrate: the migration {} could not be found in {} (Prisma: P3017): --applied records the "
+          "checksum of its migration.sql, so pass the whole name of an existing folder{}\n",
+          name, local.dir.string(),
+          failed ? fmt::format(
+                       "; its failed record can be cleared with `safemigrate resolve --rolled-back {}`", name)
+                 : "");
+      return kHistoryDrift;
     }
     if (applied) {
       err << fmt::format(
@@ -587,10 +624,11 @@ PendingMigrations load_pending(const HistoryOptions& o, db::Database& dbc) {
   std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
   PendingMigrations p;
   p.history_table = hist.table();
+  for (const db::MigrationStatus& s : status)
+    if (s.state == db::MigrationState::Failed)
+      throw InputError(
+          fmt::format("migration {} failed earlier and is not resolved; apply would stop (P3009)", s.name));
   for (size_t i = 0; i < status.size() && i < local.set().migrations.size(); ++i) {
-    if (status[i].state == db::MigrationState::Failed)
-      throw InputError(fmt::format(
-          "migration {} failed earlier and is not resolved; apply would stop (P3009)", status[i].name));
     if (status[i].state == db::MigrationState::NoScript) break;  // apply stops there (P3015)
     if (status[i].state == db::MigrationState::Pending || status[i].state == db::MigrationState::RolledBack)
       p.pending.push_back(i);

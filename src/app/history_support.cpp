@@ -4,12 +4,57 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <vector>
 
 namespace sm::app {
 
 std::string first_line(const std::string& s) {
   size_t nl = s.find('\n');
   return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+std::string recorded_error(const std::string& logs) {
+  std::vector<std::string> lines;
+  for (size_t at = 0; at <= logs.size();) {
+    size_t nl = logs.find('\n', at);
+    std::string line = logs.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    if (nl == std::string::npos) break;
+    at = nl + 1;
+  }
+  auto value_after = [&](std::string_view header) -> std::string {
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (lines[i].rfind(header, 0) != 0) continue;
+      std::string rest = lines[i].substr(header.size());
+      while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+      if (!rest.empty()) return rest;
+      for (size_t j = i + 1; j < lines.size(); ++j)
+        if (!lines[j].empty()) return lines[j];
+    }
+    return {};
+  };
+  // Prisma's (and apply's) logs: "Migration name: X", "Database error code: C", then the error
+  // under "Database error:". Other writers (Prisma's JavaScript engine: "external connector
+  // error" above the error) get their first line that says something.
+  std::string error = value_after("Database error:");
+  if (error.empty())
+    for (const std::string& line : lines)
+      if (!line.empty() && line.rfind("Migration name:", 0) != 0 &&
+          line.rfind("Database error code:", 0) != 0 && line != "external connector error") {
+        error = line;
+        break;
+      }
+  std::string code = value_after("Database error code:");
+  if (!code.empty() && error.find(code) == std::string::npos) error += " (SQLSTATE " + code + ")";
+  if (error.size() > 300) error = error.substr(0, 297) + "...";
+  return error;
+}
+
+std::optional<SqlFailure> sql_failure(const std::exception& e, const model::Statement* statement) {
+  if (!db::refused_by_server(e)) return std::nullopt;
+  return SqlFailure{db::sqlstate_of(e), clean_error(e.what()), statement};
 }
 
 std::string clean_error(const std::string& what) {
@@ -31,7 +76,7 @@ void print_report(const db::HistoryReport& rep, const db::Database& dbc, const s
     out << fmt::format("  {:<19} {}{}\n", db::state_name(s.state), s.name,
                        when.empty() ? "" : "  (" + when + ")");
     if (!s.detail.empty()) out << "                      " << s.detail << "\n";
-    if (!s.logs.empty()) out << "                      error: " << first_line(s.logs) << "\n";
+    if (!s.logs.empty()) out << "                      error: " << recorded_error(s.logs) << "\n";
   }
   for (const db::InvalidIndex& ix : rep.invalid_indexes) {
     out << fmt::format("  invalid index       \"{}\".\"{}\" on {}", ix.schema, ix.index, ix.table);

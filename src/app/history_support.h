@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <pqxx/pqxx>
 #include <set>
@@ -26,6 +27,9 @@ struct InputError : std::runtime_error {
 };
 
 std::string first_line(const std::string& s);
+// The error a failed migration's `logs` records, in one line ("ERROR: relation \"t\" does not
+// exist (SQLSTATE 42P01)"): what status and apply's refusal show, not the logs' first line.
+std::string recorded_error(const std::string& logs);
 // An error message without the trailing newlines libpq adds.
 std::string clean_error(const std::string& what);
 // The state of every migration, then invalid indexes, then counts.
@@ -49,7 +53,12 @@ struct SqlFailure {
   const model::Statement* statement = nullptr;  // the one that failed, when known
 };
 
-// Runs `attempt` (returns std::optional<SqlFailure>; a pqxx::sql_error it throws counts as one)
+// `e` as a failure of the migration when PostgreSQL refused the statement (with its SQLSTATE,
+// which libpqxx 6.4 leaves out for 42501 and 40xxx); nullopt for anything else (a lost
+// connection), which the caller rethrows.
+std::optional<SqlFailure> sql_failure(const std::exception& e, const model::Statement* statement);
+
+// Runs `attempt` (returns std::optional<SqlFailure>; a refusal it throws counts as one)
 // again after each lock timeout (55P03: the failed part was rolled back, so it can run again),
 // at most o.lock_retries more times, waiting 0.5 s, 1 s, 2 s… (at most 10 s). `on_lock_timeout`
 // (failure, attempt number from 1, wait) says so before each wait; with no wait it is the last
@@ -62,8 +71,9 @@ std::optional<SqlFailure> retry_on_lock_timeout(const HistoryOptions& o, Attempt
     std::optional<SqlFailure> e;
     try {
       e = attempt();
-    } catch (const pqxx::sql_error& ex) {
-      e = SqlFailure{ex.sqlstate(), clean_error(ex.what()), nullptr};
+    } catch (const pqxx::failure& ex) {
+      e = sql_failure(ex, nullptr);
+      if (!e) throw;
     }
     if (!e || e->sqlstate != "55P03") return e;
     if (i >= o.lock_retries) {

@@ -19,8 +19,19 @@ std::string clean(std::string msg) {
 }  // namespace
 
 std::string sqlstate_of(const std::exception& e) {
-  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) return s->sqlstate();
+  // libpqxx 6.4 (Debian 12) throws these without their SQLSTATE, and the 40xxx ones not even as
+  // sql_error: name them by their class.
+  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e); s && !s->sqlstate().empty()) return s->sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e)) return "42501";
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&e)) return "40P01";
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e)) return "40001";
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e)) return "40003";
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e)) return "40000";
   return {};
+}
+
+bool refused_by_server(const std::exception& e) {
+  return dynamic_cast<const pqxx::sql_error*>(&e) || dynamic_cast<const pqxx::transaction_rollback*>(&e);
 }
 
 Database::Database(const std::string& url, const ConnectOptions& options) {

@@ -89,5 +89,8 @@ std::string advisory_lock_holder(Database& db, int64_t key);
 
 // PostgreSQL's error code of a pqxx exception, or "".
 std::string sqlstate_of(const std::exception& e);
+// Whether `e` is PostgreSQL refusing a statement (an error with a SQLSTATE, deadlocks and
+// serialization failures included), as opposed to a lost connection or a usage error.
+bool refused_by_server(const std::exception& e);
 
 }  // namespace sm::db
