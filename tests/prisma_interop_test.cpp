@@ -172,6 +172,60 @@ TEST(PrismaInterop, FailureRecordedByPrismaIsSeenBySafemigrateAndResolvedByIt) {
   EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 0);
 }
 
+// A migration that failed under Prisma and whose folder was then deleted: Prisma's deploy and
+// safemigrate's apply both refuse to go on (P3009); both refuse `resolve --applied` of it (P3017,
+// exit 1, as for any unknown name); safemigrate's `resolve --rolled-back` clears it (Prisma's
+// reads only the table too, but needs the native engine here), after which Prisma deploys again.
+TEST(PrismaInterop, FailedMigrationWhoseFolderIsGoneBlocksBothUntilRolledBack) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_init", kInit + ";\n");
+  p.add("20240102000000_bad", "INSERT INTO \"missing_table\" VALUES (1);\n");
+  RunResult failed = p.prisma(pg.url(), "migrate deploy");
+  ASSERT_NE(failed.exit_code, 0) << failed.out;
+  fs::remove_all(p.migrations() / "20240102000000_bad");
+  p.add("20240103000000_orders", kOrders + ";\n");
+
+  RunResult dep = p.prisma(pg.url(), "migrate deploy");
+  EXPECT_EQ(dep.exit_code, 1) << dep.out << dep.err;
+  EXPECT_THAT(dep.out + dep.err, HasSubstr("P3009"));
+  RunResult a = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(a.exit_code, 1) << a.out << a.err;
+  EXPECT_THAT(a.err, HasSubstr("P3009"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'orders'"), "0");
+  // The error Prisma recorded, not the generic first line of its logs.
+  RunResult st = sm_cli("status", pg.url(), p);
+  EXPECT_THAT(st.out, HasSubstr("failed              20240102000000_bad"));
+  EXPECT_THAT(st.out, HasSubstr("missing_table"));
+  EXPECT_THAT(st.out, Not(HasSubstr("error: external connector error")));
+
+  for (const char* name : {"20240102000000_bad", "20990101000000_unknown"}) {
+    RunResult prisma_applied = p.prisma(pg.url(), std::string("migrate resolve --applied ") + name);
+    EXPECT_EQ(prisma_applied.exit_code, 1) << prisma_applied.out << prisma_applied.err;
+    EXPECT_THAT(prisma_applied.out + prisma_applied.err, HasSubstr("P3017"));
+    RunResult sm_applied = sm_cli("resolve", pg.url(), p, std::string("--applied ") + name);
+    EXPECT_EQ(sm_applied.exit_code, prisma_applied.exit_code) << sm_applied.err;
+    EXPECT_THAT(sm_applied.err, HasSubstr("P3017"));
+  }
+
+  RunResult never = sm_cli("resolve", pg.url(), p, "--rolled-back 20990101000000_unknown");
+  EXPECT_EQ(never.exit_code, 1);
+  EXPECT_THAT(never.err, HasSubstr("P3011"));
+  RunResult res = sm_cli("resolve", pg.url(), p, "--rolled-back 20240102000000_bad");
+  ASSERT_EQ(res.exit_code, 0) << res.out << res.err;
+  RunResult twice = sm_cli("resolve", pg.url(), p, "--rolled-back 20240102000000_bad");
+  EXPECT_EQ(twice.exit_code, 0) << twice.err;
+
+  RunResult dep2 = p.prisma(pg.url(), "migrate deploy");
+  EXPECT_EQ(dep2.exit_code, 0) << dep2.out << dep2.err;
+  EXPECT_THAT(dep2.out, HasSubstr("20240103000000_orders"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'orders'"), "1");
+  RunResult after = p.prisma(pg.url(), "migrate status");
+  EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
+  EXPECT_EQ(sm_cli("verify", pg.url(), p).exit_code, 0);
+}
+
 TEST(PrismaInterop, ResolveAppliedByPrismaIsAppliedForSafemigrate) {
   SM_REQUIRE_PRISMA();
   SM_START_PG(pg);
