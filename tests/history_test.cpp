@@ -357,6 +357,23 @@ TEST(Status, ShowsTheRecordedErrorNotTheFirstLineOfLogs) {
   }
 }
 
+// A Django plan of the wrong shape is an input error for the history commands too: never an
+// empty plan that apply "finishes" with nothing to do.
+TEST(Apply, DjangoPlanOfTheWrongShapeIsAnInputErrorAndWritesNothing) {
+  SM_START_PG(pg);
+  TempDir d;
+  d.write(
+      "plan.json",
+      "{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1.0\", \"migrations\": \"notalist\"}");
+  for (const char* cmd : {"status", "verify", "apply"}) {
+    RunResult r = run_cli(std::string(cmd) + " --database-url " + shell_quote(pg.url()) + " " +
+                          shell_quote((d.path() / "plan.json").string()));
+    EXPECT_EQ(r.exit_code, 2) << cmd << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("\"migrations\" is a string")) << cmd;
+  }
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations'"), "0");
+}
+
 TEST(Apply, ModesDifferInWhatAFailureLeaves) {
   SM_START_PG(pg);
   const std::string sql = "CREATE TABLE \"first\" (\"id\" INTEGER);\nSELECT 1/0;\n";
