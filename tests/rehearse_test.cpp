@@ -189,6 +189,30 @@ TEST(Rehearse, AFailingStatementIsReportedAndNothingChanges) {
   EXPECT_EQ(fingerprint(pg), before);
 }
 
+// A deadlock or serialization failure (which libpqxx 6.4 does not throw as sql_error) and an
+// insufficient privilege (which it throws without its SQLSTATE) are failed steps with their code.
+TEST(Rehearse, RefusalsOfEveryClassAreFailedStepsWithTheirSqlstate) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  setup_applied_booking(pg, p, 10);
+  int n = 0;
+  for (const char* code : {"40P01", "40001", "42501"}) {
+    std::string name = "2024010200000" + std::to_string(n++) + "_bad";
+    p.add(name,
+          std::string("DO $$ BEGIN RAISE EXCEPTION 'raised here' USING ERRCODE = '") + code + "'; END $$;\n");
+    RunResult r = sm_cli("rehearse", pg.url(), p, "--i-know-this-is-a-copy --format json");
+    EXPECT_EQ(r.exit_code, 1) << code << r.out << r.err;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(r.out).get(doc), simdjson::SUCCESS) << code << r.out << r.err;
+    auto sts = doc["migrations"].at(0)["statements"].get_array().value();
+    EXPECT_EQ(std::string_view(sts.at(0)["status"].get_string().value()), "failed") << code;
+    EXPECT_THAT(std::string(sts.at(0)["note"].get_string().value()),
+                HasSubstr(std::string("(") + code + ")"));
+    std::filesystem::remove_all(p.migrations() / name);
+  }
+}
+
 TEST(Rehearse, TextOutputPutsThePredictionBesideTheObservation) {
   SM_START_PG(pg);
   PrismaProject p;

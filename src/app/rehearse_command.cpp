@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <stdexcept>
@@ -220,12 +221,13 @@ class Rehearser {
     try {
       pqxx::result r = tx_->exec(sql);
       if (st.cls == model::StatementClass::Dml) sr.rows = r.affected_rows();
-    } catch (const pqxx::sql_error& e) {
+    } catch (const pqxx::failure& e) {
+      // A deadlock or serialization failure (not an sql_error in libpqxx 6.4) fails the step too.
+      std::optional<SqlFailure> f = sql_failure(e, &st);
+      if (!f) throw;
       sr.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
       sr.status = StepStatus::Failed;
-      std::string msg = e.what();
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      sr.note = fmt::format("{} ({})", msg, e.sqlstate());
+      sr.note = fmt::format("{} ({})", f->message, f->sqlstate);
       result_.failed = true;
       rollback();
       return;
@@ -266,11 +268,9 @@ class Rehearser {
     std::thread worker([&] {
       try {
         tx_->exec(sql);
-      } catch (const pqxx::sql_error& e) {
-        error = e.what();
-        sqlstate = e.sqlstate();
       } catch (const std::exception& e) {
         error = e.what();
+        sqlstate = db::sqlstate_of(e);
       }
       done = true;
     });
