@@ -18,7 +18,7 @@ log() { printf 'fetch_django: %s\n' "$*" >&2; }
   echo "usage: $0 DEST [4.2|5.2...]" >&2
   exit 2
 }
-dest=$1
+dest=$(realpath -m "$1") # apt resolves Dir::State::* relative to Dir::State
 shift
 versions=("$@")
 [[ ${#versions[@]} -gt 0 ]] || versions=(4.2 5.2)
@@ -65,8 +65,8 @@ fetch() {
     tail -n 5 "$dir/apt/update.log" >&2
     return 1
   fi
-  log "$version: apt-get download python3-django python3-asgiref python3-sqlparse"
-  if ! (cd "$dir/debs" && "${apt[@]}" download python3-django python3-asgiref python3-sqlparse \
+  log "$version: apt-get download python3-django python3-asgiref python3-sqlparse python3-psycopg"
+  if ! (cd "$dir/debs" && "${apt[@]}" download python3-django python3-asgiref python3-sqlparse python3-psycopg \
     >"$dir/apt/download.log" 2>&1); then
     log "$version: apt-get download failed:"
     tail -n 5 "$dir/apt/download.log" >&2
@@ -83,6 +83,11 @@ fetch() {
     log "$version: $suite has Django $got, not $version.x"
     return 1
   fi
+  # Django 4.2+ takes psycopg (3) whenever it imports; this folder, put first on PYTHONPATH,
+  # hides it so that the same Django runs on psycopg2.
+  mkdir -p "$dir/psycopg2-only/psycopg"
+  printf 'raise ImportError("psycopg hidden by %s/psycopg2-only: Django uses psycopg2")\n' "$dir" \
+    >"$dir/psycopg2-only/psycopg/__init__.py"
   rm -rf "$dir/apt/lists" "$dir/apt/cache" # keep the .debs and the unpacked tree only
   printf '%s\n' "$got" >"$dir/ok"
   log "$version: Django $got in $site"

@@ -147,6 +147,41 @@ def go_offline(connection, postgres_version):
     connection.ensure_connection = refuse
     # Django asks the server for its version in a few places (feature flags); assume one.
     connection.__dict__["pg_version"] = postgres_version * 10000
+    # Since Django 4.2 the PostgreSQL schema editor merges parameters into its SQL with the
+    # driver's mogrify on an open cursor (even under collect_sql, as `sqlmigrate` runs it): every
+    # AddField or AlterField with a default would need the server. Quote them client-side with the
+    # driver's own literal quoting instead, as the schema editor's quote_value does.
+    if hasattr(connection.ops, "compose_sql"):
+        connection.ops.compose_sql = offline_compose_sql(connection)
+
+
+def offline_compose_sql(connection):
+    """compose_sql(sql, params) for a connection that is never opened: %s placeholders (and %%)
+    formatted with each parameter quoted by the driver, as mogrify does with a cursor."""
+    from django.db.backends.postgresql import psycopg_any
+
+    if psycopg_any.is_psycopg3:
+        from django.conf import settings
+
+        # The adapters Django gives its psycopg 3 connections (dumpers for ranges and the like).
+        context = psycopg_any.get_adapters_template(settings.USE_TZ, connection.timezone)
+
+        def quote(value):
+            return psycopg_any.sql.quote(value, context)
+
+    else:
+
+        def quote(value):
+            return psycopg_any.sql.quote(value)
+
+    def compose_sql(sql, params):
+        if not params:
+            return sql % () if "%" in sql else sql
+        if isinstance(params, dict):
+            return sql % {k: quote(v) for k, v in params.items()}
+        return sql % tuple(quote(v) for v in params)
+
+    return compose_sql
 
 
 def session_setting(connection, name, online):
@@ -451,7 +486,7 @@ def export(args):
     no_transaction = not_in_transaction_classes()
     # One state, carried forward through the plan (the plan is a topological order), as
     # `migrate` does from an empty database: O(migrations), not one replay per migration.
-    state = ProjectState(real_apps=list(loader.unmigrated_apps))
+    state = ProjectState(real_apps=set(loader.unmigrated_apps))  # a set since Django 4.0; 3.2 takes any iterable
     migrations = []
     for position, node in enumerate(plan, start=1):
         migration = loader.graph.nodes[node]
