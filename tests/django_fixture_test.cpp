@@ -13,6 +13,7 @@
 
 #include "adapters/django/django_plan_reader.h"
 #include "app/check_command.h"
+#include "pg_cluster.h"
 #include "test_support.h"
 #include "util/sha256.h"
 
@@ -21,11 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kProject = sm::test::source_dir() / "fixtures" / "django";
-const char* kPython = "/usr/bin/python3";  // Debian's, with python3-django (not a pyenv one)
-
-bool django_available() {
-  return std::system((std::string(kPython) + " -c 'import django' >/dev/null 2>&1").c_str()) == 0;
-}
 
 struct Export {
   int exit_code = -1;
@@ -38,7 +34,7 @@ Export export_plan(const std::string& settings, const fs::path& out, const std::
   sm::test::TempDir tmp;
   fs::path err = tmp.path() / "err";
   std::string cmd =
-      "cd " + sm::test::shell_quote(project.string()) + " && " + kPython + " " +
+      "cd " + sm::test::shell_quote(project.string()) + " && " + sm::test::django_python() + " " +
       sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
       " --settings " + settings + " " + extra + " -o " + sm::test::shell_quote(out.string()) + " 2>" +
       sm::test::shell_quote(err.string());
@@ -83,10 +79,7 @@ sm::app::CheckRun check(const fs::path& plan) {
 class DjangoFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!django_available()) {
-      if (std::getenv("CI")) FAIL() << "CI is set but Debian's python3-django is not installed";
-      GTEST_SKIP() << "Debian's python3-django is not installed (scripts/setup.sh installs it)";
-    }
+    SM_REQUIRE_DJANGO();
   }
   sm::test::TempDir tmp;
 };

@@ -20,7 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kProject = sm::test::source_dir() / "fixtures" / "django";
-const char* kPython = "/usr/bin/python3";  // Debian's, with python3-django and python3-psycopg2
 
 using Command = sm::test::RunResult;
 
@@ -38,13 +37,13 @@ class DjangoOnline : public ::testing::Test {
                       sm::test::shell_quote(sm::test::PgCluster::kPassword) + " FIXTURE_DB_NAME=fixture";
     return sm::test::run_shell(kProject, "env " + env + " " + args);
   }
-  Command manage(const std::string& args) { return run(std::string(kPython) + " manage.py " + args); }
+  Command manage(const std::string& args) { return run(sm::test::django_python() + " manage.py " + args); }
 
   // Exports online and reads the plan back.
   sm::model::MigrationSet export_online(fs::path* plan_out = nullptr) {
     fs::path plan = tmp_.path() / ("plan" + std::to_string(++exports_) + ".json");
     Command c =
-        run(std::string(kPython) + " " +
+        run(sm::test::django_python() + " " +
             sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
             " --settings mysite.settings --online -o " + sm::test::shell_quote(plan.string()));
     EXPECT_EQ(c.exit_code, 0) << c.err;
@@ -203,7 +202,7 @@ TEST_F(DjangoOnline, DatabaseLevelLockTimeoutIsExported) {
 
 TEST_F(DjangoOnline, OnlineWithoutDatabaseFailsWithTheReason) {
   Command c =
-      run("FIXTURE_DB_PORT=1 " + std::string(kPython) + " " +
+      run("FIXTURE_DB_PORT=1 " + sm::test::django_python() + " " +
           sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
           " --settings mysite.settings --online -o " +
           sm::test::shell_quote((tmp_.path() / "never.json").string()));
