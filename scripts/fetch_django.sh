@@ -94,6 +94,9 @@ fetch() {
   printf '%s %s\n' "$version" "$site"
 }
 
+mkdir -p "$dest"
+exec 9>"$dest/.lock"
+flock 9 # two builds testing at once (build/, build-asan/) share the cache: one fetches at a time
 status=0
 for v in "${versions[@]}"; do fetch "$v" || status=1; done
 exit $status

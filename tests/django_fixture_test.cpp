@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -58,12 +59,30 @@ std::multiset<std::string> finding_keys(const sm::app::CheckRun& run, std::strin
   return out;
 }
 
-// The expectations of the fixture's files, without those under `skip_dir` (an app that the
-// settings do not install) and, offline, without the online-only ones.
-std::multiset<std::string> expected_keys(const std::string& skip_dir, bool online) {
+// The fixture's apps that `settings` does not install on the Django under test: blog only with
+// settings_conflict; notes (Django 4.2 features) and ledger (5.0 features) only with
+// settings_modern, and only on a Django that has those features.
+std::set<std::string> apps_not_installed(const std::string& settings) {
+  const std::string& v = sm::test::django_under_test().version;
+  auto at_least = [&](int major, int minor) {
+    int a = 0, b = 0;
+    std::sscanf(v.c_str(), "%d.%d", &a, &b);
+    return a > major || (a == major && b >= minor);
+  };
+  std::set<std::string> out;
+  if (settings != "mysite.settings_conflict") out.insert("blog");
+  if (settings != "mysite.settings_modern" || !at_least(4, 2)) out.insert("notes");
+  if (settings != "mysite.settings_modern" || !at_least(5, 0)) out.insert("ledger");
+  return out;
+}
+
+// The expectations of the fixture's files for `settings` (without apps it does not install)
+// and, offline, without the online-only ones.
+std::multiset<std::string> expected_keys(const std::string& settings, bool online) {
+  std::set<std::string> skip = apps_not_installed(settings);
   std::multiset<std::string> out;
   for (const auto& e : sm::test::python_expectations(kProject)) {
-    if (!skip_dir.empty() && e.file.rfind(skip_dir + "/", 0) == 0) continue;
+    if (skip.count(e.file.substr(0, e.file.find('/')))) continue;
     if (e.online_only && !online) continue;
     out.insert(e.key());
   }
@@ -78,9 +97,7 @@ sm::app::CheckRun check(const fs::path& plan) {
 
 class DjangoFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
-    SM_REQUIRE_DJANGO();
-  }
+  void SetUp() override { SM_REQUIRE_DJANGO(); }
   sm::test::TempDir tmp;
 };
 
@@ -92,7 +109,7 @@ TEST_F(DjangoFixture, FindingsMatchTheAnnotationsInTheMigrationFiles) {
   ASSERT_FALSE(run.input_error);
   ASSERT_FALSE(run.sets.at(0).migrations.empty());
   std::string details;
-  std::multiset<std::string> expected = expected_keys("blog", false);
+  std::multiset<std::string> expected = expected_keys("mysite.settings", false);
   ASSERT_GE(expected.size(), 10u);
   EXPECT_EQ(finding_keys(run, &details), expected) << "findings:\n" << details;
 }
@@ -105,7 +122,28 @@ TEST_F(DjangoFixture, ConflictingLeavesAreReported) {
   ASSERT_EQ(e.exit_code, 0) << e.err;
   sm::app::CheckRun run = check(plan);
   std::string details;
-  EXPECT_EQ(finding_keys(run, &details), expected_keys("", false)) << "findings:\n" << details;
+  EXPECT_EQ(finding_keys(run, &details), expected_keys("mysite.settings_conflict", false)) << "findings:\n"
+                                                                                           << details;
+}
+
+// The apps that use what Django 4.2 and 5.0 added (comments in the database, RenameIndex,
+// concurrent index operations, db_default, GeneratedField, NULLS NOT DISTINCT): the findings follow
+// the SQL the Django under test emits, on the lines annotated.
+TEST_F(DjangoFixture, NewerDjangoFeaturesMatchTheAnnotations) {
+  fs::path plan = tmp.path() / "plan.json";
+  Export e = export_plan("mysite.settings_modern", plan);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  sm::app::CheckRun run = check(plan);
+  ASSERT_FALSE(run.input_error);
+  std::set<std::string> apps;
+  for (const auto& m : run.sets.at(0).migrations) apps.insert(m.id.substr(0, m.id.find('.')));
+  std::set<std::string> skip = apps_not_installed("mysite.settings_modern");
+  for (const char* app : {"notes", "ledger"})
+    EXPECT_EQ(apps.count(app), skip.count(app) ? 0u : 1u)
+        << app << " on Django " << sm::test::django_under_test().version;
+  std::string details;
+  EXPECT_EQ(finding_keys(run, &details), expected_keys("mysite.settings_modern", false)) << "findings:\n"
+                                                                                         << details;
 }
 
 // What the plan says about the project, read back through the C++ reader: plan order, the
@@ -178,6 +216,49 @@ TEST_F(DjangoFixture, ProjectThatFailsToImport) {
   EXPECT_EQ(e.err.find("Traceback"), std::string::npos)
       << "the last line, not the whole traceback: " << e.err;
   EXPECT_FALSE(fs::exists(plan));
+}
+
+// A Python without Django (-S: no site-packages, as a pyenv or venv Python without the project's
+// packages): the error names the interpreter, so that the user runs the project's one instead.
+TEST_F(DjangoFixture, NoDjangoSaysWhichPython) {
+  sm::test::RunResult r = sm::test::run_shell(
+      kProject,
+      "/usr/bin/python3 -S " +
+          sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
+          " --settings mysite.settings --offline -o " +
+          sm::test::shell_quote((tmp.path() / "plan.json").string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot import Django with /usr/bin/python3 (Python 3."), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No module named 'django'"), std::string::npos) << r.err;
+}
+
+// An older Django than 3.2 is refused before the project loads; a newer untested one is
+// exported with a warning (a stand-in `django` package that says its version, then fails setup).
+TEST_F(DjangoFixture, OlderDjangoIsRefusedNewerIsWarnedAbout) {
+  auto run_with = [&](const std::string& version) {
+    tmp.write("fake" + version + "/django/__init__.py",
+              "VERSION = (" + version.substr(0, 1) + ", " + version.substr(2, 1) +
+                  ", 0, 'final', 0)\ndef get_version():\n    return '" + version +
+                  "'\ndef setup():\n    raise RuntimeError('stand-in Django')\n");
+    return sm::test::run_shell(
+        kProject,
+        "env PYTHONPATH=" + sm::test::shell_quote((tmp.path() / ("fake" + version)).string()) +
+            " /usr/bin/python3 " +
+            sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
+            " --settings mysite.settings --offline -o " +
+            sm::test::shell_quote((tmp.path() / "plan.json").string()));
+  };
+  sm::test::RunResult old = run_with("3.1");
+  EXPECT_EQ(old.exit_code, 1);
+  EXPECT_NE(old.err.find("Django 3.1 is not supported: this exporter supports Django 3.2, 4.2, 5.2"),
+            std::string::npos)
+      << old.err;
+  EXPECT_EQ(old.err.find("stand-in"), std::string::npos) << "refused before setup: " << old.err;
+  sm::test::RunResult newer = run_with("6.0");
+  EXPECT_NE(newer.err.find("warning: Django 6.0 is not one of the tested versions (3.2, 4.2, 5.2)"),
+            std::string::npos)
+      << newer.err;
+  EXPECT_NE(newer.err.find("stand-in Django"), std::string::npos) << "exported anyway: " << newer.err;
 }
 
 TEST_F(DjangoFixture, NotPostgresqlIsAUsageError) {

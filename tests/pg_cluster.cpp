@@ -166,9 +166,10 @@ bool django_ready(std::string* reason) {
                             django_python() +
                                 " -c 'import django; from django.db.backends.postgresql import base; "
                                 "print(django.get_version(), base.Database.__name__)'");
-    std::string want = "Django " + d.version + " with " + d.driver +
-                       (d.pythonpath.empty() ? " (Debian's python3-django, scripts/setup.sh installs it)"
-                                             : " from " + d.pythonpath + " (scripts/fetch_django.sh fetches it)");
+    std::string want =
+        "Django " + d.version + " with " + d.driver +
+        (d.pythonpath.empty() ? " (Debian's python3-django, scripts/setup.sh installs it)"
+                              : " from " + d.pythonpath + " (scripts/fetch_django.sh fetches it)");
     if (r.exit_code != 0) return want + " is needed; /usr/bin/python3 says: " + r.err;
     std::istringstream in(r.out);
     std::string version, driver;

@@ -83,15 +83,14 @@ bool django_ready(std::string* reason);
   } while (0)
 
 // The same, and PostgreSQL; then `pg` (a std::unique_ptr<PgCluster>) holds a started cluster.
-#define SM_START_DJANGO_AND_PG(pg)                                    \
-  do {                                                                \
-    std::string sm_reason;                                            \
-    if (!::sm::test::django_ready(&sm_reason) ||                      \
-        !::sm::test::PgCluster::binaries_present(&sm_reason)) {       \
-      if (std::getenv("CI")) FAIL() << "CI is set but " << sm_reason; \
-      GTEST_SKIP() << sm_reason;                                      \
-    }                                                                 \
-    pg = std::make_unique<::sm::test::PgCluster>();                   \
+#define SM_START_DJANGO_AND_PG(pg)                                                                       \
+  do {                                                                                                   \
+    std::string sm_reason;                                                                               \
+    if (!::sm::test::django_ready(&sm_reason) || !::sm::test::PgCluster::binaries_present(&sm_reason)) { \
+      if (std::getenv("CI")) FAIL() << "CI is set but " << sm_reason;                                    \
+      GTEST_SKIP() << sm_reason;                                                                         \
+    }                                                                                                    \
+    pg = std::make_unique<::sm::test::PgCluster>();                                                      \
   } while (0)
 
 }  // namespace sm::test

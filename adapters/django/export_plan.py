@@ -13,7 +13,9 @@ editor emits for them, forwards and backwards (what `sqlmigrate` prints, for all
 in one run). With a reachable database it also says which migrations are applied and which
 are pending; with --offline it never connects.
 
-Standard library and Django only: Django 3.2 and later.
+Standard library and Django only. Supported: Django 3.2, 4.2 and 5.2 (the long-term support
+releases), on PostgreSQL through psycopg2 or psycopg 3 (whichever Django picks). An older Django
+is refused; a Django between or after those is exported with a warning that it is untested.
 """
 
 import argparse
@@ -33,6 +35,10 @@ FORMAT_VERSION = "1.0"
 # (AlterField on a foreign key, unique or indexed field; RemoveField of a foreign key).
 # Offline, the export uses this name instead, and marks the operation.
 OFFLINE_NAME = "safemigrate_name_looked_up_in_database"
+
+# The Django versions the exporter is tested with (tests/CMakeLists.txt runs every one).
+SUPPORTED_DJANGO = ((3, 2), (4, 2), (5, 2))
+OLDEST_DJANGO = SUPPORTED_DJANGO[0]
 
 EXIT_OK = 0
 EXIT_PROJECT_ERROR = 1  # the Django project could not be loaded
@@ -100,13 +106,38 @@ def load_django(args):
         fail("no settings module: pass --settings mysite.settings or set DJANGO_SETTINGS_MODULE", EXIT_USAGE)
     try:
         import django
-
+    except ImportError as exc:
+        # Most often a Python other than the project's (a pyenv or system python3 without Django).
+        fail(
+            "cannot import Django with %s (Python %d.%d.%d): %s; run the exporter with the Python "
+            "that runs the project" % ((sys.executable,) + tuple(sys.version_info[:3]) + (last_line(exc),))
+        )
+    check_django_version(django)
+    try:
         django.setup()
     except Exception as exc:  # any error of the user's project
         if args.traceback:
             traceback.print_exc()
         fail("cannot load the Django project (settings %s): %s" % (os.environ["DJANGO_SETTINGS_MODULE"], last_line(exc)))
     return django
+
+
+def check_django_version(django):
+    """Refuses a Django older than the oldest supported one; warns on one not tested."""
+    version = tuple(django.VERSION[:2])
+    name = ", ".join("%d.%d" % v for v in SUPPORTED_DJANGO)
+    if version < OLDEST_DJANGO:
+        fail(
+            "Django %s is not supported: this exporter supports Django %s (older releases emit SQL "
+            "it has not been checked against)" % (django.get_version(), name)
+        )
+    if version not in SUPPORTED_DJANGO:
+        print(
+            "export_plan.py: warning: Django %s is not one of the tested versions (%s); exporting "
+            "anyway, compare with `manage.py sqlmigrate` if the findings look wrong"
+            % (django.get_version(), name),
+            file=sys.stderr,
+        )
 
 
 def connect(args):
