@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -63,16 +62,11 @@ std::multiset<std::string> finding_keys(const sm::app::CheckRun& run, std::strin
 // settings_conflict; notes (Django 4.2 features) and ledger (5.0 features) only with
 // settings_modern, and only on a Django that has those features.
 std::set<std::string> apps_not_installed(const std::string& settings) {
-  const std::string& v = sm::test::django_under_test().version;
-  auto at_least = [&](int major, int minor) {
-    int a = 0, b = 0;
-    std::sscanf(v.c_str(), "%d.%d", &a, &b);
-    return a > major || (a == major && b >= minor);
-  };
+  const auto& django = sm::test::django_under_test();
   std::set<std::string> out;
   if (settings != "mysite.settings_conflict") out.insert("blog");
-  if (settings != "mysite.settings_modern" || !at_least(4, 2)) out.insert("notes");
-  if (settings != "mysite.settings_modern" || !at_least(5, 0)) out.insert("ledger");
+  if (settings != "mysite.settings_modern" || !django.at_least(4, 2)) out.insert("notes");
+  if (settings != "mysite.settings_modern" || !django.at_least(5, 0)) out.insert("ledger");
   return out;
 }
 

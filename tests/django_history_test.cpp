@@ -16,7 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 using Command = sm::test::RunResult;
 
 // A small project: app `inv` with a squash (0001+0002), a data migration and a concurrent index.

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -150,6 +151,12 @@ const DjangoUnderTest& django_under_test() {
     return d;
   }();
   return django;
+}
+
+bool DjangoUnderTest::at_least(int major, int minor) const {
+  int a = 0, b = 0;
+  std::sscanf(version.c_str(), "%d.%d", &a, &b);
+  return a > major || (a == major && b >= minor);
 }
 
 std::string django_python() {

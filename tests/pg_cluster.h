@@ -61,6 +61,7 @@ struct DjangoUnderTest {
   std::string driver = "psycopg2";  // or "psycopg" (psycopg 3)
   std::string pythonpath;           // empty: Debian's python3-django
   std::string label() const { return version + "-" + driver; }
+  bool at_least(int major, int minor) const;
 };
 const DjangoUnderTest& django_under_test();
 

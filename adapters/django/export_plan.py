@@ -367,6 +367,21 @@ def sql_text(sql):
     return str(sql)
 
 
+# The schema editor methods that read the live database, and what offline export answers instead.
+DATABASE_LOOKUPS = (
+    # Constraint and index names (AlterField of a foreign key, unique, indexed or primary key
+    # field; RemoveField of a foreign key): a placeholder name.
+    ("_constraint_names", [OFFLINE_NAME]),
+    # Django 4.1+: the sequence of a serial primary key whose type changes (AutoField to
+    # BigAutoField): none, as for the identity columns Django 4.1+ creates, so the ALTER COLUMN
+    # TYPE is still exported; a serial column's ALTER SEQUENCE is then missing.
+    ("_get_sequence_name", None),
+    # Django 4.2+: whether a db_collation is deterministic (a _like index is built only then):
+    # yes, as every collation is unless created with deterministic = false.
+    ("_is_collation_deterministic", True),
+)
+
+
 class SqlCollector:
     """Collects the SQL of one operation the way `sqlmigrate` does (schema_editor with
     collect_sql=True), and notes whether generating it looked at the database."""
@@ -375,19 +390,24 @@ class SqlCollector:
         self.connection = connection
         self.online = online
 
+    def lookup(self, original, offline_answer, looked_up):
+        """A schema editor method that reads the database: online the real one, offline a
+        stand-in answer; either way the operation is marked as depending on the database."""
+
+        def method(*args, **kwargs):
+            looked_up.append(True)
+            return original(*args, **kwargs) if self.online else offline_answer
+
+        return method
+
     def run(self, action):
         """action(schema_editor); returns (statements, error, looked_up_database)."""
         looked_up = []
         editor = self.connection.schema_editor(collect_sql=True, atomic=False)
-        original = editor._constraint_names
-
-        def constraint_names(*args, **kwargs):
-            looked_up.append(True)
-            if self.online:
-                return original(*args, **kwargs)
-            return [OFFLINE_NAME]
-
-        editor._constraint_names = constraint_names
+        for method, offline_answer in DATABASE_LOOKUPS:
+            original = getattr(editor, method, None)
+            if original is not None:  # not every Django version has every one
+                setattr(editor, method, self.lookup(original, offline_answer, looked_up))
         error = None
         try:
             with editor:
