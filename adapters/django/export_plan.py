@@ -186,16 +186,41 @@ def go_offline(connection, postgres_version):
         connection.ops.compose_sql = offline_compose_sql(connection)
 
 
+def psycopg2_quote(value, quote):
+    """quote(value) as psycopg2 quotes it after a connection to a server with
+    standard_conforming_strings on (every server's default since PostgreSQL 9.1): libpq escapes
+    as the last connection said, and never connected it doubles backslashes."""
+    if isinstance(value, str):
+        return "'%s'" % value.replace("'", "''")
+    return quote(value)
+
+
 def offline_compose_sql(connection):
-    """compose_sql(sql, params) for a connection that is never opened: %s placeholders (and %%)
-    formatted with each parameter quoted by the driver, as mogrify does with a cursor."""
+    """compose_sql(sql, params) for a connection that is never opened: what mogrify on a cursor
+    returns, with the same placeholders (%s, %(name)s, %%) and the same quoting."""
     from django.db.backends.postgresql import psycopg_any
 
     if psycopg_any.is_psycopg3:
         from django.conf import settings
+        from psycopg import adapt
 
         # The adapters Django gives its psycopg 3 connections (dumpers for ranges and the like).
         context = psycopg_any.get_adapters_template(settings.USE_TZ, connection.timezone)
+        try:
+            # What ClientCursor.mogrify runs, without the connection (same placeholder errors).
+            from psycopg._queries import PostgresClientQuery
+        except ImportError:  # another psycopg layout: quote each parameter below
+            PostgresClientQuery = None
+
+        if PostgresClientQuery is not None:
+
+            def compose_sql(sql, params):
+                transformer = adapt.Transformer(context)
+                query = PostgresClientQuery(transformer)
+                query.convert(sql, params)
+                return query.query.decode(transformer.encoding)
+
+            return compose_sql
 
         def quote(value):
             return psycopg_any.sql.quote(value, context)
@@ -203,11 +228,9 @@ def offline_compose_sql(connection):
     else:
 
         def quote(value):
-            return psycopg_any.sql.quote(value)
+            return psycopg2_quote(value, psycopg_any.sql.quote)
 
     def compose_sql(sql, params):
-        if not params:
-            return sql % () if "%" in sql else sql
         if isinstance(params, dict):
             return sql % {k: quote(v) for k, v in params.items()}
         return sql % tuple(quote(v) for v in params)
@@ -408,6 +431,10 @@ class SqlCollector:
             original = getattr(editor, method, None)
             if original is not None:  # not every Django version has every one
                 setattr(editor, method, self.lookup(original, offline_answer, looked_up))
+        if not self.online and self.connection.Database.__name__ == "psycopg2":
+            # Literals in the SQL (defaults, comments) as they are quoted online.
+            quote_value = editor.quote_value
+            editor.quote_value = lambda value: psycopg2_quote(value, quote_value)
         error = None
         try:
             with editor:
