@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Fetches the Django versions the tests run against besides Debian 12's own 3.2: python3-django
-# 4.2.x from Debian trixie and 5.2.x from sid, with the python3-asgiref and python3-sqlparse of
-# the same suite (Debian 12's are older than those Djangos require). `apt-get download` runs
-# with a private sources list, state and cache under DEST: the system's apt configuration is not
-# changed and nothing is installed system-wide. Each version is unpacked with `dpkg -x` into
-# DEST/VERSION/root and used through PYTHONPATH=DEST/VERSION/root/usr/lib/python3/dist-packages.
+# 4.2.x from Debian trixie and 5.2.x from sid, with python3-asgiref, python3-sqlparse and
+# python3-psycopg of the same suite (Django 5.2 needs asgiref 3.8.1, Debian 12 has 3.6; Django
+# 4.2+ needs psycopg 3.1.8, Debian 12 has 3.1.7). `apt-get download` runs with a private sources
+# list, state and cache under DEST: the system's apt configuration is not changed and nothing is
+# installed system-wide. Each version is unpacked with `dpkg -x` into DEST/VERSION/root:
+#   PYTHONPATH=DEST/VERSION/root/usr/lib/python3/dist-packages                Django on psycopg 3
+#   PYTHONPATH=DEST/VERSION/psycopg2-only:DEST/VERSION/root/usr/lib/python3/dist-packages
+#                                                                             Django on psycopg2
+# (tests/pg_cluster.cpp builds these paths).
 #
 #   bash scripts/fetch_django.sh DEST [VERSION...]     VERSION: 4.2, 5.2 (default: both)
 #
@@ -42,7 +46,7 @@ fetch() {
   dir=$dest/$version
   root=$dir/root
   local site=$root/usr/lib/python3/dist-packages
-  if [[ -f $dir/ok ]] && [[ $(cat "$dir/ok") == "$version"* ]]; then
+  if [[ -f $dir/ok && -d $dir/psycopg2-only ]] && [[ $(cat "$dir/ok") == "$version"* ]]; then
     printf '%s %s\n' "$version" "$site"
     return 0
   fi
