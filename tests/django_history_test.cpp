@@ -16,8 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kPython = "/usr/bin/python3";  // Debian's, with python3-django and python3-psycopg2
-
 using Command = sm::test::RunResult;
 
 // A small project: app `inv` with a squash (0001+0002), a data migration and a concurrent index.
@@ -84,12 +82,12 @@ class DjangoHistory : public ::testing::Test {
     return sm::test::run_shell(tmp_.path() / "proj", "env " + env + " " + cmd);
   }
   Command manage(const std::string& args, const std::string& db) {
-    return sh(std::string(kPython) + " manage.py " + args, db);
+    return sh(sm::test::django_python() + " manage.py " + args, db);
   }
   fs::path export_plan(const std::string& db) {
     fs::path plan = tmp_.path() / ("plan-" + db + ".json");
     Command c =
-        sh(std::string(kPython) + " " +
+        sh(sm::test::django_python() + " " +
                sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
                " --settings invsite.settings --online -o " + sm::test::shell_quote(plan.string()),
            db);

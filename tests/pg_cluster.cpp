@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 namespace sm::test {
@@ -130,11 +132,61 @@ std::string PgCluster::psql(const std::string& sql, const std::string& db) const
   return s;
 }
 
-bool django_with_psycopg2(std::string* reason) {
-  if (std::system("/usr/bin/python3 -c 'import django, psycopg2' >/dev/null 2>&1") == 0) return true;
-  if (reason)
-    *reason = "Debian's python3-django and python3-psycopg2 are needed (scripts/setup.sh installs them)";
-  return false;
+const DjangoUnderTest& django_under_test() {
+  static const DjangoUnderTest django = [] {
+    DjangoUnderTest d;
+    if (const char* name = std::getenv("SAFEMIGRATE_DJANGO"); name && *name) {
+      std::string s = name;
+      size_t dash = s.find('-');
+      d.version = s.substr(0, dash);
+      if (dash != std::string::npos) d.driver = s.substr(dash + 1);
+    }
+    // Where scripts/fetch_django.sh unpacked it; 3.2 is Debian's own.
+    if (d.version != "3.2") {
+      std::string dir = std::string(SAFEMIGRATE_DJANGO_DIR) + "/" + d.version;
+      d.pythonpath = dir + "/root/usr/lib/python3/dist-packages";
+      // Django 4.2+ takes psycopg 3 whenever it imports; this folder hides it.
+      if (d.driver == "psycopg2") d.pythonpath = dir + "/psycopg2-only:" + d.pythonpath;
+    }
+    return d;
+  }();
+  return django;
+}
+
+bool DjangoUnderTest::at_least(int major, int minor) const {
+  int a = 0, b = 0;
+  std::sscanf(version.c_str(), "%d.%d", &a, &b);
+  return a > major || (a == major && b >= minor);
+}
+
+std::string django_python() {
+  const std::string python = "/usr/bin/python3";
+  const auto& d = django_under_test();
+  return d.pythonpath.empty() ? python : "env PYTHONPATH=" + shell_quote(d.pythonpath) + " " + python;
+}
+
+bool django_ready(std::string* reason) {
+  static const std::string problem = [] {
+    const auto& d = django_under_test();
+    // The module that Django's PostgreSQL backend imported is the driver it runs on.
+    RunResult r = run_shell(fs::temp_directory_path(),
+                            django_python() +
+                                " -c 'import django; from django.db.backends.postgresql import base; "
+                                "print(django.get_version(), base.Database.__name__)'");
+    std::string want =
+        "Django " + d.version + " with " + d.driver +
+        (d.pythonpath.empty() ? " (Debian's python3-django, scripts/setup.sh installs it)"
+                              : " from " + d.pythonpath + " (scripts/fetch_django.sh fetches it)");
+    if (r.exit_code != 0) return want + " is needed; /usr/bin/python3 says: " + r.err;
+    std::istringstream in(r.out);
+    std::string version, driver;
+    in >> version >> driver;
+    if (version.rfind(d.version + ".", 0) != 0 || driver != d.driver)
+      return want + " is needed; found Django " + version + " with " + driver;
+    return std::string();
+  }();
+  if (reason) *reason = problem;
+  return problem.empty();
 }
 
 }  // namespace sm::test

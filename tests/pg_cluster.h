@@ -52,21 +52,46 @@ class PgCluster {
   }                                                                          \
   ::sm::test::PgCluster var
 
-// Whether Debian's python3 has Django and psycopg2 (what Django on PostgreSQL needs); `reason`
-// says what is missing.
-bool django_with_psycopg2(std::string* reason);
+// The Django the Django tests run against. ctest runs each Django test executable once per
+// supported Django version and driver (tests/CMakeLists.txt), naming them in SAFEMIGRATE_DJANGO
+// ("VERSION-DRIVER", e.g. "5.2-psycopg"); versions other than 3.2 are where scripts/fetch_django.sh
+// unpacks them, under SAFEMIGRATE_DJANGO_DIR. Without it: Debian 12's own Django 3.2 with psycopg2.
+struct DjangoUnderTest {
+  std::string version = "3.2";
+  std::string driver = "psycopg2";  // or "psycopg" (psycopg 3)
+  std::string pythonpath;           // empty: Debian's python3-django
+  std::string label() const { return version + "-" + driver; }
+  bool at_least(int major, int minor) const;
+};
+const DjangoUnderTest& django_under_test();
 
-// In a fixture's SetUp: Django and PostgreSQL are there, else skip (a failure when CI is set,
-// as for SM_START_PG); then `pg` (a std::unique_ptr<PgCluster>) holds a started cluster.
-#define SM_START_DJANGO_AND_PG(pg)                                    \
+// The command that runs Debian's Python (never a pyenv or venv one on PATH) with that Django:
+// "env PYTHONPATH=... /usr/bin/python3", or "/usr/bin/python3".
+std::string django_python();
+
+// Whether that Django imports with that driver; `reason` says what is missing or different.
+bool django_ready(std::string* reason);
+
+// In a fixture's SetUp: the Django under test is there, else skip (a failure when CI is set:
+// CI installs or fetches every supported version, so a missing one is a broken setup).
+#define SM_REQUIRE_DJANGO()                                           \
   do {                                                                \
     std::string sm_reason;                                            \
-    if (!::sm::test::django_with_psycopg2(&sm_reason) ||              \
-        !::sm::test::PgCluster::binaries_present(&sm_reason)) {       \
+    if (!::sm::test::django_ready(&sm_reason)) {                      \
       if (std::getenv("CI")) FAIL() << "CI is set but " << sm_reason; \
       GTEST_SKIP() << sm_reason;                                      \
     }                                                                 \
-    pg = std::make_unique<::sm::test::PgCluster>();                   \
+  } while (0)
+
+// The same, and PostgreSQL; then `pg` (a std::unique_ptr<PgCluster>) holds a started cluster.
+#define SM_START_DJANGO_AND_PG(pg)                                                                       \
+  do {                                                                                                   \
+    std::string sm_reason;                                                                               \
+    if (!::sm::test::django_ready(&sm_reason) || !::sm::test::PgCluster::binaries_present(&sm_reason)) { \
+      if (std::getenv("CI")) FAIL() << "CI is set but " << sm_reason;                                    \
+      GTEST_SKIP() << sm_reason;                                                                         \
+    }                                                                                                    \
+    pg = std::make_unique<::sm::test::PgCluster>();                                                      \
   } while (0)
 
 }  // namespace sm::test

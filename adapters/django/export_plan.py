@@ -13,7 +13,9 @@ editor emits for them, forwards and backwards (what `sqlmigrate` prints, for all
 in one run). With a reachable database it also says which migrations are applied and which
 are pending; with --offline it never connects.
 
-Standard library and Django only: Django 3.2 and later.
+Standard library and Django only. Supported: Django 3.2, 4.2 and 5.2 (the long-term support
+releases), on PostgreSQL through psycopg2 or psycopg 3 (whichever Django picks). An older Django
+is refused; a Django between or after those is exported with a warning that it is untested.
 """
 
 import argparse
@@ -33,6 +35,10 @@ FORMAT_VERSION = "1.0"
 # (AlterField on a foreign key, unique or indexed field; RemoveField of a foreign key).
 # Offline, the export uses this name instead, and marks the operation.
 OFFLINE_NAME = "safemigrate_name_looked_up_in_database"
+
+# The Django versions the exporter is tested with (tests/CMakeLists.txt runs every one).
+SUPPORTED_DJANGO = ((3, 2), (4, 2), (5, 2))
+OLDEST_DJANGO = SUPPORTED_DJANGO[0]
 
 EXIT_OK = 0
 EXIT_PROJECT_ERROR = 1  # the Django project could not be loaded
@@ -100,13 +106,38 @@ def load_django(args):
         fail("no settings module: pass --settings mysite.settings or set DJANGO_SETTINGS_MODULE", EXIT_USAGE)
     try:
         import django
-
+    except ImportError as exc:
+        # Most often a Python other than the project's (a pyenv or system python3 without Django).
+        fail(
+            "cannot import Django with %s (Python %d.%d.%d): %s; run the exporter with the Python "
+            "that runs the project" % ((sys.executable,) + tuple(sys.version_info[:3]) + (last_line(exc),))
+        )
+    check_django_version(django)
+    try:
         django.setup()
     except Exception as exc:  # any error of the user's project
         if args.traceback:
             traceback.print_exc()
         fail("cannot load the Django project (settings %s): %s" % (os.environ["DJANGO_SETTINGS_MODULE"], last_line(exc)))
     return django
+
+
+def check_django_version(django):
+    """Refuses a Django older than the oldest supported one; warns on one not tested."""
+    version = tuple(django.VERSION[:2])
+    name = ", ".join("%d.%d" % v for v in SUPPORTED_DJANGO)
+    if version < OLDEST_DJANGO:
+        fail(
+            "Django %s is not supported: this exporter supports Django %s (older releases emit SQL "
+            "it has not been checked against)" % (django.get_version(), name)
+        )
+    if version not in SUPPORTED_DJANGO:
+        print(
+            "export_plan.py: warning: Django %s is not one of the tested versions (%s); exporting "
+            "anyway, compare with `manage.py sqlmigrate` if the findings look wrong"
+            % (django.get_version(), name),
+            file=sys.stderr,
+        )
 
 
 def connect(args):
@@ -147,6 +178,64 @@ def go_offline(connection, postgres_version):
     connection.ensure_connection = refuse
     # Django asks the server for its version in a few places (feature flags); assume one.
     connection.__dict__["pg_version"] = postgres_version * 10000
+    # Since Django 4.2 the PostgreSQL schema editor merges parameters into its SQL with the
+    # driver's mogrify on an open cursor (even under collect_sql, as `sqlmigrate` runs it): every
+    # AddField or AlterField with a default would need the server. Quote them client-side with the
+    # driver's own literal quoting instead, as the schema editor's quote_value does.
+    if hasattr(connection.ops, "compose_sql"):
+        connection.ops.compose_sql = offline_compose_sql(connection)
+
+
+def psycopg2_quote(value, quote):
+    """quote(value) as psycopg2 quotes it after a connection to a server with
+    standard_conforming_strings on (every server's default since PostgreSQL 9.1): libpq escapes
+    as the last connection said, and never connected it doubles backslashes."""
+    if isinstance(value, str):
+        return "'%s'" % value.replace("'", "''")
+    return quote(value)
+
+
+def offline_compose_sql(connection):
+    """compose_sql(sql, params) for a connection that is never opened: what mogrify on a cursor
+    returns, with the same placeholders (%s, %(name)s, %%) and the same quoting."""
+    from django.db.backends.postgresql import psycopg_any
+
+    if psycopg_any.is_psycopg3:
+        from django.conf import settings
+        from psycopg import adapt
+
+        # The adapters Django gives its psycopg 3 connections (dumpers for ranges and the like).
+        context = psycopg_any.get_adapters_template(settings.USE_TZ, connection.timezone)
+        try:
+            # What ClientCursor.mogrify runs, without the connection (same placeholder errors).
+            from psycopg._queries import PostgresClientQuery
+        except ImportError:  # another psycopg layout: quote each parameter below
+            PostgresClientQuery = None
+
+        if PostgresClientQuery is not None:
+
+            def compose_sql(sql, params):
+                transformer = adapt.Transformer(context)
+                query = PostgresClientQuery(transformer)
+                query.convert(sql, params)
+                return query.query.decode(transformer.encoding)
+
+            return compose_sql
+
+        def quote(value):
+            return psycopg_any.sql.quote(value, context)
+
+    else:
+
+        def quote(value):
+            return psycopg2_quote(value, psycopg_any.sql.quote)
+
+    def compose_sql(sql, params):
+        if isinstance(params, dict):
+            return sql % {k: quote(v) for k, v in params.items()}
+        return sql % tuple(quote(v) for v in params)
+
+    return compose_sql
 
 
 def session_setting(connection, name, online):
@@ -301,6 +390,21 @@ def sql_text(sql):
     return str(sql)
 
 
+# The schema editor methods that read the live database, and what offline export answers instead.
+DATABASE_LOOKUPS = (
+    # Constraint and index names (AlterField of a foreign key, unique, indexed or primary key
+    # field; RemoveField of a foreign key): a placeholder name.
+    ("_constraint_names", [OFFLINE_NAME]),
+    # Django 4.1+: the sequence of a serial primary key whose type changes (AutoField to
+    # BigAutoField): none, as for the identity columns Django 4.1+ creates, so the ALTER COLUMN
+    # TYPE is still exported; a serial column's ALTER SEQUENCE is then missing.
+    ("_get_sequence_name", None),
+    # Django 4.2+: whether a db_collation is deterministic (a _like index is built only then):
+    # yes, as every collation is unless created with deterministic = false.
+    ("_is_collation_deterministic", True),
+)
+
+
 class SqlCollector:
     """Collects the SQL of one operation the way `sqlmigrate` does (schema_editor with
     collect_sql=True), and notes whether generating it looked at the database."""
@@ -309,19 +413,28 @@ class SqlCollector:
         self.connection = connection
         self.online = online
 
+    def lookup(self, original, offline_answer, looked_up):
+        """A schema editor method that reads the database: online the real one, offline a
+        stand-in answer; either way the operation is marked as depending on the database."""
+
+        def method(*args, **kwargs):
+            looked_up.append(True)
+            return original(*args, **kwargs) if self.online else offline_answer
+
+        return method
+
     def run(self, action):
         """action(schema_editor); returns (statements, error, looked_up_database)."""
         looked_up = []
         editor = self.connection.schema_editor(collect_sql=True, atomic=False)
-        original = editor._constraint_names
-
-        def constraint_names(*args, **kwargs):
-            looked_up.append(True)
-            if self.online:
-                return original(*args, **kwargs)
-            return [OFFLINE_NAME]
-
-        editor._constraint_names = constraint_names
+        for method, offline_answer in DATABASE_LOOKUPS:
+            original = getattr(editor, method, None)
+            if original is not None:  # not every Django version has every one
+                setattr(editor, method, self.lookup(original, offline_answer, looked_up))
+        if not self.online and self.connection.Database.__name__ == "psycopg2":
+            # Literals in the SQL (defaults, comments) as they are quoted online.
+            quote_value = editor.quote_value
+            editor.quote_value = lambda value: psycopg2_quote(value, quote_value)
         error = None
         try:
             with editor:
@@ -451,7 +564,7 @@ def export(args):
     no_transaction = not_in_transaction_classes()
     # One state, carried forward through the plan (the plan is a topological order), as
     # `migrate` does from an empty database: O(migrations), not one replay per migration.
-    state = ProjectState(real_apps=list(loader.unmigrated_apps))
+    state = ProjectState(real_apps=set(loader.unmigrated_apps))  # a set since Django 4.0; 3.2 takes any iterable
     migrations = []
     for position, node in enumerate(plan, start=1):
         migration = loader.graph.nodes[node]
