@@ -19,6 +19,7 @@
 #include "app/rehearse_command.h"
 #include "checks/registry.h"
 #include "report/report.h"
+#include "report/sanitize.h"
 
 namespace {
 
@@ -62,7 +63,8 @@ int run_list(const sm::app::CheckOptions& options, const std::string& format, bo
   else
     sm::report::write_audit_text(std::cout, input, all);
   for (const auto& f : run.findings)
-    if (f.rule == "input-error") std::cerr << f.loc.file << ": " << f.message << "\n";
+    if (f.rule == "input-error")
+      std::cerr << sm::report::printable(f.loc.file) << ": " << sm::report::printable(f.message) << "\n";
   return run.input_error ? kExitUsage : kExitOk;
 }
 

@@ -5,8 +5,8 @@
 #include <ostream>
 #include <set>
 
-#include "report/json_writer.h"
 #include "report/report.h"
+#include "report/sanitize.h"
 
 namespace sm::report {
 
@@ -70,12 +70,12 @@ void write_audit_text(std::ostream& out, const Input& in, bool all) {
   std::vector<Row> list = rows(in, all);
   for (const Row& r : list) {
     const model::Migration& m = *r.migration;
-    out << m.id << (r.data ? "  [data]" : "") << "\n";
-    if (const auto* f = m.main_file()) out << "  file:        " << f->path << "\n";
+    out << printable(m.id) << (r.data ? "  [data]" : "") << "\n";
+    if (const auto* f = m.main_file()) out << "  file:        " << printable(f->path) << "\n";
     out << "  reversible:  " << (r.reversible ? "yes" : "no") << "\n";
     out << "  atomic:      " << (r.atomic ? "yes" : "no") << "\n";
-    if (!r.tables.empty()) out << "  touches:     " << join(r.tables) << "\n";
-    if (!r.code.empty()) out << "  runs Python: " << join(r.code) << "\n";
+    if (!r.tables.empty()) out << "  touches:     " << printable(join(r.tables)) << "\n";
+    if (!r.code.empty()) out << "  runs Python: " << printable(join(r.code)) << "\n";
     if (r.sql_depends_on_database)
       out << "  note:        its SQL was looked up in the live database when exported\n";
     std::vector<std::string> rules;
