@@ -80,7 +80,7 @@ void write_audit_text(std::ostream& out, const Input& in, bool all) {
       out << "  note:        its SQL was looked up in the live database when exported\n";
     std::vector<std::string> rules;
     for (const auto* f : r.findings) rules.push_back(fmt::format("{} (line {})", f->rule, f->loc.line));
-    out << "  findings:    " << (rules.empty() ? "none" : join(rules)) << "\n\n";
+    out << "  findings:    " << (rules.empty() ? "none" : printable(join(rules))) << "\n\n";
   }
   out << list.size() << (all ? " migrations" : " data migrations") << "\n";
 }
