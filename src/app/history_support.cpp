@@ -110,9 +110,10 @@ bool gate_blocks(const std::vector<model::Finding>& findings, const std::set<std
 
 std::string scrub_password(const std::string& text, const std::string& url) {
   try {
-    return db::scrub(text, db::parse_database_url(url).password);
+    return db::scrub(text, db::parse_database_url(url).secrets);
   } catch (const std::exception&) {
-    return db::scrub(text, db::mask_url(url) == url ? "" : url);
+    // Not readable, so never connected to: only a message quoting it whole could show it.
+    return db::scrub(text, url);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "app/history_command.h"
 #include "app/rehearse_command.h"
 #include "checks/registry.h"
+#include "db/url.h"
 #include "report/report.h"
 #include "report/sanitize.h"
 
@@ -67,6 +69,32 @@ int run_list(const sm::app::CheckOptions& options, const std::string& format, bo
       std::cerr << sm::report::printable(f.loc.file) << ": " << sm::report::printable(f.message) << "\n";
   return run.input_error ? kExitUsage : kExitOk;
 }
+
+// A database URL typed where a path belongs would be echoed with its password ("no such folder:
+// …"): refuse it without showing it.
+bool url_given_as_path(const std::vector<std::string>& paths) {
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!std::filesystem::exists(p, ec) && sm::db::looks_like_database_url(p)) {
+      std::cerr << "safemigrate: a database URL was given where a path was expected (not shown: it may hold "
+                   "a password); give it with --database-url\n";
+      return true;
+    }
+  }
+  return false;
+}
+
+// A size in bytes: digits only, within 64 bits. CLI11 alone reads "-1" into an unsigned size as its
+// largest value, and wraps numbers past 2^64.
+const CLI::Validator byte_count(
+    [](const std::string& text) -> std::string {
+      uint64_t v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+        return "takes a number of bytes, e.g. 10485760 (got \"" + text + "\")";
+      return {};
+    },
+    "BYTES");
 
 // "5s", "500ms", "2000" (milliseconds), "0" (off).
 std::optional<std::chrono::milliseconds> parse_duration(std::string text) {
@@ -254,7 +282,8 @@ int main(int argc, char** argv) {
                     "of safemigrate.toml; unknown: rules assume a current version)")
         ->check(CLI::Range(10, 99));
     cmd->add_option("--max-file-size", options.max_file_size,
-                    "Largest migration.sql or plan file to read, in bytes (default 10 MiB)");
+                    "Largest migration.sql or plan file to read, in bytes (default 10 MiB)")
+        ->check(byte_count);
     cmd->add_option("-j,--jobs", options.jobs, "Parser threads (default: one per core)");
     cmd->add_flag("-q,--quiet", quiet, "No progress output");
   };
@@ -314,7 +343,8 @@ int main(int argc, char** argv) {
         "safemigrate.toml source, else $DATABASE_URL as Prisma); the password is never printed");
     cmd->add_option("--prisma-version", history.prisma_version,
                     "Prisma version of the project (default: read from package.json or lock files)");
-    cmd->add_option("--max-file-size", history.max_file_size, "Largest migration.sql to read, in bytes");
+    cmd->add_option("--max-file-size", history.max_file_size, "Largest migration.sql to read, in bytes")
+        ->check(byte_count);
   };
   CLI::App* status_cmd = app.add_subcommand(
       "status",
@@ -383,6 +413,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  if (url_given_as_path(options.paths) || url_given_as_path(history.paths)) return kExitUsage;
 
   try {
     if (check->parsed() || list_cmd->parsed()) {
