@@ -3,24 +3,16 @@
 // hold (invalid UTF-8 in JSON) or that a terminal would obey (ESC, BEL, C1 controls).
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "util/utf8.h"
+
 namespace sm::report {
 
-// One step of UTF-8 decoding at `s[i]`: the code point and its length in bytes, or, for bytes
-// that are not well-formed UTF-8 (overlong forms, surrogates, beyond U+10FFFF, truncated
-// sequences), cp = -1 and the length of the maximal ill-formed subpart (Unicode 15, ch. 3),
-// which is what decoders replace by one U+FFFD.
-struct Utf8Step {
-  int32_t cp;
-  size_t len;
-};
-Utf8Step decode_utf8(std::string_view s, size_t i);
-
-// `s` as well-formed UTF-8: each ill-formed subpart replaced by U+FFFD.
-std::string valid_utf8(std::string_view s);
+using util::decode_utf8;
+using util::Utf8Step;
+using util::valid_utf8;
 
 // `s` as a JSON string literal (quotes included): well-formed UTF-8, control characters escaped.
 std::string json_quote(std::string_view s);
