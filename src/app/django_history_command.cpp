@@ -176,9 +176,9 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     // The checklist is the gate, as for Prisma.
     std::set<std::string> pending;
     for (const auto* m : todo) pending.insert(m->id);
-    if (gate_blocks(plan.run.findings, pending,
-                    "a `# safemigrate-ignore: RULE reason` comment on the operation", err))
-      return kHistoryDrift;
+    if (int code = gate_blocks(plan.run.findings, pending,
+                               "a `# safemigrate-ignore: RULE reason` comment on the operation", err))
+      return code;
     if (todo.empty()) {
       if (exists && !o.dry_run) record_replacements(hist, set, out);
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";

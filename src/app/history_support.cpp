@@ -92,20 +92,23 @@ int report_status(const db::HistoryReport& rep, const db::Database& dbc, const s
   return kHistoryOk;
 }
 
-bool gate_blocks(const std::vector<model::Finding>& findings, const std::set<std::string>& pending,
-                 const std::string& ignore_hint, std::ostream& err) {
+int gate_blocks(const std::vector<model::Finding>& findings, const std::set<std::string>& pending,
+                const std::string& ignore_hint, std::ostream& err) {
   std::vector<const model::Finding*> blocking;
   for (const model::Finding& f : findings)
     if (f.severity == model::Severity::Error && !f.suppressed && f.rule != "missing-migration-file" &&
         pending.count(f.migration))
       blocking.push_back(&f);
-  if (blocking.empty()) return false;
+  if (blocking.empty()) return kHistoryOk;
   err << fmt::format("safemigrate: {} error finding(s) in pending migrations; nothing was applied:\n",
                      blocking.size());
   for (const model::Finding* f : blocking)
     err << fmt::format("  {}:{}: {} [{}]\n", f->loc.file, f->loc.line, f->message, f->rule);
   err << "Fix them, or silence one with " << ignore_hint << " (`safemigrate check` shows the details).\n";
-  return true;
+  // A file that cannot be read as it is (not UTF-8, too large…) is bad input, as for `check`.
+  bool input = std::any_of(blocking.begin(), blocking.end(),
+                           [](const model::Finding* f) { return f->rule == "input-error"; });
+  return input ? kHistoryError : kHistoryDrift;
 }
 
 std::string scrub_password(const std::string& text, const std::string& url) {

@@ -83,9 +83,11 @@ void prepare_to_apply(db::HistoryStore& hist, bool exists, db::Database& dbc, co
 
 // Runs a command's body, turning its exceptions into a message (password scrubbed) and exit 2.
 // The checklist as the gate of `apply`: unsuppressed error findings of the pending migrations
-// (ids in `pending`) are printed to `err` with how to silence one (`ignore_hint`); true when any.
-bool gate_blocks(const std::vector<model::Finding>& findings, const std::set<std::string>& pending,
-                 const std::string& ignore_hint, std::ostream& err);
+// (ids in `pending`) are printed to `err` with how to silence one (`ignore_hint`). The exit code:
+// kHistoryOk when none, kHistoryError when one is an input error (an unreadable file), else
+// kHistoryDrift.
+int gate_blocks(const std::vector<model::Finding>& findings, const std::set<std::string>& pending,
+                const std::string& ignore_hint, std::ostream& err);
 
 // `text` without the password of `url` (DbError messages mask it already; this covers any
 // other message that might quote it; a URL that does not parse has no password to find).
