@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/check_command.h"
+#include "history_helpers.h"
 #include "report/report.h"
 #include "report/sanitize.h"
 #include "test_support.h"
@@ -224,6 +225,31 @@ TEST(Sanitize, NonUtf8StatementAndEscapeInFolderNameThroughTheBinary) {
   }
   auto r = run_cli("list --all " + dir);
   expect_terminal_safe(r.out + r.err, "list");
+}
+
+// The stream status, apply, resolve and rehearse write through: whole lines, whatever the writes.
+TEST(Sanitize, PrintableStreamCleansWhatItIsGivenInPieces) {
+  std::ostringstream to;
+  {
+    sm::report::PrintableStream out(to);
+    out << "applying 2024_a\x1b[2J"
+        << "\xc3";  // an \xc3\xa9 cut in two by the writes
+    out << "\xa9\x07 done\n" << 42 << '\n' << "tail\x9b";
+  }
+  EXPECT_EQ(to.str(), "applying 2024_a\\x1b[2J\xc3\xa9\\x07 done\n42\ntail\\x9b");
+}
+
+// status and apply print migration names (folder names) through it.
+TEST(Sanitize, HistoryCommandsShowFolderNamesVisibly) {
+  SM_START_PG(pg);
+  sm::test::PrismaProject p;
+  p.add("20240101000000_a\x1b]0;owned\x07\xff", "CREATE TABLE \"a\" (\"id\" INTEGER);\n");
+  for (const char* cmd : {"status", "apply --dry-run", "apply", "status", "verify"}) {
+    sm::test::RunResult r = sm::test::sm_cli(cmd, pg.url(), p);
+    expect_terminal_safe(r.out + r.err, cmd);
+    EXPECT_NE(r.out.find("20240101000000_a\\x1b]0;owned\\x07\\xff"), std::string::npos)
+        << cmd << r.out << r.err;
+  }
 }
 
 }  // namespace

@@ -399,33 +399,25 @@ class Applier {
   std::ostream& out_;
 };
 
-// What _prisma_migrations records of `name`, read over a new connection after the first one was
-// lost in the middle of applying it.
-std::string recorded_state(const HistoryOptions& o, const std::string& name) {
-  try {
-    auto fresh = connect(o);
-    prisma::PrismaHistory hist(*fresh);
-    bool exists = false;
-    bool any = false, failed = false, applied = false;
-    for (const prisma::PrismaRow& r : db::read_checked_rows(hist, exists))
-      if (r.migration_name == name) {
-        any = true;
-        failed = failed || r.failed();
-        applied = applied || (r.finished() && !r.rolled_back());
-      }
-    if (failed)
-      return fmt::format(
-          "it is recorded as started and not finished, which `status` and Prisma show as failed; check the "
-          "database, then run `safemigrate resolve --rolled-back {}` or `--applied {}`",
-          name, name);
-    if (applied) return "it is recorded as applied";
-    if (any) return "it is recorded as rolled back: the next apply runs it again";
-    return "it is not recorded, so it is pending (statements it ran in autocommit stay in the database)";
-  } catch (const std::exception& e) {
-    return "what _prisma_migrations records of it could not be read (" +
-           first_line(clean_error(scrub_password(e.what(), o.database_url))) +
-           "): run `safemigrate status` when the server is back";
-  }
+// What _prisma_migrations records of `name` (after the connection was lost while applying it).
+std::string recorded_state(db::Database& dbc, const std::string& name) {
+  prisma::PrismaHistory hist(dbc);
+  bool exists = false;
+  bool any = false, failed = false, applied = false;
+  for (const prisma::PrismaRow& r : db::read_checked_rows(hist, exists))
+    if (r.migration_name == name) {
+      any = true;
+      failed = failed || r.failed();
+      applied = applied || (r.finished() && !r.rolled_back());
+    }
+  if (failed)
+    return fmt::format(
+        "it is recorded as started and not finished, which `status` and Prisma show as failed; check the "
+        "database, then run `safemigrate resolve --rolled-back {}` or `--applied {}`",
+        name, name);
+  if (applied) return "it is recorded as applied";
+  if (any) return "it is recorded as rolled back: the next apply runs it again";
+  return "it is not recorded, so it is pending (statements it ran in autocommit stay in the database)";
 }
 
 }  // namespace
@@ -532,16 +524,9 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
       try {
         ok = applier.apply(m, local.migrations[todo[k]].script, plan, error);
       } catch (const std::exception& e) {
-        // The server went away (a restart, a killed backend): libpq's own message ("not connected")
-        // names neither the migration nor what is recorded of it.
         if (dbc->conn().is_open()) throw;
-        std::string why = first_line(clean_error(scrub_password(e.what(), o.database_url)));
-        // libpqxx's "Could not obtain client encoding: not connected." says no more than that.
-        if (why.find("not connected") != std::string::npos) why = "the server closed it";
-        err << fmt::format(
-            "safemigrate: the connection to the server was lost while applying migration {} ({}); {}.\n{} "
-            "later migration(s) not applied.\n",
-            m.id, why, recorded_state(o, m.id), todo.size() - k - 1);
+        err << lost_connection(o, e, m.id, todo.size() - k - 1,
+                               [&](db::Database& fresh) { return recorded_state(fresh, m.id); });
         return kHistoryError;
       }
       if (!ok) {

@@ -120,4 +120,24 @@ std::string scrub_password(const std::string& text, const std::string& url) {
   }
 }
 
+std::string lost_connection(const HistoryOptions& o, const std::exception& e, const std::string& migration,
+                            size_t later, const std::function<std::string(db::Database&)>& recorded) {
+  std::string why = first_line(clean_error(scrub_password(e.what(), o.database_url)));
+  // libpqxx's "Could not obtain client encoding: not connected." says no more than that.
+  if (why.find("not connected") != std::string::npos) why = "the server closed it";
+  std::string state;
+  try {
+    std::unique_ptr<db::Database> fresh = connect(o);
+    state = recorded(*fresh);
+  } catch (const std::exception& again) {
+    state = "what the history table records of it could not be read (" +
+            first_line(clean_error(scrub_password(again.what(), o.database_url))) +
+            "): run `safemigrate status` when the server is back";
+  }
+  return fmt::format(
+      "safemigrate: the connection to the server was lost while applying migration {} ({}); {}.\n{} later "
+      "migration(s) not applied.\n",
+      migration, why, state, later);
+}
+
 }  // namespace sm::app

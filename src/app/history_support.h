@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <pqxx/pqxx>
@@ -92,6 +93,12 @@ int gate_blocks(const std::vector<model::Finding>& findings, const std::set<std:
 // `text` without the password of `url` (DbError messages mask it already; this covers any
 // other message that might quote it; a URL that does not parse has no password to find).
 std::string scrub_password(const std::string& text, const std::string& url);
+
+// The message for a connection lost while applying `migration` (a server restart, a killed
+// backend), where libpq's own says only "not connected": the migration, the cause, and what the
+// history table now records of it, which `recorded` reads over a new connection.
+std::string lost_connection(const HistoryOptions& o, const std::exception& e, const std::string& migration,
+                            size_t later, const std::function<std::string(db::Database&)>& recorded);
 
 template <typename F>
 int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {

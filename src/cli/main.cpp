@@ -467,35 +467,37 @@ int main(int argc, char** argv) {
                 << config->file.string() << " lists " << runs.size() << " sources)\n";
       return kExitUsage;
     }
+    // Migration names, SQL and server messages reach the terminal only through printable().
+    sm::report::PrintableStream out(std::cout), err(std::cerr);
     int worst = kExitOk;
     for (size_t i = 0; i < runs.size(); ++i) {
       const sm::app::HistoryOptions& run = runs[i];
-      if (runs.size() > 1) std::cout << (i ? "\n" : "") << "== " << run.paths.front() << "\n";
+      if (runs.size() > 1) out << (i ? "\n" : "") << "== " << run.paths.front() << "\n";
       int code;
       if (status_cmd->parsed()) {
-        code = sm::app::run_status(run, false, std::cout, std::cerr);
+        code = sm::app::run_status(run, false, out, err);
       } else if (verify_cmd->parsed()) {
-        code = sm::app::run_status(run, true, std::cout, std::cerr);
+        code = sm::app::run_status(run, true, out, err);
       } else if (apply_cmd->parsed()) {
-        code = sm::app::run_apply(run, std::cout, std::cerr);
+        code = sm::app::run_apply(run, out, err);
       } else if (resolve_cmd->parsed()) {
-        code = sm::app::run_resolve(run, applied_name, rolled_back_name, std::cout, std::cerr);
+        code = sm::app::run_resolve(run, applied_name, rolled_back_name, out, err);
       } else {
         rehearse.history = run;
         rehearse.probe_timeout = *pt;
         rehearse.json = rehearse_format == "json";
-        code = sm::app::run_rehearse(rehearse, std::cout, std::cerr);
+        code = sm::app::run_rehearse(rehearse, out, err);
       }
       worst = std::max(worst, code);
       // A later source may depend on an earlier one (one database, several apps): stop there.
       if (apply_cmd->parsed() && code != kExitOk && i + 1 < runs.size()) {
-        std::cerr << "safemigrate: stopped: the sources after " << run.paths.front() << " were not applied\n";
+        err << "safemigrate: stopped: the sources after " << run.paths.front() << " were not applied\n";
         break;
       }
     }
     return worst;
   } catch (const std::exception& e) {
-    std::cerr << "safemigrate: " << e.what() << "\n";
+    std::cerr << "safemigrate: " << sm::report::printable(e.what(), true) << "\n";
     return kExitUsage;
   }
   return kExitUsage;

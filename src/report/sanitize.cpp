@@ -55,4 +55,34 @@ std::string printable(std::string_view s, bool keep_layout) {
   return out;
 }
 
+void PrintableStream::Buf::write_lines(bool all) {
+  size_t end = pending_.size();
+  if (!all) {
+    end = pending_.rfind('\n');
+    if (end == std::string::npos) return;
+    ++end;
+  }
+  to_ << printable(std::string_view(pending_).substr(0, end), true);
+  pending_.erase(0, end);
+}
+
+int PrintableStream::Buf::overflow(int c) {
+  if (c == traits_type::eof()) return traits_type::not_eof(c);
+  pending_ += static_cast<char>(c);
+  if (c == '\n') write_lines(false);
+  return c;
+}
+
+std::streamsize PrintableStream::Buf::xsputn(const char* s, std::streamsize n) {
+  pending_.append(s, static_cast<size_t>(n));
+  write_lines(false);
+  return n;
+}
+
+int PrintableStream::Buf::sync() {
+  write_lines(true);
+  to_.flush();
+  return 0;
+}
+
 }  // namespace sm::report
