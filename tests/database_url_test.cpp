@@ -113,6 +113,14 @@ TEST(DatabaseUrl, PasswordIsMaskedInWhatIsShown) {
             "failed for **** and pa%35%35 at host");
   EXPECT_EQ(db::scrub("p%2Fw p%2fw p/w", "p/w"), "**** **** ****");
   EXPECT_EQ(db::scrub("a*b", "*"), "a****b") << "a secret inside the mask does not loop";
+  // What is refused when given as a path (it does not exist): anything that may hold a password.
+  EXPECT_TRUE(db::looks_like_database_url("postgresql://app:pw@h/db"));
+  EXPECT_TRUE(db::looks_like_database_url("mysql://app:pw@h/db"));
+  EXPECT_TRUE(db::looks_like_database_url("host=h password=pw"));
+  EXPECT_TRUE(db::looks_like_database_url("PASSWORD='pw' host=h"));
+  EXPECT_FALSE(db::looks_like_database_url("prisma/migrations"));
+  EXPECT_FALSE(db::looks_like_database_url("prisma/password_reset/migrations"));
+  EXPECT_FALSE(db::looks_like_database_url("host=h dbname=x")) << "no password: it may be shown";
 }
 
 TEST(DatabaseUrl, PrismaParametersBecomeWhatLibpqAccepts) {

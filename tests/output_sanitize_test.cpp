@@ -105,6 +105,8 @@ void expect_every_format_valid(const sm::report::Input& in, const std::string& w
   expect_json(json.str(), what + " json");
   expect_json(sarif.str(), what + " sarif");
   expect_json(audit_json.str(), what + " list json");
+  // JSON escapes controls, C1 included: it is safe on a terminal as well.
+  expect_terminal_safe(json.str() + sarif.str() + audit_json.str(), what + " json on a terminal");
   expect_terminal_safe(text.str(), what + " text");
   expect_terminal_safe(github.str(), what + " github");
   expect_terminal_safe(audit_text.str(), what + " list text");

@@ -37,7 +37,8 @@ int run_check(const sm::app::CheckOptions& options, const std::string& format, b
     return kExitUsage;
   }
   bool progress = !quiet && isatty(STDERR_FILENO);
-  sm::app::CheckRun run = sm::app::run_check(options, progress ? &std::cerr : nullptr);
+  sm::report::PrintableStream progress_lines(std::cerr);  // they name folders
+  sm::app::CheckRun run = sm::app::run_check(options, progress ? &progress_lines : nullptr);
   sm::report::Input input{run.sets, run.findings, run.statements};
   if (format == "json") {
     sm::report::write_json(std::cout, input);
@@ -58,7 +59,8 @@ int run_check(const sm::app::CheckOptions& options, const std::string& format, b
 
 int run_list(const sm::app::CheckOptions& options, const std::string& format, bool all, bool quiet) {
   bool progress = !quiet && isatty(STDERR_FILENO);
-  sm::app::CheckRun run = sm::app::run_check(options, progress ? &std::cerr : nullptr);
+  sm::report::PrintableStream progress_lines(std::cerr);  // they name folders
+  sm::app::CheckRun run = sm::app::run_check(options, progress ? &progress_lines : nullptr);
   sm::report::Input input{run.sets, run.findings, run.statements};
   if (format == "json")
     sm::report::write_audit_json(std::cout, input, all);

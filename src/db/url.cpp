@@ -286,7 +286,9 @@ std::string mask_url(std::string_view url) {
 
 bool looks_like_database_url(std::string_view text) {
   // Also what libpq would refuse: "PASSWORD=… host=…" still holds a password.
-  if (text.find("://") != std::string_view::npos || lower(text).find("password") != std::string::npos)
+  if (text.find("://") != std::string_view::npos) return true;
+  if (size_t at = lower(text).find("password");
+      at != std::string::npos && text.find('=', at) != std::string::npos)
     return true;
   try {
     return !parse_database_url(text).secrets.empty();

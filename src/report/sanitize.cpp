@@ -23,7 +23,7 @@ std::string json_quote(std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (st.cp < 0x20 || st.cp == 0x7F)
+        if (st.cp < 0x20 || (st.cp >= 0x7F && st.cp <= 0x9F))  // C0, DEL, C1: safe on a terminal too
           out += fmt::format("\\u{:04x}", st.cp);
         else
           out.append(s.substr(i, st.len));

@@ -16,7 +16,8 @@ using util::decode_utf8;
 using util::Utf8Step;
 using util::valid_utf8;
 
-// `s` as a JSON string literal (quotes included): well-formed UTF-8, control characters escaped.
+// `s` as a JSON string literal (quotes included): well-formed UTF-8, control characters (C0, DEL
+// and C1) escaped as \u00XX.
 std::string json_quote(std::string_view s);
 
 // `s` for a terminal or a CI log: well-formed UTF-8 in which nothing is a control character.
