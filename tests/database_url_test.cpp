@@ -8,6 +8,7 @@
 #include <random>
 
 #include "db/url.h"
+#include "history_helpers.h"
 #include "test_support.h"
 
 namespace sm {
@@ -214,6 +215,40 @@ TEST(DatabaseUrl, NoCommandPrintsThePasswordOnAnyPath) {
     }
   }
   EXPECT_GT(runs, 100);
+}
+
+// Against a real server: a password with every URL delimiter works percent-encoded and in
+// keyword form, and is shown in neither.
+TEST(DatabaseUrl, ARealServerAcceptsBothFormsAndNothingShowsThePassword) {
+  SM_START_PG(pg);
+  const std::string pw = "p@ss/w?rd:#%& 'q\\\xc3\xa9";
+  std::string sql_pw;
+  for (char c : pw) sql_pw += c == '\'' ? std::string("''") : std::string(1, c);
+  pg.psql("CREATE ROLE app LOGIN SUPERUSER PASSWORD '" + sql_pw + "'");
+  test::PrismaProject p;
+  p.add("20240101000000_a", "CREATE TABLE \"a\" (\"id\" INTEGER);\n");
+  std::string port = std::to_string(pg.port());
+  std::vector<std::string> urls = {
+      "postgresql://app:" + encode(pw) + "@127.0.0.1:" + port + "/postgres?schema=public",
+      "host=127.0.0.1 port=" + port + " user=app dbname=postgres password=" + keyword_quote(pw)};
+  for (const std::string& url : urls) {
+    for (const char* cmd : {"status", "apply", "verify"}) {
+      test::RunResult r = test::sm_cli(cmd, url, p);
+      EXPECT_EQ(r.exit_code, 0) << cmd << " " << url << "\n" << r.out << r.err;
+      expect_hidden(r.out + r.err, pw, std::string(cmd) + " " + url);
+      if (std::string(cmd) != "apply") {
+        EXPECT_THAT(r.out, HasSubstr("****")) << "the URL is shown, masked: " << r.out;
+      }
+    }
+    pg.psql("DROP TABLE a; DROP TABLE _prisma_migrations");
+  }
+  // The wrong password: refused by the server, and still not shown.
+  test::RunResult wrong = test::sm_cli(
+      "status",
+      "host=127.0.0.1 port=" + port + " user=app dbname=postgres password=" + keyword_quote(pw + "x"), p);
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("password authentication failed"));
+  expect_hidden(wrong.out + wrong.err, pw, "wrong password");
 }
 
 }  // namespace
