@@ -1,5 +1,5 @@
 // _prisma_migrations without a database: checksums as Prisma compares them, the text Prisma
-// hashes, status from rows, ids; and database URLs (masking, Prisma-only parameters).
+// hashes, status from rows, ids. Database URLs are tested in database_url_test.cpp.
 #include "adapters/prisma/prisma_history.h"
 
 #include <gmock/gmock.h>
@@ -8,14 +8,12 @@
 #include <regex>
 
 #include "app/history_support.h"
-#include "db/url.h"
 #include "util/sha256.h"
 
 namespace sm {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 TEST(Checksum, ExactBytesMatch) {
   const std::string sql = "SELECT 1;\n";
@@ -170,37 +168,6 @@ TEST(Ids, RandomLowercaseUuidV4AndMillisecondTimestamps) {
   EXPECT_NE(a, b);
   EXPECT_TRUE(
       std::regex_match(prisma::now_ms_utc(), std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)")));
-}
-
-TEST(DatabaseUrl, PasswordIsMaskedEverywhere) {
-  EXPECT_EQ(db::mask_url("postgresql://me:pa55@db.example.com:5432/app?schema=x"),
-            "postgresql://me:****@db.example.com:5432/app?schema=x");
-  // '@' in an unescaped password: the user part ends at the last '@' before the path.
-  EXPECT_EQ(db::mask_url("postgres://me:p@ss@host/db"), "postgres://me:****@host/db");
-  EXPECT_EQ(db::mask_url("postgresql://host/db?user=me&password=pa55"),
-            "postgresql://host/db?user=me&password=****");
-  EXPECT_EQ(db::mask_url("postgresql://me@host/db"), "postgresql://me@host/db");
-  EXPECT_EQ(db::scrub("failed for pa55 at host", "pa55"), "failed for **** at host");
-}
-
-TEST(DatabaseUrl, PrismaParametersBecomeWhatLibpqAccepts) {
-  db::DatabaseUrl u = db::parse_database_url(
-      "postgresql://me:p%40ss@host:5433/"
-      "app?schema=tenant%5Fa&connection_limit=5&sslmode=require&pgbouncer=true");
-  EXPECT_EQ(u.schema, "tenant_a");
-  EXPECT_EQ(u.password, "p@ss");
-  EXPECT_EQ(u.libpq, "postgresql://me:p%40ss@host:5433/app?sslmode=require&connect_timeout=10");
-  EXPECT_THAT(u.display, Not(HasSubstr("p%40ss")));
-  EXPECT_THAT(u.dropped, ::testing::ElementsAre("schema", "connection_limit", "pgbouncer"));
-  EXPECT_EQ(db::parse_database_url("postgresql://h/db?connect_timeout=3").libpq,
-            "postgresql://h/db?connect_timeout=3");
-  EXPECT_EQ(db::parse_database_url("postgresql://h/db").schema, "public");
-  EXPECT_THROW(db::parse_database_url("mysql://me:secret@h/db"), std::invalid_argument);
-  try {
-    db::parse_database_url("mysql://me:secret@h/db");
-  } catch (const std::invalid_argument& e) {
-    EXPECT_THAT(e.what(), Not(HasSubstr("secret")));
-  }
 }
 
 }  // namespace

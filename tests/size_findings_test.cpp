@@ -194,5 +194,26 @@ TEST(SizeWords, HumanSizesAndEstimates) {
   EXPECT_FALSE(app::is_large(size, {}));  // analyzed as empty
 }
 
+// The size goes after the table's whole name, never inside a word that holds it ("t" in
+// "existing": `on exist (size unknown)ing table t` before).
+TEST(SizeWords, TheNoteFollowsUnquotedNamesNotWordsThatHoldThem) {
+  PrismaProject p;
+  p.add("20240101000000_a",
+        "CREATE INDEX i ON t (a);\nALTER TABLE public.e DROP COLUMN x;\nALTER TABLE n ALTER COLUMN a TYPE "
+        "bigint;\n");
+  RunResult r = run_cli("check --format json " + p.arg());
+  std::vector<Found> fs = findings(r.out);
+  const Found* index = by_rule(fs, "require-concurrent-index-creation");
+  ASSERT_NE(index, nullptr) << r.out;
+  EXPECT_THAT(index->message, HasSubstr("on existing table t (size unknown) takes"));
+  const Found* drop = by_rule(fs, "dropping-column");
+  ASSERT_NE(drop, nullptr) << r.out;
+  EXPECT_THAT(drop->message, HasSubstr(" public.e (size unknown)"));
+  const Found* type = by_rule(fs, "changing-column-type");
+  ASSERT_NE(type, nullptr) << r.out;
+  EXPECT_THAT(type->message, HasSubstr(" n.\"a\" (size unknown)"));
+  for (const Found& f : fs) EXPECT_THAT(f.message, Not(HasSubstr("exist (size"))) << f.message;
+}
+
 }  // namespace
 }  // namespace sm::test

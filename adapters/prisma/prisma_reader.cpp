@@ -264,6 +264,14 @@ std::string read_migration(const fs::path& dir, const std::string& name, size_t 
   m.directory = folder.string();
   m.has_down = path_exists_no_follow(folder / kDownFile);
 
+  // A folder that cannot be searched (chmod 000) is unreadable input, not a missing file.
+  std::error_code ec;
+  (void)fs::symlink_status(sql_path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+    m.input_findings.push_back(input_error(
+        name, sql_path.string(), "cannot read migration folder " + folder.string() + ": " + ec.message()));
+    return {};
+  }
   if (!path_exists_no_follow(sql_path)) {
     m.input_findings.push_back(make_finding(
         "missing-migration-file", Severity::Error, name, sql_path.string(),

@@ -177,9 +177,9 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     // The checklist is the gate, as for Prisma.
     std::set<std::string> pending;
     for (const auto* m : todo) pending.insert(m->id);
-    if (gate_blocks(set, plan.run.findings, pending,
-                    "a `# safemigrate-ignore: RULE reason` comment on the operation", err))
-      return kHistoryDrift;
+    if (int code = gate_blocks(set, plan.run.findings, pending,
+                               "a `# safemigrate-ignore: RULE reason` comment on the operation", err))
+      return code;
     if (todo.empty()) {
       if (exists && !o.dry_run) record_replacements(hist, set, out);
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";
@@ -218,7 +218,23 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                          m.atomic ? "one transaction" : "atomic = False: autocommit");
       out.flush();
       const auto start = std::chrono::steady_clock::now();
-      if (auto e = applier.apply(m)) {
+      std::optional<SqlFailure> failure;
+      try {
+        failure = applier.apply(m);
+      } catch (const std::exception& e) {
+        if (dbc->conn().is_open()) throw;
+        err << lost_connection(o, e, m.id, todo.size() - k - 1, [&](db::Database& fresh) {
+          django::DjangoHistory rows_of(fresh, set.history_id_type);
+          bool table = false;
+          for (const django::DjangoRow& r : db::read_checked_rows(rows_of, table))
+            if (r.key() == m.id) return std::string("it is recorded as applied in django_migrations");
+          return std::string("it is not recorded in django_migrations, so it is pending") +
+                 (m.atomic ? " (its transaction was rolled back)"
+                           : " (atomic = False: the statements that ran before stay in the database)");
+        });
+        return kHistoryError;
+      }
+      if (auto& e = failure) {
         err << fmt::format(
             "safemigrate: migration {} failed after {}{}: {} ({})\n{}\nIt is not recorded in "
             "django_migrations; "

@@ -401,6 +401,27 @@ class Applier {
   std::ostream& out_;
 };
 
+// What _prisma_migrations records of `name` (after the connection was lost while applying it).
+std::string recorded_state(db::Database& dbc, const std::string& name) {
+  prisma::PrismaHistory hist(dbc);
+  bool exists = false;
+  bool any = false, failed = false, applied = false;
+  for (const prisma::PrismaRow& r : db::read_checked_rows(hist, exists))
+    if (r.migration_name == name) {
+      any = true;
+      failed = failed || r.failed();
+      applied = applied || (r.finished() && !r.rolled_back());
+    }
+  if (failed)
+    return fmt::format(
+        "it is recorded as started and not finished, which `status` and Prisma show as failed; check the "
+        "database, then run `safemigrate resolve --rolled-back {}` or `--applied {}`",
+        name, name);
+  if (applied) return "it is recorded as applied";
+  if (any) return "it is recorded as rolled back: the next apply runs it again";
+  return "it is not recorded, so it is pending (statements it ran in autocommit stay in the database)";
+}
+
 }  // namespace
 
 int run_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
@@ -466,9 +487,9 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     // The checklist is the gate: unsuppressed error findings in what would run stop everything.
     std::set<std::string> pending_names;
     for (size_t i : todo) pending_names.insert(set.migrations[i].id);
-    if (gate_blocks(set, local.run.findings, pending_names,
-                    "`-- safemigrate-ignore: RULE reason` before the statement", err))
-      return kHistoryDrift;
+    if (int code = gate_blocks(set, local.run.findings, pending_names,
+                               "`-- safemigrate-ignore: RULE reason` before the statement", err))
+      return code;
 
     if (todo.empty()) {
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) are applied\n";
@@ -509,7 +530,16 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
       out.flush();
       const auto start = Clock::now();
       std::string error;
-      if (!applier.apply(m, local.migrations[todo[k]].script, plan, error)) {
+      bool ok = false;
+      try {
+        ok = applier.apply(m, local.migrations[todo[k]].script, plan, error);
+      } catch (const std::exception& e) {
+        if (dbc->conn().is_open()) throw;
+        err << lost_connection(o, e, m.id, todo.size() - k - 1,
+                               [&](db::Database& fresh) { return recorded_state(fresh, m.id); });
+        return kHistoryError;
+      }
+      if (!ok) {
         bool recorded = error.find("nothing was recorded") == std::string::npos;
         err << fmt::format("safemigrate: migration {} failed after {}{}:\n{}", m.id,
                            fmt_seconds(Clock::now() - start),

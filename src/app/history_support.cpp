@@ -137,13 +137,16 @@ int report_status(const db::HistoryReport& rep, const db::Database& dbc, const s
   return kHistoryOk;
 }
 
-bool gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding>& findings,
-                 const std::set<std::string>& pending, const std::string& ignore_hint, std::ostream& err) {
+int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding>& findings,
+                const std::set<std::string>& pending, const std::string& ignore_hint, std::ostream& err) {
   std::vector<std::string> blocking;
+  bool input = false;  // a file that cannot be read as it is (not UTF-8, too large…): bad input
   for (const model::Finding& f : findings)
     if (f.severity == model::Severity::Error && !f.suppressed && f.rule != "missing-migration-file" &&
-        pending.count(f.migration))
+        pending.count(f.migration)) {
       blocking.push_back(fmt::format("  {}:{}: {} [{}]\n", f.loc.file, f.loc.line, f.message, f.rule));
+      input = input || f.rule == "input-error";
+    }
   // What was not parsed or analysed never runs, whatever the config or a suppression says: the
   // model itself is asked, not the findings (a rule set to "off" leaves none).
   size_t unanalysed = 0;
@@ -158,7 +161,7 @@ bool gate_blocks(const model::MigrationSet& set, const std::vector<model::Findin
       blocking.push_back(fmt::format("  {}:{}: {} [never applied]\n", st->loc.file, st->loc.line, why));
     }
   }
-  if (blocking.empty()) return false;
+  if (blocking.empty()) return kHistoryOk;
   err << fmt::format("safemigrate: {} error(s) in pending migrations; nothing was applied:\n",
                      blocking.size());
   for (const std::string& line : blocking) err << line;
@@ -168,15 +171,36 @@ bool gate_blocks(const model::MigrationSet& set, const std::vector<model::Findin
         unanalysed);
   if (blocking.size() > unanalysed)
     err << "Fix them, or silence one with " << ignore_hint << " (`safemigrate check` shows the details).\n";
-  return true;
+  return input ? kHistoryError : kHistoryDrift;
 }
 
 std::string scrub_password(const std::string& text, const std::string& url) {
   try {
-    return db::scrub(text, db::parse_database_url(url).password);
+    return db::scrub(text, db::parse_database_url(url).secrets);
   } catch (const std::exception&) {
-    return db::scrub(text, db::mask_url(url) == url ? "" : url);
+    // Not readable, so never connected to: only a message quoting it whole could show it.
+    return db::scrub(text, url);
   }
+}
+
+std::string lost_connection(const HistoryOptions& o, const std::exception& e, const std::string& migration,
+                            size_t later, const std::function<std::string(db::Database&)>& recorded) {
+  std::string why = first_line(clean_error(scrub_password(e.what(), o.database_url)));
+  // libpqxx's "Could not obtain client encoding: not connected." says no more than that.
+  if (why.find("not connected") != std::string::npos) why = "the server closed it";
+  std::string state;
+  try {
+    std::unique_ptr<db::Database> fresh = connect(o);
+    state = recorded(*fresh);
+  } catch (const std::exception& again) {
+    state = "what the history table records of it could not be read (" +
+            first_line(clean_error(scrub_password(again.what(), o.database_url))) +
+            "): run `safemigrate status` when the server is back";
+  }
+  return fmt::format(
+      "safemigrate: the connection to the server was lost while applying migration {} ({}); {}.\n{} later "
+      "migration(s) not applied.\n",
+      migration, why, state, later);
 }
 
 }  // namespace sm::app

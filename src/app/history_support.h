@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -94,13 +95,20 @@ void prepare_to_apply(db::HistoryStore& hist, bool exists, db::Database& dbc, co
 // Runs a command's body, turning its exceptions into a message (password scrubbed) and exit 2.
 // The checklist as the gate of `apply`: unsuppressed error findings of the pending migrations
 // (ids in `pending`) are printed to `err` with how to silence one (`ignore_hint`), and so is every
-// statement of theirs that was not parsed or analysed (never silenced); true when any.
-bool gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding>& findings,
-                 const std::set<std::string>& pending, const std::string& ignore_hint, std::ostream& err);
+// statement of theirs that was not parsed or analysed (never silenced). The exit code: kHistoryOk
+// when none, kHistoryError when one is an input error (an unreadable file), else kHistoryDrift.
+int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding>& findings,
+                const std::set<std::string>& pending, const std::string& ignore_hint, std::ostream& err);
 
 // `text` without the password of `url` (DbError messages mask it already; this covers any
 // other message that might quote it; a URL that does not parse has no password to find).
 std::string scrub_password(const std::string& text, const std::string& url);
+
+// The message for a connection lost while applying `migration` (a server restart, a killed
+// backend), where libpq's own says only "not connected": the migration, the cause, and what the
+// history table now records of it, which `recorded` reads over a new connection.
+std::string lost_connection(const HistoryOptions& o, const std::exception& e, const std::string& migration,
+                            size_t later, const std::function<std::string(db::Database&)>& recorded);
 
 template <typename F>
 int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {

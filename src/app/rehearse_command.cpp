@@ -14,7 +14,7 @@
 #include "app/history_support.h"
 #include "db/database.h"
 #include "db/lock_observer.h"
-#include "report/json_writer.h"
+#include "report/sanitize.h"
 
 namespace sm::app {
 

@@ -40,6 +40,24 @@ size_t after_column(const std::string& msg, size_t end) {
   return i;
 }
 
+bool identifier_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+// Where `name` stands in `msg` as a whole name: not inside a word ("t" in "existing"), nor part of
+// a longer or qualified name; npos when it does not.
+size_t find_name(const std::string& msg, const std::string& name) {
+  for (size_t at = msg.find(name); at != std::string::npos; at = msg.find(name, at + 1)) {
+    char before = at == 0 ? ' ' : msg[at - 1];
+    char after = at + name.size() < msg.size() ? msg[at + name.size()] : ' ';
+    bool starts = !identifier_char(before) && before != '"' && before != '.';
+    bool ends = !identifier_char(after) && (name.back() == '"' || after != '"');
+    if (starts && ends) return at;
+  }
+  return std::string::npos;
+}
+
 }  // namespace
 
 std::string estimate_duration(const model::Action& a, const db::TableSize& size, const SpeedBasis& basis) {
@@ -104,7 +122,7 @@ void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db:
     }
     // The size goes right after the table's name, where the reader looks for it.
     std::string name = a.relation.display();
-    size_t at = f.message.find(name);
+    size_t at = find_name(f.message, name);
     std::string note = "(" + f.table_size + ")";
     if (at != std::string::npos)
       f.message.insert(after_column(f.message, at + name.size()), " " + note);

@@ -68,8 +68,7 @@ Database::Database(const std::string& url, const ConnectOptions& options) {
 Database::~Database() = default;
 
 std::string Database::scrub(const std::string& text) const {
-  std::string out = sm::db::scrub(text, url_.password);
-  return out;
+  return sm::db::scrub(text, url_.secrets);
 }
 
 pqxx::result Database::exec(const std::string& sql) {

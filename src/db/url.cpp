@@ -1,7 +1,10 @@
 #include "db/url.h"
 
+#include <libpq-fe.h>
+
 #include <algorithm>
-#include <array>
+#include <memory>
+#include <set>
 #include <stdexcept>
 
 namespace sm::db {
@@ -10,124 +13,238 @@ namespace {
 
 constexpr std::string_view kMask = "****";
 
-// Connection parameters libpq 15 understands; anything else in the query string makes libpq
-// refuse the URL ("invalid URI query parameter"), so Prisma's own parameters are dropped.
-constexpr std::array<std::string_view, 40> kLibpqParams = {
-    "host",
-    "hostaddr",
-    "port",
-    "dbname",
-    "user",
-    "password",
-    "passfile",
-    "channel_binding",
-    "connect_timeout",
-    "client_encoding",
-    "options",
-    "application_name",
-    "fallback_application_name",
-    "keepalives",
-    "keepalives_idle",
-    "keepalives_interval",
-    "keepalives_count",
-    "tcp_user_timeout",
-    "replication",
-    "gssencmode",
-    "sslmode",
-    "requiressl",
-    "sslcompression",
-    "sslcert",
-    "sslkey",
-    "sslpassword",
-    "sslrootcert",
-    "sslcrl",
-    "sslcrldir",
-    "sslsni",
-    "requirepeer",
-    "ssl_min_protocol_version",
-    "ssl_max_protocol_version",
-    "krbsrvname",
-    "gsslib",
-    "service",
-    "target_session_attrs",
-    "load_balance_hosts",
-    "require_auth",
-    "sslcertmode",
-};
+// Said instead of the text given: any part of it may be the password.
+constexpr const char* kNotShown = "the database URL (not shown: it may hold a password)";
 
-bool starts_with_scheme(std::string_view url) {
-  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+// The connection parameters this libpq knows; anything else in a URL's query makes libpq refuse
+// it ("invalid URI query parameter"), so Prisma's own parameters are dropped.
+const std::set<std::string, std::less<>>& libpq_keywords() {
+  static const std::set<std::string, std::less<>> keywords = [] {
+    std::set<std::string, std::less<>> out;
+    if (PQconninfoOption* opts = PQconndefaults()) {
+      for (PQconninfoOption* o = opts; o->keyword; ++o) out.insert(o->keyword);
+      PQconninfoFree(opts);
+    }
+    return out;
+  }();
+  return keywords;
 }
 
-struct Parts {
-  std::string_view scheme_and_slashes;  // "postgresql://"
-  std::string_view userinfo;            // "user:pass" (may be empty)
-  bool has_at = false;
-  std::string_view rest;   // "host:port/db"
-  std::string_view query;  // without '?'
-  bool has_query = false;
-};
-
-Parts split(std::string_view url) {
-  Parts p;
-  size_t s = url.find("://") + 3;
-  p.scheme_and_slashes = url.substr(0, s);
-  std::string_view after = url.substr(s);
-  size_t q = after.find('?');
-  std::string_view before_query = q == std::string_view::npos ? after : after.substr(0, q);
-  if (q != std::string_view::npos) {
-    p.query = after.substr(q + 1);
-    p.has_query = true;
-  }
-  // The user part ends at the last '@' before the path: passwords may contain '@' unescaped.
-  size_t slash = before_query.find('/');
-  std::string_view authority = slash == std::string_view::npos ? before_query : before_query.substr(0, slash);
-  size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    p.userinfo = before_query.substr(0, at);
-    p.has_at = true;
-    p.rest = before_query.substr(at + 1);
-  } else {
-    p.rest = before_query;
-  }
-  return p;
+bool is_password_keyword(std::string_view k) {
+  return k == "password" || k == "sslpassword";
 }
 
-std::vector<std::pair<std::string_view, std::string_view>> split_query(std::string_view q) {
-  std::vector<std::pair<std::string_view, std::string_view>> out;
-  while (!q.empty()) {
-    size_t amp = q.find('&');
-    std::string_view kv = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (kv.empty()) continue;
-    size_t eq = kv.find('=');
-    out.emplace_back(kv.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1));
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string percent_encode(std::string_view s, bool lower_hex = false) {
+  const char* hex = lower_hex ? "0123456789abcdef" : "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
   }
   return out;
 }
 
-std::string masked(const Parts& p) {
-  std::string out(p.scheme_and_slashes);
-  if (p.has_at) {
-    size_t colon = p.userinfo.find(':');
-    if (colon == std::string_view::npos)
-      out += p.userinfo;
-    else
-      out += std::string(p.userinfo.substr(0, colon)) + ":" + std::string(kMask);
-    out += '@';
+// libpq's reading of a connection string: keyword -> value, only what the string sets.
+using Options = std::vector<std::pair<std::string, std::string>>;
+
+bool conninfo_parse(const std::string& conninfo, Options& out) {
+  char* err = nullptr;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> opts(PQconninfoParse(conninfo.c_str(), &err),
+                                                                    &PQconninfoFree);
+  // libpq's message may quote a token of the password: it is never shown.
+  if (err) PQfreemem(err);
+  if (!opts) return false;
+  for (PQconninfoOption* o = opts.get(); o->keyword; ++o)
+    if (o->val) out.emplace_back(o->keyword, o->val);
+  return true;
+}
+
+const std::string* find(const Options& o, std::string_view k) {
+  for (const auto& [key, val] : o)
+    if (key == k) return &val;
+  return nullptr;
+}
+
+std::vector<std::string_view> split_list(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (size_t start = 0;;) {
+    size_t end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
   }
-  out += p.rest;
-  if (p.has_query) {
-    out += '?';
-    bool first = true;
-    for (auto [k, v] : split_query(p.query)) {
-      if (!first) out += '&';
-      first = false;
-      out += k;
-      out += '=';
-      out += k == "password" || k == "sslpassword" ? kMask : v;
+}
+
+// A reading in which part of a password may have become the host, port, user or database:
+// libpq ends the user part at the first '@' (or a '/'), where Prisma's URL parser takes the
+// last '@'. An '@' left in those, a host name with characters no host name has, or a port that is
+// not a number means the URL is ambiguous.
+bool plausible(const Options& o) {
+  for (const char* k : {"host", "hostaddr", "port", "dbname", "user"})
+    if (const std::string* v = find(o, k); v && v->find('@') != std::string::npos) return false;
+  for (const char* k : {"host", "hostaddr"})
+    if (const std::string* v = find(o, k))
+      for (std::string_view h : split_list(*v, ','))
+        if (!h.starts_with('/') && !std::all_of(h.begin(), h.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                     c == '-' || c == '_' || c == ':' || c == '%';
+            }))
+          return false;
+  if (const std::string* port = find(o, "port"))
+    for (std::string_view p : split_list(*port, ','))
+      if (!std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+  return true;
+}
+
+bool is_parameter_name(std::string_view k) {
+  return !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// The URL form shown in messages: user, masked password, hosts, database, then the other
+// parameters (passwords masked), `extra` (Prisma's schema) last.
+std::string display_uri(std::string_view scheme, const Options& o, const std::string& extra) {
+  std::string out(scheme);
+  const std::string* user = find(o, "user");
+  const std::string* password = find(o, "password");
+  const std::string* host = find(o, "host");
+  const std::string* port = find(o, "port");
+  if (user) out += percent_encode(*user);
+  if (password) out += ":" + std::string(kMask);
+  if (user || password) out += '@';
+  // Socket folders (host=/tmp) stay in the query, where a '/' does not end the host.
+  bool host_in_authority = host && host->find('/') == std::string::npos;
+  if (host_in_authority) {
+    std::vector<std::string_view> hosts = split_list(*host, ',');
+    std::vector<std::string_view> ports = port ? split_list(*port, ',') : std::vector<std::string_view>{};
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      if (i) out += ',';
+      out += hosts[i].find(':') != std::string_view::npos ? "[" + std::string(hosts[i]) + "]"
+                                                          : percent_encode(hosts[i]);
+      std::string_view p = ports.size() == hosts.size() ? ports[i] : ports.size() == 1 ? ports[0] : "";
+      if (!p.empty()) out += ":" + std::string(p);
     }
   }
+  if (const std::string* db = find(o, "dbname")) out += "/" + percent_encode(*db);
+  std::string query;
+  for (const auto& [k, v] : o) {
+    if (k == "user" || k == "password" || k == "dbname") continue;
+    if (host_in_authority && (k == "host" || k == "port")) continue;
+    query += (query.empty() ? "?" : "&") + k + "=" +
+             (is_password_keyword(k) ? std::string(kMask) : percent_encode(v));
+  }
+  if (!extra.empty()) query += (query.empty() ? "?" : "&") + extra;
+  return out + query;
+}
+
+// The keyword form shown in messages, values quoted as libpq reads them.
+std::string display_keywords(const Options& o) {
+  std::string out;
+  for (const auto& [k, v] : o) {
+    std::string value = is_password_keyword(k) ? std::string(kMask) : v;
+    bool quote = value.empty() || value.find_first_of(" '\\\t\n") != std::string::npos;
+    std::string q;
+    for (char c : value) q += c == '\'' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+    out += (out.empty() ? "" : " ") + k + "=" + (quote ? "'" + q + "'" : q);
+  }
+  return out;
+}
+
+void collect_secrets(const Options& o, DatabaseUrl& out) {
+  for (const auto& [k, v] : o)
+    if (is_password_keyword(k) && !v.empty()) out.secrets.push_back(v);
+  if (const std::string* p = find(o, "password")) out.password = *p;
+}
+
+[[noreturn]] void unreadable(const std::string& why) {
+  throw std::invalid_argument("cannot use " + std::string(kNotShown) + ": " + why);
+}
+
+DatabaseUrl parse_uri(std::string_view url, int default_connect_timeout_s) {
+  DatabaseUrl out;
+  out.schema = "public";
+  size_t start = url.find("://") + 3;
+  // Where libpq's query starts: after the user part (which ends at the first '@', unless a '/'
+  // comes first), at the first '?'. Only used to drop Prisma's parameters; libpq reads the rest.
+  size_t at = url.find_first_of("@/", start);
+  size_t host_start = at != std::string_view::npos && url[at] == '@' ? at + 1 : start;
+  size_t q = url.find('?', host_start);
+  std::string base(url.substr(0, q));
+  std::string kept, extra;
+  bool has_timeout = false;
+  if (q != std::string_view::npos) {
+    for (std::string_view kv : split_list(url.substr(q + 1), '&')) {
+      if (kv.empty()) continue;
+      size_t eq = kv.find('=');
+      std::string_view k = kv.substr(0, eq);
+      std::string_view v = eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1);
+      // Something that is not name=value is no parameter of Prisma's: more likely the rest of
+      // a password, so it is left for libpq to refuse, never dropped.
+      if (!libpq_keywords().count(k) && is_parameter_name(k) && eq != std::string_view::npos) {
+        // Prisma's parameters (and anything else libpq would refuse) are dropped; a value
+        // under a name like PASSWORD is still a secret to keep out of messages.
+        if (lower(k).find("password") != std::string::npos) {
+          if (std::string s = percent_decode(v); !s.empty()) out.secrets.push_back(s);
+        } else if (k == "schema") {
+          out.schema = percent_decode(v);
+          extra = "schema=" + percent_encode(out.schema);
+        }
+        if (k == "schema" || k == "connection_limit" || k == "pool_timeout" || k == "pgbouncer" ||
+            k == "socket_timeout" || k == "statement_cache_size" || k == "sslaccept" || k == "sslidentity")
+          out.dropped.emplace_back(k);
+        else
+          out.dropped.emplace_back("an unknown parameter");
+        continue;
+      }
+      if (k == "connect_timeout") has_timeout = true;
+      kept += (kept.empty() ? "" : "&") + std::string(kv);
+    }
+  }
+  std::string cleaned = base + (kept.empty() ? "" : "?" + kept);
+  Options opts;
+  if (!conninfo_parse(cleaned, opts))
+    unreadable(
+        "libpq cannot read it (percent-encode '%', '@', '/' and '?' in the user name and password: %25, %40, "
+        "%2F, %3F)");
+  if (!plausible(opts))
+    unreadable(
+        "libpq would read part of it as the host, port or database name; percent-encode '@', '/' and '?' "
+        "in the user name and password (%40, %2F, %3F)");
+  collect_secrets(opts, out);
+  out.display = display_uri(url.substr(0, start), opts, extra);
+  if (!has_timeout && default_connect_timeout_s > 0)
+    cleaned += (kept.empty() ? "?" : "&") + std::string("connect_timeout=") +
+               std::to_string(default_connect_timeout_s);
+  out.libpq = cleaned;
+  return out;
+}
+
+DatabaseUrl parse_keywords(std::string_view text, int default_connect_timeout_s) {
+  DatabaseUrl out;
+  out.schema = "public";
+  Options opts;
+  // libpq reads "" and bare words without '=' as nothing: not a connection string at all.
+  if (text.find('=') == std::string_view::npos || !conninfo_parse(std::string(text), opts))
+    unreadable("expected postgresql://user:password@host:port/db or libpq's host=… dbname=… form");
+  collect_secrets(opts, out);
+  out.display = display_keywords(opts);
+  out.libpq = std::string(text);
+  if (!find(opts, "connect_timeout") && default_connect_timeout_s > 0)
+    out.libpq += " connect_timeout=" + std::to_string(default_connect_timeout_s);
   return out;
 }
 
@@ -152,54 +269,45 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+DatabaseUrl parse_database_url(std::string_view url, int default_connect_timeout_s) {
+  // libpq takes exactly these two prefixes as a URI; anything else is its keyword form.
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
+    return parse_uri(url, default_connect_timeout_s);
+  return parse_keywords(url, default_connect_timeout_s);
+}
+
 std::string mask_url(std::string_view url) {
-  // Any scheme: a mistyped mysql:// URL still holds a real password.
-  if (url.find("://") == std::string_view::npos) return std::string(url);
-  return masked(split(url));
+  try {
+    return parse_database_url(url).display;
+  } catch (const std::invalid_argument&) {
+    return kNotShown;
+  }
+}
+
+bool looks_like_database_url(std::string_view text) {
+  // Also what libpq would refuse: "PASSWORD=… host=…" still holds a password.
+  if (text.find("://") != std::string_view::npos) return true;
+  if (size_t at = lower(text).find("password");
+      at != std::string::npos && text.find('=', at) != std::string::npos)
+    return true;
+  try {
+    return !parse_database_url(text).secrets.empty();
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
 }
 
 std::string scrub(std::string text, std::string_view secret) {
   if (secret.empty()) return text;
-  for (size_t pos; (pos = text.find(secret)) != std::string::npos;) text.replace(pos, secret.size(), kMask);
+  for (const std::string& s : {std::string(secret), percent_encode(secret), percent_encode(secret, true)})
+    for (size_t pos = 0; (pos = text.find(s, pos)) != std::string::npos; pos += kMask.size())
+      text.replace(pos, s.size(), kMask);
   return text;
 }
 
-DatabaseUrl parse_database_url(std::string_view url, int default_connect_timeout_s) {
-  if (!starts_with_scheme(url))
-    throw std::invalid_argument("the database URL must start with postgresql:// or postgres:// (got \"" +
-                                mask_url(url).substr(0, 40) + "\")");
-  Parts p = split(url);
-  DatabaseUrl out;
-  out.display = masked(p);
-  out.schema = "public";
-  if (p.has_at) {
-    size_t colon = p.userinfo.find(':');
-    if (colon != std::string_view::npos) out.password = percent_decode(p.userinfo.substr(colon + 1));
-  }
-  std::string kept;
-  bool has_timeout = false;
-  for (auto [k, v] : split_query(p.query)) {
-    if (k == "schema") {
-      out.schema = percent_decode(v);
-      out.dropped.emplace_back(k);
-      continue;
-    }
-    if (std::find(kLibpqParams.begin(), kLibpqParams.end(), k) == kLibpqParams.end()) {
-      out.dropped.emplace_back(k);
-      continue;
-    }
-    if (k == "connect_timeout") has_timeout = true;
-    if (k == "password") out.password = percent_decode(v);
-    kept += kept.empty() ? "" : "&";
-    kept += std::string(k) + "=" + std::string(v);
-  }
-  if (!has_timeout && default_connect_timeout_s > 0) {
-    kept += kept.empty() ? "" : "&";
-    kept += "connect_timeout=" + std::to_string(default_connect_timeout_s);
-  }
-  out.libpq = std::string(p.scheme_and_slashes) + (p.has_at ? std::string(p.userinfo) + "@" : "") +
-              std::string(p.rest) + (kept.empty() ? "" : "?" + kept);
-  return out;
+std::string scrub(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& s : secrets) text = scrub(std::move(text), s);
+  return text;
 }
 
 }  // namespace sm::db

@@ -5,8 +5,8 @@
 #include <ostream>
 #include <set>
 
-#include "report/json_writer.h"
 #include "report/report.h"
+#include "report/sanitize.h"
 
 namespace sm::report {
 
@@ -70,17 +70,17 @@ void write_audit_text(std::ostream& out, const Input& in, bool all) {
   std::vector<Row> list = rows(in, all);
   for (const Row& r : list) {
     const model::Migration& m = *r.migration;
-    out << m.id << (r.data ? "  [data]" : "") << "\n";
-    if (const auto* f = m.main_file()) out << "  file:        " << f->path << "\n";
+    out << printable(m.id) << (r.data ? "  [data]" : "") << "\n";
+    if (const auto* f = m.main_file()) out << "  file:        " << printable(f->path) << "\n";
     out << "  reversible:  " << (r.reversible ? "yes" : "no") << "\n";
     out << "  atomic:      " << (r.atomic ? "yes" : "no") << "\n";
-    if (!r.tables.empty()) out << "  touches:     " << join(r.tables) << "\n";
-    if (!r.code.empty()) out << "  runs Python: " << join(r.code) << "\n";
+    if (!r.tables.empty()) out << "  touches:     " << printable(join(r.tables)) << "\n";
+    if (!r.code.empty()) out << "  runs Python: " << printable(join(r.code)) << "\n";
     if (r.sql_depends_on_database)
       out << "  note:        its SQL was looked up in the live database when exported\n";
     std::vector<std::string> rules;
     for (const auto* f : r.findings) rules.push_back(fmt::format("{} (line {})", f->rule, f->loc.line));
-    out << "  findings:    " << (rules.empty() ? "none" : join(rules)) << "\n\n";
+    out << "  findings:    " << (rules.empty() ? "none" : printable(join(rules))) << "\n\n";
   }
   out << list.size() << (all ? " migrations" : " data migrations") << "\n";
 }

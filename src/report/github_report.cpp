@@ -5,16 +5,18 @@
 #include <ostream>
 
 #include "report/report.h"
+#include "report/sanitize.h"
 
 namespace sm::report {
 
 namespace {
 
 // GitHub's escaping (actions/toolkit, command.ts): the message escapes %, CR and LF; property
-// values also ':' and ',', which would otherwise end the value.
+// values also ':' and ',', which would otherwise end the value. Other controls and bytes that are
+// not UTF-8 are shown visibly first (the log viewer obeys ANSI escapes).
 std::string escape_data(const std::string& s) {
   std::string out;
-  for (char c : s) {
+  for (char c : printable(s, true)) {
     switch (c) {
       case '%': out += "%25"; break;
       case '\r': out += "%0D"; break;

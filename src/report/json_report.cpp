@@ -3,8 +3,8 @@
 
 #include <ostream>
 
-#include "report/json_writer.h"
 #include "report/report.h"
+#include "report/sanitize.h"
 
 namespace sm::report {
 

@@ -6,8 +6,8 @@
 #include <ostream>
 
 #include "checks/registry.h"
-#include "report/json_writer.h"
 #include "report/report.h"
+#include "report/sanitize.h"
 
 namespace sm::report {
 

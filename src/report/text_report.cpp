@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "report/report.h"
+#include "report/sanitize.h"
 
 namespace sm::report {
 
@@ -26,30 +27,38 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options) 
   Style style{options.color};
   for (const auto& f : in.findings) {
     if (f.suppressed && !options.show_suppressed) continue;
-    std::string where =
-        f.loc.line ? fmt::format("{}:{}:{}", f.loc.file, f.loc.line, f.loc.column) : f.loc.file;
-    std::string label = fmt::format("{}[{}]", model::severity_name(f.severity), f.rule);
+    // Everything from the input goes through printable(): no escape sequence of a folder name or
+    // a statement reaches the terminal.
+    std::string file = printable(f.loc.file);
+    std::string where = f.loc.line ? fmt::format("{}:{}:{}", file, f.loc.line, f.loc.column) : file;
+    std::string label = fmt::format("{}[{}]", model::severity_name(f.severity), printable(f.rule));
     out << style.paint("1", where) << ": " << style.paint(severity_color(f.severity), label) << " "
-        << f.message;
+        << printable(f.message, true);
     if (f.suppressed)
-      out << " (suppressed: " << (f.suppression_reason.empty() ? "no reason given" : f.suppression_reason)
-          << ")";
+      out << " (suppressed: "
+          << (f.suppression_reason.empty() ? "no reason given" : printable(f.suppression_reason)) << ")";
     out << "\n";
     if (!f.source_line.empty()) {
       std::string gutter = fmt::format("{:>5} | ", f.loc.line);
-      out << style.paint("34", gutter) << f.source_line << "\n";
-      out << style.paint("34", std::string(gutter.size() - 2, ' ') + "| ")
-          << std::string(f.loc.bytes_before_column(f.source_line.size()), ' ')
+      out << style.paint("34", gutter) << printable(f.source_line) << "\n";
+      // The marker sits under the column's character as shown: count code points of the shown prefix.
+      std::string before = printable(
+          std::string_view(f.source_line).substr(0, f.loc.bytes_before_column(f.source_line.size())));
+      size_t width = 0;
+      for (size_t i = 0; i < before.size(); i += decode_utf8(before, i).len) ++width;
+      out << style.paint("34", std::string(gutter.size() - 2, ' ') + "| ") << std::string(width, ' ')
           << style.paint(severity_color(f.severity), "^") << "\n";
     }
     if (f.source_line.empty() && !f.statement.empty()) {
       // Django: the SQL has no file of its own; show its first line under the operation.
-      std::string first = f.statement.substr(0, f.statement.find('\n'));
-      if (first.size() > 120) first = first.substr(0, 117) + "...";
+      std::string first = printable(f.statement.substr(0, f.statement.find('\n')));
+      if (first.size() > 120) first = valid_utf8(first.substr(0, 117)) + "...";
       out << style.paint("34", "      | ") << first << "\n";
     }
-    if (!f.operation.empty()) out << "      = " << style.paint("1", "in:") << " " << f.operation << "\n";
-    if (!f.help.empty()) out << "      = " << style.paint("1", "help:") << " " << f.help << "\n";
+    if (!f.operation.empty())
+      out << "      = " << style.paint("1", "in:") << " " << printable(f.operation) << "\n";
+    if (!f.help.empty())
+      out << "      = " << style.paint("1", "help:") << " " << printable(f.help, true) << "\n";
     out << "\n";
   }
   Counts c = count(in);

@@ -10,6 +10,8 @@
 #include <iterator>
 #include <utility>
 
+#include "util/utf8.h"
+
 namespace sm::util {
 
 namespace {
@@ -105,34 +107,10 @@ FileReadResult read_whole_file(const std::filesystem::path& path, uint64_t max_s
 }
 
 std::optional<size_t> first_invalid_utf8(std::string_view bytes) {
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  auto cont = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return i < n && s[i] >= lo && s[i] <= hi;
-  };
-  size_t i = 0;
-  while (i < n) {
-    const unsigned char c = s[i];
-    size_t len = 0;
-    if (c < 0x80) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      if (cont(i + 1)) len = 2;
-    } else if (c == 0xE0) {
-      if (cont(i + 1, 0xA0, 0xBF) && cont(i + 2)) len = 3;
-    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-      if (cont(i + 1) && cont(i + 2)) len = 3;
-    } else if (c == 0xED) {  // U+D800..U+DFFF are surrogates, not characters
-      if (cont(i + 1, 0x80, 0x9F) && cont(i + 2)) len = 3;
-    } else if (c == 0xF0) {
-      if (cont(i + 1, 0x90, 0xBF) && cont(i + 2) && cont(i + 3)) len = 4;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      if (cont(i + 1) && cont(i + 2) && cont(i + 3)) len = 4;
-    } else if (c == 0xF4) {  // nothing above U+10FFFF
-      if (cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3)) len = 4;
-    }
-    if (len == 0) return i;
-    i += len;
+  for (size_t i = 0; i < bytes.size();) {
+    Utf8Step st = decode_utf8(bytes, i);
+    if (st.cp < 0) return i;
+    i += st.len;
   }
   return std::nullopt;
 }
