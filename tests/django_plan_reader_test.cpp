@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "app/check_command.h"
 #include "json_tree.h"
@@ -521,6 +522,35 @@ TEST(DjangoPlanShape, RunPythonCodeFilesAreMappedLikeTheMigrationFile) {
   auto r = sm::test::run_cli_in(sm::test::source_dir(), "check --format json fixtures/django/plan.json");
   EXPECT_EQ(r.out.find("/work/wt-dh"), std::string::npos) << "no exporting machine's path in the findings";
   EXPECT_NE(r.out.find("\"file\": \"fixtures/django/"), std::string::npos) << r.out.substr(0, 3000);
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 9: a Django plan's forward_sql goes through the same parser as a migration.sql, so a tree
+// too deep to read (80,000 terms crashed libpg_query's JSON writer), a stretch the splitter drops
+// and a NUL byte ("\u0000" in the JSON) are findings, and the SQL after them is still checked.
+TEST(DjangoPlanReader, ForwardSqlThatCannotBeAnalysedIsReportedNotDropped) {
+  std::string deep = "SELECT 1";
+  for (int i = 0; i < 80000; ++i) deep += "+1";
+  TempDir d;
+  std::string plan = plan_json(
+      migration_json("shop", "0002_raw", 0,
+                     op_json("RunSQL", 7, "\"" + deep + ";\", \"DROP TABLE \\\"shop_a\\\";\"") + "," +
+                         op_json("RunSQL", 9, "\"SELEC 1;\", \"DROP TABLE \\\"shop_b\\\";\"") + "," +
+                         op_json("RunSQL", 11, "\"SELECT 1;\\u0000DROP TABLE \\\"shop_c\\\";\"")));
+  sm::app::CheckOptions options;
+  options.paths = {d.write("plan.json", plan).string()};
+  auto run = sm::app::run_check(options, nullptr);
+  ASSERT_FALSE(run.input_error);
+  std::multiset<std::string> at;
+  for (const auto& f : run.findings) at.insert(std::to_string(f.loc.line) + " " + f.rule);
+  EXPECT_EQ(at.count("7 statement-too-complex"), 1u);
+  EXPECT_EQ(at.count("7 dropping-table"), 1u);
+  EXPECT_EQ(at.count("9 syntax-error"), 1u);
+  EXPECT_EQ(at.count("9 dropping-table"), 1u);
+  EXPECT_EQ(at.count("11 syntax-error"), 1u) << "the NUL byte and what follows it";
 }
 
 }  // namespace
