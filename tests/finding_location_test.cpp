@@ -65,14 +65,17 @@ TEST(FindingLocation, EveryWriterHandlesUnknownAndOutOfRangePlaces) {
         }
         std::string text = write_with(in, "text");
         if (line > 0 && !source.empty()) {
-          // The marker sits under the column, or at the end of the line when the column is past it.
+          // The marker sits under the column's character as shown (code points, not bytes), or at
+          // the end of the line when the column is past it.
           size_t caret = text.find('^');
           ASSERT_NE(caret, std::string::npos) << what << "\n" << text;
           size_t bol = text.rfind('\n', caret) + 1;
           size_t bar = text.find("| ", bol);
           ASSERT_LT(bar, caret) << what << "\n" << text;
           size_t at = caret - (bar + 2);
-          size_t want = column == 0 ? 0 : std::min<size_t>(column - 1, source.size());
+          size_t bytes = column == 0 ? 0 : std::min<size_t>(column - 1, source.size());
+          size_t want = 0;
+          for (size_t i = 0; i < bytes; ++i) want += (static_cast<unsigned char>(source[i]) & 0xC0) != 0x80;
           EXPECT_EQ(at, want) << what << "\n" << text;
         }
       }
