@@ -19,18 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 std::string encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return sm::db::percent_encode(s);
 }
 
 // libpq's keyword-form quoting.

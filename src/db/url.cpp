@@ -41,7 +41,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string percent_encode(std::string_view s, bool lower_hex = false) {
+}  // namespace
+
+std::string percent_encode(std::string_view s, bool lower_hex) {
   const char* hex = lower_hex ? "0123456789abcdef" : "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
@@ -56,6 +58,8 @@ std::string percent_encode(std::string_view s, bool lower_hex = false) {
   }
   return out;
 }
+
+namespace {
 
 // libpq's reading of a connection string: keyword -> value, only what the string sets.
 using Options = std::vector<std::pair<std::string, std::string>>;

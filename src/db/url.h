@@ -38,6 +38,9 @@ bool looks_like_database_url(std::string_view text);
 std::string scrub(std::string text, std::string_view secret);
 std::string scrub(std::string text, const std::vector<std::string>& secrets);
 
+// Every byte but RFC 3986's unreserved ones as %XX (upper-case hex unless `lower_hex`).
+std::string percent_encode(std::string_view s, bool lower_hex = false);
+
 // Decodes %XX escapes (invalid escapes are kept as written).
 std::string percent_decode(std::string_view s);
 
