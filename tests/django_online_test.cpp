@@ -78,7 +78,7 @@ std::multiset<std::string> finding_keys(const fs::path& plan, std::string* detai
     if (f.suppressed) continue;
     std::string file =
         fs::relative(fs::weakly_canonical(f.loc.file), fs::weakly_canonical(kProject)).string();
-    out.insert(file + ":" + std::to_string(f.loc.line) + ":" + f.rule);
+    out.insert((f.migrations_concerned ? "project:0" : file + ":" + std::to_string(f.loc.line)) + ":" + f.rule);
     d << "  " << file << ":" << f.loc.line << " " << f.rule << ": " << f.message << "\n";
   }
   *details = d.str();
