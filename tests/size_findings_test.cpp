@@ -120,6 +120,22 @@ TEST_F(SizeCheck, WarningsOnLargeTablesBecomeErrorsButNotOnEmptyOnes) {
   EXPECT_EQ(big->severity, "error");
 }
 
+// whole-table-write (issue 12): size decides its severity as for the other rules.
+TEST_F(SizeCheck, WholeTableWritesAreErrorsOnLargeTablesOnly) {
+  p_.add("20240103000000_data", "UPDATE \"Booking\" SET \"amount\" = 0;\nDELETE FROM \"Empty\";\n");
+  RunResult r = check("--database-url " + shell_quote(pg_->url()) + " --large-table-rows 100000");
+  std::vector<Found> fs = findings(r.out);
+  const Found* big = by_rule(fs, "whole-table-write", "\"Booking\"");
+  ASSERT_NE(big, nullptr) << r.out;
+  EXPECT_EQ(big->severity, "error");
+  EXPECT_TRUE(big->escalated);
+  EXPECT_THAT(big->message, HasSubstr("UPDATE of every row of \"Booking\" (300.0k rows, "));
+  const Found* empty = by_rule(fs, "whole-table-write", "\"Empty\"");
+  ASSERT_NE(empty, nullptr) << r.out;
+  EXPECT_EQ(empty->severity, "warning");
+  EXPECT_FALSE(empty->escalated);
+}
+
 TEST_F(SizeCheck, WithoutADatabaseTheSizeIsUnknownAndSeveritiesHold) {
   RunResult r = check("--large-table-rows 0");
   std::vector<Found> fs = findings(r.out);
