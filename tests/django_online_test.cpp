@@ -78,7 +78,8 @@ std::multiset<std::string> finding_keys(const fs::path& plan, std::string* detai
     if (f.suppressed) continue;
     std::string file =
         fs::relative(fs::weakly_canonical(f.loc.file), fs::weakly_canonical(kProject)).string();
-    out.insert((f.migrations_concerned ? "project:0" : file + ":" + std::to_string(f.loc.line)) + ":" + f.rule);
+    out.insert((f.migrations_concerned ? "project:0" : file + ":" + std::to_string(f.loc.line)) + ":" +
+               f.rule);
     d << "  " << file << ":" << f.loc.line << " " << f.rule << ": " << f.message << "\n";
   }
   *details = d.str();
@@ -247,7 +248,9 @@ TEST_F(DjangoOnline, OfflineAndOnlineExportsGiveTheSameFindings) {
   std::string offline_details, online_details;
   auto offline = finding_keys(offline_plan, &offline_details);
   auto online = finding_keys(online_plan, &online_details);
-  EXPECT_GE(offline.size(), 18u) << offline_details;
+  // 13 findings with Django 3.2 (shop and audit): missing-lock-timeout is one project-wide
+  // condition there, not one finding per migration (issue 12).
+  EXPECT_GE(offline.size(), 13u) << offline_details;
   EXPECT_EQ(without_depending(offline), without_depending(online)) << "offline:\n"
                                                                    << offline_details << "online:\n"
                                                                    << online_details;

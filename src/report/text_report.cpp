@@ -31,11 +31,12 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options) 
     if (!f.migrations_concerned || (f.suppressed && !options.show_suppressed)) continue;
     if (conditions++ == 0)
       out << style.paint("1", "Project-wide (said once, not on every migration):") << "\n";
-    out << style.paint("1", f.loc.file) << ": "
+    out << style.paint("1", printable(f.loc.file)) << ": "
         << style.paint(severity_color(f.severity),
-                       fmt::format("{}[{}]", model::severity_name(f.severity), f.rule))
-        << " " << f.message << "\n";
-    if (!f.help.empty()) out << "      = " << style.paint("1", "help:") << " " << f.help << "\n";
+                       fmt::format("{}[{}]", model::severity_name(f.severity), printable(f.rule)))
+        << " " << printable(f.message, true) << "\n";
+    if (!f.help.empty())
+      out << "      = " << style.paint("1", "help:") << " " << printable(f.help, true) << "\n";
   }
   if (conditions) out << "\n";
   for (const auto& f : in.findings) {
