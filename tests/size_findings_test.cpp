@@ -120,6 +120,22 @@ TEST_F(SizeCheck, WarningsOnLargeTablesBecomeErrorsButNotOnEmptyOnes) {
   EXPECT_EQ(big->severity, "error");
 }
 
+// A lock_timeout that every session of the database's URL gets (here ALTER DATABASE … SET) is the
+// deploy's: missing-lock-timeout, said once for the project otherwise, is then quiet (issue 12).
+TEST_F(SizeCheck, ALockTimeoutTheDatabaseSetsCoversEveryMigration) {
+  auto conditions = [&](const RunResult& r) {
+    std::vector<Found> fs = findings(r.out);
+    return std::count_if(fs.begin(), fs.end(),
+                         [](const Found& f) { return f.rule == "missing-lock-timeout"; });
+  };
+  RunResult before = check("--database-url " + shell_quote(pg_->url()));
+  EXPECT_EQ(conditions(before), 1) << before.out;
+  pg_->psql("ALTER DATABASE postgres SET lock_timeout = '5s'");
+  RunResult after = check("--database-url " + shell_quote(pg_->url()));
+  EXPECT_EQ(conditions(after), 0) << after.out;
+  EXPECT_EQ(conditions(check("")), 1) << "without a database, nothing is known of the deploy";
+}
+
 // whole-table-write (issue 12): size decides its severity as for the other rules.
 TEST_F(SizeCheck, WholeTableWritesAreErrorsOnLargeTablesOnly) {
   p_.add("20240103000000_data", "UPDATE \"Booking\" SET \"amount\" = 0;\nDELETE FROM \"Empty\";\n");

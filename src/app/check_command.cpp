@@ -149,6 +149,19 @@ struct Servers {
     Server& s = get(url);
     return s.db ? s.db->server_major() : 0;
   }
+  // The lock_timeout every session of this URL starts with (the URL's options, ALTER ROLE or
+  // ALTER DATABASE … SET): what a deploy through the same URL runs under. Empty when off or unknown.
+  std::string lock_timeout(const std::string& url) {
+    if (url.empty()) return {};
+    Server& s = get(url);
+    if (!s.db) return {};
+    try {
+      std::string v = s.db->exec("SELECT current_setting('lock_timeout')")[0][0].as<std::string>();
+      return v == "0" ? std::string{} : v;
+    } catch (const std::exception&) {
+      return {};
+    }
+  }
 };
 
 // The database each set's tables live in (empty: none, sizes unknown).
@@ -321,10 +334,16 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     targets.push_back(declared_postgres || !options.table_sizes
                           ? declared_postgres
                           : servers.major(set_database_url(options, run, s)));
-  std::string deploy_lock_timeout = options.config ? options.config->deploy_lock_timeout : std::string{};
+  // The lock_timeout deploys run under: said in the config, else seen on the set's database.
+  std::string configured = options.config ? options.config->deploy_lock_timeout : std::string{};
+  std::vector<std::string> deploy_lock_timeouts;
+  for (size_t s = 0; s < run.sets.size(); ++s)
+    deploy_lock_timeouts.push_back(!configured.empty() || !options.table_sizes
+                                       ? configured
+                                       : servers.lock_timeout(set_database_url(options, run, s)));
   std::vector<SetResult> results(run.sets.size());
   util::parallel_for(run.sets.size(), options.jobs, [&](size_t s) {
-    check_set(run.sets[s], versions[s], targets[s], since, deploy_lock_timeout, results[s]);
+    check_set(run.sets[s], versions[s], targets[s], since, deploy_lock_timeouts[s], results[s]);
   });
   std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
   size_t total = 0;

@@ -85,7 +85,9 @@ extern const Rule kMissingLockTimeout = {
      "lock_timeout anywhere hears it once, as a project-wide condition with the number of migrations\n"
      "concerned. A project whose deploys set one (the URL's options=-c lock_timeout=5s, ALTER ROLE …\n"
      "SET lock_timeout, `safemigrate apply`, which sets 5s) says so with deploy_lock_timeout in\n"
-     "safemigrate.toml and hears nothing; Django's DATABASES OPTIONS are read from the plan. A project\n"
+     "safemigrate.toml and hears nothing; so does one whose database, given to `check`, starts every\n"
+     "session with a lock_timeout (URL options, ALTER ROLE or ALTER DATABASE … SET); Django's DATABASES\n"
+     "OPTIONS are read from the plan. A project\n"
      "whose migrations set it themselves hears about each file that forgets, and a file that turns it\n"
      "off (SET lock_timeout = 0) is always reported.",
      "SET lock_timeout = '5s';\n"
