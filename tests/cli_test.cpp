@@ -193,6 +193,13 @@ TEST(Cli, ExplainPrintsWhyAndTheSafeAlternative) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("Why it matters"), std::string::npos);
   EXPECT_NE(r.out.find("CREATE INDEX CONCURRENTLY IF NOT EXISTS"), std::string::npos);
+  EXPECT_EQ(r.out.find("said once for the whole project"), std::string::npos);
+  // The rules that can say a project-wide condition explain when, and the one thing to do.
+  for (const char* id : {"no-down-migration", "non-atomic-migration", "missing-lock-timeout"}) {
+    auto said_once = run_cli(std::string("explain ") + id);
+    EXPECT_NE(said_once.out.find("When it is said once for the whole project: "), std::string::npos) << id;
+    EXPECT_NE(said_once.out.find("project-wide condition"), std::string::npos) << id;
+  }
   auto missing = run_cli("explain no-such-rule");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("no rule named"), std::string::npos);

@@ -103,6 +103,8 @@ TEST(ConfigDatabase, ApplysGateFollowsTheConfigsRules) {
                  "CREATE TABLE \"Booking\" (\"id\" INTEGER PRIMARY KEY, \"a\" INTEGER);\n");
   const std::string env = "SM_WEB_DB=" + shell_quote(pg.url());
   ASSERT_EQ(repo.run(env, "apply").exit_code, 0);
+  // Rows: the gate judges this database, where an empty table could be blocked by nothing.
+  pg.psql("INSERT INTO \"Booking\" VALUES (1, 1); ANALYZE \"Booking\"");
   repo.migration("web", "20240102000000_index", "CREATE INDEX \"Booking_a_idx\" ON \"Booking\"(\"a\");\n");
 
   RunResult blocked = repo.run(env, "apply");

@@ -64,10 +64,25 @@ std::string error_of(const std::string& text) {
   return "(no error)";
 }
 
+// deploy_lock_timeout: a positive duration PostgreSQL reads as lock_timeout; 0 would mean none.
+TEST(ConfigParse, DeployLockTimeout) {
+  EXPECT_EQ(parse_config("deploy_lock_timeout = \"5s\"\n", "safemigrate.toml", "/repo").deploy_lock_timeout,
+            "5s");
+  EXPECT_EQ(parse_config("deploy_lock_timeout = \"500\"\n", "safemigrate.toml", "/repo").deploy_lock_timeout,
+            "500");
+  EXPECT_EQ(parse_config("", "safemigrate.toml", "/repo").deploy_lock_timeout, "");
+  for (const char* bad : {"0", "0s", "", "5 days", "s"})
+    EXPECT_NE(error_of(std::string("deploy_lock_timeout = \"") + bad + "\"\n")
+                  .find("safemigrate.toml:1:23: deploy_lock_timeout: \"" + std::string(bad) +
+                        "\" is not a lock_timeout"),
+              std::string::npos)
+        << bad;
+}
+
 TEST(ConfigParse, ErrorsNameTheKeyAndItsLine) {
   EXPECT_EQ(error_of("postgres_version = 15\npostgres_verison = 16\n"),
             "safemigrate.toml:2:1: postgres_verison: unknown key (expected one of: sources, rules, ignore, "
-            "postgres_version, thresholds)");
+            "postgres_version, thresholds, deploy_lock_timeout)");
   EXPECT_EQ(error_of("[rules]\ndropping-column = \"off\"\nmissing-lock-timout = \"off\"\n"),
             "safemigrate.toml:3:1: rules.missing-lock-timout: no rule of that name (`safemigrate rules` "
             "lists them)");

@@ -50,7 +50,8 @@ std::multiset<std::string> finding_keys(const sm::app::CheckRun& run, std::strin
     if (f.suppressed) continue;
     std::string file =
         fs::relative(fs::weakly_canonical(f.loc.file), fs::weakly_canonical(kProject)).string();
-    out.insert(file + ":" + std::to_string(f.loc.line) + ":" + f.rule);
+    out.insert((f.migrations_concerned ? "project:0" : file + ":" + std::to_string(f.loc.line)) + ":" +
+               f.rule);
     d << "  " << file << ":" << f.loc.line << " " << f.rule << " (" << f.operation << "): " << f.message
       << "\n";
   }

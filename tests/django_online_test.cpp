@@ -78,7 +78,8 @@ std::multiset<std::string> finding_keys(const fs::path& plan, std::string* detai
     if (f.suppressed) continue;
     std::string file =
         fs::relative(fs::weakly_canonical(f.loc.file), fs::weakly_canonical(kProject)).string();
-    out.insert(file + ":" + std::to_string(f.loc.line) + ":" + f.rule);
+    out.insert((f.migrations_concerned ? "project:0" : file + ":" + std::to_string(f.loc.line)) + ":" +
+               f.rule);
     d << "  " << file << ":" << f.loc.line << " " << f.rule << ": " << f.message << "\n";
   }
   *details = d.str();
@@ -122,14 +123,17 @@ TEST_F(DjangoOnline, AppliedAndPendingAsDjangoSeesThem) {
   co.table_sizes = true;
   co.database_url = pg_->url("fixture");
   sm::app::CheckRun run = sm::app::run_check(co, nullptr);
-  std::map<std::string, std::string> size_by_migration;  // missing-lock-timeout's table_size
+  // Findings with a table, one in an applied migration and one in a pending one (missing-lock-timeout,
+  // which carried sizes before, is now said once for the project, without a table).
+  std::map<std::string, std::string> size_by_migration;
   for (const auto& f : run.findings)
-    if (f.rule == "missing-lock-timeout") size_by_migration[f.migration] = f.table_size;
+    if (f.rule == "require-concurrent-index-creation" || f.rule == "constraint-missing-not-valid")
+      size_by_migration[f.migration] = f.table_size;
   ASSERT_TRUE(size_by_migration.count("shop.0002_product_sku"));
-  ASSERT_TRUE(size_by_migration.count("shop.0004_order_state"));
+  ASSERT_TRUE(size_by_migration.count("shop.0007_order_product_nullable"));
   EXPECT_EQ(size_by_migration["shop.0002_product_sku"], "");
-  EXPECT_NE(size_by_migration["shop.0004_order_state"].find("0 rows"), std::string::npos)
-      << size_by_migration["shop.0004_order_state"];
+  EXPECT_NE(size_by_migration["shop.0007_order_product_nullable"].find("0 rows"), std::string::npos)
+      << size_by_migration["shop.0007_order_product_nullable"];
 }
 
 TEST_F(DjangoOnline, FullyMigratedProjectIsUpToDateWithRealConstraintNames) {
@@ -244,7 +248,9 @@ TEST_F(DjangoOnline, OfflineAndOnlineExportsGiveTheSameFindings) {
   std::string offline_details, online_details;
   auto offline = finding_keys(offline_plan, &offline_details);
   auto online = finding_keys(online_plan, &online_details);
-  EXPECT_GE(offline.size(), 18u) << offline_details;
+  // 13 findings with Django 3.2 (shop and audit): missing-lock-timeout is one project-wide
+  // condition there, not one finding per migration (issue 12).
+  EXPECT_GE(offline.size(), 13u) << offline_details;
   EXPECT_EQ(without_depending(offline), without_depending(online)) << "offline:\n"
                                                                    << offline_details << "online:\n"
                                                                    << online_details;

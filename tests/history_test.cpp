@@ -420,6 +420,8 @@ TEST(Apply, ChecklistErrorsStopApplyUnlessSuppressed) {
   PrismaProject p;
   p.add("20240101000000_init", kInit);
   ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 0);
+  // A table with rows: an index build there blocks its writers.
+  pg.psql("INSERT INTO \"users\" VALUES (1, 'a@example.com'); ANALYZE \"users\"");
   p.add("20240102000000_idx", "CREATE INDEX \"users_email_idx\" ON \"users\" (\"email\");\n");
   RunResult r = sm_cli("apply", pg.url(), p);
   EXPECT_EQ(r.exit_code, 1);
@@ -432,6 +434,44 @@ TEST(Apply, ChecklistErrorsStopApplyUnlessSuppressed) {
   RunResult ok = sm_cli("apply", pg.url(), p);
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "2");
+}
+
+// The gate judges the database it applies to (issue 12): on a blank database every table is
+// created by the run, and on one where a table is empty nothing can be blocked; a table with rows
+// still stops apply, and one finding about it is enough.
+TEST(Apply, GateLetsFindingsOnEmptyOrNewTablesThrough) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", kInit);
+  p.add("20240102000000_orders", kOrders);
+  // An earlier migration of this run creates "orders": its index and constraint block no one.
+  p.add("20240103000000_orders_idx",
+        "ALTER TABLE \"orders\" ADD COLUMN \"total\" INTEGER NOT NULL;\n"
+        "CREATE INDEX \"orders_total_idx\" ON \"orders\" (\"total\");\n");
+  RunResult blank = sm_cli("apply", pg.url(), p);
+  ASSERT_EQ(blank.exit_code, 0) << blank.out << blank.err;
+  EXPECT_THAT(blank.err, HasSubstr("do not stop apply"));
+  EXPECT_THAT(blank.err, HasSubstr("[adding-not-null-column] \"orders\": created by this run"));
+  EXPECT_THAT(blank.err, HasSubstr("[require-concurrent-index-creation] \"orders\": created by this run"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "3");
+
+  // Now "users" exists and is empty: a finding about it does not stop apply either.
+  p.add("20240104000000_users_idx", "CREATE INDEX \"users_email_idx\" ON \"users\" (\"email\");\n");
+  RunResult empty = sm_cli("apply", pg.url(), p);
+  ASSERT_EQ(empty.exit_code, 0) << empty.out << empty.err;
+  EXPECT_THAT(empty.err, HasSubstr("[require-concurrent-index-creation] \"users\": empty in this database"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "4");
+
+  // With rows, the same kind of finding stops it, and nothing is applied.
+  pg.psql("INSERT INTO \"orders\" VALUES (1, 10); ANALYZE \"orders\"");
+  p.add("20240105000000_orders_total_idx",
+        "CREATE INDEX \"orders_id_total_idx\" ON \"orders\" (\"id\", \"total\");\n");
+  RunResult full = sm_cli("apply", pg.url(), p);
+  EXPECT_EQ(full.exit_code, 1) << full.out << full.err;
+  EXPECT_THAT(full.err, HasSubstr("1 error(s) in pending migrations; nothing was applied"));
+  EXPECT_THAT(full.err, HasSubstr("require-concurrent-index-creation"));
+  EXPECT_THAT(full.err, Not(HasSubstr("do not stop apply")));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations"), "4");
 }
 
 TEST(Apply, FolderWithoutMigrationSqlStopsThere) {

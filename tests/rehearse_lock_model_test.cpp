@@ -139,6 +139,13 @@ const std::vector<std::pair<std::string, std::string>> kKinds = {
     {"insert", "INSERT INTO \"t\" (\"id\", \"a\") VALUES (-1, 1)"},
     {"update", "UPDATE \"t\" SET \"a\" = \"a\" + 1 WHERE \"id\" < 100"},
     {"delete", "DELETE FROM \"t\" WHERE \"id\" < 100"},
+    {"update_whole_table", "UPDATE \"scratch\" SET \"id\" = \"id\" + 1"},
+    {"delete_whole_table", "DELETE FROM \"scratch\""},
+    {"lock_table_access_exclusive", "LOCK TABLE \"t\" IN ACCESS EXCLUSIVE MODE"},
+    {"lock_table_share", "LOCK TABLE \"t\" IN SHARE MODE"},
+    {"lock_table_share_row_exclusive", "LOCK TABLE \"parent\", \"child\" IN SHARE ROW EXCLUSIVE MODE"},
+    {"lock_table_row_exclusive", "LOCK TABLE \"t\" IN ROW EXCLUSIVE MODE"},
+    {"lock_table_default_mode", "LOCK \"scratch\""},
 };
 
 std::string describe(const app::StatementRehearsal& s) {

@@ -3,8 +3,10 @@
 // check tests):
 //   CREATE INDEX "i" ON "T"("a");   -- expect: require-concurrent-index-creation
 // A line without `expect:` must get no finding. Other annotations:
+//   -- expect-project: RULE             RULE's project-wide condition, said once (line 0)
 //   -- fixture: prisma-version=6.19.3   run as that Prisma version (default: unknown)
 //   -- fixture: postgres-version=11     target that PostgreSQL major version (default: unknown)
+//   -- fixture: deploy-lock-timeout=5s  as safemigrate.toml's deploy_lock_timeout
 //   -- migration: NAME                  starts the next migration folder; everything before it
 //                                       is earlier migrations (their findings count too)
 // Each migration file is padded with empty lines so that finding lines are fixture lines.
@@ -45,12 +47,20 @@ std::vector<Fixture> load_fixtures() {
 
 // "line:rule" pairs written in the fixture's comments, read with the same SQL scanner as
 // the product (comments are tokens of PostgreSQL's lexer).
-std::multiset<std::string> expectations(const Fixture& f, std::string& prisma_version, uint32_t& postgres) {
+std::multiset<std::string> expectations(const Fixture& f, std::string& prisma_version, uint32_t& postgres,
+                                        std::string& deploy_lock_timeout) {
   std::multiset<std::string> out;
   for (const auto& c : sm::sql::parse_sql(f.text, f.name).comments) {
     std::string_view t = c.text;
     if (t.rfind("fixture: prisma-version=", 0) == 0) prisma_version = std::string(t.substr(24));
     if (t.rfind("fixture: postgres-version=", 0) == 0) postgres = std::stoul(std::string(t.substr(26)));
+    if (t.rfind("fixture: deploy-lock-timeout=", 0) == 0) deploy_lock_timeout = std::string(t.substr(29));
+    if (t.rfind("expect-project:", 0) == 0) {
+      std::string rule(t.substr(15));
+      rule.erase(0, rule.find_first_not_of(' '));
+      out.insert("0:" + rule);
+      continue;
+    }
     size_t at = t.find("expect:");
     if (at == std::string_view::npos) continue;
     std::stringstream rules{std::string(t.substr(at + 7))};
@@ -93,9 +103,9 @@ class RuleFixture : public ::testing::TestWithParam<Fixture> {};
 
 TEST_P(RuleFixture, FindingsMatchAnnotations) {
   const Fixture& f = GetParam();
-  std::string version;
+  std::string version, deploy_lock_timeout;
   uint32_t postgres = 0;
-  std::multiset<std::string> expected = expectations(f, version, postgres);
+  std::multiset<std::string> expected = expectations(f, version, postgres, deploy_lock_timeout);
   ASSERT_FALSE(expected.empty()) << f.name
                                  << " has no `expect:` annotation: a fixture must show its rule firing";
   ASSERT_NE(sm::checks::find_rule(f.rule()), nullptr) << "fixture " << f.name << ".sql names no rule";
@@ -109,6 +119,9 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
   options.paths = {(dir.path() / "migrations").string()};
   options.prisma_version = version;
   options.postgres_version = postgres;
+  sm::config::Config config;
+  config.deploy_lock_timeout = deploy_lock_timeout;
+  if (!deploy_lock_timeout.empty()) options.config = &config;
   sm::app::CheckRun run = sm::app::run_check(options, nullptr);
   ASSERT_FALSE(run.input_error);
 

@@ -120,6 +120,38 @@ TEST_F(SizeCheck, WarningsOnLargeTablesBecomeErrorsButNotOnEmptyOnes) {
   EXPECT_EQ(big->severity, "error");
 }
 
+// A lock_timeout that every session of the database's URL gets (here ALTER DATABASE … SET) is the
+// deploy's: missing-lock-timeout, said once for the project otherwise, is then quiet (issue 12).
+TEST_F(SizeCheck, ALockTimeoutTheDatabaseSetsCoversEveryMigration) {
+  auto conditions = [&](const RunResult& r) {
+    std::vector<Found> fs = findings(r.out);
+    return std::count_if(fs.begin(), fs.end(),
+                         [](const Found& f) { return f.rule == "missing-lock-timeout"; });
+  };
+  RunResult before = check("--database-url " + shell_quote(pg_->url()));
+  EXPECT_EQ(conditions(before), 1) << before.out;
+  pg_->psql("ALTER DATABASE postgres SET lock_timeout = '5s'");
+  RunResult after = check("--database-url " + shell_quote(pg_->url()));
+  EXPECT_EQ(conditions(after), 0) << after.out;
+  EXPECT_EQ(conditions(check("")), 1) << "without a database, nothing is known of the deploy";
+}
+
+// whole-table-write (issue 12): size decides its severity as for the other rules.
+TEST_F(SizeCheck, WholeTableWritesAreErrorsOnLargeTablesOnly) {
+  p_.add("20240103000000_data", "UPDATE \"Booking\" SET \"amount\" = 0;\nDELETE FROM \"Empty\";\n");
+  RunResult r = check("--database-url " + shell_quote(pg_->url()) + " --large-table-rows 100000");
+  std::vector<Found> fs = findings(r.out);
+  const Found* big = by_rule(fs, "whole-table-write", "\"Booking\"");
+  ASSERT_NE(big, nullptr) << r.out;
+  EXPECT_EQ(big->severity, "error");
+  EXPECT_TRUE(big->escalated);
+  EXPECT_THAT(big->message, HasSubstr("UPDATE of every row of \"Booking\" (300.0k rows, "));
+  const Found* empty = by_rule(fs, "whole-table-write", "\"Empty\"");
+  ASSERT_NE(empty, nullptr) << r.out;
+  EXPECT_EQ(empty->severity, "warning");
+  EXPECT_FALSE(empty->escalated);
+}
+
 TEST_F(SizeCheck, WithoutADatabaseTheSizeIsUnknownAndSeveritiesHold) {
   RunResult r = check("--large-table-rows 0");
   std::vector<Found> fs = findings(r.out);

@@ -86,6 +86,12 @@ const LockCase kLockCases[] = {
     {"UPDATE t SET c = 1", ActionKind::WriteRows, LockMode::RowExclusive, false, false},
     {"INSERT INTO t (c) VALUES (1)", ActionKind::WriteRows, LockMode::RowExclusive, false, false},
     {"DELETE FROM t", ActionKind::WriteRows, LockMode::RowExclusive, false, false},
+    {"LOCK TABLE t IN ACCESS EXCLUSIVE MODE", ActionKind::LockTable, AEL, false, false},
+    {"LOCK t", ActionKind::LockTable, AEL, false, false},  // ACCESS EXCLUSIVE when no mode is named
+    {"LOCK TABLE t IN SHARE MODE", ActionKind::LockTable, S, false, false},
+    {"LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE", ActionKind::LockTable, SRE, false, false},
+    {"LOCK TABLE t IN ROW EXCLUSIVE MODE", ActionKind::LockTable, LockMode::RowExclusive, false, false},
+    {"LOCK TABLE t IN ACCESS SHARE MODE", ActionKind::LockTable, LockMode::AccessShare, false, false},
 };
 
 class LockFacts : public ::testing::TestWithParam<LockCase> {};
@@ -352,6 +358,66 @@ TEST(SchemaTracker, TypeChangesKnowTheOldType) {
   EXPECT_TRUE(sts[3].actions[0].rewrites);
   EXPECT_FALSE(sts[4].actions[0].rewrites) << "the tracker follows a's new type varchar(20)";
   EXPECT_TRUE(sts[5].actions[0].rewrite_depends_on_old_type);
+}
+
+// Prisma's enum change: Type_new, the columns converted, Type renamed away and Type_new renamed
+// back. The column's type is then "Status" again, and the next change starts from it.
+TEST(SchemaTracker, AlterTypeRenameIsFollowed) {
+  sm::sql::SchemaTracker t;
+  track(t, "CREATE TYPE \"Status\" AS ENUM ('a'); CREATE TABLE s (st \"Status\", l \"Status\"[])");
+  auto change =
+      track(t,
+            "CREATE TYPE \"Status_new\" AS ENUM ('a', 'b');"
+            "ALTER TABLE s ALTER COLUMN st TYPE \"Status_new\" USING (st::text::\"Status_new\");"
+            "ALTER TABLE s ALTER COLUMN l TYPE \"Status_new\"[] USING (l::text[]::\"Status_new\"[]);"
+            "ALTER TYPE \"Status\" RENAME TO \"Status_old\";"
+            "ALTER TYPE \"Status_new\" RENAME TO \"Status\";"
+            "DROP TYPE \"Status_old\"");
+  EXPECT_EQ(change[1].actions[0].old_type, "Status");
+  EXPECT_EQ(change[4].renamed_type_from, "Status_new");
+  EXPECT_EQ(change[4].renamed_type_to, "Status");
+  auto next =
+      track(t, "ALTER TABLE s ALTER COLUMN st TYPE \"Status\"; ALTER TABLE s ALTER COLUMN l TYPE text[]");
+  EXPECT_EQ(next[0].actions[0].old_type, "Status");
+  EXPECT_FALSE(next[0].actions[0].rewrites) << "the same type: nothing to rewrite";
+  EXPECT_EQ(next[1].actions[0].old_type, "Status[]") << "array types are renamed too";
+}
+
+// DROP INDEX learns its table and the indexed columns from the CREATE INDEX that made it.
+TEST(SchemaTracker, DropIndexKnowsItsTableAndColumns) {
+  sm::sql::SchemaTracker t;
+  track(t,
+        "CREATE TABLE u (a int, b int); CREATE INDEX u_ab ON u (a, b); CREATE INDEX u_expr ON u "
+        "(lower(b::text))");
+  auto sts = track(t, "DROP INDEX u_ab; DROP INDEX u_expr");
+  ASSERT_EQ(sts[0].actions.size(), 2u);
+  EXPECT_EQ(sts[0].actions[1].kind, ActionKind::IndexTable);
+  EXPECT_EQ(sts[0].actions[1].relation.name, "u");
+  EXPECT_EQ(sts[0].actions[1].column, "a,b");
+  EXPECT_EQ(sts[0].actions[1].lock, LockMode::AccessExclusive);
+  ASSERT_EQ(sts[1].actions.size(), 2u);
+  EXPECT_EQ(sts[1].actions[1].column, "") << "an expression index names no column";
+}
+
+// UPDATE and DELETE without WHERE write every row; LOCK TABLE changes nothing.
+TEST(SqlFacts, WholeTableWritesAndLockTable) {
+  auto parsed = sm::sql::parse_sql(
+      "UPDATE t SET c = 1; UPDATE t SET c = 1 WHERE id = 2; DELETE FROM t; DELETE FROM t WHERE id = 2; "
+      "INSERT INTO t SELECT * FROM u; LOCK TABLE a, b IN SHARE MODE",
+      "x.sql");
+  ASSERT_EQ(parsed.statements.size(), 6u);
+  const auto& s = parsed.statements;
+  EXPECT_TRUE(s[0].actions[0].whole_table);
+  EXPECT_EQ(s[0].actions[0].detail, "UPDATE");
+  EXPECT_FALSE(s[1].actions[0].whole_table);
+  EXPECT_TRUE(s[2].actions[0].whole_table);
+  EXPECT_EQ(s[2].actions[0].detail, "DELETE");
+  EXPECT_FALSE(s[3].actions[0].whole_table);
+  EXPECT_FALSE(s[4].actions[0].whole_table);
+  EXPECT_EQ(s[5].cls, StatementClass::Query);
+  ASSERT_EQ(s[5].actions.size(), 2u);
+  EXPECT_EQ(s[5].actions[1].relation.name, "b");
+  EXPECT_EQ(s[5].actions[1].lock, S);
 }
 
 TEST(SchemaTracker, ValidatedNotNullCheckLetsSetNotNullSkipTheScan) {

@@ -100,15 +100,19 @@ std::vector<Expectation> python_expectations(const fs::path& root) {
     std::istringstream in(read_file(path));
     std::string line;
     for (uint32_t n = 1; std::getline(in, line); ++n) {
-      for (bool online : {false, true}) {
-        const std::string tag = online ? "# expect-online:" : "# expect:";
+      for (const std::string tag : {"# expect:", "# expect-online:", "# expect-project:"}) {
         size_t at = line.find(tag);
         if (at == std::string::npos) continue;
+        bool online = tag == "# expect-online:", project = tag == "# expect-project:";
         std::stringstream rules(line.substr(at + tag.size()));
         for (std::string rule; std::getline(rules, rule, ',');) {
           rule.erase(0, rule.find_first_not_of(' '));
           rule.erase(rule.find_last_not_of(' ') + 1);
-          if (!rule.empty()) out.push_back({fs::relative(path, root).string(), n, rule, online});
+          if (rule.empty()) continue;
+          if (project)
+            out.push_back({"project", 0, rule, false});
+          else
+            out.push_back({fs::relative(path, root).string(), n, rule, online});
         }
       }
     }

@@ -37,8 +37,10 @@ RunResult run_cli_as_nobody(const std::string& args);
 // An expectation written in a fixture's Python file, on the line the finding belongs to:
 //     migrations.RunPython(forwards),  # expect: run-python-without-reverse
 //     # expect-online: inconsistent-history   (only when the plan is exported with a database)
+// `# expect: RULE` on a line, `# expect-online: RULE` (only with a database), or
+// `# expect-project: RULE` anywhere: RULE's project-wide condition (file "project", line 0).
 struct Expectation {
-  std::string file;  // relative to the root searched
+  std::string file;  // relative to the root searched; "project" for a project-wide condition
   uint32_t line = 0;
   std::string rule;
   bool online_only = false;

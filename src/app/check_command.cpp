@@ -62,11 +62,29 @@ struct SetResult {
 // Follows a set's schema through its migrations in order, decides how each migration runs, and
 // runs the rules (with --since, only on migrations added since the ref).
 void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersion>& version,
-               uint32_t target_postgres, const std::optional<GitSince>& since, SetResult& out) {
+               uint32_t target_postgres, const std::optional<GitSince>& since,
+               const std::string& deploy_lock_timeout, SetResult& out) {
   for (const auto& f : set.input_findings) {
     out.input_error = out.input_error || f.rule == "input-error";
     out.findings.push_back(f);
   }
+  size_t set_begin = out.findings.size(), checked = 0;
+  // The project's habits, over all its migrations (those before --since's ref too).
+  model::Migration::ProjectHabits habits;
+  size_t changing = 0, with_down = 0, setting_timeout = 0;
+  for (const model::Migration& m : set.migrations) {
+    bool changes = false, sets = false;
+    for (const model::Statement* st : m.statements()) {
+      changes = changes || checks::changes_something(*st);
+      sets = sets || checks::sets_lock_timeout(*st);
+    }
+    changing += changes;
+    with_down += changes && (m.has_down || m.marked_irreversible);
+    setting_timeout += changes && sets;
+  }
+  // A few hand-written files do not make a habit of the project; half of its migrations do.
+  habits.writes_down = changing > 0 && with_down * 2 >= changing;
+  habits.sets_lock_timeout = changing > 0 && setting_timeout * 2 >= changing;
   sql::SchemaTracker tracker;
   for (model::Migration& m : set.migrations) {
     tracker.begin_migration();
@@ -77,6 +95,10 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
       }
     if (m.framework == model::Framework::Prisma) prisma::assign_scenarios(m, version);
     m.target_postgres = target_postgres;
+    m.project = habits;
+    // A lock_timeout the config says every deploy sets counts as the session's own.
+    if (m.session_lock_timeout.empty() && !deploy_lock_timeout.empty())
+      m.session_lock_timeout = deploy_lock_timeout;
     std::vector<model::Finding> found = m.input_findings;
     for (auto& f : found) {
       f.migration = m.id;
@@ -89,6 +111,7 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
       continue;
     }
     size_t first_rule_finding = found.size();
+    ++checked;
     checks::run_checks(m, found);
     std::stable_sort(found.begin() + static_cast<std::ptrdiff_t>(first_rule_finding), found.end(),
                      [](const model::Finding& a, const model::Finding& b) {
@@ -96,6 +119,7 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
                      });
     for (auto& f : found) out.findings.push_back(std::move(f));
   }
+  checks::collapse_conditions(set, checked, out.findings, set_begin);
   checks::run_set_checks(set, out.findings);
 }
 
@@ -124,6 +148,19 @@ struct Servers {
     if (url.empty()) return 0;
     Server& s = get(url);
     return s.db ? s.db->server_major() : 0;
+  }
+  // The lock_timeout every session of this URL starts with (the URL's options, ALTER ROLE or
+  // ALTER DATABASE … SET): what a deploy through the same URL runs under. Empty when off or unknown.
+  std::string lock_timeout(const std::string& url) {
+    if (url.empty()) return {};
+    Server& s = get(url);
+    if (!s.db) return {};
+    try {
+      std::string v = s.db->exec("SELECT current_setting('lock_timeout')")[0][0].as<std::string>();
+      return v == "0" ? std::string{} : v;
+    } catch (const std::exception&) {
+      return {};
+    }
   }
 };
 
@@ -297,9 +334,17 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     targets.push_back(declared_postgres || !options.table_sizes
                           ? declared_postgres
                           : servers.major(set_database_url(options, run, s)));
+  // The lock_timeout deploys run under: said in the config, else seen on the set's database.
+  std::string configured = options.config ? options.config->deploy_lock_timeout : std::string{};
+  std::vector<std::string> deploy_lock_timeouts;
+  for (size_t s = 0; s < run.sets.size(); ++s)
+    deploy_lock_timeouts.push_back(!configured.empty() || !options.table_sizes
+                                       ? configured
+                                       : servers.lock_timeout(set_database_url(options, run, s)));
   std::vector<SetResult> results(run.sets.size());
-  util::parallel_for(run.sets.size(), options.jobs,
-                     [&](size_t s) { check_set(run.sets[s], versions[s], targets[s], since, results[s]); });
+  util::parallel_for(run.sets.size(), options.jobs, [&](size_t s) {
+    check_set(run.sets[s], versions[s], targets[s], since, deploy_lock_timeouts[s], results[s]);
+  });
   std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
   size_t total = 0;
   for (const SetResult& r : results) total += r.findings.size();

@@ -178,7 +178,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     std::set<std::string> pending;
     for (const auto* m : todo) pending.insert(m->id);
     if (int code = gate_blocks(set, plan.run.findings, pending,
-                               "a `# safemigrate-ignore: RULE reason` comment on the operation", err))
+                               "a `# safemigrate-ignore: RULE reason` comment on the operation", *dbc, err))
       return code;
     if (todo.empty()) {
       if (exists && !o.dry_run) record_replacements(hist, set, out);

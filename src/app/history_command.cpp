@@ -488,7 +488,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     std::set<std::string> pending_names;
     for (size_t i : todo) pending_names.insert(set.migrations[i].id);
     if (int code = gate_blocks(set, local.run.findings, pending_names,
-                               "`-- safemigrate-ignore: RULE reason` before the statement", err))
+                               "`-- safemigrate-ignore: RULE reason` before the statement", *dbc, err))
       return code;
 
     if (todo.empty()) {

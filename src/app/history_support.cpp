@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "db/table_sizes.h"
+
 namespace sm::app {
 
 std::string first_line(const std::string& s) {
@@ -137,16 +139,77 @@ int report_status(const db::HistoryReport& rep, const db::Database& dbc, const s
   return kHistoryOk;
 }
 
+namespace {
+
+// Why a finding about `f.action`'s table blocks no one in this database, or empty when it may:
+// the table is created by this run (its own migration, or an earlier pending one), or holds no
+// rows there. `created` holds the tables that pending migrations before f's create.
+std::string blocks_no_one(const model::Finding& f, const std::set<std::string>& created,
+                          const db::TableSize* size) {
+  if (!f.action || f.action->relation.name.empty()) return {};
+  if (f.action->on_new_relation || created.count(f.action->relation.key())) return "created by this run";
+  if (!size) return {};
+  if (!size->found) return "not in this database";
+  if (size->empty()) return "empty in this database";
+  return {};
+}
+
+}  // namespace
+
 int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding>& findings,
-                const std::set<std::string>& pending, const std::string& ignore_hint, std::ostream& err) {
-  std::vector<std::string> blocking;
-  bool input = false;  // a file that cannot be read as it is (not UTF-8, too large…): bad input
+                const std::set<std::string>& pending, const std::string& ignore_hint, db::Database& dbc,
+                std::ostream& err) {
+  std::vector<const model::Finding*> errors;
   for (const model::Finding& f : findings)
     if (f.severity == model::Severity::Error && !f.suppressed && f.rule != "missing-migration-file" &&
-        pending.count(f.migration)) {
+        pending.count(f.migration))
+      errors.push_back(&f);
+  // The tables each pending migration can count as made by this run: those that the pending
+  // migrations before it create.
+  std::map<std::string, std::set<std::string>> created_before;
+  std::set<std::string> created;
+  for (const model::Migration& m : set.migrations) {
+    if (!pending.count(m.id)) continue;
+    created_before[m.id] = created;
+    for (const model::Statement* st : m.statements())
+      for (const model::Action& a : st->actions)
+        if (a.kind == model::ActionKind::CreateTable) created.insert(a.relation.key());
+  }
+  // One catalog query for the tables of the other findings.
+  std::vector<db::RelationRef> relations;
+  std::vector<int> relation_of(errors.size(), -1);
+  for (size_t i = 0; i < errors.size(); ++i) {
+    const model::Finding& f = *errors[i];
+    if (!f.action || f.action->relation.name.empty() || f.action->on_new_relation) continue;
+    const model::RelationName& n = f.action->relation;
+    auto it = std::find_if(relations.begin(), relations.end(), [&](const db::RelationRef& r) {
+      return r.schema == n.schema && r.name == n.name;
+    });
+    relation_of[i] = static_cast<int>(it - relations.begin());
+    if (it == relations.end()) relations.push_back({n.schema, n.name});
+  }
+  std::vector<db::TableSize> sizes = db::read_table_sizes(dbc, relations);
+  std::vector<std::string> blocking, waived;
+  bool input = false;  // a file that cannot be read as it is (not UTF-8, too large…): bad input
+  for (size_t i = 0; i < errors.size(); ++i) {
+    const model::Finding& f = *errors[i];
+    const db::TableSize* size = relation_of[i] >= 0 ? &sizes[static_cast<size_t>(relation_of[i])] : nullptr;
+    std::string why = blocks_no_one(f, created_before[f.migration], size);
+    input = input || f.rule == "input-error";
+    if (why.empty())
       blocking.push_back(fmt::format("  {}:{}: {} [{}]\n", f.loc.file, f.loc.line, f.message, f.rule));
-      input = input || f.rule == "input-error";
-    }
+    else
+      waived.push_back(fmt::format("  {}:{}: [{}] {}: {}\n", f.loc.file, f.loc.line, f.rule,
+                                   f.action->relation.display(), why));
+  }
+  if (!waived.empty()) {
+    err << fmt::format(
+        "safemigrate: {} error finding(s) about tables that are empty in this database or created by this "
+        "run "
+        "do not stop apply (nothing there can be blocked or rewritten at length):\n",
+        waived.size());
+    for (const std::string& line : waived) err << line;
+  }
   // What was not parsed or analysed never runs, whatever the config or a suppression says: the
   // model itself is asked, not the findings (a rule set to "off" leaves none).
   size_t unanalysed = 0;

@@ -97,8 +97,12 @@ void prepare_to_apply(db::HistoryStore& hist, bool exists, db::Database& dbc, co
 // (ids in `pending`) are printed to `err` with how to silence one (`ignore_hint`), and so is every
 // statement of theirs that was not parsed or analysed (never silenced). The exit code: kHistoryOk
 // when none, kHistoryError when one is an input error (an unreadable file), else kHistoryDrift.
+// The gate judges the database it applies to (`dbc`): a finding about a table that this run
+// creates (in its own or an earlier pending migration), or that holds no rows there (or does not
+// exist), blocks no one and does not stop apply (said on `err`); sizes come from one catalog query.
 int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding>& findings,
-                const std::set<std::string>& pending, const std::string& ignore_hint, std::ostream& err);
+                const std::set<std::string>& pending, const std::string& ignore_hint, db::Database& dbc,
+                std::ostream& err);
 
 // `text` without the password of `url` (DbError messages mask it already; this covers any
 // other message that might quote it; a URL that does not parse has no password to find).

@@ -11,6 +11,12 @@ namespace {
 
 using model::ActionKind;
 
+// A table the finding's own statement creates (CREATE TABLE, CREATE VIEW): it holds no rows yet,
+// and the database does not know it, so it has no size to state.
+bool created_by_statement(const model::Action& a) {
+  return a.kind == ActionKind::CreateTable || a.kind == ActionKind::CreateView;
+}
+
 bool builds_index(const model::Action& a) {
   return a.kind == ActionKind::CreateIndex || a.kind == ActionKind::AddUnique ||
          a.kind == ActionKind::AddPrimaryKey || a.kind == ActionKind::AddExclusion ||
@@ -92,7 +98,7 @@ void finding_relations(std::span<const model::Finding> findings, std::vector<db:
                        const std::set<std::string>& applied) {
   for (const model::Finding& f : findings) {
     if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
-    if (applied.count(f.migration)) continue;
+    if (created_by_statement(*f.action) || applied.count(f.migration)) continue;
     const model::RelationName& n = f.action->relation;
     if (std::none_of(out.begin(), out.end(), [&](const db::RelationRef& r) { return same_relation(r, n); }))
       out.push_back({n.schema, n.name});
@@ -104,7 +110,7 @@ void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db:
                        const std::set<std::string>& applied) {
   for (model::Finding& f : findings) {
     if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
-    if (applied.count(f.migration)) continue;
+    if (created_by_statement(*f.action) || applied.count(f.migration)) continue;
     const model::Action& a = *f.action;
     const db::TableSize* size = nullptr;
     for (size_t i = 0; i < relations.size() && i < sizes.size(); ++i)

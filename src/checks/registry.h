@@ -16,4 +16,11 @@ void run_checks(const model::Migration& m, std::vector<model::Finding>& out);
 // Runs the rules about a whole set (graph rules) once per set.
 void run_set_checks(const model::MigrationSet& set, std::vector<model::Finding>& out);
 
+// Replaces the routine findings among findings[begin, end()) (one set's) by one project-wide
+// finding per rule and condition, placed at `begin` so that it is read first: at the set's folder,
+// with the count of migrations concerned out of `checked` (the migrations the rules ran on), and
+// the rule's condition_fix as help.
+void collapse_conditions(const model::MigrationSet& set, size_t checked,
+                         std::vector<model::Finding>& findings, size_t begin);
+
 }  // namespace sm::checks

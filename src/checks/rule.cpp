@@ -2,22 +2,25 @@
 
 namespace sm::checks {
 
-// The text of the finding's line, cut from the statement (whose first line starts at its column).
+// The text of the finding's line, cut from the statement. Located by byte offset, not by line
+// number: the statement's text starts at its first token (st.start), while st.loc of a statement
+// that does not parse is the error's spot, lines below. A line the statement starts in the middle
+// of is padded, so that the caret's column fits.
 static std::string line_of(const model::Statement& st, const model::SourceLocation& at) {
   // Line 0 is unknown (a Django operation whose line the exporter could not tell): nothing to show.
-  if (at.line == 0 || at.line < st.loc.line) return {};
-  size_t index = at.line - st.loc.line, begin = 0;
-  for (size_t i = 0; i < index; ++i) {
-    begin = st.text.find('\n', begin);
-    if (begin == std::string::npos) return {};
-    ++begin;
-  }
-  size_t end = st.text.find('\n', begin);
+  if (at.line == 0 || at.offset < st.start || at.offset - st.start > st.text.size()) return {};
+  size_t pos = at.offset - st.start;
+  size_t begin = pos == 0 ? 0 : st.text.rfind('\n', pos - 1);
+  begin = begin == std::string::npos ? 0 : (pos == 0 ? 0 : begin + 1);
+  size_t end = st.text.find('\n', pos);
   std::string line = st.text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  // The statement's first line starts at its column: pad it so that columns line up (the pad is
-  // bounded by the column, which the parser took from the file, so by the file's size).
-  return index == 0 ? std::string(st.loc.bytes_before_column(st.loc.offset), ' ') + line : line;
+  size_t lead = pos - begin;  // bytes of this line before the spot, within the statement
+  // Pad the statement's first line so that the caret's column fits (bounded by the spot's offset
+  // in the file, so by the file's size).
+  size_t before = at.bytes_before_column(at.offset);
+  if (begin == 0 && before > lead) line.insert(0, before - lead, ' ');
+  return line;
 }
 
 static void fill_suppression(model::Finding& f, const model::Statement* st) {
@@ -31,8 +34,8 @@ static void fill_suppression(model::Finding& f, const model::Statement* st) {
   }
 }
 
-void Reporter::at(const model::Statement& st, const model::Action* action, std::string message) {
-  at(st, action, std::move(message), rule_.doc.severity);
+model::Finding& Reporter::at(const model::Statement& st, const model::Action* action, std::string message) {
+  return at(st, action, std::move(message), rule_.doc.severity);
 }
 
 // "operation 2: AddField" for Django migrations, whose findings point at the operation.
@@ -46,8 +49,8 @@ static const model::Operation* operation_of(const model::Migration& m, const mod
   return nullptr;
 }
 
-void Reporter::at(const model::Statement& st, const model::Action* action, std::string message,
-                  model::Severity severity) {
+model::Finding& Reporter::at(const model::Statement& st, const model::Action* action, std::string message,
+                             model::Severity severity) {
   model::Finding f;
   f.rule = std::string(rule_.doc.id);
   f.severity = severity;
@@ -66,6 +69,7 @@ void Reporter::at(const model::Statement& st, const model::Action* action, std::
   }
   fill_suppression(f, &st);
   out_.push_back(std::move(f));
+  return out_.back();
 }
 
 void Reporter::on_migration(std::string message) {
@@ -78,6 +82,11 @@ void Reporter::on_migration(std::string message) {
   f.message = std::move(message);
   f.help = std::string(rule_.doc.fix);
   out_.push_back(std::move(f));
+}
+
+void Reporter::routine(std::string condition) {
+  on_migration(std::move(condition));
+  out_.back().routine = true;
 }
 
 void Reporter::on_operation(const model::Operation& op, std::string message) {

@@ -21,6 +21,9 @@ struct RuleDoc {
   std::string_view why;              // why it matters
   std::string_view alternative;      // the safe way, with SQL
   std::string_view django_fix = {};  // the help for Django migrations, when it differs
+  // Rules whose findings can restate a project-wide condition: the one thing to do about it,
+  // the help of the one finding that stands for all of them (docs/rules.md, "Said once").
+  std::string_view condition_fix = {};
 };
 
 using CheckFn = void (*)(const model::Migration&, Reporter&);
@@ -40,12 +43,16 @@ class Reporter {
   Reporter(const Rule& rule, const model::Migration& m, std::vector<model::Finding>& out)
       : rule_(rule), migration_(m), out_(out) {}
 
-  // A finding at a statement (at `action`'s spot when given), with the rule's severity.
-  void at(const model::Statement& st, const model::Action* action, std::string message);
-  void at(const model::Statement& st, const model::Action* action, std::string message,
-          model::Severity severity);
+  // A finding at a statement (at `action`'s spot when given), with the rule's severity; returned
+  // so that a rule can adjust it (a help that depends on the case).
+  model::Finding& at(const model::Statement& st, const model::Action* action, std::string message);
+  model::Finding& at(const model::Statement& st, const model::Action* action, std::string message,
+                     model::Severity severity);
   // A finding about the whole migration, at the start of its main file.
   void on_migration(std::string message);
+  // A finding that only restates a condition of the whole project (`condition`, the same words
+  // for every migration it concerns): collapsed into one project-wide finding per source.
+  void routine(std::string condition);
   // A finding about one framework operation (Django), at its line in the migration file.
   void on_operation(const model::Operation& op, std::string message);
   // A finding at a line of Python code (a RunPython function's source).

@@ -1,5 +1,7 @@
 #include "checks/transaction_model.h"
 
+#include <algorithm>
+
 namespace sm::checks {
 
 using model::ExecutionMode;
@@ -8,6 +10,36 @@ using model::TxControl;
 
 bool changes_something(const model::Statement& st) {
   return st.cls == StatementClass::Ddl || st.cls == StatementClass::Dml;
+}
+
+bool sets_lock_timeout(const model::Statement& st) {
+  return st.cls == StatementClass::Session && st.set_name == "lock_timeout" && st.set_value != "0" &&
+         st.set_value != "DEFAULT" && st.set_value != "0s" && st.set_value != "0ms";
+}
+
+bool lock_already_held(const model::Migration& m, const model::Statement& st, const model::Action& a) {
+  if (m.scenarios.empty() || a.lock == model::LockMode::None) return false;
+  std::string key = a.relation.key();
+  for (const model::ExecutionScenario& scenario : m.scenarios) {
+    std::vector<StatementRun> runs = plan_runs(m, scenario.mode);
+    auto self =
+        std::find_if(runs.begin(), runs.end(), [&](const StatementRun& r) { return r.statement == &st; });
+    if (self == runs.end()) return false;
+    bool held = false;
+    for (auto r = runs.begin(); r != self && !held; ++r) {
+      if (r->transaction != self->transaction) continue;
+      for (const model::Action& b : r->statement->actions)
+        if (b.relation.key() == key && b.lock >= a.lock && !b.concurrently) held = true;
+    }
+    if (!held) return false;
+  }
+  return true;
+}
+
+const model::Action* index_table_of(const model::Statement& st, const model::Action& drop) {
+  for (const model::Action& t : st.actions)
+    if (t.kind == model::ActionKind::IndexTable && t.object == drop.relation.name) return &t;
+  return nullptr;
 }
 
 std::vector<StatementRun> plan_runs(const model::Migration& m, ExecutionMode mode) {

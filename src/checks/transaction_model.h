@@ -20,4 +20,17 @@ std::vector<StatementRun> plan_runs(const model::Migration& m, model::ExecutionM
 // Statements that change something (DDL or DML), as opposed to SET, BEGIN or SELECT.
 bool changes_something(const model::Statement& st);
 
+// SET lock_timeout to something other than 0 / DEFAULT.
+bool sets_lock_timeout(const model::Statement& st);
+
+// Whether, under every scenario of `m`, `st` runs in a transaction that an earlier statement of
+// it already holds a lock as strong as `a`'s on `a`'s relation in: `a` then waits for nobody and
+// blocks nobody new (the lock is no stronger, and lasts no longer). Lock modes compare by
+// strength, which is right for what ordinary reads and writes wait for.
+bool lock_already_held(const model::Migration& m, const model::Statement& st, const model::Action& a);
+
+// The table `drop`'s index belongs to, as SchemaTracker added it (an IndexTable action of the same
+// statement); null when the index was made outside these migrations.
+const model::Action* index_table_of(const model::Statement& st, const model::Action& drop);
+
 }  // namespace sm::checks

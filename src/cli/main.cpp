@@ -253,7 +253,10 @@ int explain(const std::string& id) {
   std::cout << r->doc.id << " (" << sm::model::severity_name(r->doc.severity) << ")\n\n"
             << r->doc.summary << "\n\nWhy it matters:\n"
             << r->doc.why << "\n\nWhat to do instead: " << r->doc.fix << "\n\n"
-            << r->doc.alternative << "\n\nSilence one statement with a comment right before it:\n"
+            << r->doc.alternative << "\n\n";
+  if (!r->doc.condition_fix.empty())
+    std::cout << "When it is said once for the whole project: " << r->doc.condition_fix << "\n\n";
+  std::cout << "Silence one statement with a comment right before it:\n"
             << "  -- safemigrate-ignore: " << r->doc.id << " <reason>\n";
   return kExitOk;
 }

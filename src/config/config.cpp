@@ -61,6 +61,16 @@ bool valid_env_name(const std::string& s) {
   return true;
 }
 
+// A positive duration as PostgreSQL reads lock_timeout: digits, then ms, s, min or h (none: ms).
+bool valid_lock_timeout(const std::string& v) {
+  size_t digits = 0;
+  while (digits < v.size() && isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
+  if (digits == 0 || v.find_first_not_of('0') >= digits) return false;
+  std::string unit = v.substr(digits);
+  if (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  return unit.empty() || unit == "ms" || unit == "s" || unit == "min" || unit == "h";
+}
+
 }  // namespace
 
 std::string glob_to_regex(const std::string& glob) {
@@ -121,7 +131,8 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
   }
   table = std::move(parsed).table();
 #endif
-  r.only_keys(table, "", {"sources", "rules", "ignore", "postgres_version", "thresholds"});
+  r.only_keys(table, "",
+              {"sources", "rules", "ignore", "postgres_version", "thresholds", "deploy_lock_timeout"});
 
   if (const toml::node* n = table.get("sources")) {
     const toml::array* list = n->as_array();
@@ -196,6 +207,15 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
 
   if (const toml::node* n = table.get("postgres_version"))
     cfg.postgres_version = static_cast<int>(r.integer(*n, "postgres_version", 10, 99));
+
+  if (const toml::node* n = table.get("deploy_lock_timeout")) {
+    cfg.deploy_lock_timeout = r.string(*n, "deploy_lock_timeout");
+    if (!valid_lock_timeout(cfg.deploy_lock_timeout))
+      r.fail(n->source(), "deploy_lock_timeout",
+             "\"" + cfg.deploy_lock_timeout +
+                 "\" is not a lock_timeout every deploy sets: a positive PostgreSQL duration such as \"5s\", "
+                 "\"500ms\" or \"1min\"");
+  }
 
   if (const toml::node* n = table.get("thresholds")) {
     const toml::table* t = n->as_table();

@@ -43,6 +43,9 @@ struct Config {
   std::map<std::string, std::optional<model::Severity>> rules;
   std::vector<std::string> ignore;  // glob patterns as written
   std::optional<int> postgres_version;
+  // The lock_timeout every deploy sets (the connection's options, the role, `safemigrate apply`),
+  // e.g. "5s"; empty when not said. missing-lock-timeout then counts every statement as covered.
+  std::string deploy_lock_timeout;
   // check's large-table thresholds (--large-table-rows/--large-table-bytes override them).
   std::optional<uint64_t> large_table_rows;
   std::optional<uint64_t> large_table_bytes;

@@ -28,6 +28,13 @@ struct Finding {
   std::optional<Action> action;
   std::string table_size;  // "12.4M rows, 3.1 GB", "size unknown"…; empty when not about a table
   bool escalated = false;  // a warning made an error because the table is large
+  // A rule sets this on a finding that only restates a condition of the whole project (Prisma >=
+  // 7.4 runs every file statement by statement; no migration has a down.sql): such findings are
+  // collapsed into one project-wide finding per source (checks::collapse_conditions).
+  bool routine = false;
+  // > 0: this finding is that project-wide condition ("scope": "project" in JSON), said once for
+  // a source (loc.file is its folder) and standing for this many migrations.
+  size_t migrations_concerned = 0;
 };
 
 }  // namespace sm::model

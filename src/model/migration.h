@@ -100,6 +100,12 @@ struct Migration {
   // lock_timeout every session starts with, before the migration's own statements (Django:
   // DATABASES OPTIONS or the role's settings, as exported); empty when none.
   std::string session_lock_timeout;
+  // What the migration's whole project (its set) does, for rules that say a project-wide
+  // condition once and report a file only where it breaks the project's own habit.
+  struct ProjectHabits {
+    bool writes_down = false;  // at least half of the migrations have a down.sql or the irreversible marker
+    bool sets_lock_timeout = false;  // at least half of the migrations that change something set lock_timeout
+  } project;
   std::optional<bool> applied;  // known when the plan was exported with a database
   // The PostgreSQL major version the migration will run on (--postgres-version, postgres_version
   // in safemigrate.toml); 0 when unknown: rules then assume a current version.

@@ -96,7 +96,8 @@ enum class ActionKind : uint8_t {
   CreateView,
   DropView,
   AlterEnumAddValue,
-  WriteRows,  // INSERT / UPDATE / DELETE / MERGE / COPY FROM
+  WriteRows,  // INSERT / UPDATE / DELETE / MERGE / COPY FROM (detail: the command)
+  LockTable,  // LOCK TABLE … IN mode MODE
   // The table of an index that DROP INDEX or REINDEX INDEX names: PostgreSQL locks it too.
   // Added by SchemaTracker when it knows which table the index belongs to.
   IndexTable,
@@ -132,8 +133,9 @@ struct Action {
   std::vector<std::string> primary_key;                      // CREATE TABLE: primary key columns
   std::vector<std::string> identity_columns;                 // CREATE TABLE: GENERATED … AS IDENTITY
   bool cascade = false;                                      // TRUNCATE … CASCADE
-  std::string detail;  // short human detail, e.g. "volatile default gen_random_uuid()"
-  SourceLocation loc;  // where the subcommand starts
+  bool whole_table = false;  // UPDATE / DELETE with no WHERE: every row is written and row-locked
+  std::string detail;        // short human detail, e.g. "volatile default gen_random_uuid()"
+  SourceLocation loc;        // where the subcommand starts
 };
 
 enum class StatementClass : uint8_t {
@@ -141,7 +143,7 @@ enum class StatementClass : uint8_t {
   Dml,          // UPDATE, INSERT, DELETE, MERGE, COPY, DO blocks, SELECT with side effects
   Transaction,  // BEGIN, COMMIT, ROLLBACK, SAVEPOINT…
   Session,      // SET, RESET
-  Query,        // plain SELECT
+  Query,        // plain SELECT, LOCK TABLE: changes nothing
   Invalid,      // does not parse
 };
 
@@ -170,6 +172,8 @@ struct Statement {
   std::vector<std::string> string_literals;  // string constants used (for enum-value use)
   std::string enum_type;                     // ALTER TYPE … ADD VALUE
   std::string enum_value;
+  // ALTER TYPE from RENAME TO to: columns of type `from` now have type `to` (SchemaTracker).
+  std::string renamed_type_from, renamed_type_to;
   std::string syntax_error;  // PostgreSQL's message when the statement does not parse
   // Why a statement that may well parse was not analysed (cls Invalid, syntax_error empty): its
   // parse tree nests deeper than safemigrate reads. Never skipped in silence: a finding.

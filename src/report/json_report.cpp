@@ -42,6 +42,8 @@ void write_json(std::ostream& out, const Input& in) {
         << ", \"help\": " << json_quote(f.help) << ", \"statement\": " << json_quote(f.statement)
         << ", \"suppressed\": " << (f.suppressed ? "true" : "false");
     if (f.suppressed) out << ", \"suppression_reason\": " << json_quote(f.suppression_reason);
+    if (f.migrations_concerned)
+      out << ", \"scope\": \"project\", \"migrations_concerned\": " << f.migrations_concerned;
     if (!f.table_size.empty())
       out << ", \"table_size\": " << json_quote(f.table_size)
           << ", \"escalated\": " << (f.escalated ? "true" : "false");

@@ -111,8 +111,11 @@ void write_sarif(std::ostream& out, const Input& in) {
         << ", \"level\": \"" << sarif_level(f.severity) << "\", ";
     write_message(out, "message", text);
     if (!f.loc.file.empty()) {
-      out << ", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": "
-          << json_quote(uri_of(f.loc.file)) << "}";
+      // A project-wide condition points at its migrations folder: a folder's URI ends with '/'.
+      std::string uri = uri_of(f.loc.file);
+      if (f.migrations_concerned && !uri.empty() && uri.back() != '/') uri += '/';
+      out << ", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": " << json_quote(uri)
+          << "}";
       if (f.loc.line > 0) {
         out << ", \"region\": {\"startLine\": " << f.loc.line;
         if (uint32_t col = column_in_code_points(f); col > 0) out << ", \"startColumn\": " << col;
@@ -123,7 +126,10 @@ void write_sarif(std::ostream& out, const Input& in) {
     if (f.suppressed)
       out << ", \"suppressions\": [{\"kind\": \"inSource\", \"justification\": "
           << json_quote(f.suppression_reason) << "}]";
-    out << ", \"properties\": {\"migration\": " << json_quote(f.migration) << "}}";
+    out << ", \"properties\": {\"migration\": " << json_quote(f.migration);
+    if (f.migrations_concerned)
+      out << ", \"scope\": \"project\", \"migrationsConcerned\": " << f.migrations_concerned;
+    out << "}}";
   }
   out << (first ? "]\n" : "\n      ]\n") << "    }\n  ]\n}\n";
 }

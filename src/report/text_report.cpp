@@ -25,7 +25,22 @@ const char* severity_color(model::Severity s) {
 
 void write_text(std::ostream& out, const Input& in, const TextOptions& options) {
   Style style{options.color};
+  // Project-wide conditions first: said once, they frame every per-file finding after them.
+  size_t conditions = 0;
   for (const auto& f : in.findings) {
+    if (!f.migrations_concerned || (f.suppressed && !options.show_suppressed)) continue;
+    if (conditions++ == 0)
+      out << style.paint("1", "Project-wide (said once, not on every migration):") << "\n";
+    out << style.paint("1", printable(f.loc.file)) << ": "
+        << style.paint(severity_color(f.severity),
+                       fmt::format("{}[{}]", model::severity_name(f.severity), printable(f.rule)))
+        << " " << printable(f.message, true) << "\n";
+    if (!f.help.empty())
+      out << "      = " << style.paint("1", "help:") << " " << printable(f.help, true) << "\n";
+  }
+  if (conditions) out << "\n";
+  for (const auto& f : in.findings) {
+    if (f.migrations_concerned) continue;
     if (f.suppressed && !options.show_suppressed) continue;
     // Everything from the input goes through printable(): no escape sequence of a folder name or
     // a statement reaches the terminal.
@@ -62,8 +77,10 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options) 
     out << "\n";
   }
   Counts c = count(in);
-  out << fmt::format("{} migrations, {} statements: {} errors, {} warnings", c.migrations, in.statements,
-                     c.errors, c.warnings);
+  out << fmt::format("{} migrations, {} statements: ", c.migrations, in.statements);
+  if (conditions)
+    out << fmt::format("{} project-wide condition{} (above), ", conditions, conditions == 1 ? "" : "s");
+  out << fmt::format("{} errors, {} warnings", c.errors, c.warnings);
   if (c.suppressed) out << fmt::format(", {} suppressed", c.suppressed);
   out << "\n";
   if (c.errors + c.warnings > 0)

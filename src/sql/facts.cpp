@@ -446,6 +446,13 @@ void rename_stmt(Ctx& c, Node body) {
     add_action(c, ActionKind::OtherAlter, rel, LockMode::ShareUpdateExclusive, offset).object = newname;
   } else if (type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW") {
     add_action(c, ActionKind::RenameTable, rel, LockMode::AccessExclusive, offset).object = newname;
+  } else if (type == "OBJECT_TYPE") {
+    // ALTER TYPE a RENAME TO b: `object` is the type's name list.
+    Node object, names;
+    if (field(body, "object", object) && node_type(object, names) == "List") {
+      c.st.renamed_type_from = last_name(list(names, "items"));
+      c.st.renamed_type_to = newname;
+    }
   }
 }
 
@@ -459,6 +466,12 @@ void index_stmt(Ctx& c, Node body) {
   a.scans = !concurrent;
   a.object = std::string(str(body, "idxname"));
   a.if_exists = flag(body, "if_not_exists");
+  // The indexed columns (expressions have none), so that a later DROP COLUMN is known to drop it.
+  for (Node p : list(body, "indexParams")) {
+    Node elem;
+    if (node_type(p, elem) != "IndexElem" || str(elem, "name").empty()) continue;
+    a.column += (a.column.empty() ? "" : ",") + std::string(str(elem, "name"));
+  }
   if (flag(body, "unique")) a.detail = "unique";
   if (flag(body, "nulls_not_distinct")) needs_postgres(c, 15, "NULLS NOT DISTINCT");
   if (list(body, "indexIncludingParams").size() > 0) needs_postgres(c, 11, "CREATE INDEX … INCLUDE");
@@ -510,10 +523,14 @@ void create_stmt(Ctx& c, Node body) {
   }
 }
 
-void dml_target(Ctx& c, Node body, std::string_view key) {
+void dml_target(Ctx& c, Node body, std::string_view key, std::string_view command) {
   model::RelationName rel;
-  if (relation_field(c, body, key, rel))
-    add_action(c, ActionKind::WriteRows, rel, LockMode::RowExclusive, c.st.loc.offset);
+  if (!relation_field(c, body, key, rel)) return;
+  Action& a = add_action(c, ActionKind::WriteRows, rel, LockMode::RowExclusive, c.st.loc.offset);
+  a.detail = std::string(command);
+  // No WHERE: every row is written (UPDATE) or deleted, and row-locked until the transaction ends.
+  Node where;
+  a.whole_table = (command == "UPDATE" || command == "DELETE") && !field(body, "whereClause", where);
 }
 
 }  // namespace
@@ -629,10 +646,26 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
   } else if (type == "InsertStmt" || type == "UpdateStmt" || type == "DeleteStmt" || type == "MergeStmt") {
     if (type == "MergeStmt") needs_postgres(c, 15, "MERGE");
     st.cls = StatementClass::Dml;
-    dml_target(c, body, "relation");
+    dml_target(c, body, "relation",
+               type == "InsertStmt"   ? "INSERT"
+               : type == "UpdateStmt" ? "UPDATE"
+               : type == "DeleteStmt" ? "DELETE"
+                                      : "MERGE");
+  } else if (type == "LockStmt") {
+    // LOCK TABLE takes the mode it names (PostgreSQL's LOCKMODE numbers, 1 = ACCESS SHARE … 8 =
+    // ACCESS EXCLUSIVE, the order of model::LockMode) on each table until the transaction ends.
+    // Locks only, changes nothing: neither a schema nor a data change.
+    st.cls = StatementClass::Query;
+    int64_t mode = integer(body, "mode", 8);
+    LockMode lock = mode >= 1 && mode <= 8 ? static_cast<LockMode>(mode) : LockMode::AccessExclusive;
+    for (Node r : list(body, "relations")) {
+      Node rv;
+      if (node_type(r, rv) == "RangeVar")
+        add_action(c, ActionKind::LockTable, relation(c, rv), lock, st.loc.offset);
+    }
   } else if (type == "CopyStmt") {
     st.cls = flag(body, "is_from") ? StatementClass::Dml : StatementClass::Query;
-    if (st.cls == StatementClass::Dml) dml_target(c, body, "relation");
+    if (st.cls == StatementClass::Dml) dml_target(c, body, "relation", "COPY");
     // No file and no program: the rows come from the client, in the lines after the statement.
     st.copy_from_stdin =
         st.cls == StatementClass::Dml && str(body, "filename").empty() && !flag(body, "is_program");

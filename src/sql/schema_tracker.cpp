@@ -78,6 +78,16 @@ void SchemaTracker::apply(model::Statement& st) {
     st.min_postgres = 0;  // the extension gives it on older versions too
     st.min_postgres_feature.clear();
   }
+  // ALTER TYPE … RENAME TO: columns of the old name now have the new one (Prisma changes an enum
+  // by creating Type_new, converting the columns, and renaming it back to Type).
+  if (!st.renamed_type_from.empty()) {
+    for (auto& [table, columns] : tables_)
+      for (auto& [column, type] : columns) {
+        size_t end = type.find_first_of("([");
+        if (type.compare(0, end, st.renamed_type_from) == 0)
+          type = st.renamed_type_to + (end == std::string::npos ? "" : type.substr(end));
+      }
+  }
   std::vector<model::Action> index_tables;
   for (auto& a : st.actions) {
     std::string key = a.relation.key();
@@ -105,6 +115,7 @@ void SchemaTracker::apply(model::Statement& st) {
         t.indirect_access_exclusive = reindex_index && !a.concurrently;
         t.concurrently = a.concurrently;
         t.object = a.relation.name;
+        if (auto cols = index_columns_.find(key); cols != index_columns_.end()) t.column = cols->second;
         t.on_new_relation = created_here_.count(it->second) > 0;
         t.loc = a.loc;
         index_tables.push_back(std::move(t));
@@ -123,6 +134,7 @@ void SchemaTracker::apply(model::Statement& st) {
       case ActionKind::CreateIndex: {
         model::RelationName idx{a.relation.schema, a.object, false};
         index_table_[idx.key()] = key;
+        index_columns_[idx.key()] = a.column;
         table_names_[key] = a.relation;
         created_here_.insert(idx.key());
         break;

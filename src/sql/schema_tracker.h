@@ -28,6 +28,7 @@ class SchemaTracker {
   std::unordered_set<std::string> created_here_;                      // relation keys made in this migration
   std::unordered_map<std::string, Columns> tables_;                   // key -> column -> type
   std::unordered_map<std::string, std::string> index_table_;          // index key -> table key
+  std::unordered_map<std::string, std::string> index_columns_;        // index key -> "a,b" (no expressions)
   std::unordered_map<std::string, model::RelationName> table_names_;  // table key -> name as written
   // Constraint name -> "table key/column" of CHECK (col IS NOT NULL), not yet validated.
   std::unordered_map<std::string, std::string> pending_not_null_checks_;

@@ -13,18 +13,60 @@ static bool writes_existing_data(const model::Statement& st) {
   return false;
 }
 
+static bool same_table(const model::Statement& a, const model::Statement& b) {
+  for (const auto& x : a.actions)
+    for (const auto& y : b.actions)
+      if (x.relation.key() == y.relation.key()) return true;
+  return false;
+}
+
 static void check(const model::Migration& m, Reporter& r) {
-  const model::Statement* ddl = nullptr;
-  const model::Statement* dml = nullptr;
-  const model::Operation* python = nullptr;  // Django's RunPython changes data the SQL does not show
+  const model::Statement* ddl = nullptr;        // the first schema change
+  const model::Statement* dml = nullptr;        // the first data change of existing data
+  const model::Statement* ddl_after = nullptr;  // the schema change after `dml` it most likely depends on
+  const model::Operation* python = nullptr;     // Django's RunPython changes data the SQL does not show
   for (const auto& op : m.operations) {
     if (!python && op.runs_python) python = &op;
     for (const auto& st : op.statements) {
-      if (!ddl && st.cls == model::StatementClass::Ddl) ddl = &st;
+      if (st.cls == model::StatementClass::Ddl) {
+        if (!ddl) ddl = &st;
+        if (dml && (!ddl_after || (!same_table(*dml, *ddl_after) && same_table(*dml, st)))) ddl_after = &st;
+      }
       if (!dml && writes_existing_data(st)) dml = &st;
     }
   }
   if (!ddl) return;
+  bool depends = dml && ddl_after && same_table(*dml, *ddl_after);
+  if (dml && ddl_after && ddl == ddl_after) {
+    // The data change comes first: it prepares the data the schema change needs (values
+    // normalised before an enum change, NULLs filled before SET NOT NULL). It belongs in a migration
+    // of its own that runs before, not after.
+    model::Finding& f = r.at(
+        *dml, nullptr,
+        "changes data before a schema change in the same migration (line " +
+            std::to_string(ddl_after->loc.line) +
+            (depends ? ", on the same table, which likely depends on it" : "") +
+            "): the data change's row locks are held through the schema change, and the two cannot be rolled "
+            "back or retried separately");
+    f.help =
+        "Move the data change to a migration of its own that runs before the schema change (in batches on a "
+        "large table), so that the schema change finds the data ready.";
+    return;
+  }
+  if (dml && depends) {
+    // Schema, data, schema (add a column, backfill it, SET NOT NULL): three steps, in this order.
+    model::Finding& f = r.at(
+        *dml, nullptr,
+        "changes data between schema changes in the same migration (line " + std::to_string(ddl->loc.line) +
+            " before it, line " + std::to_string(ddl_after->loc.line) +
+            " after it on the same table, which likely depends on it): the backfill holds the first change's "
+            "locks, and none of the three can be rolled back or retried separately");
+    f.help =
+        "Split it in three migrations, in this order: the schema change before the data change, the data "
+        "change "
+        "(in batches on a large table), then the schema change that needs the data.";
+    return;
+  }
   std::string tail =
       "): a long backfill holds the schema change's locks, and the two cannot be rolled back or "
       "retried separately";
@@ -45,7 +87,11 @@ extern const Rule kMixedSchemaAndData = {
      "In one transaction, the locks taken by the DDL (often ACCESS EXCLUSIVE) are held until the data\n"
      "change finishes, so a backfill of a large table blocks all traffic to it. A failure in the data\n"
      "part rolls back (or, when not atomic, half-applies) the schema part. Data written to a table\n"
-     "created in the same migration (seed rows) is not reported.",
+     "created in the same migration (seed rows) is not reported.\n"
+     "The advice follows the order: a data change that comes after the schema change (a backfill of a\n"
+     "new column) moves to a migration after it; one that comes before (normalising values before an\n"
+     "enum change, filling NULLs before SET NOT NULL) prepares what the schema change needs and moves to\n"
+     "a migration before it.",
      "-- migration 1: schema\n"
      "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;\n"
      "-- migration 2: data, in batches\n"
