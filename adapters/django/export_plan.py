@@ -608,6 +608,13 @@ def export(args):
             "python": "%d.%d.%d" % sys.version_info[:3],
         },
         "settings": os.environ.get("DJANGO_SETTINGS_MODULE"),
+        # How `safemigrate apply` runs this project's own `migrate`: this interpreter, with the
+        # same PYTHONPATH, from the project folder.
+        "python": {
+            "executable": sys.executable,
+            "pythonpath": os.environ.get("PYTHONPATH"),
+            "project_dir": os.path.abspath(args.project_dir),
+        },
         "database": {
             "alias": args.database,
             "vendor": connection.vendor,

@@ -122,6 +122,14 @@ struct MigrationSet {
   // empty offline), and the primary key type of Django's django_migrations (bigserial/serial).
   std::string exported_database;
   std::string history_id_type;
+  // Django: how the project's own `migrate` runs, as the exporter ran (empty when not recorded).
+  struct DjangoProject {
+    std::string settings;        // settings module
+    std::string database_alias;  // DATABASES key
+    std::string python;          // sys.executable
+    std::string pythonpath;      // PYTHONPATH it ran with
+    std::string project_dir;     // put first on sys.path; the working folder of `migrate`
+  } django;
 };
 
 }  // namespace sm::model
