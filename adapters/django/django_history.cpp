@@ -144,6 +144,20 @@ std::vector<db::MigrationStatus> compute_status(const model::MigrationSet& plan,
     s.detail = "recorded in django_migrations, but the plan has no such migration (deleted or renamed?)";
     out.push_back(std::move(s));
   }
+  // Django's migrate takes no lock: two at once record (and run) the same migration twice.
+  std::map<std::string, std::vector<int64_t>> ids;
+  for (const auto& r : rows) ids[r.key()].push_back(r.id);
+  for (const auto& [key, list] : ids) {
+    if (list.size() < 2) continue;
+    db::MigrationStatus s;
+    s.name = key;
+    s.state = db::MigrationState::Duplicate;
+    s.detail = fmt::format(
+        "{} rows in django_migrations (ids {}): two appliers ran it at once (Django's migrate takes no "
+        "lock); check what it did twice, then delete the extra rows",
+        list.size(), fmt::join(list, ", "));
+    out.push_back(std::move(s));
+  }
   return out;
 }
 

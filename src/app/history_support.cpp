@@ -65,8 +65,12 @@ std::string lock_holders(db::Database& dbc, const std::set<std::string>& tables)
     pqxx::result r = dbc.exec(
         "SELECT DISTINCT c.relname, l.pid, l.mode, coalesce(a.query, '') FROM pg_locks l "
         "JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname IN (" +
-        in + ") ORDER BY 1, 2");
+        "WHERE l.granted AND l.pid <> pg_backend_pid() AND (c.relname IN (" +
+        in +
+        // An index's lock waits on its table: DROP INDEX names the index, a holder locks the table.
+        ") OR c.oid IN (SELECT i.indrelid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
+        "WHERE x.relname IN (" +
+        in + "))) ORDER BY 1, 2");
     std::vector<std::string> parts;
     for (const auto& row : r) {
       std::string q = row[3].as<std::string>();
