@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "django_helpers.h"
@@ -277,6 +278,54 @@ TEST_F(DjangoApply, DuplicateHistoryRowsAreDrift) {
   EXPECT_NE(status.out.find("inv.0003_fill_sku"), std::string::npos) << status.out;
   Command verify = safemigrate("verify", plan, "a");
   EXPECT_EQ(verify.exit_code, 1) << verify.out;
+}
+
+}  // namespace
+
+namespace {
+
+// Item 4 of issue 11: what the plan holds for an operation whose SQL Django derives from the live
+// database, against what `sqlmigrate` prints at that point of the history (the database migrated
+// to just before it): the same statements, with the placeholder where Django put the name it found.
+TEST_F(DjangoApply, LookedUpNamesArePlaceholdersInTheStatementsSqlmigratePrints) {
+  write_full_project(tmp_);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");  // on an empty database
+  ASSERT_EQ(manage("migrate inv 0003_fill_sku", "a").exit_code, 0);
+  Command sqlmigrate = manage("sqlmigrate inv 0004_drop_index_and_unique", "a");
+  ASSERT_EQ(sqlmigrate.exit_code, 0) << sqlmigrate.err;
+  std::vector<std::string> real;
+  std::istringstream lines(sqlmigrate.out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.rfind("--", 0) != 0 && line != "BEGIN;" && line != "COMMIT;")
+      real.push_back(line);
+  Command exported = sm::test::run_shell(
+      tmp_.path(),
+      "/usr/bin/python3 -c 'import json, sys\nfor m in json.load(open(sys.argv[1]))[\"migrations\"]:\n"
+      "  if m[\"id\"] == \"inv.0004_drop_index_and_unique\":\n    for o in m[\"operations\"]:\n"
+      "      for s in o[\"forward_sql\"]: print(o[\"sql_depends_on_database\"], s)' " +
+          sm::test::shell_quote(plan.string()));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  std::vector<std::string> ours;
+  std::istringstream olines(exported.out);
+  for (std::string line; std::getline(olines, line);) ours.push_back(line);
+  ASSERT_EQ(ours.size(), real.size()) << "plan:\n" << exported.out << "sqlmigrate:\n" << sqlmigrate.out;
+  std::smatch found;
+  ASSERT_TRUE(std::regex_search(real.front(), found, std::regex("\"(inv_item_name_[0-9a-f]+)\"")))
+      << real.front();
+  int placeholders = 0;
+  for (size_t i = 0; i < real.size(); ++i) {
+    std::string s = ours[i];
+    bool marked = s.rfind("True ", 0) == 0;
+    s = s.substr(s.find(' ') + 1);
+    if (s.find("safemigrate_name_looked_up_in_database") != std::string::npos) {
+      ++placeholders;
+      EXPECT_TRUE(marked) << s;
+      s = std::regex_replace(s, std::regex("safemigrate_name_looked_up_in_database"), found[1].str());
+    }
+    EXPECT_EQ(s, real[i]);
+  }
+  EXPECT_EQ(placeholders, 1) << exported.out;
 }
 
 }  // namespace
