@@ -180,7 +180,8 @@ def main(argv):
 
     MigrationExecutor.apply_migration = apply_migration
     try:
-        call_command("migrate", database=args.database, interactive=False, verbosity=0)
+        # skip_checks=False: the system checks run first, as in `manage.py migrate`.
+        call_command("migrate", database=args.database, interactive=False, verbosity=0, skip_checks=False)
     except Exception as exc:
         if not failure:  # outside a migration: post_migrate handlers, the recorder
             failure.update(migration=None, atomic=True, seconds=0.0, sqlstate=sqlstate(exc),
