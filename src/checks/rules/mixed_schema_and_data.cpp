@@ -1,4 +1,5 @@
 // mixed-schema-and-data: DDL and DML on existing tables in one migration.
+#include "checks/python_source.h"
 #include "checks/rule.h"
 
 namespace sm::checks::rules {
@@ -18,7 +19,8 @@ static void check(const model::Migration& m, Reporter& r) {
   const model::Statement* dml = nullptr;
   const model::Operation* python = nullptr;  // Django's RunPython changes data the SQL does not show
   for (const auto& op : m.operations) {
-    if (!python && op.runs_python) python = &op;
+    // RunPython.noop forwards (a placeholder for reverse-only code) changes nothing.
+    if (!python && op.runs_python && !(op.code && is_noop(*op.code))) python = &op;
     for (const auto& st : op.statements) {
       if (!ddl && st.cls == model::StatementClass::Ddl) ddl = &st;
       if (!dml && writes_existing_data(st)) dml = &st;
