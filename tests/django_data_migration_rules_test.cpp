@@ -2,6 +2,8 @@
 // django.db.models is not a model import; a forward RunPython.noop changes no data.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "app/check_command.h"
 #include "report/sanitize.h"
 #include "test_support.h"
@@ -9,7 +11,7 @@
 namespace {
 
 // A plan of one migration: an AddField's SQL, then a RunPython whose code is `code` (JSON object).
-std::string plan(const std::string& code) {
+std::string plan(const std::string& code, const std::string& reverse = "null") {
   return "{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1.0\", \"migrations\": [{\"app\": "
          "\"shop\", \"name\": \"0002_fill\", \"id\": \"shop.0002_fill\", \"plan_index\": 1, \"file\": "
          "\"/nonexistent/shop/migrations/0002_fill.py\", \"file_relative\": "
@@ -18,7 +20,7 @@ std::string plan(const std::string& code) {
          "\"line\": 8, \"reversible\": true, \"forward_sql\": [\"ALTER TABLE \\\"shop_item\\\" ADD COLUMN "
          "\\\"n\\\" integer NULL;\"]}, {\"index\": 2, \"class\": \"RunPython\", \"line\": 9, \"reversible\": "
          "true, \"reduces_to_sql\": false, \"forward_sql\": [], \"code\": " +
-         code + "}]}]}";
+         code + ", \"reverse_code\": " + reverse + "}]}]}";
 }
 
 std::string python_code(const std::string& module, const std::string& qualname, const std::string& source,
@@ -31,6 +33,18 @@ std::string python_code(const std::string& module, const std::string& qualname, 
          ", \"qualname\": " + sm::report::json_quote(qualname) +
          ", \"file\": \"/nonexistent/shop/migrations/0002_fill.py\", \"line\": 4, \"source\": " +
          sm::report::json_quote(source) + ", \"module_imports\": " + imports + "}";
+}
+
+// "rule: message" of each finding.
+std::vector<std::string> findings(const std::string& code, const std::string& reverse = "null") {
+  sm::test::TempDir d;
+  auto path = d.write("plan.json", plan(code, reverse));
+  sm::app::CheckOptions options;
+  options.paths = {path.string()};
+  auto run = sm::app::run_check(options, nullptr);
+  std::vector<std::string> out;
+  for (const auto& f : run.findings) out.push_back(f.rule + ": " + f.message);
+  return out;
 }
 
 std::vector<std::string> rules(const std::string& code) {
@@ -77,6 +91,37 @@ TEST(DjangoDataMigrationRules, ForwardNoopChangesNoData) {
                         "def fill(apps, schema_editor):\n    apps.get_model('shop', 'Item').objects.filter("
                         "n__isnull=True).update(n=0)\n"));
   EXPECT_TRUE(has(real, "mixed-schema-and-data"));
+}
+
+bool has_finding(const std::vector<std::string>& v, const std::string& rule, const std::string& part) {
+  for (const std::string& f : v)
+    if (f.rfind(rule + ": ", 0) == 0 && f.find(part) != std::string::npos) return true;
+  return false;
+}
+
+// Missed before: .delete() one row at a time, an unfiltered .delete(), and the reverse code.
+TEST(DjangoDataMigrationRules, DeleteLoopsAndReverseCodeAreChecked) {
+  auto loop =
+      findings(python_code("shop.migrations.0002_fill", "purge",
+                           "def purge(apps, schema_editor):\n    Item = apps.get_model('shop', 'Item')\n"
+                           "    for item in Item.objects.filter(n=0):\n        item.delete()\n"));
+  EXPECT_TRUE(has_finding(loop, "run-python-whole-table", "calls .delete() in a loop"));
+  auto all = findings(python_code("shop.migrations.0002_fill", "purge",
+                                  "def purge(apps, schema_editor):\n    apps.get_model('shop', "
+                                  "'Item').objects.all().delete()\n"));
+  EXPECT_TRUE(has_finding(all, "run-python-whole-table", "deletes every row"));
+  auto reverse = findings(
+      python_code(
+          "shop.migrations.0002_fill", "fill",
+          "def fill(apps, schema_editor):\n    apps.get_model('shop', 'Item').objects.filter(n=None)\n"),
+      // Another function of the same file (lines from 20).
+      std::regex_replace(python_code("shop.migrations.0002_fill", "unfill",
+                                     "def unfill(apps, schema_editor):\n    from shop.models import Item\n"
+                                     "    Item.objects.update(n=None)\n"),
+                         std::regex("\"line\": 4,"), "\"line\": 20,"));
+  EXPECT_TRUE(has_finding(reverse, "run-python-whole-table", "unfill (reverse code) updates every row"));
+  EXPECT_TRUE(has_finding(reverse, "run-python-imports-models", "unfill"));
+  EXPECT_FALSE(has_finding(reverse, "run-python-whole-table", "fill updates"));
 }
 
 }  // namespace

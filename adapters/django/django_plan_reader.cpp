@@ -476,6 +476,7 @@ model::Operation read_operation(element op, const std::string& file, const Folde
   o.runs_python = o.kind == "RunPython";
   o.data_sql = o.kind == "RunSQL";
   o.code = python_code(op, "code", folders);
+  o.reverse_code = python_code(op, "reverse_code", folders);
   o.reverse_is_noop = boolean(op, "reverse_is_noop", false);
   if (o.runs_python && is_null_or_missing(op, "reverse_code")) o.reversible = false;
   if (o.data_sql && is_null_or_missing(op, "reverse_sql")) o.reversible = false;

@@ -67,15 +67,16 @@ struct Operation {
   size_t index = 0;                   // 1-based position in its migration
   std::vector<Statement> statements;  // forward SQL
   // Django facts; defaults fit Prisma.
-  bool reversible = true;                // a way back exists (reverse_code, reverse_sql…)
-  bool non_transactional = false;        // must run outside a transaction (AddIndexConcurrently)
-  bool sql_depends_on_database = false;  // its SQL looked up names in the live database
-  bool runs_python = false;              // RunPython: changes data the SQL does not show
-  bool data_sql = false;                 // RunSQL (its statements say whether it writes rows)
-  std::string sql_error;                 // the exporter could not produce its SQL
-  std::optional<PythonCode> code;        // RunPython forward code
-  bool reverse_is_noop = false;          // RunPython.noop / RunSQL.noop
-  std::vector<std::string> models;       // model names the operation is about, when known
+  bool reversible = true;                  // a way back exists (reverse_code, reverse_sql…)
+  bool non_transactional = false;          // must run outside a transaction (AddIndexConcurrently)
+  bool sql_depends_on_database = false;    // its SQL looked up names in the live database
+  bool runs_python = false;                // RunPython: changes data the SQL does not show
+  bool data_sql = false;                   // RunSQL (its statements say whether it writes rows)
+  std::string sql_error;                   // the exporter could not produce its SQL
+  std::optional<PythonCode> code;          // RunPython forward code
+  std::optional<PythonCode> reverse_code;  // RunPython reverse code (none: irreversible)
+  bool reverse_is_noop = false;            // RunPython.noop / RunSQL.noop
+  std::vector<std::string> models;         // model names the operation is about, when known
 };
 
 struct Migration {
