@@ -49,15 +49,18 @@ for v in "${versions[@]}"; do
     -o "$work/plan.json" 2>/dev/null)
   url="host=$work/sock port=$port user=postgres dbname=sm"
   reset="$pgbin/psql -X -q -h $work/sock -p $port -U postgres -d postgres -c 'DROP DATABASE IF EXISTS sm WITH (FORCE)' -c 'CREATE DATABASE sm'"
-  (cd "$work/proj" && hyperfine ${HYPERFINE_OPTS:-} --runs 5 --warmup 1 --prepare "$reset" --export-json "$work/h-$v.json" \
+  (cd "$work/proj" && hyperfine ${HYPERFINE_OPTS:-} --runs ${RUNS:-5} --warmup 1 --prepare "$reset" --export-json "$work/h-$v.json" \
     -n "manage.py migrate" "env PYTHONPATH=$pythonpath BENCH_DB=sm $python manage.py migrate" \
     -n "safemigrate apply" "env BENCH_DB=sm $bin apply --database-url '$url' $work/plan.json" >/dev/null)
   $python - "$work/h-$v.json" "$($run -c 'import django; print(django.get_version())')" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 dj, sm = r["manage.py migrate"], r["safemigrate apply"]
-print("Django %s: manage.py migrate %.2f s (±%.2f), safemigrate apply %.2f s (±%.2f): overhead %.2f s = %.1f %%"
-      % (sys.argv[2], dj["mean"], dj["stddev"], sm["mean"], sm["stddev"], sm["mean"] - dj["mean"],
-         100 * (sm["mean"] - dj["mean"]) / dj["mean"]))
+cpu = lambda x: x["user"] + x["system"]  # children included: says more than wall time on busy cores
+print("Django %s: manage.py migrate %.2f s wall (±%.2f) %.2f s CPU; safemigrate apply %.2f s wall (±%.2f) "
+      "%.2f s CPU; overhead %.2f s = %.1f %% wall, %.2f s = %.1f %% CPU"
+      % (sys.argv[2], dj["mean"], dj["stddev"], cpu(dj), sm["mean"], sm["stddev"], cpu(sm),
+         sm["mean"] - dj["mean"], 100 * (sm["mean"] - dj["mean"]) / dj["mean"],
+         cpu(sm) - cpu(dj), 100 * (cpu(sm) - cpu(dj)) / cpu(dj)))
 PY
 done

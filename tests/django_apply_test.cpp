@@ -280,6 +280,27 @@ TEST_F(DjangoApply, WaitsForAnotherSessionRunningMigrate) {
   EXPECT_EQ(rows("a").find("inv.0005"), std::string::npos) << "nothing was applied";
 }
 
+// The server closes Django's connection in the middle of a migration: the failure names it, and
+// it is not recorded (Django's transaction died with the connection).
+TEST_F(DjangoApply, ALostConnectionNamesTheMigration) {
+  write_full_project(tmp_);
+  tmp_.write("proj/inv/migrations/0006_dies.py",
+             "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+             "    dependencies = [('inv', '0005_item_sku_idx')]\n"
+             "    operations = [migrations.RunSQL('SELECT pg_terminate_backend(pg_backend_pid())', "
+             "migrations.RunSQL.noop)]\n");
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+  Command apply = safemigrate("apply", plan, "a");
+  EXPECT_EQ(apply.exit_code, 1) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("migration inv.0006_dies failed"), std::string::npos) << apply.err;
+  EXPECT_NE(apply.err.find("it is not recorded in django_migrations"), std::string::npos) << apply.err;
+  EXPECT_NE(apply.err.find("pg_terminate_backend"), std::string::npos) << "the statement: " << apply.err;
+  std::string recorded = rows("a");
+  EXPECT_NE(recorded.find("inv.0005_item_sku_idx"), std::string::npos) << recorded;
+  EXPECT_EQ(recorded.find("inv.0006_dies"), std::string::npos) << recorded;
+}
+
 // What two appliers at once leave: the same migration recorded twice. status shows it, verify fails.
 TEST_F(DjangoApply, DuplicateHistoryRowsAreDrift) {
   write_full_project(tmp_);

@@ -89,10 +89,11 @@ def main(argv):
     from django.db.backends.signals import connection_created
     from django.db.migrations.executor import MigrationExecutor
 
-    last_sql = {"text": None}
+    last_sql = {"text": None, "setting_up": False}
 
     def record_sql(execute, sql, params, many, context):
-        last_sql["text"] = sql if isinstance(sql, str) else str(sql)
+        if not last_sql["setting_up"]:  # a reconnection's own settings are not the migration's SQL
+            last_sql["text"] = sql if isinstance(sql, str) else str(sql)
         return execute(sql, params, many, context)
 
     def on_connect(sender, connection, **kwargs):
@@ -106,9 +107,13 @@ def main(argv):
             settings.append(("lock_timeout", "%dms" % args.lock_timeout_ms))
         if args.statement_timeout_ms > 0:
             settings.append(("statement_timeout", "%dms" % args.statement_timeout_ms))
-        with connection.cursor() as cursor:
-            for name, value in settings:
-                cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
+        last_sql["setting_up"] = True
+        try:
+            with connection.cursor() as cursor:
+                for name, value in settings:
+                    cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
+        finally:
+            last_sql["setting_up"] = False
         if record_sql not in connection.execute_wrappers:
             connection.execute_wrappers.append(record_sql)
 
