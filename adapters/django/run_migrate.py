@@ -139,32 +139,49 @@ def main(argv):
         return 2
 
     expected = json.loads(args.expect)
-    executor = MigrationExecutor(connection)
-    applied = executor.loader.applied_migrations
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    problems, steps = [], []
-    for migration, backwards in plan:
-        mid = "%s.%s" % (migration.app_label, migration.name)
-        module = sys.modules.get(type(migration).__module__)
-        path = getattr(module, "__file__", None)
-        if backwards:
-            problems.append("%s would be unapplied" % mid)
-        elif mid not in expected:
-            problems.append("%s is not among the migrations safemigrate checked" % mid)
-        elif expected[mid] and path and sha256_file(path) != expected[mid]:
-            problems.append("%s (%s) was edited after the plan was exported" % (mid, path))
-        steps.append({"migration": mid, "atomic": bool(migration.atomic),
-                      "operations": len(migration.operations)})
-    planned = {s["migration"] for s in steps}
-    for mid in expected:
-        app, name = mid.split(".", 1)
-        if mid not in planned and (app, name) not in applied:
-            problems.append("%s is pending in the plan, but Django would not run it" % mid)
-    emit("plan", steps=steps, problems=problems)
-    if problems:
-        return 4
+
+    def check_plan(executor, plan):
+        """Emits Django's plan and why it is not what safemigrate checked; True when it is."""
+        applied = executor.loader.applied_migrations
+        problems, steps = [], []
+        for migration, backwards in plan:
+            mid = "%s.%s" % (migration.app_label, migration.name)
+            module = sys.modules.get(type(migration).__module__)
+            path = getattr(module, "__file__", None)
+            if backwards:
+                problems.append("%s would be unapplied" % mid)
+            elif mid not in expected:
+                problems.append("%s is not among the migrations safemigrate checked" % mid)
+            elif expected[mid] and path and sha256_file(path) != expected[mid]:
+                problems.append("%s (%s) was edited after the plan was exported" % (mid, path))
+            steps.append({"migration": mid, "atomic": bool(migration.atomic),
+                          "operations": len(migration.operations)})
+        planned = {s["migration"] for s in steps}
+        for mid in expected:
+            app, name = mid.split(".", 1)
+            if mid not in planned and (app, name) not in applied:
+                problems.append("%s is pending in the plan, but Django would not run it" % mid)
+        emit("plan", steps=steps, problems=problems)
+        return not problems
+
     if args.plan_only:
-        return 0
+        executor = MigrationExecutor(connection)
+        return 0 if check_plan(executor, executor.migration_plan(executor.loader.graph.leaf_nodes())) else 4
+
+    class PlanMismatch(Exception):
+        pass
+
+    # The plan is checked where `migrate` hands it to its executor: after the read-only steps
+    # (consistency check, pre_migrate), before the first write (the recorder's table), and with the
+    # graph `migrate` built, not a second one.
+    original_migrate = MigrationExecutor.migrate
+
+    def migrate(self, targets, plan=None, *a, **kw):
+        if not check_plan(self, plan if plan is not None else self.migration_plan(targets)):
+            raise PlanMismatch()
+        return original_migrate(self, targets, plan, *a, **kw)
+
+    MigrationExecutor.migrate = migrate
 
     original_apply = MigrationExecutor.apply_migration
     failure = {}
@@ -187,6 +204,8 @@ def main(argv):
     try:
         # skip_checks=False: the system checks run first, as in `manage.py migrate`.
         call_command("migrate", database=args.database, interactive=False, verbosity=0, skip_checks=False)
+    except PlanMismatch:
+        return 4
     except Exception as exc:
         if not failure:  # outside a migration: post_migrate handlers, the recorder
             failure.update(migration=None, atomic=True, seconds=0.0, sqlstate=sqlstate(exc),
