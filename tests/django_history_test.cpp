@@ -1,14 +1,14 @@
 // status, verify and apply on django_migrations, proven with the real Django against a private
-// PostgreSQL: apply with safemigrate and `showmigrations`/`migrate` agree; migrate with Django
-// and `safemigrate verify` passes; squashes are recorded the same way; what safemigrate cannot
-// run (RunPython) is refused by name; eight applies at once apply each migration once; rehearse
-// runs a plan's pending SQL and rolls it back.
+// PostgreSQL: apply runs Django's own migrate behind the gate, and `showmigrations`/`migrate` agree;
+// migrate with Django and `safemigrate verify` passes; squashes are recorded the same way; eight
+// applies at once apply each migration once; rehearse runs a plan's pending SQL and rolls it back.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <future>
 #include <vector>
 
+#include "django_helpers.h"
 #include "pg_cluster.h"
 #include "test_support.h"
 
@@ -71,64 +71,25 @@ void write_project(const sm::test::TempDir& tmp, bool with_run_python) {
                 "name='inv_item_sku_idx')),\n    ]\n");
 }
 
-class DjangoHistory : public ::testing::Test {
- protected:
-  void SetUp() override { SM_START_DJANGO_AND_PG(pg_); }
+class DjangoHistory : public sm::test::DjangoProjectTest {};
 
-  Command sh(const std::string& cmd, const std::string& db = "") {
-    std::string env = "DB_PORT=" + std::to_string(pg_->port()) +
-                      " DB_PASSWORD=" + sm::test::shell_quote(sm::test::PgCluster::kPassword) +
-                      " DB_NAME=" + (db.empty() ? "postgres" : db);
-    return sm::test::run_shell(tmp_.path() / "proj", "env " + env + " " + cmd);
-  }
-  Command manage(const std::string& args, const std::string& db) {
-    return sh(sm::test::django_python() + " manage.py " + args, db);
-  }
-  fs::path export_plan(const std::string& db) {
-    fs::path plan = tmp_.path() / ("plan-" + db + ".json");
-    Command c =
-        sh(sm::test::django_python() + " " +
-               sm::test::shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
-               " --settings invsite.settings --online -o " + sm::test::shell_quote(plan.string()),
-           db);
-    EXPECT_EQ(c.exit_code, 0) << c.err;
-    return plan;
-  }
-  Command safemigrate(const std::string& command, const fs::path& plan, const std::string& db) {
-    return sh(sm::test::shell_quote(SAFEMIGRATE_BINARY) + " " + command + " --database-url " +
-                  sm::test::shell_quote(pg_->url(db)) + " " + sm::test::shell_quote(plan.string()),
-              db);
-  }
-  std::string rows(const std::string& db) {
-    return pg_->psql("SELECT app || '.' || name FROM django_migrations ORDER BY id", db);
-  }
-
-  sm::test::TempDir tmp_;
-  std::unique_ptr<sm::test::PgCluster> pg_;
-};
-
+// apply runs Django's own migrate behind the gate: RunPython included, squashes recorded by Django.
 TEST_F(DjangoHistory, ApplyWithSafemigrateThenDjangoAgrees) {
   write_project(tmp_, true);
   pg_->create_database("a");
   fs::path plan = export_plan("a");
 
-  // The squash runs, then the RunPython is refused by name with the command to run instead.
   Command first = safemigrate("apply", plan, "a");
-  EXPECT_EQ(first.exit_code, 1) << first.out << first.err;
-  EXPECT_NE(first.out.find("applied inv.0001_squashed_0002_item_sku"), std::string::npos) << first.out;
-  EXPECT_NE(first.err.find("inv.0003_fill_sku is not applied"), std::string::npos) << first.err;
-  EXPECT_NE(first.err.find("manage.py migrate inv 0003_fill_sku"), std::string::npos) << first.err;
-  // Recorded as `migrate` records a squash: what it replaces, then itself.
-  EXPECT_EQ(rows("a"), "inv.0001_initial\ninv.0002_item_sku\ninv.0001_squashed_0002_item_sku");
-
-  Command dj = manage("migrate inv 0003_fill_sku", "a");
-  ASSERT_EQ(dj.exit_code, 0) << dj.out << dj.err;
-  EXPECT_NE(dj.out.find("Applying inv.0003_fill_sku"), std::string::npos) << dj.out;
-  EXPECT_EQ(dj.out.find("0001_squashed"), std::string::npos) << "Django sees the squash applied: " << dj.out;
-
-  Command second = safemigrate("apply", plan, "a");
-  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
-  EXPECT_NE(second.out.find("applied inv.0004_item_sku_idx"), std::string::npos) << second.out;
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  for (const char* id : {"inv.0001_squashed_0002_item_sku", "inv.0003_fill_sku", "inv.0004_item_sku_idx"})
+    EXPECT_NE(first.out.find(std::string("] applied ") + id), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("applying inv.0004_item_sku_idx (atomic = False"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("post_migrate ran once"), std::string::npos) << first.out;
+  // Recorded as `migrate` records a squash: what it replaces, the rest, then the squash at the end.
+  EXPECT_EQ(
+      rows("a"),
+      "inv.0001_initial\ninv.0002_item_sku\ninv.0003_fill_sku\ninv.0004_item_sku_idx\ninv.0001_squashed_0002_"
+      "item_sku");
   EXPECT_EQ(pg_->psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'inv_item_sku_idx'::regclass", "a"),
             "t");
 
@@ -142,6 +103,44 @@ TEST_F(DjangoHistory, ApplyWithSafemigrateThenDjangoAgrees) {
   EXPECT_NE(again.out.find("No migrations to apply"), std::string::npos) << again.out;
   Command verify = safemigrate("verify", plan, "a");
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  Command nothing = safemigrate("apply", plan, "a");
+  EXPECT_EQ(nothing.exit_code, 0) << nothing.err;
+  EXPECT_NE(nothing.out.find("nothing to apply"), std::string::npos) << nothing.out;
+}
+
+// The plan names the database Django will migrate only through the project's settings: when they
+// point elsewhere than --database-url, nothing runs.
+TEST_F(DjangoHistory, ApplyRefusesWhenDjangoWouldMigrateAnotherDatabase) {
+  write_project(tmp_, false);
+  pg_->create_database("a");
+  pg_->create_database("b");
+  fs::path plan = export_plan("a");
+  // The settings read DB_NAME=b while safemigrate is given database a.
+  Command apply = sh(sm::test::shell_quote(SAFEMIGRATE_BINARY) + " apply --database-url " +
+                         sm::test::shell_quote(pg_->url("a")) + " " + sm::test::shell_quote(plan.string()),
+                     "b");
+  EXPECT_EQ(apply.exit_code, 2) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("is not the database given to safemigrate"), std::string::npos) << apply.err;
+  EXPECT_EQ(pg_->psql("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations'", "a"), "0");
+  EXPECT_EQ(pg_->psql("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations'", "b"), "0");
+}
+
+// A migration file edited (or added) after the export is not what the gate checked.
+TEST_F(DjangoHistory, ApplyRefusesMigrationsTheGateDidNotCheck) {
+  write_project(tmp_, false);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+  tmp_.write("proj/inv/migrations/0005_item_note.py",
+             "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+             "    dependencies = [('inv', '0004_item_sku_idx')]\n"
+             "    operations = [migrations.AddField(model_name='item', name='note', "
+             "field=models.TextField(null=True))]\n");
+  Command apply = safemigrate("apply", plan, "a");
+  EXPECT_EQ(apply.exit_code, 1) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("inv.0005_item_note is not among the migrations safemigrate checked"),
+            std::string::npos)
+      << apply.err;
+  EXPECT_EQ(pg_->psql("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations'", "a"), "0");
 }
 
 TEST_F(DjangoHistory, MigrateWithDjangoThenVerifyPassesAndRowsAreTheSame) {
@@ -225,9 +224,15 @@ TEST_F(DjangoHistory, DryRunSaysWhatWouldRunAndWritesNothing) {
   fs::path plan = export_plan("a");
   Command dry = safemigrate("apply --dry-run", plan, "a");
   EXPECT_EQ(dry.exit_code, 0) << dry.err;
-  EXPECT_NE(dry.out.find("would apply inv.0001_squashed_0002_item_sku (atomic"), std::string::npos)
-      << dry.out;
-  EXPECT_NE(dry.out.find("would stop at inv.0003_fill_sku"), std::string::npos) << dry.out;
+  // Django's own plan, asked from Django.
+  size_t squash = dry.out.find("would apply inv.0001_squashed_0002_item_sku\n"),
+         fill = dry.out.find("would apply inv.0003_fill_sku\n"),
+         idx = dry.out.find("would apply inv.0004_item_sku_idx\n");
+  ASSERT_NE(squash, std::string::npos) << dry.out;
+  ASSERT_NE(fill, std::string::npos) << dry.out;
+  ASSERT_NE(idx, std::string::npos) << dry.out;
+  EXPECT_LT(squash, fill);
+  EXPECT_LT(fill, idx);
   EXPECT_EQ(pg_->psql("SELECT count(*) FROM pg_class WHERE relname = 'django_migrations'", "a"), "0");
 }
 

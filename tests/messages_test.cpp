@@ -95,42 +95,5 @@ TEST(Messages, ALostConnectionNamesTheMigrationAndWhatIsRecorded) {
   }
 }
 
-// The same for a Django plan: the fixture's first migration, then one whose SQL ends its session.
-TEST(Messages, ALostConnectionDuringADjangoApplyNamesTheMigration) {
-  SM_START_PG(pg);
-  TempDir d;
-  const char* script =
-      "import json, sys, copy\n"
-      "p = json.load(open(sys.argv[1]))\n"
-      "first = p['migrations'][0]\n"
-      "dies = copy.deepcopy(first)\n"
-      "dies.update(name='0002_dies', id='shop.0002_dies', plan_index=2, replaces=[],\n"
-      "            dependencies=[['shop', '0001_initial']], declared_dependencies=[['shop', "
-      "'0001_initial']])\n"
-      "op = dies['operations'][0]\n"
-      "op.update(forward_sql=['CREATE TABLE \"b\" (\"id\" integer);',\n"
-      "                       'SELECT pg_terminate_backend(pg_backend_pid());'], backward_sql=[])\n"
-      "dies['operations'] = [op]\n"
-      "p['migrations'] = [first, dies]\n"
-      "p['leaf_nodes'] = {'shop': ['0002_dies']}\n"
-      "json.dump(p, open(sys.argv[2], 'w'))\n";
-  d.write("make_plan.py", script);
-  fs::path plan = d.path() / "plan.json";
-  RunResult made = run_shell(
-      d.path(), "python3 make_plan.py " + shell_quote((source_dir() / "fixtures/django/plan.json").string()) +
-                    " " + shell_quote(plan.string()));
-  ASSERT_EQ(made.exit_code, 0) << made.err;
-  pg.psql("CREATE DATABASE lost_django");
-  RunResult r = run_cli("apply --database-url " + shell_quote(pg.url("lost_django")) + " " +
-                        shell_quote(plan.string()));
-  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  EXPECT_THAT(r.err, HasSubstr("connection to the server was lost while applying migration shop.0002_dies"))
-      << r.out << r.err;
-  EXPECT_THAT(r.err, HasSubstr("not recorded in django_migrations, so it is pending")) << r.err;
-  EXPECT_THAT(r.err, Not(HasSubstr("Could not obtain client encoding"))) << r.err;
-  EXPECT_EQ(pg.psql("SELECT string_agg(app || '.' || name, ',') FROM django_migrations", "lost_django"),
-            "shop.0001_initial");
-}
-
 }  // namespace
 }  // namespace sm::test

@@ -140,6 +140,29 @@ TEST(Status, FailedRecordOfADeletedFolderIsFailed) {
   EXPECT_EQ(s[2].state, db::MigrationState::Failed);
 }
 
+// Two appliers at once (Prisma's deploy beside another applier without its lock) finish one
+// migration twice: drift, after the migrations' own entries. Failed-then-reapplied is not.
+TEST(Status, TwoFinishedRowsOfOneMigrationAreRecordedTwice) {
+  prisma::LocalMigration m;
+  m.name = "1_users";
+  m.has_script = true;
+  m.script = "A;";
+  prisma::LocalMigration n = m;
+  n.name = "2_retried";
+  std::vector<prisma::PrismaRow> rows = {row("1_users", util::sha256_hex("A;"), true, false),
+                                         row("1_users", util::sha256_hex("A;"), true, false),
+                                         row("2_retried", util::sha256_hex("A;"), false, true, "ERROR: x"),
+                                         row("2_retried", util::sha256_hex("A;"), true, false)};
+  std::vector<db::MigrationStatus> s = prisma::compute_status({m, n}, rows);
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].state, db::MigrationState::Applied);
+  EXPECT_EQ(s[1].state, db::MigrationState::Applied);
+  EXPECT_EQ(s[2].name, "1_users");
+  EXPECT_EQ(s[2].state, db::MigrationState::Duplicate);
+  EXPECT_TRUE(db::is_drift(s[2].state));
+  EXPECT_THAT(s[2].detail, HasSubstr("2 finished rows"));
+}
+
 // The error of a failed record as status and apply show it: the line under "Database error:"
 // in Prisma's (and apply's) logs, with the SQLSTATE; never the "Migration name:" header.
 TEST(RecordedError, IsTheErrorLineOfLogs) {

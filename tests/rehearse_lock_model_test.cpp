@@ -60,6 +60,9 @@ const std::vector<std::pair<std::string, std::string>> kKinds = {
     {"drop_column", "ALTER TABLE \"t\" DROP COLUMN \"c\""},
     {"alter_type_rewrite", "ALTER TABLE \"t\" ALTER COLUMN \"d\" TYPE BIGINT"},
     {"alter_type_coercible", "ALTER TABLE \"t\" ALTER COLUMN \"b\" TYPE VARCHAR(20)"},
+    // A USING that only casts the column is no USING to PostgreSQL: varchar to text keeps the file.
+    {"alter_type_using_cast", "ALTER TABLE \"t\" ALTER COLUMN \"b\" TYPE TEXT USING \"b\"::text"},
+    {"alter_type_using_cast_rewrite", "ALTER TABLE \"t\" ALTER COLUMN \"d\" TYPE BIGINT USING \"d\"::bigint"},
     {"set_not_null", "ALTER TABLE \"t\" ALTER COLUMN \"c\" SET NOT NULL"},
     {"drop_not_null", "ALTER TABLE \"t\" ALTER COLUMN \"a\" DROP NOT NULL"},
     {"set_default", "ALTER TABLE \"t\" ALTER COLUMN \"a\" SET DEFAULT 0"},

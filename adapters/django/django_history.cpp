@@ -87,42 +87,6 @@ db::HistoryReport DjangoHistory::report(const model::MigrationSet& plan) {
   return rep;
 }
 
-std::vector<std::string> DjangoHistory::record_applied(pqxx::transaction_base& tx, const model::Migration& m,
-                                                       const std::vector<DjangoRow>& existing) {
-  std::set<std::string> recorded;
-  for (const auto& r : existing) recorded.insert(r.key());
-  std::vector<std::pair<std::string, std::string>> rows;
-  for (const auto& r : m.replaces)
-    if (!recorded.count(r)) {
-      size_t dot = r.find('.');
-      rows.emplace_back(r.substr(0, dot), r.substr(dot + 1));
-    }
-  if (m.replaces.empty()) rows.emplace_back(m.app, m.id.substr(m.app.size() + 1));
-  std::vector<std::string> names;
-  for (const auto& [app, name] : rows) {
-    // Django stores the client's clock (timezone.now()); so do we.
-    tx.exec_params("INSERT INTO " + table() + " (app, name, applied) VALUES ($1, $2, clock_timestamp())", app,
-                   name);
-    names.push_back(app + "." + name);
-  }
-  return names;
-}
-
-std::vector<std::string> DjangoHistory::record_replacements(const model::MigrationSet& plan) {
-  std::set<std::string> recorded;
-  for (const auto& r : rows()) recorded.insert(r.key());
-  std::vector<std::string> names;
-  pqxx::work tx(db_.conn());
-  for (const auto& m : plan.migrations) {
-    if (m.replaces.empty() || recorded.count(m.id) || !is_squash_applied(m, recorded)) continue;
-    tx.exec_params("INSERT INTO " + table() + " (app, name, applied) VALUES ($1, $2, clock_timestamp())",
-                   m.app, m.id.substr(m.app.size() + 1));
-    names.push_back(m.id);
-  }
-  tx.commit();
-  return names;
-}
-
 std::vector<db::MigrationStatus> compute_status(const model::MigrationSet& plan,
                                                 const std::vector<DjangoRow>& rows) {
   std::set<std::string> recorded;
@@ -180,27 +144,21 @@ std::vector<db::MigrationStatus> compute_status(const model::MigrationSet& plan,
     s.detail = "recorded in django_migrations, but the plan has no such migration (deleted or renamed?)";
     out.push_back(std::move(s));
   }
-  return out;
-}
-
-std::string why_not_applicable(const model::Migration& m, bool trusted_database) {
-  for (const auto& op : m.operations) {
-    if (op.runs_python)
-      return fmt::format(
-          "operation {} is RunPython ({}): safemigrate runs SQL only; run `python manage.py migrate {} {}` "
-          "for it",
-          op.index, op.code ? op.code->qualname : op.description, m.app, m.id.substr(m.app.size() + 1));
-    if (!op.sql_error.empty())
-      return fmt::format("operation {} ({}) has no SQL in the plan: {}", op.index, op.kind, op.sql_error);
-    if (op.sql_depends_on_database && !trusted_database)
-      return fmt::format(
-          "operation {} ({}) looked up names in the database when its SQL was generated, and the plan was "
-          "not "
-          "exported against this database: export it again with this database reachable, or run `python "
-          "manage.py migrate {} {}`",
-          op.index, op.kind, m.app, m.id.substr(m.app.size() + 1));
+  // Django's migrate takes no lock: two at once record (and run) the same migration twice.
+  std::map<std::string, std::vector<int64_t>> ids;
+  for (const auto& r : rows) ids[r.key()].push_back(r.id);
+  for (const auto& [key, list] : ids) {
+    if (list.size() < 2) continue;
+    db::MigrationStatus s;
+    s.name = key;
+    s.state = db::MigrationState::Duplicate;
+    s.detail = fmt::format(
+        "{} rows in django_migrations (ids {}): two appliers ran it at once (Django's migrate takes no "
+        "lock); check what it did twice, then delete the extra rows",
+        list.size(), fmt::join(list, ", "));
+    out.push_back(std::move(s));
   }
-  return "";
+  return out;
 }
 
 }  // namespace sm::django

@@ -14,7 +14,7 @@
 namespace sm::django {
 
 // `manage.py migrate` takes no lock, so two runs at once can apply a migration twice.
-// safemigrate takes this advisory lock (its own key: "smdj" in ASCII) around every write.
+// safemigrate takes this advisory lock (its own key: "smdj" in ASCII) around every apply.
 inline constexpr int64_t kDjangoAdvisoryLockKey = 0x736d646a;
 inline constexpr const char* kDjangoMigrationsTable = "django_migrations";
 
@@ -39,14 +39,6 @@ class DjangoHistory : public db::HistoryStore {
   std::vector<DjangoRow> rows();
   db::HistoryReport report(const model::MigrationSet& plan);
 
-  // What `migrate` records when it applies a migration: the migration, or for a squash each
-  // replaced migration not recorded yet (not the squash itself). Returns the names written.
-  std::vector<std::string> record_applied(pqxx::transaction_base& tx, const model::Migration& m,
-                                          const std::vector<DjangoRow>& existing);
-  // What `migrate` does at the end of every run (check_replacements): record each squash whose
-  // replaced migrations are all recorded. Returns the names written.
-  std::vector<std::string> record_replacements(const model::MigrationSet& plan);
-
  private:
   db::Database& db_;
   std::string id_type_;
@@ -57,10 +49,5 @@ class DjangoHistory : public db::HistoryStore {
 // that no local migration explains. No database needed.
 std::vector<db::MigrationStatus> compute_status(const model::MigrationSet& plan,
                                                 const std::vector<DjangoRow>& rows);
-
-// Why safemigrate will not apply `m` itself ("" when it can): Python code it cannot run, or SQL
-// generated from another database's state. `trusted_database` is true when the plan was
-// exported online against the database being migrated.
-std::string why_not_applicable(const model::Migration& m, bool trusted_database);
 
 }  // namespace sm::django

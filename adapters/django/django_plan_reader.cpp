@@ -242,6 +242,13 @@ const Shape& plan_shape() {
                              {{"tool", of(kString)}, {"django", of(kString)}, {"python", of(kString)}},
                              0}},
          {"settings", of(kString | kNull)},
+         {"python", Shape{kObject,
+                          nullptr,
+                          nullptr,
+                          {{"executable", of(kString | kNull)},
+                           {"pythonpath", of(kString | kNull)},
+                           {"project_dir", of(kString | kNull)}},
+                          0}},
          {"database", Shape{kObject,
                             nullptr,
                             nullptr,
@@ -469,6 +476,7 @@ model::Operation read_operation(element op, const std::string& file, const Folde
   o.runs_python = o.kind == "RunPython";
   o.data_sql = o.kind == "RunSQL";
   o.code = python_code(op, "code", folders);
+  o.reverse_code = python_code(op, "reverse_code", folders);
   o.reverse_is_noop = boolean(op, "reverse_is_noop", false);
   if (o.runs_python && is_null_or_missing(op, "reverse_code")) o.reversible = false;
   if (o.data_sql && is_null_or_missing(op, "reverse_sql")) o.reversible = false;
@@ -591,6 +599,14 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
     lock_timeout = str(database, "lock_timeout");
     set.exported_database = str(database, "identity");
     set.history_id_type = str(database, "history_id_type");
+    set.django.database_alias = str(database, "alias");
+  }
+  set.django.settings = str(doc, "settings");
+  element python;
+  if (doc["python"].get(python) == simdjson::SUCCESS && python.is_object()) {
+    set.django.python = str(python, "executable");
+    set.django.pythonpath = str(python, "pythonpath");
+    set.django.project_dir = str(python, "project_dir");
   }
   simdjson::dom::array migrations;
   if (doc["migrations"].get_array().get(migrations) == simdjson::SUCCESS)

@@ -414,12 +414,15 @@ class SqlCollector:
         self.online = online
 
     def lookup(self, original, offline_answer, looked_up):
-        """A schema editor method that reads the database: online the real one, offline a
-        stand-in answer; either way the operation is marked as depending on the database."""
+        """A schema editor method that reads the database: the stand-in answer, online too, and
+        the operation is marked. The database as it is now is not the database as it will be when
+        the operation runs (against an empty database Django finds no index to drop and the SQL
+        would be empty): a placeholder name can never be mistaken for the final SQL, which Django
+        generates when `safemigrate apply` runs its migrate."""
 
         def method(*args, **kwargs):
             looked_up.append(True)
-            return original(*args, **kwargs) if self.online else offline_answer
+            return offline_answer
 
         return method
 
@@ -608,6 +611,13 @@ def export(args):
             "python": "%d.%d.%d" % sys.version_info[:3],
         },
         "settings": os.environ.get("DJANGO_SETTINGS_MODULE"),
+        # How `safemigrate apply` runs this project's own `migrate`: this interpreter, with the
+        # same PYTHONPATH, from the project folder.
+        "python": {
+            "executable": sys.executable,
+            "pythonpath": os.environ.get("PYTHONPATH"),
+            "project_dir": os.path.abspath(args.project_dir),
+        },
         "database": {
             "alias": args.database,
             "vendor": connection.vendor,

@@ -303,6 +303,20 @@ std::vector<db::MigrationStatus> compute_status(const std::vector<LocalMigration
     s.detail = "recorded in the database, but there is no such migration folder";
     out.push_back(std::move(s));
   }
+  // Two appliers at once finish the same migration twice.
+  for (const auto& [name, recs] : by_name) {
+    size_t live = std::count_if(recs.begin(), recs.end(),
+                                [](const PrismaRow* r) { return r->finished() && !r->rolled_back(); });
+    if (live < 2) continue;
+    db::MigrationStatus s;
+    s.name = name;
+    s.state = MigrationState::Duplicate;
+    s.detail = fmt::format(
+        "{} finished rows that are not rolled back in _prisma_migrations: it ran {} times (two appliers at "
+        "once?); check the database, then delete the extra rows",
+        live, live);
+    out.push_back(std::move(s));
+  }
   return out;
 }
 

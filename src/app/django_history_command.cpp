@@ -3,14 +3,21 @@
 #include "app/django_history_command.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "adapters/django/django_history.h"
+#include "adapters/django/django_migrate.h"
 #include "app/check_command.h"
 #include "app/history_support.h"
+#include "report/sanitize.h"
+#include "sql/parse.h"
+#include "util/subprocess.h"
 
 namespace sm::app {
 
@@ -38,85 +45,183 @@ Plan load_plan(const HistoryOptions& o) {
   return p;
 }
 
-// The plan's SQL that looked up names in a database is right for that database only.
-bool exported_against(db::Database& dbc, const model::MigrationSet& set) {
-  if (set.exported_database.empty()) return false;
-  try {
-    pqxx::result r =
-        dbc.exec("SELECT system_identifier::text || '/' || current_database() FROM pg_control_system()");
-    return !r.empty() && r[0][0].as<std::string>() == set.exported_database;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-class DjangoApplier {
- public:
-  DjangoApplier(db::Database& dbc, django::DjangoHistory& hist, const HistoryOptions& o, std::ostream& out)
-      : db_(dbc), hist_(hist), o_(o), out_(out) {}
-
-  // Applies `m` as `migrate` does: atomic migrations in one transaction with their rows,
-  // others statement by statement in autocommit, the rows last. Returns the error, if any.
-  std::optional<SqlFailure> apply(const model::Migration& m) {
-    std::vector<const model::Statement*> sts = m.statements();
-    if (m.atomic)
-      return retrying(m, [&]() -> std::optional<SqlFailure> {
-        std::vector<django::DjangoRow> existing = hist_.rows();  // read before the transaction opens
-        pqxx::work tx(db_.conn());
-        for (const model::Statement* st : sts)
-          if (auto e = exec(tx, st)) return e;
-        hist_.record_applied(tx, m, existing);
-        tx.commit();
-        return std::nullopt;
-      });
-    for (const model::Statement* st : sts) {
-      auto e = retrying(m, [&]() -> std::optional<SqlFailure> {
-        pqxx::nontransaction tx(db_.conn());
-        return exec(tx, st);
-      });
-      if (e) return e;
-    }
-    std::vector<django::DjangoRow> existing = hist_.rows();
-    pqxx::work tx(db_.conn());
-    hist_.record_applied(tx, m, existing);
-    tx.commit();
-    return std::nullopt;
-  }
-
- private:
-  static std::optional<SqlFailure> exec(pqxx::transaction_base& tx, const model::Statement* st) {
-    try {
-      tx.exec(st->text);
-      return std::nullopt;
-    } catch (const pqxx::failure& e) {
-      if (std::optional<SqlFailure> f = sql_failure(e, st)) return f;
-      throw;
-    }
-  }
-
-  template <typename F>
-  std::optional<SqlFailure> retrying(const model::Migration& m, F&& attempt) {
-    return retry_on_lock_timeout(
-        o_, attempt, [&](const SqlFailure& e, int n, std::optional<std::chrono::milliseconds> wait) {
-          if (!wait) return;
-          out_ << fmt::format("  {}: lock timeout ({} ms){}; retry {}/{} in {:.1f} s\n", m.id,
-                              o_.lock_timeout.count(),
-                              e.statement ? fmt::format(" at operation line {}", e.statement->loc.line) : "",
-                              n, o_.lock_retries, static_cast<double>(wait->count()) / 1000.0);
-          out_.flush();
-        });
-  }
-
-  db::Database& db_;
-  django::DjangoHistory& hist_;
-  const HistoryOptions& o_;
-  std::ostream& out_;
+// One run of Django's `migrate` through run_migrate.py, as its events tell it.
+struct MigrateRun {
+  int exit_code = 0;
+  std::vector<std::string> planned;   // the "plan" event: what Django would run, in order
+  std::vector<std::string> problems;  // why that is not what was checked
+  std::vector<std::string> applied;   // "applied" events
+  std::optional<SqlFailure> failure;  // the "failed" event
+  std::string failed_migration;       // "" when it failed outside a migration
+  std::string statement;              // the statement Django was running, when known
+  std::string traceback;
+  double failed_after_s = 0;
+  std::vector<std::string> errors;        // "error" events: the project or database did not load
+  std::vector<std::string> other_output;  // the project's own lines (print() in RunPython…)
+  bool done = false;
 };
 
-// As `migrate` ends every run: squashes whose replaced migrations are all recorded get their row.
-void record_replacements(django::DjangoHistory& hist, const model::MigrationSet& set, std::ostream& out) {
-  for (const std::string& name : hist.record_replacements(set))
-    out << "recorded squash " << name << " (everything it replaces is applied)\n";
+std::string json_str(simdjson::dom::element e, const char* key) {
+  std::string_view v;
+  if (e[key].get_string().get(v) == simdjson::SUCCESS) return std::string(v);
+  return {};
+}
+
+double json_num(simdjson::dom::element e, const char* key) {
+  double v = 0;
+  return e[key].get_double().get(v) == simdjson::SUCCESS ? v : 0;
+}
+
+// How `migrate` runs for this plan: the interpreter, its environment, the script's arguments.
+struct MigrateCommand {
+  util::ProcessSpec spec;
+  std::string python, settings, alias, project_dir;
+};
+
+MigrateCommand migrate_command(const HistoryOptions& o, const model::MigrationSet& set,
+                               const std::string& session, const std::string& expect, bool plan_only) {
+  const auto& dj = set.django;
+  MigrateCommand c;
+  c.python = !o.python.empty() ? o.python : !dj.python.empty() ? dj.python : "python3";
+  c.settings = dj.settings;
+  c.alias = dj.database_alias.empty() ? "default" : dj.database_alias;
+  c.project_dir = !dj.project_dir.empty() ? dj.project_dir
+                                          : std::filesystem::absolute(o.paths.front()).parent_path().string();
+  if (c.settings.empty())
+    throw InputError(o.paths.front() +
+                     " does not name the project's settings module; export it again with export_plan.py "
+                     "--settings MODULE");
+  c.spec.argv = {c.python,
+                 "-c",
+                 django::kRunMigrateSource,
+                 "--settings",
+                 c.settings,
+                 "--project-dir",
+                 c.project_dir,
+                 "--database",
+                 c.alias,
+                 "--session",
+                 session,
+                 "--expect",
+                 expect,
+                 "--lock-timeout-ms",
+                 std::to_string(o.lock_timeout.count()),
+                 "--statement-timeout-ms",
+                 std::to_string(o.statement_timeout.count())};
+  if (plan_only) c.spec.argv.push_back("--plan-only");
+  c.spec.cwd = c.project_dir;
+  // The interpreter of the export finds Django where it found it then (unless --python says otherwise).
+  if (o.python.empty() && !dj.pythonpath.empty()) c.spec.env.emplace_back("PYTHONPATH", dj.pythonpath);
+  // libpq reads PGOPTIONS for every session, including any a RunPython opens by itself.
+  if (o.lock_timeout.count() > 0) {
+    const char* pgoptions = std::getenv("PGOPTIONS");
+    std::string v = pgoptions ? std::string(pgoptions) + " " : "";
+    c.spec.env.emplace_back("PGOPTIONS", v + fmt::format("-c lock_timeout={}ms", o.lock_timeout.count()));
+  }
+  return c;
+}
+
+// Runs `migrate` once; `on_event` sees each event as it comes (progress output).
+MigrateRun run_migrate(const MigrateCommand& c,
+                       const std::function<void(const std::string&, simdjson::dom::element)>& on_event) {
+  MigrateRun run;
+  simdjson::dom::parser parser;
+  run.exit_code = util::run_process(c.spec, [&](const std::string& line) {
+    if (line.rfind(django::kRunMigrateEventPrefix, 0) != 0) {
+      run.other_output.push_back(line);
+      return;
+    }
+    simdjson::dom::element ev;
+    if (parser.parse(line.substr(django::kRunMigrateEventPrefix.size())).get(ev) != simdjson::SUCCESS) return;
+    std::string kind = json_str(ev, "event");
+    if (kind == "plan") {
+      simdjson::dom::array steps, problems;
+      if (ev["steps"].get_array().get(steps) == simdjson::SUCCESS)
+        for (simdjson::dom::element st : steps) run.planned.push_back(json_str(st, "migration"));
+      if (ev["problems"].get_array().get(problems) == simdjson::SUCCESS)
+        for (simdjson::dom::element p : problems) {
+          std::string_view v;
+          if (p.get_string().get(v) == simdjson::SUCCESS) run.problems.emplace_back(v);
+        }
+    } else if (kind == "applied") {
+      run.applied.push_back(json_str(ev, "migration"));
+    } else if (kind == "failed") {
+      SqlFailure f;
+      f.sqlstate = json_str(ev, "sqlstate");
+      f.message = json_str(ev, "message");
+      bool atomic = true;
+      if (ev["atomic"].get_bool().get(atomic) != simdjson::SUCCESS) atomic = true;
+      f.retryable = atomic;
+      run.failure = f;
+      run.failed_migration = json_str(ev, "migration");
+      run.statement = json_str(ev, "statement");
+      run.traceback = json_str(ev, "traceback");
+      run.failed_after_s = json_num(ev, "seconds");
+    } else if (kind == "error") {
+      run.errors.push_back(json_str(ev, "message"));
+    } else if (kind == "done") {
+      run.done = true;
+    }
+    on_event(kind, ev);
+  });
+  return run;
+}
+
+// The tables `statement` (SQL Django ran) locks, read by PostgreSQL's parser.
+std::set<std::string> tables_of(const std::string& statement) {
+  std::set<std::string> names;
+  if (statement.empty()) return names;
+  for (const model::Statement& st : sql::parse_sql(statement, "").statements)
+    for (const model::Action& a : st.actions)
+      if (!a.relation.name.empty()) names.insert(a.relation.name);
+  return names;
+}
+
+std::string one_line(std::string s, size_t max = 200) {
+  for (char& ch : s)
+    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+  if (s.size() > max) s = s.substr(0, max - 3) + "...";
+  return s;
+}
+
+// Sessions other than safemigrate's that are running Django's `migrate` on this database, as far as
+// PostgreSQL shows it: a lock on django_migrations, or a query on it that is running or just ended.
+std::vector<std::string> other_migrators(db::Database& dbc, const std::string& table) {
+  pqxx::result r = dbc.exec(
+      "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), coalesce(a.query, '') "
+      "FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.datname = current_database() "
+      "AND coalesce(a.application_name, '') NOT LIKE 'safemigrate%' AND ("
+      "EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = to_regclass(" +
+      dbc.quote(table) +
+      ")) OR (a.query ILIKE '%django_migrations%' AND (a.state <> 'idle' OR a.state_change > now() - "
+      "interval '2 seconds'))) ORDER BY 1");
+  std::vector<std::string> out;
+  for (const auto& row : r)
+    out.push_back(fmt::format("pid {}{} ({}): {}", row[0].as<int>(),
+                              row[1].as<std::string>().empty() ? "" : " " + row[1].as<std::string>(),
+                              row[2].as<std::string>(), one_line(row[3].as<std::string>(), 100)));
+  return out;
+}
+
+// Waits (up to o.advisory_lock_wait) until no other session is running Django's migrate; false
+// when one still is, with the sessions in `still`.
+bool wait_for_other_migrators(db::Database& dbc, const std::string& table, const HistoryOptions& o,
+                              std::ostream& out, std::vector<std::string>& still) {
+  const auto deadline = std::chrono::steady_clock::now() + o.advisory_lock_wait;
+  bool said = false;
+  for (;;) {
+    still = other_migrators(dbc, table);
+    if (still.empty()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (!said) {
+      out << "waiting: another session is using " << table
+          << " (Django's migrate takes no lock, so two at once apply migrations twice):\n";
+      for (const std::string& s : still) out << "  " << s << "\n";
+      out.flush();
+      said = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
 }
 
 }  // namespace
@@ -159,6 +264,12 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     Plan plan = load_plan(for_server(o, *dbc));
     const model::MigrationSet& set = plan.set();
     django::DjangoHistory hist(*dbc, set.history_id_type);
+    // run_migrate.py proves that Django's database is this one by finding this session by name.
+    const std::string session_name = fmt::format("safemigrate apply {}-{}", ::getpid(),
+                                                 std::chrono::steady_clock::now().time_since_epoch().count());
+    pqxx::result me = dbc->exec("SELECT pg_backend_pid(), set_config('application_name', " +
+                                dbc->quote(session_name) + ", false)");
+    const std::string session = fmt::format("{} {}", me[0][0].as<int>(), session_name);
     std::optional<db::AdvisoryLock> lock;
     if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
     // Read the table after the lock: another run may just have applied some migrations.
@@ -174,86 +285,124 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     for (size_t i = 0; i < set.migrations.size(); ++i)
       if (status[i].state == db::MigrationState::Pending) todo.push_back(&set.migrations[i]);
 
-    // The checklist is the gate, as for Prisma.
+    // The checklist is the gate, as for Prisma; Django then runs exactly what it checked.
     std::set<std::string> pending;
     for (const auto* m : todo) pending.insert(m->id);
     if (int code = gate_blocks(set, plan.run.findings, pending,
                                "a `# safemigrate-ignore: RULE reason` comment on the operation", *dbc, err))
       return code;
     if (todo.empty()) {
-      if (exists && !o.dry_run) record_replacements(hist, set, out);
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";
       return kHistoryOk;
     }
-    bool trusted = exported_against(*dbc, set);
-    if (o.dry_run) {
-      if (!exists) out << "would create " << hist.table() << "\n";
-      for (const auto* m : todo) {
-        std::string why = django::why_not_applicable(*m, trusted);
-        if (!why.empty()) {
-          out << fmt::format("would stop at {}: {}\n", m->id, why);
-          break;
-        }
-        out << fmt::format("would apply {} ({}, {} statement(s))\n", m->id,
-                           m->atomic ? "atomic: one transaction with its django_migrations row(s)"
-                                     : "atomic = False: each statement in autocommit, then the row(s)",
-                           m->statements().size());
+    std::string expect = "{";
+    for (const auto* m : todo) {
+      const model::SourceFile* f = m->main_file();
+      expect += fmt::format("{}{}: {}", expect.size() > 1 ? ", " : "", report::json_quote(m->id),
+                            f && !f->sha256.empty() ? report::json_quote(f->sha256) : "null");
+    }
+    expect += "}";
+    MigrateCommand cmd = migrate_command(o, set, session, expect, o.dry_run);
+    out << fmt::format("Django's migrate runs {} migration(s): {} (settings {}, database {}) in {}",
+                       todo.size(), cmd.python, cmd.settings, cmd.alias, cmd.project_dir);
+    if (o.lock_timeout.count() > 0)
+      out << fmt::format("; lock_timeout {} ms per try, {} retries", o.lock_timeout.count(), o.lock_retries);
+    out << "\n";
+    out.flush();
+
+    size_t done = 0;
+    const auto all_start = std::chrono::steady_clock::now();
+    auto progress = [&](const std::string& kind, simdjson::dom::element ev) {
+      std::string id = json_str(ev, "migration");
+      if (kind == "start") {
+        bool atomic = true;
+        if (ev["atomic"].get_bool().get(atomic) != simdjson::SUCCESS) atomic = true;
+        out << fmt::format("[{}/{}] applying {} ({})\n", done + 1, todo.size(), id,
+                           atomic ? "atomic: one transaction" : "atomic = False: autocommit");
+      } else if (kind == "applied") {
+        ++done;
+        out << fmt::format("[{}/{}] applied {} in {:.2f} s, {} left\n", done, todo.size(), id,
+                           json_num(ev, "seconds"), todo.size() - std::min(done, todo.size()));
       }
+      out.flush();
+    };
+    auto refused = [&](const MigrateRun& run) {
+      for (const std::string& e : run.errors) err << "safemigrate: " << e << "\n";
+      if (!run.problems.empty()) {
+        err << "safemigrate: Django's migrate would not run what safemigrate checked; nothing was applied:\n";
+        for (const std::string& p : run.problems) err << "  " << p << "\n";
+        err << "Export the plan again, check it, then apply.\n";
+      }
+      if (run.errors.empty() && run.problems.empty()) {
+        err << fmt::format("safemigrate: {} ended with exit code {} before migrating:\n", cmd.python,
+                           run.exit_code);
+        for (const std::string& l : run.other_output) err << "  " << l << "\n";
+      }
+      return run.problems.empty() ? kHistoryError : kHistoryDrift;
+    };
+
+    if (o.dry_run) {
+      MigrateRun run = run_migrate(cmd, [](const std::string&, simdjson::dom::element) {});
+      if (run.exit_code != 0) return refused(run);
+      for (const std::string& id : run.planned) out << "would apply " << id << "\n";
+      out << "then post_migrate (content types, permissions), as `migrate` ends\n";
       out << "dry run: nothing was written\n";
       return kHistoryOk;
     }
-    prepare_to_apply(hist, exists, *dbc, o, out);
-    DjangoApplier applier(*dbc, hist, o, out);
-    const auto all_start = std::chrono::steady_clock::now();
-    for (size_t k = 0; k < todo.size(); ++k) {
-      const model::Migration& m = *todo[k];
-      std::string why = django::why_not_applicable(m, trusted);
-      if (!why.empty()) {
-        record_replacements(hist, set, out);
-        err << fmt::format("safemigrate: {} is not applied: {}. {} migration(s) applied, {} left.\n", m.id,
-                           why, k, todo.size() - k);
-        return kHistoryDrift;
-      }
-      out << fmt::format("[{}/{}] applying {} ({})\n", k + 1, todo.size(), m.id,
-                         m.atomic ? "one transaction" : "atomic = False: autocommit");
-      out.flush();
-      const auto start = std::chrono::steady_clock::now();
-      std::optional<SqlFailure> failure;
-      try {
-        failure = applier.apply(m);
-      } catch (const std::exception& e) {
-        if (dbc->conn().is_open()) throw;
-        err << lost_connection(o, e, m.id, todo.size() - k - 1, [&](db::Database& fresh) {
-          django::DjangoHistory rows_of(fresh, set.history_id_type);
-          bool table = false;
-          for (const django::DjangoRow& r : db::read_checked_rows(rows_of, table))
-            if (r.key() == m.id) return std::string("it is recorded as applied in django_migrations");
-          return std::string("it is not recorded in django_migrations, so it is pending") +
-                 (m.atomic ? " (its transaction was rolled back)"
-                           : " (atomic = False: the statements that ran before stay in the database)");
+
+    MigrateRun last;
+    std::optional<SqlFailure> failure = retry_on_lock_timeout(
+        o,
+        [&]() -> std::optional<SqlFailure> {
+          std::vector<std::string> still;
+          if (!wait_for_other_migrators(*dbc, hist.table(), o, out, still)) {
+            std::string who;
+            for (const std::string& w : still) who += "\n  " + w;
+            throw InputError("another session is still using " + hist.table() +
+                             " (Django's migrate takes no lock; running two appliers at once records "
+                             "migrations twice); nothing was applied:" +
+                             who);
+          }
+          last = run_migrate(cmd, progress);
+          for (const std::string& l : last.other_output) out << "  " << l << "\n";
+          if (last.failure) return last.failure;
+          return std::nullopt;
+        },
+        [&](SqlFailure& e, int n, std::optional<std::chrono::milliseconds> wait) {
+          std::string who = lock_holders(*dbc, tables_of(last.statement));
+          std::string what =
+              fmt::format("{}: lock timeout ({} ms) after {:.2f} s{}{}", last.failed_migration,
+                          o.lock_timeout.count(), last.failed_after_s,
+                          last.statement.empty() ? "" : " at `" + one_line(last.statement, 120) + "`",
+                          who.empty() ? "" : ", waiting for " + who);
+          if (!wait) {
+            e.message = fmt::format("{}; gave up after {} attempt(s)", what, n);
+            return;
+          }
+          out << fmt::format("  {}; Django rolled the migration back; retry {}/{} in {:.1f} s\n", what, n,
+                             o.lock_retries, static_cast<double>(wait->count()) / 1000.0);
+          out.flush();
         });
-        return kHistoryError;
-      }
-      if (auto& e = failure) {
-        err << fmt::format(
-            "safemigrate: migration {} failed after {}{}: {} ({})\n{}\nIt is not recorded in "
-            "django_migrations; "
-            "{} later migration(s) not applied.\n",
-            m.id, fmt_seconds(std::chrono::steady_clock::now() - start),
-            e->statement ? fmt::format(" at {}:{}", e->statement->loc.file, e->statement->loc.line) : "",
-            first_line(e->message), e->sqlstate,
-            m.atomic ? "The transaction was rolled back: nothing of it is in the database."
-                     : "atomic = False: the statements before the failed one stay applied.",
-            todo.size() - k - 1);
-        return kHistoryDrift;
-      }
-      out << fmt::format("[{}/{}] applied {} in {}, {} left\n", k + 1, todo.size(), m.id,
-                         fmt_seconds(std::chrono::steady_clock::now() - start), todo.size() - k - 1);
-      out.flush();
+    if (!failure && !last.done) return refused(last);
+    if (failure) {
+      const std::string& id = last.failed_migration;
+      err << fmt::format("safemigrate: {} failed after {:.2f} s: {}{}\n",
+                         id.empty() ? "migrate (after the migrations: post_migrate or the history table)"
+                                    : "migration " + id,
+                         last.failed_after_s, failure->message,
+                         failure->sqlstate.empty() ? "" : " (SQLSTATE " + failure->sqlstate + ")");
+      if (!last.statement.empty()) err << "  statement: " << one_line(last.statement, 400) << "\n";
+      if (failure->sqlstate.empty() && !last.traceback.empty()) err << last.traceback;
+      if (!id.empty())
+        err << (failure->retryable ? "Django rolled its transaction back: nothing of it is in the database"
+                                   : "atomic = False: the statements before the failed one stay applied, so "
+                                     "it was not retried")
+            << fmt::format("; it is not recorded in django_migrations. {} migration(s) applied, {} left.\n",
+                           done, todo.size() - std::min(done, todo.size()));
+      return kHistoryDrift;
     }
-    record_replacements(hist, set, out);
-    out << fmt::format("applied {} migration(s) in {}\n", todo.size(),
-                       fmt_seconds(std::chrono::steady_clock::now() - all_start));
+    out << fmt::format("applied {} migration(s) in {}; post_migrate ran once at the end, as in `migrate`\n",
+                       done, fmt_seconds(std::chrono::steady_clock::now() - all_start));
     return kHistoryOk;
   });
 }

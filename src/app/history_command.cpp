@@ -231,25 +231,7 @@ std::string blocking_tables(db::Database& dbc, const Unit& u, const model::Migra
   for (const model::Statement* st : u.statements) add(st);
   names.erase("");
   if (names.empty()) return "";
-  std::string in;
-  for (const std::string& n : names) in += (in.empty() ? "" : ", ") + dbc.quote(n);
-  try {
-    pqxx::result r = dbc.exec(
-        "SELECT DISTINCT c.relname, l.pid, l.mode, coalesce(a.query, '') FROM pg_locks l "
-        "JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname IN (" +
-        in + ") ORDER BY 1, 2");
-    std::vector<std::string> parts;
-    for (const auto& row : r) {
-      std::string q = row[3].as<std::string>();
-      if (q.size() > 60) q = q.substr(0, 57) + "...";
-      parts.push_back(fmt::format("table \"{}\" ({} held by pid {}{})", row[0].as<std::string>(),
-                                  row[2].as<std::string>(), row[1].as<int>(), q.empty() ? "" : ": " + q));
-    }
-    if (!parts.empty()) return fmt::format("{}", fmt::join(parts, "; "));
-  } catch (const std::exception&) {
-    // Naming the tables below is still useful.
-  }
+  if (std::string who = lock_holders(dbc, names); !who.empty()) return who;
   std::vector<std::string> quoted;
   for (const std::string& n : names) quoted.push_back("\"" + n + "\"");
   return fmt::format("table(s) {}", fmt::join(quoted, ", "));

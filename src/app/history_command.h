@@ -32,6 +32,8 @@ struct HistoryOptions {
   uint64_t max_file_size = 10ull << 20;
   ApplyMode mode = ApplyMode::Auto;
   bool dry_run = false;
+  // Django: the Python that runs the project's `migrate` (default: the one recorded in the plan).
+  std::string python;
   std::chrono::milliseconds lock_timeout{5000};  // per attempt; 0: none
   int lock_retries = 3;                          // further attempts after a lock timeout
   std::chrono::milliseconds statement_timeout{0};

@@ -59,6 +59,33 @@ std::optional<SqlFailure> sql_failure(const std::exception& e, const model::Stat
   return SqlFailure{db::sqlstate_of(e), clean_error(e.what()), statement};
 }
 
+std::string lock_holders(db::Database& dbc, const std::set<std::string>& tables) {
+  if (tables.empty()) return "";
+  std::string in;
+  for (const std::string& n : tables) in += (in.empty() ? "" : ", ") + dbc.quote(n);
+  try {
+    pqxx::result r = dbc.exec(
+        "SELECT DISTINCT c.relname, l.pid, l.mode, coalesce(a.query, '') FROM pg_locks l "
+        "JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.granted AND l.pid <> pg_backend_pid() AND (c.relname IN (" +
+        in +
+        // An index's lock waits on its table: DROP INDEX names the index, a holder locks the table.
+        ") OR c.oid IN (SELECT i.indrelid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
+        "WHERE x.relname IN (" +
+        in + "))) ORDER BY 1, 2");
+    std::vector<std::string> parts;
+    for (const auto& row : r) {
+      std::string q = row[3].as<std::string>();
+      if (q.size() > 60) q = q.substr(0, 57) + "...";
+      parts.push_back(fmt::format("table \"{}\" ({} held by pid {}{})", row[0].as<std::string>(),
+                                  row[2].as<std::string>(), row[1].as<int>(), q.empty() ? "" : ": " + q));
+    }
+    return fmt::format("{}", fmt::join(parts, "; "));
+  } catch (const std::exception&) {
+    return "";  // the caller names the tables instead
+  }
+}
+
 std::string clean_error(const std::string& what) {
   std::string s = what;
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

@@ -52,7 +52,14 @@ struct SqlFailure {
   std::string sqlstate;
   std::string message;
   const model::Statement* statement = nullptr;  // the one that failed, when known
+  // A lock timeout is retried only when the failed part was rolled back (not an `atomic = False`
+  // Django migration, whose earlier statements stay).
+  bool retryable = true;
 };
+
+// The sessions holding granted locks on `tables` (after a lock timeout), e.g. `table "users"
+// (AccessExclusiveLock held by pid 42: LOCK TABLE users)`; "" when none is found.
+std::string lock_holders(db::Database& dbc, const std::set<std::string>& tables);
 
 // `e` as a failure of the migration when PostgreSQL refused the statement (with its SQLSTATE,
 // which libpqxx 6.4 leaves out for 42501 and 40xxx); nullopt for anything else (a lost
@@ -76,7 +83,7 @@ std::optional<SqlFailure> retry_on_lock_timeout(const HistoryOptions& o, Attempt
       e = sql_failure(ex, nullptr);
       if (!e) throw;
     }
-    if (!e || e->sqlstate != "55P03") return e;
+    if (!e || e->sqlstate != "55P03" || !e->retryable) return e;
     if (i >= o.lock_retries) {
       on_lock_timeout(*e, i + 1, std::optional<std::chrono::milliseconds>{});
       return e;

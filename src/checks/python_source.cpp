@@ -28,4 +28,13 @@ std::vector<PythonLine> matching_lines(const model::PythonCode& code, const re2:
   return out;
 }
 
+std::vector<const model::PythonCode*> python_codes(const model::Operation& op) {
+  std::vector<const model::PythonCode*> out;
+  for (const auto* code : {&op.code, &op.reverse_code})
+    if (*code && !is_noop(**code) &&
+        !(!out.empty() && out.front()->file == (*code)->file && out.front()->line == (*code)->line))
+      out.push_back(&**code);  // one function given both ways is checked once
+  return out;
+}
+
 }  // namespace sm::checks

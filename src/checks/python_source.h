@@ -20,6 +20,15 @@ struct PythonLine {
 // The lines of `code.source`, numbered as in its file, with comments and blank lines left out.
 std::vector<PythonLine> python_lines(const model::PythonCode& code);
 
+// RunPython.noop: Django's function that does nothing (a forward or reverse placeholder).
+inline bool is_noop(const model::PythonCode& code) {
+  return code.qualname == "RunPython.noop" && code.module == "django.db.migrations.operations.special";
+}
+
+// The Python a RunPython runs, forwards then backwards (RunPython.noop left out): both run on
+// production, so both are checked.
+std::vector<const model::PythonCode*> python_codes(const model::Operation& op);
+
 // The lines of `code` that `pattern` matches (RE2 partial match).
 std::vector<PythonLine> matching_lines(const model::PythonCode& code, const re2::RE2& pattern);
 

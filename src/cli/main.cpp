@@ -391,6 +391,9 @@ int main(int argc, char** argv) {
                         "Attempts after a lock timeout, with doubling backoff (default 3)");
   apply_cmd->add_option("--statement-timeout", statement_timeout,
                         "statement_timeout, e.g. 10min=600s (default off)");
+  apply_cmd->add_option("--python", history.python,
+                        "Django: the Python that runs the project's migrate (default: the one that exported "
+                        "the plan, with its PYTHONPATH)");
   CLI::App* resolve_cmd = app.add_subcommand(
       "resolve",
       "Resolve a failed migration as prisma migrate resolve does: --applied NAME or --rolled-back NAME");

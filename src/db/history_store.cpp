@@ -16,6 +16,7 @@ const char* state_name(MigrationState s) {
     case MigrationState::MissingLocally: return "missing locally";
     case MigrationState::NoScript: return "no migration file";
     case MigrationState::Inconsistent: return "applied before its dependency";
+    case MigrationState::Duplicate: return "recorded twice";
   }
   return "?";
 }

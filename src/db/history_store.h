@@ -20,6 +20,9 @@ enum class MigrationState : uint8_t {
   MissingLocally,  // recorded in the database, no local migration folder
   NoScript,        // local folder without its SQL file: apply stops there
   Inconsistent,    // Django: applied, but a dependency is not (Django refuses to migrate)
+  // Applied, and recorded more than once (finished rows not rolled back): two appliers ran it at
+  // once (Django's migrate takes no lock). An extra entry after the migrations'.
+  Duplicate,
 };
 const char* state_name(MigrationState s);  // "applied", "pending", ...
 // Everything but Applied is drift for `verify`.

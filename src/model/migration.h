@@ -67,15 +67,16 @@ struct Operation {
   size_t index = 0;                   // 1-based position in its migration
   std::vector<Statement> statements;  // forward SQL
   // Django facts; defaults fit Prisma.
-  bool reversible = true;                // a way back exists (reverse_code, reverse_sql…)
-  bool non_transactional = false;        // must run outside a transaction (AddIndexConcurrently)
-  bool sql_depends_on_database = false;  // its SQL looked up names in the live database
-  bool runs_python = false;              // RunPython: changes data the SQL does not show
-  bool data_sql = false;                 // RunSQL (its statements say whether it writes rows)
-  std::string sql_error;                 // the exporter could not produce its SQL
-  std::optional<PythonCode> code;        // RunPython forward code
-  bool reverse_is_noop = false;          // RunPython.noop / RunSQL.noop
-  std::vector<std::string> models;       // model names the operation is about, when known
+  bool reversible = true;                  // a way back exists (reverse_code, reverse_sql…)
+  bool non_transactional = false;          // must run outside a transaction (AddIndexConcurrently)
+  bool sql_depends_on_database = false;    // its SQL looked up names in the live database
+  bool runs_python = false;                // RunPython: changes data the SQL does not show
+  bool data_sql = false;                   // RunSQL (its statements say whether it writes rows)
+  std::string sql_error;                   // the exporter could not produce its SQL
+  std::optional<PythonCode> code;          // RunPython forward code
+  std::optional<PythonCode> reverse_code;  // RunPython reverse code (none: irreversible)
+  bool reverse_is_noop = false;            // RunPython.noop / RunSQL.noop
+  std::vector<std::string> models;         // model names the operation is about, when known
 };
 
 struct Migration {
@@ -128,6 +129,14 @@ struct MigrationSet {
   // empty offline), and the primary key type of Django's django_migrations (bigserial/serial).
   std::string exported_database;
   std::string history_id_type;
+  // Django: how the project's own `migrate` runs, as the exporter ran (empty when not recorded).
+  struct DjangoProject {
+    std::string settings;        // settings module
+    std::string database_alias;  // DATABASES key
+    std::string python;          // sys.executable
+    std::string pythonpath;      // PYTHONPATH it ran with
+    std::string project_dir;     // put first on sys.path; the working folder of `migrate`
+  } django;
 };
 
 }  // namespace sm::model

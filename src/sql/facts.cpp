@@ -229,6 +229,18 @@ std::string not_null_check_column(Node constraint) {
   return last_name(fields);
 }
 
+// USING col::type (or CAST(col AS type)) of the altered column to the new type: PostgreSQL treats
+// it as no USING at all (ATColumnChangeRequiresRewrite sees only the cast), so whether the table is
+// rewritten depends on the types alone (varchar to text: it is not).
+bool using_casts_the_column(Node using_expr, const std::string& column, const std::string& new_type) {
+  Node body, arg, ref, type;
+  if (node_type(using_expr, body) != "TypeCast") return false;
+  if (!field(body, "arg", arg) || node_type(arg, ref) != "ColumnRef") return false;
+  auto fields = list(ref, "fields");
+  if (fields.size() != 1 || last_name(fields) != column) return false;
+  return field(body, "typeName", type) && type_name(type) == new_type;
+}
+
 // ADD CONSTRAINT: the lock, scan and kind depend on the constraint type.
 void constraint_action(Ctx& c, const model::RelationName& table, Node con, uint32_t offset) {
   std::string_view type = str(con, "contype");
@@ -372,7 +384,9 @@ void alter_table(Ctx& c, Node body) {
     if (subtype == "AT_AlterColumnType" && def_type == "ColumnDef") {
       Node type, using_expr;
       if (field(inner, "typeName", type)) a.new_type = type_name(type);
-      if (field(inner, "raw_default", using_expr)) a.detail = "USING expression";
+      if (field(inner, "raw_default", using_expr) &&
+          !using_casts_the_column(using_expr, a.column, a.new_type))
+        a.detail = "USING expression";
     }
     if (objtype == "OBJECT_INDEX") a.detail = "on an index";
     // INHERIT takes SHARE UPDATE EXCLUSIVE on the parent; NO INHERIT only ACCESS SHARE, but the

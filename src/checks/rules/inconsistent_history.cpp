@@ -28,8 +28,8 @@ extern const Rule kInconsistentHistory = {
      "Django checks the history table against the graph before every migrate; a migration recorded\n"
      "as applied while one it depends on is not means the database was changed out of order (a\n"
      "renamed migration, a manual insert into django_migrations, a branch deployed and reverted).",
-     "python manage.py showmigrations shop   # see what is recorded\n"
-     "python manage.py migrate shop 0002 --fake   # only if its changes are really in the database"},
+     "python3 manage.py showmigrations shop   # see what is recorded\n"
+     "python3 manage.py migrate shop 0002 --fake   # only if its changes are really in the database"},
     nullptr,
     check_set};
 

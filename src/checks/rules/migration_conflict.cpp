@@ -23,7 +23,7 @@ extern const Rule kMigrationConflict = {
      "Run `manage.py makemigrations --merge` (or rebase one branch's migration onto the other).",
      "Two branches each added a migration on top of the same parent. Django refuses to migrate\n"
      "until a merge migration says in which order they apply; deploying before that fails.",
-     "python manage.py makemigrations --merge shop"},
+     "python3 manage.py makemigrations --merge shop"},
     nullptr,
     check_set};
 

@@ -1,4 +1,5 @@
 // mixed-schema-and-data: DDL and DML on existing tables in one migration.
+#include "checks/python_source.h"
 #include "checks/rule.h"
 
 namespace sm::checks::rules {
@@ -26,7 +27,8 @@ static void check(const model::Migration& m, Reporter& r) {
   const model::Statement* ddl_after = nullptr;  // the schema change after `dml` it most likely depends on
   const model::Operation* python = nullptr;     // Django's RunPython changes data the SQL does not show
   for (const auto& op : m.operations) {
-    if (!python && op.runs_python) python = &op;
+    // RunPython.noop forwards (a placeholder for reverse-only code) changes nothing.
+    if (!python && op.runs_python && !(op.code && is_noop(*op.code))) python = &op;
     for (const auto& st : op.statements) {
       if (st.cls == model::StatementClass::Ddl) {
         if (!ddl) ddl = &st;

@@ -23,22 +23,34 @@ static bool uses_name(const std::string& source, const std::string& name) {
   return false;
 }
 
+// An import of an app's models module; django.db.models is the query API (Q, F, Count…), not models.
+static bool imports_models(const std::string& line) {
+  static const re2::RE2 direct_import(
+      R"(^\s*(?:from\s+(\.?[\w.]*models)\s+import\b|import\s+([\w.]+\.models)\b))");
+  std::string from, plain;
+  if (!RE2::PartialMatch(line, direct_import, &from, &plain)) return false;
+  return (from.empty() ? plain : from) != "django.db.models";
+}
+
 static void check(const model::Migration& m, Reporter& r) {
-  static const re2::RE2 direct_import(R"(^\s*(from\s+\.?[\w.]*models\s+import\b|import\s+[\w.]+\.models\b))");
   for (const auto& op : m.operations) {
-    if (!op.runs_python || !op.code) continue;
-    for (const auto& line : matching_lines(*op.code, direct_import))
-      r.in_python(op, op.code->file, line.line, line.text,
-                  "imports models directly in " + op.code->qualname + kWhy);
-    // A models import at the top of the file, used by the code.
-    for (const auto& imp : op.code->module_imports) {
-      if (!RE2::PartialMatch(imp.text, direct_import)) continue;
-      for (const auto& name : imp.names) {
-        if (!uses_name(op.code->source, name)) continue;
-        r.in_python(
-            op, op.code->file, imp.line, imp.text,
-            op.code->qualname + " uses " + name + ", imported from models at the top of the file" + kWhy);
-        break;
+    if (!op.runs_python) continue;
+    for (const model::PythonCode* code : python_codes(op)) {
+      for (const auto& line : python_lines(*code)) {
+        if (!imports_models(line.text)) continue;
+        r.in_python(op, code->file, line.line, line.text,
+                    "imports models directly in " + code->qualname + kWhy);
+      }
+      // A models import at the top of the file, used by the code.
+      for (const auto& imp : code->module_imports) {
+        if (!imports_models(imp.text)) continue;
+        for (const auto& name : imp.names) {
+          if (!uses_name(code->source, name)) continue;
+          r.in_python(
+              op, code->file, imp.line, imp.text,
+              code->qualname + " uses " + name + ", imported from models at the top of the file" + kWhy);
+          break;
+        }
       }
     }
   }

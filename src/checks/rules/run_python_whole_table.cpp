@@ -1,5 +1,6 @@
 // run-python-whole-table: RunPython code that walks or updates a whole table in one go:
-// `.all()` iteration, `.update(` with no filter, `.save()` in a loop.
+// `.all()` iteration, `.update(`/`.delete(` with no filter, `.save()`/`.delete()` in a loop, in the
+// forward and the reverse code.
 #include "checks/python_source.h"
 #include "checks/rule.h"
 
@@ -8,21 +9,34 @@ namespace sm::checks::rules {
 static void check(const model::Migration& m, Reporter& r) {
   static const re2::RE2 all_loop(R"(^\s*for\s.+\sin\s.*\.all\(\))");
   static const re2::RE2 unfiltered_update(R"((\.objects|\.all\(\))\.update\()");
+  static const re2::RE2 unfiltered_delete(R"((\.objects|\.all\(\))\.delete\()");
   static const re2::RE2 save(R"(\.save\()");
+  static const re2::RE2 delete_call(R"(\.delete\()");
   for (const auto& op : m.operations) {
-    if (!op.runs_python || !op.code) continue;
-    for (const auto& line : python_lines(*op.code)) {
-      std::string why;
-      if (RE2::PartialMatch(line.text, all_loop))
-        why = "iterates over every row with .all(): one query loads the whole table";
-      else if (RE2::PartialMatch(line.text, unfiltered_update))
-        why =
-            "updates every row in one statement, holding row locks on all of them until the migration "
-            "commits";
-      else if (line.in_loop && RE2::PartialMatch(line.text, save))
-        why = "calls .save() in a loop: one UPDATE per row, all inside the migration's transaction";
-      if (!why.empty()) r.in_python(op, op.code->file, line.line, line.text, op.code->qualname + " " + why);
-    }
+    if (!op.runs_python) continue;
+    for (const model::PythonCode* code : python_codes(op))
+      for (const auto& line : python_lines(*code)) {
+        std::string why;
+        if (RE2::PartialMatch(line.text, all_loop))
+          why = "iterates over every row with .all(): one query loads the whole table";
+        else if (RE2::PartialMatch(line.text, unfiltered_update))
+          why =
+              "updates every row in one statement, holding row locks on all of them until the migration "
+              "commits";
+        else if (RE2::PartialMatch(line.text, unfiltered_delete))
+          why =
+              "deletes every row in one statement, holding row locks on all of them until the migration "
+              "commits";
+        else if (line.in_loop && RE2::PartialMatch(line.text, save))
+          why = "calls .save() in a loop: one UPDATE per row, all inside the migration's transaction";
+        else if (line.in_loop && RE2::PartialMatch(line.text, delete_call))
+          why =
+              "calls .delete() in a loop: one DELETE (and its cascades) per row, all inside the migration's "
+              "transaction";
+        if (!why.empty())
+          r.in_python(op, code->file, line.line, line.text,
+                      code->qualname + (code == &*op.reverse_code ? " (reverse code) " : " ") + why);
+      }
   }
 }
 
