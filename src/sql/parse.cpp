@@ -459,10 +459,19 @@ class FileParser {
     };
     std::vector<Range> gaps;
     if (tokens_.empty()) {
-      // The scanner failed: the whole region is one statement already unless nothing was added.
-      if (!covered_.empty()) return;
-      std::string_view piece = text_.substr(begin, end - begin);
-      if (piece.find_first_not_of(" \t\r\n") != std::string_view::npos) gaps.push_back({begin, end});
+      // The scanner failed, and its splitter may have stopped part-way: every stretch between
+      // what is covered that holds more than white space is parsed alone (a comment parses to
+      // nothing; anything else to statements or a syntax error).
+      uint32_t pos = begin;
+      auto gap = [&](uint32_t b, uint32_t e) {
+        if (text_.substr(b, e - b).find_first_not_of(" \t\r\n\f\v;") != std::string_view::npos)
+          gaps.push_back({b, e});
+      };
+      for (const Range& r : covered_) {
+        if (r.begin > pos) gap(pos, std::min(r.begin, end));
+        pos = std::max(pos, r.end);
+      }
+      if (pos < end) gap(pos, end);
     } else {
       bool open = false;
       Range cur{0, 0};
