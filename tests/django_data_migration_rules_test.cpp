@@ -124,4 +124,53 @@ TEST(DjangoDataMigrationRules, DeleteLoopsAndReverseCodeAreChecked) {
   EXPECT_FALSE(has_finding(reverse, "run-python-whole-table", "fill updates"));
 }
 
+// The SQL a RunPython sends itself (read by the exporter from the function's source, as
+// `cursor_sql`) is checked like a migration's SQL, at the line of the call; SQL built at run time
+// is a finding of its own, never passed over.
+TEST(DjangoDataMigrationRules, SqlSentThroughACursorIsChecked) {
+  auto with_sql = [](const std::string& qualname, int line, const std::string& items) {
+    std::string code = python_code("shop.migrations.0002_fill", qualname,
+                                   "def " + qualname + "(apps, schema_editor):\n    pass\n");
+    code = std::regex_replace(code, std::regex("\"line\": 4,"), "\"line\": " + std::to_string(line) + ",");
+    return code.substr(0, code.size() - 1) + ", \"cursor_sql\": " + items + "}";
+  };
+  auto forward =
+      findings(with_sql("fill", 4,
+                        "[{\"line\": 6, \"call\": \"cursor.execute\", \"sql\": \"UPDATE shop_item "
+                        "SET n = $1\"}, {\"line\": 7, \"call\": \"cursor.execute\", \"sql\": "
+                        "\"CREATE INDEX i ON shop_item (n)\"}, {\"line\": 8, \"call\": \"c.execute\", "
+                        "\"sql\": null, \"why\": \"the SQL is built at run time\"}, {\"line\": 9, "
+                        "\"call\": \"c.execute\", \"sql\": \"UPDATE shop_item SET\"}]"),
+               with_sql("unfill", 20,
+                        "[{\"line\": 22, \"call\": \"cursor.execute\", \"sql\": \"DELETE FROM "
+                        "shop_item\"}]"));
+  std::string all;
+  for (const auto& f : forward) all += f + "\n";
+  EXPECT_TRUE(has_finding(forward, "whole-table-write", "UPDATE of every row of shop_item")) << all;
+  EXPECT_TRUE(has_finding(forward, "require-concurrent-index-creation", "")) << all;
+  EXPECT_TRUE(has_finding(forward, "run-python-dynamic-sql", "c.execute() that safemigrate cannot read"))
+      << all;
+  EXPECT_TRUE(has_finding(forward, "syntax-error", "")) << all;
+  EXPECT_TRUE(
+      has_finding(forward, "run-python-whole-table", "unfill (reverse code) sends DELETE of every row"))
+      << all;
+
+  // Where: the forward SQL's findings are at their calls' lines in the Python file.
+  sm::test::TempDir d;
+  auto path = d.write("plan.json", plan(with_sql("fill", 4,
+                                                 "[{\"line\": 6, \"call\": \"cursor.execute\", \"sql\": "
+                                                 "\"UPDATE shop_item SET n = 0\"}]")));
+  sm::app::CheckOptions options;
+  options.paths = {path.string()};
+  auto run = sm::app::run_check(options, nullptr);
+  bool found = false;
+  for (const auto& f : run.findings)
+    if (f.rule == "whole-table-write") {
+      found = true;
+      EXPECT_EQ(f.loc.line, 6u);
+      EXPECT_NE(f.loc.file.find("0002_fill.py"), std::string::npos) << f.loc.file;
+    }
+  EXPECT_TRUE(found);
+}
+
 }  // namespace

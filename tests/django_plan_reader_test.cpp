@@ -232,6 +232,10 @@ const std::map<std::string, Spec>& plan_spec() {
         {"generator.django", {"s"}},
         {"generator.python", {"s"}},
         {"settings", {"sn"}},
+        {"python", {"o"}},
+        {"python.executable", {"sn"}},
+        {"python.pythonpath", {"sn"}},
+        {"python.project_dir", {"sn"}},
         {"database", {"o"}},
         {"database.alias", {"s"}},
         {"database.vendor", {"s"}},
@@ -311,6 +315,12 @@ const std::map<std::string, Spec>& plan_spec() {
       m[c + ".module_imports[].text"] = {"s"};
       m[c + ".module_imports[].names"] = {"a"};
       m[c + ".module_imports[].names[]"] = {"s"};
+      m[c + ".cursor_sql"] = {"a"};
+      m[c + ".cursor_sql[]"] = {"o"};
+      m[c + ".cursor_sql[].line"] = {"in"};
+      m[c + ".cursor_sql[].call"] = {"s"};
+      m[c + ".cursor_sql[].sql"] = {"sn"};
+      m[c + ".cursor_sql[].why"] = {"s"};
     }
     return m;
   }();

@@ -403,9 +403,12 @@ TEST(SchemaTracker, DropIndexKnowsItsTableAndColumns) {
 TEST(SqlFacts, WholeTableWritesAndLockTable) {
   auto parsed = sm::sql::parse_sql(
       "UPDATE t SET c = 1; UPDATE t SET c = 1 WHERE id = 2; DELETE FROM t; DELETE FROM t WHERE id = 2; "
-      "INSERT INTO t SELECT * FROM u; LOCK TABLE a, b IN SHARE MODE",
+      "INSERT INTO t SELECT * FROM u; LOCK TABLE a, b IN SHARE MODE; "
+      "WITH u AS (SELECT 1) INSERT INTO t SELECT * FROM u; INSERT INTO t WITH u AS (SELECT 1) SELECT * FROM "
+      "u; "
+      "WITH u AS (SELECT 1) INSERT INTO t SELECT * FROM public.u",
       "x.sql");
-  ASSERT_EQ(parsed.statements.size(), 6u);
+  ASSERT_EQ(parsed.statements.size(), 9u);
   const auto& s = parsed.statements;
   EXPECT_TRUE(s[0].actions[0].whole_table);
   EXPECT_EQ(s[0].actions[0].detail, "UPDATE");
@@ -413,11 +416,22 @@ TEST(SqlFacts, WholeTableWritesAndLockTable) {
   EXPECT_TRUE(s[2].actions[0].whole_table);
   EXPECT_EQ(s[2].actions[0].detail, "DELETE");
   EXPECT_FALSE(s[3].actions[0].whole_table);
+  // INSERT … SELECT: the target is written (not whole-table), every row of the source is read.
   EXPECT_FALSE(s[4].actions[0].whole_table);
+  ASSERT_EQ(s[4].actions.size(), 2u);
+  EXPECT_EQ(s[4].actions[1].kind, sm::model::ActionKind::ReadAllRows);
+  EXPECT_EQ(s[4].actions[1].relation.name, "u");
+  EXPECT_EQ(s[4].actions[1].object, "t");
+  EXPECT_TRUE(s[4].actions[1].whole_table);
   EXPECT_EQ(s[5].cls, StatementClass::Query);
   ASSERT_EQ(s[5].actions.size(), 2u);
   EXPECT_EQ(s[5].actions[1].relation.name, "b");
   EXPECT_EQ(s[5].actions[1].lock, S);
+  // A name from the WITH clause (of the INSERT or of its SELECT) is no table; a qualified one is.
+  EXPECT_EQ(s[6].actions.size(), 1u);
+  EXPECT_EQ(s[7].actions.size(), 1u);
+  ASSERT_EQ(s[8].actions.size(), 2u);
+  EXPECT_EQ(s[8].actions[1].relation.schema, "public");
 }
 
 TEST(SchemaTracker, ValidatedNotNullCheckLetsSetNotNullSkipTheScan) {

@@ -166,6 +166,14 @@ const Shape& plan_shape() {
                                         {"text", of(kString)},
                                         {"names", Shape{kArray, &string, nullptr, {}, 0}}},
                                        0};
+    static const Shape cursor_sql_item = Shape{kObject,
+                                               nullptr,
+                                               nullptr,
+                                               {{"line", of(kInt | kNull)},
+                                                {"call", of(kString)},
+                                                {"sql", of(kString | kNull)},
+                                                {"why", of(kString)}},
+                                               0};
     static const Shape code = Shape{kObject | kNull,
                                     nullptr,
                                     nullptr,
@@ -174,7 +182,8 @@ const Shape& plan_shape() {
                                      {"file", of(kString | kNull)},
                                      {"line", of(kInt | kNull)},
                                      {"source", of(kString | kNull)},
-                                     {"module_imports", Shape{kArray, &import_, nullptr, {}, 0}}},
+                                     {"module_imports", Shape{kArray, &import_, nullptr, {}, 0}},
+                                     {"cursor_sql", Shape{kArray, &cursor_sql_item, nullptr, {}, 0}}},
                                     0};
     auto strings = [&](uint8_t extra) {
       return Shape{static_cast<uint8_t>(kArray | extra), &string, nullptr, {}, 0};
@@ -432,10 +441,9 @@ std::optional<model::PythonCode> python_code(element op, std::string_view key, c
   return code;
 }
 
-// The SQL of one operation, parsed; every statement points at the operation's line.
-std::vector<model::Statement> operation_sql(element op, const model::SourceLocation& at) {
-  // `# safemigrate-ignore: …` on the operation applies to each of its statements: written
-  // before each as an SQL comment, the SQL layer reads it as it does in a migration.sql.
+// `# safemigrate-ignore: …` on the operation applies to each of its statements: written before
+// each as an SQL comment, the SQL layer reads it as it does in a migration.sql.
+std::string directive_prefix(element op) {
   std::string prefix;
   simdjson::dom::array arr;
   if (op["directives"].get_array().get(arr) == simdjson::SUCCESS)
@@ -445,18 +453,56 @@ std::vector<model::Statement> operation_sql(element op, const model::SourceLocat
           directive.find('\n') == std::string_view::npos)
         prefix.append("-- ").append(directive).append("\n");
     }
-  std::string text;
-  if (op["forward_sql"].get_array().get(arr) == simdjson::SUCCESS)
-    for (element s : arr) {
-      std::string_view sql;
-      if (s.get_string().get(sql) == simdjson::SUCCESS) text.append(prefix).append(sql).append("\n");
-    }
+  return prefix;
+}
+
+// `text` parsed, every statement (and action) pointing at `at`.
+std::vector<model::Statement> parse_at(const std::string& text, const model::SourceLocation& at) {
   std::vector<model::Statement> statements = sql::parse_sql(text, at.file).statements;
   for (auto& st : statements) {
     st.loc = at;
     for (auto& a : st.actions) a.loc = at;
   }
   return statements;
+}
+
+// The SQL of one operation, parsed; every statement points at the operation's line.
+std::vector<model::Statement> operation_sql(element op, const model::SourceLocation& at) {
+  const std::string prefix = directive_prefix(op);
+  std::string text;
+  simdjson::dom::array arr;
+  if (op["forward_sql"].get_array().get(arr) == simdjson::SUCCESS)
+    for (element s : arr) {
+      std::string_view sql;
+      if (s.get_string().get(sql) == simdjson::SUCCESS) text.append(prefix).append(sql).append("\n");
+    }
+  return parse_at(text, at);
+}
+
+// The SQL a RunPython function sends itself, as the exporter read it from the function's source
+// (`cursor_sql`): parsed, each statement at its call's line in the Python file. SQL built at run
+// time goes to code.unread_sql, so that a rule says it was not checked.
+std::vector<model::Statement> cursor_sql(element op, std::string_view key, model::PythonCode& code) {
+  std::vector<model::Statement> out;
+  element c;
+  simdjson::dom::array items;
+  if (op[key].get(c) != simdjson::SUCCESS || c.is_null() ||
+      c["cursor_sql"].get_array().get(items) != simdjson::SUCCESS)
+    return out;
+  const std::string prefix = directive_prefix(op);
+  for (element item : items) {
+    model::SourceLocation at{code.file, code.line, 1, 0};
+    int64_t line = 0;
+    if (item["line"].get_int64().get(line) == simdjson::SUCCESS && line > 0)
+      at.line = static_cast<uint32_t>(line);
+    std::string_view sql;
+    if (item["sql"].get_string().get(sql) != simdjson::SUCCESS) {
+      code.unread_sql.push_back({at.line, str(item, "call"), str(item, "why")});
+      continue;
+    }
+    for (auto& st : parse_at(prefix + std::string(sql) + "\n", at)) out.push_back(std::move(st));
+  }
+  return out;
 }
 
 model::Operation read_operation(element op, const std::string& file, const Folders& folders, size_t index) {
@@ -484,6 +530,11 @@ model::Operation read_operation(element op, const std::string& file, const Folde
   if (model_name.empty()) model_name = str(op, "name");
   if (!model_name.empty()) o.models.push_back(model_name);
   o.statements = operation_sql(op, o.loc);
+  // RunPython's own SQL: the forward code's runs as the operation's statements (every rule and
+  // the apply gate read it); the reverse code's is kept apart, for the rules about reverse code.
+  if (o.code)
+    for (auto& st : cursor_sql(op, "code", *o.code)) o.statements.push_back(std::move(st));
+  if (o.reverse_code) o.reverse_statements = cursor_sql(op, "reverse_code", *o.reverse_code);
   return o;
 }
 

@@ -26,6 +26,7 @@ import json
 import os
 import shlex
 import sys
+import textwrap
 import traceback
 
 FORMAT = "safemigrate-django-plan"
@@ -353,7 +354,89 @@ def code_info(func):
     except (TypeError, OSError):
         pass  # a builtin or C function: no source
     info["module_imports"] = module_imports(info["file"]) if info["file"] else []
+    info["cursor_sql"] = cursor_sql(info["source"], info["line"]) if info["source"] else []
     return info
+
+
+# Calls that send SQL to the database from Python: a DB-API cursor's execute()/executemany() and
+# Django's schema_editor.execute().
+SQL_CALLS = ("execute", "executemany")
+
+
+def driver_placeholders(sql):
+    """The SQL PostgreSQL receives for psycopg's format placeholders, each parameter written as
+    $1, $2…: %s and %(name)s (one number a name), and %% for a literal percent sign."""
+    out, names, count, i = [], {}, 0, 0
+    while i < len(sql):
+        if sql.startswith("%%", i):
+            out.append("%")
+            i += 2
+            continue
+        if sql[i] == "%" and i + 1 < len(sql) and sql[i + 1] in "sbt":
+            count += 1
+            out.append("$%d" % count)
+            i += 2
+            continue
+        end = sql.find(")", i + 2) if sql.startswith("%(", i) else -1
+        if end != -1 and end + 1 < len(sql) and sql[end + 1] in "sbt":
+            name = sql[i + 2:end]
+            if name not in names:
+                count += 1
+                names[name] = count
+            out.append("$%d" % names[name])
+            i = end + 2
+            continue
+        out.append(sql[i])
+        i += 1
+    return "".join(out)
+
+
+def constant_string(node):
+    """The string an expression always evaluates to (a literal, adjacent literals, or literals
+    joined with +), or None when it is built at run time."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = constant_string(node.left), constant_string(node.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+def cursor_sql(source, first_line):
+    """The SQL a RunPython function sends itself (cursor.execute(...), schema_editor.execute(...)):
+    [{line, call, sql}] with the statement as PostgreSQL receives it, or sql null and `why` when
+    the SQL is built at run time, so that the check reads it or says it could not."""
+    if "execute" not in source:
+        return []
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError as exc:
+        return [{"line": first_line, "call": "execute", "sql": None,
+                 "why": "the function's source does not parse on its own (%s)" % exc.msg}]
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SQL_CALLS):
+            continue
+        args = list(node.args)
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        sql_node = args[0] if args else keywords.get("sql", keywords.get("query"))
+        if sql_node is None:
+            continue  # no SQL argument: some other execute()
+        has_params = len(args) > 1 or "params" in keywords or "param_list" in keywords \
+            or "vars_list" in keywords or "vars" in keywords
+        line = first_line + node.lineno - 1
+        call = ast.get_source_segment(textwrap.dedent(source), node.func) or node.func.attr
+        sql = constant_string(sql_node)
+        if sql is None:
+            found.append({"line": line, "call": call, "sql": None,
+                          "why": "the SQL is built at run time"})
+        else:
+            found.append({"line": line, "call": call,
+                          "sql": driver_placeholders(sql) if has_params else sql})
+    found.sort(key=lambda f: f["line"])
+    return found
 
 
 def module_imports(path):

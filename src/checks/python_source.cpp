@@ -21,6 +21,12 @@ std::vector<PythonLine> python_lines(const model::PythonCode& code) {
   return out;
 }
 
+std::string python_line_text(const model::PythonCode& code, uint32_t line) {
+  for (auto& l : python_lines(code))
+    if (l.line == line) return std::move(l.text);
+  return {};
+}
+
 std::vector<PythonLine> matching_lines(const model::PythonCode& code, const re2::RE2& pattern) {
   std::vector<PythonLine> out;
   for (auto& l : python_lines(code))

@@ -29,6 +29,9 @@ inline bool is_noop(const model::PythonCode& code) {
 // production, so both are checked.
 std::vector<const model::PythonCode*> python_codes(const model::Operation& op);
 
+// The text of line `line` of `code` (in its file's numbering), or "" when it is not one of its lines.
+std::string python_line_text(const model::PythonCode& code, uint32_t line);
+
 // The lines of `code` that `pattern` matches (RE2 partial match).
 std::vector<PythonLine> matching_lines(const model::PythonCode& code, const re2::RE2& pattern);
 

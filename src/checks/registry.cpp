@@ -32,6 +32,7 @@ extern const Rule kRunPythonWithoutReverse;
 extern const Rule kRunSqlWithoutReverse;
 extern const Rule kRunPythonImportsModels;
 extern const Rule kRunPythonWholeTable;
+extern const Rule kRunPythonDynamicSql;
 extern const Rule kMigrationConflict;
 extern const Rule kInconsistentHistory;
 extern const Rule kMigrationEditedAfterMerge;
@@ -82,6 +83,7 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kRunSqlWithoutReverse,
       &rules::kRunPythonImportsModels,
       &rules::kRunPythonWholeTable,
+      &rules::kRunPythonDynamicSql,
       &rules::kMigrationConflict,
       &rules::kInconsistentHistory,
       &rules::kMigrationEditedAfterMerge,

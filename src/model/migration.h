@@ -57,15 +57,23 @@ struct PythonCode {
     std::vector<std::string> names;
   };
   std::vector<Import> module_imports;
+  // SQL the code sends itself (cursor.execute(…), schema_editor.execute(…)) whose text is built
+  // at run time, so that no rule could read it: where, the call, and why.
+  struct UnreadSql {
+    uint32_t line = 0;
+    std::string call, why;
+  };
+  std::vector<UnreadSql> unread_sql;
 };
 
 // A framework operation (Django's AddField, RunPython…; for Prisma the whole migration.sql).
 struct Operation {
-  std::string kind;                   // "migration.sql", "AddField", "RunPython", …
-  std::string description;            // human summary
-  SourceLocation loc;                 // Django: the operation's line in the migration file
-  size_t index = 0;                   // 1-based position in its migration
-  std::vector<Statement> statements;  // forward SQL
+  std::string kind;                           // "migration.sql", "AddField", "RunPython", …
+  std::string description;                    // human summary
+  SourceLocation loc;                         // Django: the operation's line in the migration file
+  size_t index = 0;                           // 1-based position in its migration
+  std::vector<Statement> statements;          // forward SQL (RunPython: the SQL its code sends itself)
+  std::vector<Statement> reverse_statements;  // RunPython: the SQL its reverse code sends itself
   // Django facts; defaults fit Prisma.
   bool reversible = true;                  // a way back exists (reverse_code, reverse_sql…)
   bool non_transactional = false;          // must run outside a transaction (AddIndexConcurrently)

@@ -85,6 +85,7 @@ const char* action_kind_name(ActionKind kind) {
     case ActionKind::DropView: return "drop view";
     case ActionKind::AlterEnumAddValue: return "alter type add value";
     case ActionKind::WriteRows: return "write rows";
+    case ActionKind::ReadAllRows: return "read all rows";
     case ActionKind::LockTable: return "lock table";
     case ActionKind::IndexTable: return "index's table";
     case ActionKind::OtherAlter: return "other";

@@ -98,6 +98,8 @@ enum class ActionKind : uint8_t {
   AlterEnumAddValue,
   WriteRows,  // INSERT / UPDATE / DELETE / MERGE / COPY FROM (detail: the command)
   LockTable,  // LOCK TABLE … IN mode MODE
+  // INSERT … SELECT reading every row of this table (object: the table written to).
+  ReadAllRows,
   // The table of an index that DROP INDEX or REINDEX INDEX names: PostgreSQL locks it too.
   // Added by SchemaTracker when it knows which table the index belongs to.
   IndexTable,
@@ -133,9 +135,10 @@ struct Action {
   std::vector<std::string> primary_key;                      // CREATE TABLE: primary key columns
   std::vector<std::string> identity_columns;                 // CREATE TABLE: GENERATED … AS IDENTITY
   bool cascade = false;                                      // TRUNCATE … CASCADE
-  bool whole_table = false;  // UPDATE / DELETE with no WHERE: every row is written and row-locked
-  std::string detail;        // short human detail, e.g. "volatile default gen_random_uuid()"
-  SourceLocation loc;        // where the subcommand starts
+  // UPDATE / DELETE with no WHERE: every row is written and row-locked; ReadAllRows: every row read
+  bool whole_table = false;
+  std::string detail;  // short human detail, e.g. "volatile default gen_random_uuid()"
+  SourceLocation loc;  // where the subcommand starts
 };
 
 enum class StatementClass : uint8_t {

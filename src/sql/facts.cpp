@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 #include <string>
 
 #include "sql/lock_table.h"
@@ -547,6 +548,39 @@ void dml_target(Ctx& c, Node body, std::string_view key, std::string_view comman
   a.whole_table = (command == "UPDATE" || command == "DELETE") && !field(body, "whereClause", where);
 }
 
+// The names a statement's WITH clause gives its queries: `FROM name` then reads no table.
+void add_cte_names(Node body, std::set<std::string>& names) {
+  Node with, cte;
+  if (!field(body, "withClause", with)) return;
+  for (Node item : list(with, "ctes"))
+    if (node_type(item, cte) == "CommonTableExpr") names.insert(std::string(str(cte, "ctename")));
+}
+
+// INSERT … SELECT … FROM t with no WHERE and no LIMIT reads every row of t (and writes as many
+// into the target) in one statement: t gets a ReadAllRows action, so that a rule can tell an
+// existing table's size from a new one's.
+void insert_select_sources(Ctx& c, Node insert_body) {
+  model::RelationName target;
+  Node select, select_body, unused;
+  if (!relation_field(c, insert_body, "relation", target) || !field(insert_body, "selectStmt", select) ||
+      node_type(select, select_body) != "SelectStmt" || field(select_body, "whereClause", unused) ||
+      field(select_body, "limitCount", unused))
+    return;
+  std::set<std::string> ctes;
+  add_cte_names(insert_body, ctes);
+  add_cte_names(select_body, ctes);
+  for (Node from : list(select_body, "fromClause")) {
+    Node rv;
+    if (node_type(from, rv) != "RangeVar") continue;
+    if (str(rv, "schemaname").empty() && ctes.count(std::string(str(rv, "relname")))) continue;
+    Action& a =
+        add_action(c, ActionKind::ReadAllRows, relation(c, rv), LockMode::AccessShare, c.st.loc.offset);
+    a.whole_table = true;
+    a.object = target.display();
+    a.detail = "INSERT … SELECT";
+  }
+}
+
 }  // namespace
 
 void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::Statement& st) {
@@ -665,6 +699,7 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
                : type == "UpdateStmt" ? "UPDATE"
                : type == "DeleteStmt" ? "DELETE"
                                       : "MERGE");
+    if (type == "InsertStmt") insert_select_sources(c, body);
   } else if (type == "LockStmt") {
     // LOCK TABLE takes the mode it names (PostgreSQL's LOCKMODE numbers, 1 = ACCESS SHARE … 8 =
     // ACCESS EXCLUSIVE, the order of model::LockMode) on each table until the transaction ends.

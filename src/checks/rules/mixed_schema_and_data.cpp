@@ -5,12 +5,12 @@
 namespace sm::checks::rules {
 
 // DML that writes only to tables created earlier in the same migration (seed rows of a new
-// lookup table) is not a data migration.
+// lookup table, a copy of an old table into a new one) is not a data migration.
 static bool writes_existing_data(const model::Statement& st) {
   if (st.cls != model::StatementClass::Dml) return false;
   if (st.actions.empty()) return true;  // DO blocks, CALL: unknown targets
   for (const auto& a : st.actions)
-    if (!a.on_new_relation) return true;
+    if (!a.on_new_relation && a.kind != model::ActionKind::ReadAllRows) return true;
   return false;
 }
 

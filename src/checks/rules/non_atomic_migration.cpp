@@ -14,7 +14,8 @@ static std::string can_fail_on_data(const model::Statement& st) {
   using K = model::ActionKind;
   if (st.cls == model::StatementClass::Dml) {
     for (const auto& a : st.actions)
-      if (!a.on_new_relation) return "a data change (" + a.detail + " " + table_name(a) + ")";
+      if (!a.on_new_relation && a.kind != model::ActionKind::ReadAllRows)
+        return "a data change (" + a.detail + " " + table_name(a) + ")";
     if (st.actions.empty()) return "procedural code";
     return {};
   }

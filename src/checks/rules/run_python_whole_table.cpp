@@ -1,6 +1,6 @@
 // run-python-whole-table: RunPython code that walks or updates a whole table in one go:
 // `.all()` iteration, `.update(`/`.delete(` with no filter, `.save()`/`.delete()` in a loop, in the
-// forward and the reverse code.
+// forward and the reverse code, and whole-table SQL that the reverse code sends through a cursor.
 #include "checks/python_source.h"
 #include "checks/rule.h"
 
@@ -36,6 +36,21 @@ static void check(const model::Migration& m, Reporter& r) {
         if (!why.empty())
           r.in_python(op, code->file, line.line, line.text,
                       code->qualname + (code == &*op.reverse_code ? " (reverse code) " : " ") + why);
+      }
+    // The SQL the reverse code sends itself (the forward code's is the operation's own SQL, which
+    // whole-table-write reads). A function given both ways is reported once, as forward code.
+    const auto codes = python_codes(op);
+    if (codes.empty() || !op.reverse_code || codes.back() != &*op.reverse_code) continue;
+    for (const auto& st : op.reverse_statements)
+      for (const auto& a : st.actions) {
+        if (!a.whole_table) continue;
+        std::string what = a.kind == model::ActionKind::ReadAllRows ? "INSERT … SELECT of every row of "
+                           : a.detail == "UPDATE"                   ? "UPDATE of every row of "
+                                                                    : "DELETE of every row of ";
+        r.in_python(op, st.loc.file, st.loc.line, python_line_text(*op.reverse_code, st.loc.line),
+                    op.reverse_code->qualname + " (reverse code) sends " + what + a.relation.display() +
+                        " in one statement (no WHERE), holding the rollback's transaction and row locks "
+                        "for as long as it runs");
       }
   }
 }

@@ -1,11 +1,21 @@
-// whole-table-write: UPDATE or DELETE with no WHERE on a table that existed before the migration.
+// whole-table-write: UPDATE or DELETE with no WHERE, or INSERT … SELECT of every row, on a table that
+// existed before the migration.
 #include "checks/rule.h"
 
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
   for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
-    if (a.kind != model::ActionKind::WriteRows || !a.whole_table || a.on_new_relation) return;
+    if (!a.whole_table || a.on_new_relation) return;
+    if (a.kind == model::ActionKind::ReadAllRows) {
+      r.at(st, &a,
+           "INSERT … SELECT copies every row of " + table_name(a) + " into " + a.object +
+               " in one statement (no WHERE): on a large table it runs as long as reading the whole "
+               "table, writes as many rows (and as much WAL) again, and holds the migration's "
+               "transaction and locks open all that time");
+      return;
+    }
+    if (a.kind != model::ActionKind::WriteRows) return;
     bool update = a.detail == "UPDATE";
     r.at(st, &a,
          std::string(update ? "UPDATE" : "DELETE") + " of every row of " + table_name(a) +
@@ -18,7 +28,7 @@ static void check(const model::Migration& m, Reporter& r) {
 
 extern const Rule kWholeTableWrite = {
     {"whole-table-write", model::Severity::Warning,
-     "UPDATE or DELETE of every row of an existing table in one statement (no WHERE).",
+     "UPDATE, DELETE or INSERT … SELECT of every row of an existing table in one statement (no WHERE).",
      "Write the rows in batches (a bounded WHERE per batch, e.g. by primary key range), in a migration of "
      "its own or a script.",
      "One statement that updates or deletes every row holds a row lock on each of them until its\n"
