@@ -78,8 +78,8 @@ class Command(BaseCommand):
         if not os.access(binary, os.X_OK):
             raise CommandError("the bundled safemigrate binary %s is missing or not executable" % binary)
         command = passthrough[0] if passthrough and not passthrough[0].startswith("-") else None
-        if command not in PLAN_COMMANDS:
-            self.exec_binary([binary] + passthrough)
+        if command not in PLAN_COMMANDS or "-h" in passthrough or "--help" in passthrough:
+            self.exec_binary([binary] + passthrough)  # no plan needed
         exported = options["offline"] or options["online"] or options["postgres_version"] is not None
         if options["plan"]:
             if exported or options["database"] != plan_export.DEFAULT_DB_ALIAS or options["project_dir"]:
