@@ -70,8 +70,9 @@ class Command(BaseCommand):
         options = vars(own)
         self.run_binary(options, passthrough)
 
-    def handle(self, *args, **options):  # call_command("safemigrate", "check", ...)
-        self.run_from_argv(["manage.py", "safemigrate"] + [str(a) for a in args])
+    def handle(self, *args, **options):  # call_command("safemigrate", "check", ...): exits as manage.py
+        passthrough = ([options["command"]] if options.get("command") else []) + list(options.get("binary_args") or [])
+        self.run_binary(options, passthrough)
 
     def run_binary(self, options, passthrough):
         binary = safemigrate.binary_path()
