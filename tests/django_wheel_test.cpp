@@ -27,13 +27,15 @@ const std::string kSettings = "mysite.settings_safemigrate";
 // The venv's interpreter with the Django under test (its PYTHONPATH for versions other than 3.2).
 std::string venv_python() {
   const auto& d = sm::test::django_under_test();
-  return d.pythonpath.empty() ? shell_quote(kVenvPython.string())
-                              : "env PYTHONPATH=" + shell_quote(d.pythonpath) + " " + shell_quote(kVenvPython.string());
+  return d.pythonpath.empty()
+             ? shell_quote(kVenvPython.string())
+             : "env PYTHONPATH=" + shell_quote(d.pythonpath) + " " + shell_quote(kVenvPython.string());
 }
 
 fs::path installed_package() {
-  RunResult r = sm::test::run_shell(kWheelDir, shell_quote(kVenvPython.string()) +
-                                                   " -c 'import os, safemigrate; print(os.path.dirname(safemigrate.__file__))'");
+  RunResult r = sm::test::run_shell(
+      kWheelDir, shell_quote(kVenvPython.string()) +
+                     " -c 'import os, safemigrate; print(os.path.dirname(safemigrate.__file__))'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return fs::path(r.out.substr(0, r.out.find('\n')));
 }
@@ -50,8 +52,9 @@ std::vector<std::string> lines(const std::string& text) {
 // deterministic"); everything else must be the same.
 std::string without_timestamps(const std::string& text, int* replaced = nullptr) {
   static const std::regex now(R"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(\+00:00)?)");
-  if (replaced) *replaced = static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), now),
-                                                           std::sregex_iterator()));
+  if (replaced)
+    *replaced = static_cast<int>(
+        std::distance(std::sregex_iterator(text.begin(), text.end(), now), std::sregex_iterator()));
   return std::regex_replace(text, now, "<export time>");
 }
 
@@ -60,7 +63,9 @@ class DjangoWheel : public ::testing::Test {
   void SetUp() override {
     SM_REQUIRE_DJANGO();
     if (!fs::exists(kVenvPython)) {
-      std::string why = kVenvPython.string() + " is missing: tests/tools/wheel_venv.sh (ctest fixture django_wheel_setup) did not run";
+      std::string why =
+          kVenvPython.string() +
+          " is missing: tests/tools/wheel_venv.sh (ctest fixture django_wheel_setup) did not run";
       if (std::getenv("CI")) FAIL() << "CI is set but " << why;
       GTEST_SKIP() << why;
     }
@@ -72,13 +77,14 @@ class DjangoWheel : public ::testing::Test {
   }
   fs::path proj() const { return tmp_.path() / "proj"; }
   RunResult manage(const std::string& args) {
-    return sm::test::run_shell(proj(), "env DJANGO_SETTINGS_MODULE=" + kSettings + " " + venv_python() +
-                                           " manage.py " + args);
+    return sm::test::run_shell(
+        proj(), "env DJANGO_SETTINGS_MODULE=" + kSettings + " " + venv_python() + " manage.py " + args);
   }
   // The standalone exporter, as a project that cannot add the app runs it.
   RunResult standalone_export(const fs::path& out, const std::string& python, const std::string& settings) {
     return sm::test::run_shell(
-        proj(), python + " " + shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
+        proj(), python + " " +
+                    shell_quote((sm::test::source_dir() / "adapters/django/export_plan.py").string()) +
                     " --settings " + settings + " --offline -o " + shell_quote(out.string()));
   }
   RunResult binary(const std::string& args) {
@@ -103,11 +109,70 @@ TEST_F(DjangoWheel, TheWheelHoldsTheBinaryExecutableAndTheExporterUnchanged) {
   EXPECT_EQ(sm::test::read_file(pkg / "export_plan.py"),
             sm::test::read_file(sm::test::source_dir() / "adapters/django/export_plan.py"))
       << "the wheel copies the exporter at build time";
-  RunResult v = sm::test::run_shell(kWheelDir, shell_quote(kVenvPython.string()) + " -m safemigrate --version");
+  RunResult v =
+      sm::test::run_shell(kWheelDir, shell_quote(kVenvPython.string()) + " -m safemigrate --version");
   RunResult b = binary("--version");
   EXPECT_EQ(v.exit_code, b.exit_code);
   EXPECT_EQ(v.out, b.out);
   EXPECT_NE(v.out.find(SAFEMIGRATE_VERSION), std::string::npos) << v.out;
+}
+
+// build_wheel.sh alone (no Django): a lib/ folder beside the binary (the relocatable release) is
+// bundled, RECORD holds every file with its hash and size, modes are 0755/0644, the same inputs
+// give the same bytes, and what is not an ELF executable is refused.
+TEST(DjangoWheelBuild, BundlesLibFolderWithACorrectRecordReproducibly) {
+  sm::test::TempDir tmp;
+  fs::create_directories(tmp.path() / "rel" / "lib");
+  fs::copy_file("/bin/true", tmp.path() / "rel" / "safemigrate");
+  tmp.write("rel/lib/libdemo.so.1", "not really a library\n");
+  const std::string build =
+      "bash " + shell_quote((sm::test::source_dir() / "packaging/python/build_wheel.sh").string());
+  RunResult one = sm::test::run_shell(tmp.path(), build + " rel/safemigrate one");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  RunResult two = sm::test::run_shell(tmp.path(), build + " rel/safemigrate two");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+#if defined(__x86_64__)
+  const std::string name = "safemigrate-" SAFEMIGRATE_VERSION "-py3-none-linux_x86_64.whl";
+  EXPECT_EQ(one.out, "one/" + name + "\n");
+#else
+  const std::string name = fs::path(one.out.substr(0, one.out.find('\n'))).filename().string();
+#endif
+  EXPECT_EQ(sm::test::read_file(tmp.path() / "one" / name), sm::test::read_file(tmp.path() / "two" / name));
+
+  // Every entry: name, mode, and whether RECORD's hash and size match its bytes.
+  tmp.write(
+      "list.py",
+      "import base64, csv, hashlib, io, sys, zipfile\n"
+      "z = zipfile.ZipFile(sys.argv[1])\n"
+      "record = [n for n in z.namelist() if n.endswith('.dist-info/RECORD')][0]\n"
+      "rows = {r[0]: r[1:] for r in csv.reader(io.StringIO(z.read(record).decode()))}\n"
+      "for i in z.infolist():\n"
+      "    data = z.read(i.filename)\n"
+      "    h = 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()\n"
+      "    ok = i.filename == record and rows[record] == ['', ''] or rows.get(i.filename) == [h, "
+      "str(len(data))]\n"
+      "    print(i.filename, oct(i.external_attr >> 16), 'ok' if ok else 'BAD', len(rows))\n");
+  RunResult list = sm::test::run_shell(tmp.path(), "/usr/bin/python3 list.py " + shell_quote("one/" + name));
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const std::string n = std::to_string(lines(list.out).size());
+  EXPECT_NE(list.out.find("safemigrate/bin/safemigrate 0o100755 ok " + n + "\n"), std::string::npos)
+      << list.out;
+  EXPECT_NE(list.out.find("safemigrate/bin/lib/libdemo.so.1 0o100644 ok " + n + "\n"), std::string::npos)
+      << list.out;
+  EXPECT_NE(list.out.find("safemigrate/export_plan.py 0o100644 ok"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("safemigrate/management/commands/safemigrate_export.py 0o100644 ok"),
+            std::string::npos);
+  EXPECT_NE(list.out.find("safemigrate-" SAFEMIGRATE_VERSION ".dist-info/WHEEL 0o100644 ok"),
+            std::string::npos);
+  EXPECT_EQ(list.out.find("BAD"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("__pycache__"), std::string::npos) << list.out;
+
+  tmp.write("notelf", "#!/bin/sh\n");
+  fs::permissions(tmp.path() / "notelf", fs::perms::owner_all);
+  RunResult bad = sm::test::run_shell(tmp.path(), build + " notelf three");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("is not an ELF executable"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "three"));
 }
 
 // The command's plan is the standalone exporter's, apart from the settings module (the project
@@ -117,7 +182,8 @@ TEST_F(DjangoWheel, ExportIsTheStandaloneExportersPlan) {
   RunResult app = manage("safemigrate_export --offline -o app.json");
   ASSERT_EQ(app.exit_code, 0) << app.err;
   EXPECT_NE(app.err.find("migrations (offline) written to app.json"), std::string::npos) << app.err;
-  RunResult std1 = standalone_export(proj() / "standalone.json", sm::test::django_python(), "mysite.settings_modern");
+  RunResult std1 =
+      standalone_export(proj() / "standalone.json", sm::test::django_python(), "mysite.settings_modern");
   ASSERT_EQ(std1.exit_code, 0) << std1.err;
 
   int stamps = 0;
@@ -130,8 +196,10 @@ TEST_F(DjangoWheel, ExportIsTheStandaloneExportersPlan) {
   for (size_t i = 0; i < a.size(); ++i)
     if (a[i] != s[i]) differences.push_back(a[i] + "  <>  " + s[i]);
   ASSERT_EQ(differences.size(), 2u) << ::testing::PrintToString(differences);
-  EXPECT_EQ(differences[0], " \"settings\": \"" + kSettings + "\",  <>   \"settings\": \"mysite.settings_modern\",");
-  EXPECT_EQ(differences[1], "  \"executable\": \"" + kVenvPython.string() + "\",  <>    \"executable\": \"/usr/bin/python3\",");
+  EXPECT_EQ(differences[0],
+            " \"settings\": \"" + kSettings + "\",  <>   \"settings\": \"mysite.settings_modern\",");
+  EXPECT_EQ(differences[1], "  \"executable\": \"" + kVenvPython.string() +
+                                "\",  <>    \"executable\": \"/usr/bin/python3\",");
 
   // Where apply runs migrate: the project folder, found from the settings module, as the
   // standalone script records its current folder.
@@ -147,12 +215,14 @@ TEST_F(DjangoWheel, ExportIsTheStandaloneExportersPlan) {
             without_timestamps(sm::test::read_file(proj() / "same.json")));
 
   // From another folder the project folder is still the one holding the settings package.
-  RunResult elsewhere = sm::test::run_shell(
-      tmp_.path(), "env DJANGO_SETTINGS_MODULE=" + kSettings + " " + venv_python() + " " +
-                       shell_quote((proj() / "manage.py").string()) + " safemigrate_export --offline -o other.json");
+  RunResult elsewhere =
+      sm::test::run_shell(tmp_.path(), "env DJANGO_SETTINGS_MODULE=" + kSettings + " " + venv_python() + " " +
+                                           shell_quote((proj() / "manage.py").string()) +
+                                           " safemigrate_export --offline -o other.json");
   ASSERT_EQ(elsewhere.exit_code, 0) << elsewhere.err;
-  EXPECT_NE(sm::test::read_file(tmp_.path() / "other.json").find("\"project_dir\": \"" + proj().string() + "\""),
-            std::string::npos);
+  EXPECT_NE(
+      sm::test::read_file(tmp_.path() / "other.json").find("\"project_dir\": \"" + proj().string() + "\""),
+      std::string::npos);
 
   // Standard output without -o, errors with the exporter's codes.
   RunResult out = manage("safemigrate_export --offline");
@@ -166,7 +236,8 @@ TEST_F(DjangoWheel, ExportIsTheStandaloneExportersPlan) {
 // `manage.py safemigrate check` = export + the bundled binary: the same findings and exit code as
 // the build's binary on the standalone plan.
 TEST_F(DjangoWheel, CheckGivesTheBinarysFindingsAndExitCode) {
-  ASSERT_EQ(standalone_export(proj() / "standalone.json", sm::test::django_python(), "mysite.settings_modern").exit_code,
+  ASSERT_EQ(standalone_export(proj() / "standalone.json", sm::test::django_python(), "mysite.settings_modern")
+                .exit_code,
             0);
   RunResult expected = binary("check --format json standalone.json");
   ASSERT_EQ(expected.exit_code, 1) << "the fixture holds error findings: " << expected.err;
@@ -177,12 +248,14 @@ TEST_F(DjangoWheel, CheckGivesTheBinarysFindingsAndExitCode) {
   // The one legitimate difference: the plan file's name (sources[].path, and the file of
   // project-wide findings), here the command's temporary plan.
   std::smatch written;
-  ASSERT_TRUE(std::regex_search(app.err, written, std::regex(R"(\(offline\) written to (/\S+/plan\.json))"))) << app.err;
+  ASSERT_TRUE(std::regex_search(app.err, written, std::regex(R"(\(offline\) written to (/\S+/plan\.json))")))
+      << app.err;
   const std::string temporary = written[1].str();
   EXPECT_FALSE(fs::exists(temporary)) << "removed after the run";
   std::string out = app.out;
   int renamed = 0;
-  for (size_t at; (at = out.find(temporary)) != std::string::npos; ++renamed) out.replace(at, temporary.size(), "standalone.json");
+  for (size_t at; (at = out.find(temporary)) != std::string::npos; ++renamed)
+    out.replace(at, temporary.size(), "standalone.json");
   EXPECT_GE(renamed, 1);
   EXPECT_EQ(without_timestamps(out), without_timestamps(expected.out));
 
@@ -220,40 +293,48 @@ class DjangoWheelDatabase : public sm::test::DjangoProjectTest {
       GTEST_SKIP() << kVenvPython << " is missing (ctest fixture django_wheel_setup)";
     }
     tmp_.write("proj/invsite/__init__.py", "");
-    tmp_.write("proj/invsite/settings.py",
-               "import os\nSECRET_KEY = 'x'\nINSTALLED_APPS = ['inv', 'safemigrate']\nUSE_TZ = True\n"
-               "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
-               "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': os.environ['DB_NAME'],\n"
-               "  'USER': 'postgres', 'PASSWORD': os.environ['DB_PASSWORD'], 'HOST': '127.0.0.1',\n"
-               "  'PORT': os.environ['DB_PORT']}}\n");
+    tmp_.write(
+        "proj/invsite/settings.py",
+        "import os\nSECRET_KEY = 'x'\nINSTALLED_APPS = ['inv', 'safemigrate']\nUSE_TZ = True\n"
+        "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
+        "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': os.environ['DB_NAME'],\n"
+        "  'USER': 'postgres', 'PASSWORD': os.environ['DB_PASSWORD'], 'HOST': '127.0.0.1',\n"
+        "  'PORT': os.environ['DB_PORT']}}\n");
     tmp_.write("proj/manage.py",
                "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'invsite.settings')\n"
-               "from django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n");
+               "from django.core.management import "
+               "execute_from_command_line\nexecute_from_command_line(sys.argv)\n");
     tmp_.write("proj/inv/__init__.py", "");
     tmp_.write("proj/inv/models.py", "");
     tmp_.write("proj/inv/migrations/__init__.py", "");
-    const std::string head = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+    const std::string head =
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
     tmp_.write("proj/inv/migrations/0001_initial.py",
                head +
                    "    initial = True\n    dependencies = []\n    operations = [\n"
-                   "        migrations.CreateModel(name='Item', fields=[('id', models.BigAutoField(primary_key=True)), "
+                   "        migrations.CreateModel(name='Item', fields=[('id', "
+                   "models.BigAutoField(primary_key=True)), "
                    "('name', models.CharField(max_length=50))]),\n    ]\n");
     tmp_.write("proj/inv/migrations/0002_item_sku.py",
                head +
                    "    dependencies = [('inv', '0001_initial')]\n    operations = [\n"
-                   "        migrations.AddField(model_name='item', name='sku', field=models.CharField(max_length=20, "
+                   "        migrations.AddField(model_name='item', name='sku', "
+                   "field=models.CharField(max_length=20, "
                    "null=True)),\n    ]\n");
     pg_->create_database("w");
   }
   RunResult app(const std::string& args) {
-    return sh(venv_python() + " manage.py safemigrate " + args + " --database-url " + shell_quote(pg_->url("w")), "w");
+    return sh(
+        venv_python() + " manage.py safemigrate " + args + " --database-url " + shell_quote(pg_->url("w")),
+        "w");
   }
 };
 
 TEST_F(DjangoWheelDatabase, ApplyRunsTheProjectsDjangoAndStatusAgrees) {
   RunResult before = app("verify --online");
   EXPECT_NE(before.exit_code, 0) << "two migrations pending: " << before.out << before.err;
-  EXPECT_NE((before.out + before.err).find("inv.0002_item_sku"), std::string::npos) << before.out << before.err;
+  EXPECT_NE((before.out + before.err).find("inv.0002_item_sku"), std::string::npos)
+      << before.out << before.err;
 
   RunResult apply = app("apply --online");
   ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
