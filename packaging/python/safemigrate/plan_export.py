@@ -77,6 +77,11 @@ def export(options, output):
     script's do (1: project or database, 2: usage)."""
     from safemigrate import export_plan
 
+    if options.get("pythonpath"):
+        # manage.py --pythonpath DIR put DIR on sys.path; the plan's PYTHONPATH is how apply's
+        # migrate finds it again.
+        paths = [os.path.abspath(options["pythonpath"])] + [p for p in [os.environ.get("PYTHONPATH")] if p]
+        os.environ["PYTHONPATH"] = os.pathsep.join(paths)
     sys.stdout.flush()
     export_plan.main_in_django(exporter_argv(options, output), options.get("project_dir") or project_dir())
     sys.stdout.flush()
