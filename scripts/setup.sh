@@ -14,6 +14,8 @@ PACKAGES=(
   libtomlplusplus-dev libfmt-dev libgtest-dev libgmock-dev libssl-dev
   # tests: a private PostgreSQL cluster, Django interoperability, Prisma CLI (npm)
   postgresql-15 postgresql-client-15 python3 python3-django python3-psycopg2 python3-psycopg nodejs npm
+  # tests of the Python package (packaging/python): a venv with pip that sees Debian's Django
+  python3-venv
   # benchmark and checks (/usr/bin/time gives bench/run.sh the peak RSS)
   hyperfine time clang-format
 )

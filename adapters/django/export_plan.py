@@ -100,6 +100,11 @@ def parse_args(argv):
 
 
 def load_django(args):
+    if getattr(args, "django_is_set_up", False):  # main_in_django(): the project's Django runs already
+        import django
+
+        check_django_version(django)
+        return django
     sys.path.insert(0, os.path.abspath(args.project_dir))
     if args.settings:
         os.environ["DJANGO_SETTINGS_MODULE"] = args.settings
@@ -732,6 +737,24 @@ def export(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        export(args)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if args.traceback:
+            traceback.print_exc()
+        fail(last_line(exc))
+    return EXIT_OK
+
+
+def main_in_django(argv, project_dir):
+    """main() for code that runs inside a Django project whose settings are loaded already (the
+    `manage.py safemigrate_export` command of the safemigrate Django app): the same options
+    except --settings, which is the running project's; project_dir is recorded as --project-dir."""
+    args = parse_args(argv)
+    args.django_is_set_up = True
+    args.project_dir = project_dir
     try:
         export(args)
     except SystemExit:

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SafemigrateConfig(AppConfig):
+    name = "safemigrate"
+    label = "safemigrate"
+    verbose_name = "safemigrate"
