@@ -16,6 +16,8 @@ PACKAGES=(
   postgresql-15 postgresql-client-15 python3 python3-django python3-psycopg2 python3-psycopg nodejs npm
   # benchmark and checks (/usr/bin/time gives bench/run.sh the peak RSS)
   hyperfine time clang-format
+  # scripts/test_install.sh: clean Debian roots for the install ways
+  debootstrap
 )
 
 if [[ $(id -u) -eq 0 ]]; then
