@@ -55,7 +55,7 @@ REPO=$PWD
 # A private mount namespace: every mount below is invisible outside and disappears with it.
 if [[ -z ${SAFEMIGRATE_INSTALL_NS:-} ]]; then
   command -v unshare >/dev/null || die "unshare not found (util-linux)"
-  exec env SAFEMIGRATE_INSTALL_NS=1 unshare --mount --propagation private -- bash "$REPO/scripts/test_install.sh" "$@"
+  exec env SAFEMIGRATE_INSTALL_NS=1 unshare --mount --propagation private -- bash "$(realpath "${BASH_SOURCE[0]}")" "$@"
 fi
 
 VERSION=$(sed -nE 's/^project\(safemigrate VERSION ([0-9.]+).*/\1/p' CMakeLists.txt)
@@ -279,9 +279,11 @@ ensure_base() {
     return 1
   fi
   sources_for "$suite" >"$dir.tmp/etc/apt/sources.list"
-  # No service starts in a chroot (as in Debian's container images).
+  # As in Debian's container images: no service starts in the root, and dpkg does not fsync
+  # every file (a cache that a crash leaves half-made has no key and is made again).
   printf '#!/bin/sh\nexit 101\n' >"$dir.tmp/usr/sbin/policy-rc.d"
   chmod 755 "$dir.tmp/usr/sbin/policy-rc.d"
+  echo force-unsafe-io >"$dir.tmp/etc/dpkg/dpkg.cfg.d/safemigrate-unsafe-io"
   chroot_mounts "$dir.tmp"
   log "base-$suite: apt-get update, dist-upgrade"
   local rc=0
@@ -428,38 +430,45 @@ EOF
 }
 
 way_python() {
-  local r=$1 out=$2 art
+  local r=$1 out=$2 art w
   art=$(artifact_of python)
-  mkdir -p "$r/proj/tools"
-  cp -a fixtures/django "$r/proj/django"
-  find "$r/proj/django" -name __pycache__ -prune -exec rm -rf {} +
-  rm -f "$r/proj/django/plan.json"
-  cat >"$r/proj/django/mysite/settings_safemigrate.py" <<'EOF'
+  # The project lives at the same absolute path W inside the root and, bound there in this
+  # mount namespace only, outside: the plan names migration files by their absolute paths,
+  # which check shows as they are when they exist, so both runs must see them at one path.
+  w=$(mktemp -d /tmp/safemigrate-install.XXXXXX)
+  TMPDIRS+=("$w")
+  mkdir -p "$r$w/tools"
+  cp -a fixtures/django "$r$w/django"
+  find "$r$w/django" -name __pycache__ -prune -exec rm -rf {} +
+  rm -f "$r$w/django/plan.json"
+  cat >"$r$w/django/mysite/settings_safemigrate.py" <<'EOF'
 # The fixture's settings with safemigrate's Django app added, as a user adds it.
 from mysite.settings import *  # noqa: F401,F403
 from mysite.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "safemigrate"]
 EOF
-  cp adapters/django/export_plan.py "$r/proj/tools/export_plan.py"
-  log "python: (in root, $(in_root "$r" python3 --version)) python3 -m venv --system-site-packages /proj/venv"
-  log "python: (no network) /proj/venv/bin/pip install --no-index /dist/$art"
-  in_root_sh "$r" "python3 -m venv --system-site-packages /proj/venv" >"$out/install.log" 2>&1 &&
-    in_root_sh "$r" --no-net "/proj/venv/bin/pip install --no-index /dist/$art" >>"$out/install.log" 2>&1 || {
+  cp adapters/django/export_plan.py "$r$w/tools/export_plan.py"
+  log "python: (in root, $(in_root "$r" python3 --version)) python3 -m venv --system-site-packages $w/venv"
+  log "python: (no network) $w/venv/bin/pip install --no-index /dist/$art"
+  in_root_sh "$r" "python3 -m venv --system-site-packages $w/venv" >"$out/install.log" 2>&1 &&
+    in_root_sh "$r" --no-net "$w/venv/bin/pip install --no-index /dist/$art" >>"$out/install.log" 2>&1 || {
     cat "$out/install.log" >&2
     return 1
   }
-  log "python: DJANGO_SETTINGS_MODULE=mysite.settings_safemigrate python manage.py safemigrate check --offline --format json"
-  in_root_sh "$r" --no-net 'cd /proj/django && DJANGO_SETTINGS_MODULE=mysite.settings_safemigrate exec /proj/venv/bin/python manage.py safemigrate check --offline --format json' \
+  log "python: (no network) cd $w/django && DJANGO_SETTINGS_MODULE=mysite.settings_safemigrate python manage.py safemigrate check --offline --format json"
+  in_root_sh "$r" --no-net "cd $w/django && DJANGO_SETTINGS_MODULE=mysite.settings_safemigrate exec $w/venv/bin/python manage.py safemigrate check --offline --format json" \
     >"$out/got.json" 2>"$out/got.err" && echo 0 >"$out/got.rc" || echo $? >"$out/got.rc"
   # The reference checks the plan that the repository's exporter writes from the same project
-  # with the same Python and Django, in the root.
-  in_root_sh "$r" --no-net 'cd /proj/django && exec /proj/venv/bin/python /proj/tools/export_plan.py --settings mysite.settings_safemigrate --offline -o /proj/plan.json' \
+  # with the same Python, Django and settings, in the root.
+  in_root_sh "$r" --no-net "cd $w/django && DJANGO_SETTINGS_MODULE=mysite.settings_safemigrate exec $w/venv/bin/python $w/tools/export_plan.py --offline -o $w/django/plan.json" \
     >"$out/export.log" 2>&1 || {
     cat "$out/export.log" >&2
     return 1
   }
-  (cd "$r/proj/django" && "$REF" check ../plan.json --format json) \
+  cp "$r$w/django/plan.json" "$out/plan.json"
+  do_mount --bind "$r$w" "$w"
+  (cd "$w/django" && "$REF" check plan.json --format json) \
     >"$out/ref.json" 2>"$out/ref.err" && echo 0 >"$out/ref.rc" || echo $? >"$out/ref.rc"
   echo --django-plan >"$out/compare_args"
 }
