@@ -389,12 +389,11 @@ EOF
 }
 
 # --- the ways -------------------------------------------------------------------------------
-# Each runs in root $1 (mounted, with /dist holding the artifact) and writes $2/got.json, got.rc,
+# Each runs in root $1 (mounted, with /dist holding the artifact $3) and writes $2/got.json, got.rc,
 # ref.json, ref.rc, plus the extra arguments for compare in $2/compare_args.
 
 way_npm() {
-  local r=$1 out=$2 art
-  art=$(artifact_of npm)
+  local r=$1 out=$2 art=$3
   mkdir -p "$r/proj"
   cp -a fixtures/prisma/shop "$r/proj/shop"
   # The fixture's package.json pins prisma and @prisma/client: npm would fetch them (and
@@ -430,8 +429,7 @@ EOF
 }
 
 way_python() {
-  local r=$1 out=$2 art w
-  art=$(artifact_of python)
+  local r=$1 out=$2 art=$3 w
   # The project lives at the same absolute path W inside the root and, bound there in this
   # mount namespace only, outside: the plan names migration files by their absolute paths,
   # which check shows as they are when they exist, so both runs must see them at one path.
@@ -474,11 +472,16 @@ EOF
 }
 
 way_deb() {
-  local r=$1 out=$2 art
-  art=$(artifact_of deb)
+  local r=$1 out=$2 art=$3
   mkdir -p "$r/fixtures/prisma" "$r/fixtures/django"
   cp -a fixtures/prisma/shop "$r/fixtures/prisma/shop"
   cp fixtures/django/plan.json "$r/fixtures/django/plan.json"
+  # Downloaded .debs are kept between runs (apt checks each against the mirror's index).
+  local suite archives
+  suite=$(sed -nE 's/^VERSION_CODENAME=//p' "$r/etc/os-release")
+  archives=$ROOTS/apt-archives-${suite:-unknown}
+  mkdir -p "$archives/partial"
+  do_mount --bind "$archives" "$r/var/cache/apt/archives"
   log "deb: (in root) apt update && apt install ./$art"
   in_root_sh "$r" "cd /dist && apt-get -q -o Acquire::Retries=3 update && apt install -q -y ./$art" \
     >"$out/install.log" 2>&1 || {
@@ -512,7 +515,7 @@ run_way() {
   chroot_mounts "$r"
   mkdir -p "$r/dist"
   cp "$DIST/$art" "$r/dist/"
-  "way_$kind" "$r" "$out" || rc=1
+  "way_$kind" "$r" "$out" "$art" || rc=1
   if [[ $rc -eq 0 ]]; then
     local args
     read -r -a args <"$out/compare_args" || true
