@@ -587,7 +587,7 @@ for w in "${WAYS[@]}"; do
     failed=1
     continue
   }
-  T_LAYER[$w]=0
+  t=0
   if [[ -n $(packages_of "$w") ]] && ! timed t ensure_layer "$w"; then
     T_LAYER[$w]=$t
     STATUS[$w]="FAILED (layer)"
