@@ -34,6 +34,7 @@
 #                                missing there, `bash scripts/package.sh` makes them)
 #   SAFEMIGRATE_ROOTS_DIR        the root cache (default build-release/roots)
 #   SAFEMIGRATE_ROOTS_REBUILD=1  rebuild the cached bases and layers
+#   SAFEMIGRATE_JOBS=N           caches made at once (default: the number of cores)
 #   SAFEMIGRATE_DEBIAN_MIRROR, SAFEMIGRATE_DEBIAN_SECURITY_MIRROR
 #                                override the mirrors read from apt's sources
 #
@@ -567,35 +568,65 @@ mkdir -p "$RESULTS"
 log "ways: ${WAYS[*]}; mirror $MIRROR${SECURITY:+, security $SECURITY}; roots in $ROOTS; artifacts from $DIST; reference $REF"
 overlay_works || true
 
-declare -A T_BASE T_LAYER T_RUN STATUS
+# parallel KIND FUNC ITEM... : FUNC ITEM for every item, up to $JOBS at once, each in a subshell
+# that unmounts and removes what it made when it ends; sets SECS[KIND-ITEM] and OK[KIND-ITEM].
+declare -A SECS OK
+parallel() {
+  local kind=$1 func=$2 item st
+  shift 2
+  for item; do
+    while [[ $(jobs -rp | wc -l) -ge $JOBS ]]; do wait -n || true; done
+    (
+      MOUNTS=()
+      TMPDIRS=()
+      trap cleanup EXIT
+      rc=0
+      timed t "$func" "$item" || rc=$?
+      echo "$t $rc" >"$RESULTS/.$kind-$item"
+      exit $rc
+    ) &
+  done
+  wait || true
+  for item; do
+    st=(- 1)
+    [[ ! -f $RESULTS/.$kind-$item ]] || read -r -a st <"$RESULTS/.$kind-$item"
+    SECS[$kind-$item]=${st[0]}
+    OK[$kind-$item]=$([[ ${st[1]} == 0 ]] && echo yes || echo no)
+  done
+}
+
+declare -A STATUS T_RUN
 failed=0
 total_t0=$SECONDS
+JOBS=${SAFEMIGRATE_JOBS:-$(nproc)}
+# The caches first, several at once (debootstrap and dpkg use one core each).
+suites=()
+for w in "${WAYS[@]}"; do
+  s=$(suite_of "$w")
+  [[ " ${suites[*]} " == *" $s "* ]] || suites+=("$s")
+done
+parallel base ensure_base "${suites[@]}"
+layered=()
+for w in "${WAYS[@]}"; do
+  [[ ${OK[base-$(suite_of "$w")]} == yes ]] || continue
+  [[ -z $(packages_of "$w") ]] || layered+=("$w")
+done
+[[ ${#layered[@]} -eq 0 ]] || parallel layer ensure_layer "${layered[@]}"
+# Then the ways, one at a time.
 for w in "${WAYS[@]}"; do
   suite=$(suite_of "$w")
-  t=0
-  if [[ -z ${T_BASE[$suite]:-} ]]; then
-    if ! timed t ensure_base "$suite"; then
-      STATUS[$w]="FAILED (base-$suite)"
-      T_BASE[$suite]=$t
-      failed=1
-      continue
-    fi
-    T_BASE[$suite]=$t
-  fi
-  [[ -d $ROOTS/base-$suite ]] || {
+  if [[ ${OK[base-$suite]} != yes ]]; then
     STATUS[$w]="FAILED (base-$suite)"
     failed=1
     continue
-  }
-  t=0
-  if [[ -n $(packages_of "$w") ]] && ! timed t ensure_layer "$w"; then
-    T_LAYER[$w]=$t
+  fi
+  if [[ -n $(packages_of "$w") && ${OK[layer-$w]} != yes ]]; then
     STATUS[$w]="FAILED (layer)"
     failed=1
     continue
   fi
-  T_LAYER[$w]=$t
   log "$w: running"
+  t=0
   if timed t run_way "$w"; then STATUS[$w]=ok; else
     STATUS[$w]=FAILED
     failed=1
@@ -603,17 +634,17 @@ for w in "${WAYS[@]}"; do
   T_RUN[$w]=$t
 done
 
-log "summary (seconds; base and layer are 0 when reused from $ROOTS):"
+log "summary (seconds; base and layer are 0 when reused from $ROOTS; caches are made $JOBS at a time):"
 printf '  %-14s %-6s %-6s %-5s %s\n' way base layer run result >&2
 declare -A shown
 for w in "${WAYS[@]}"; do
   suite=$(suite_of "$w")
   b=-
   if [[ -z ${shown[$suite]:-} ]]; then
-    b=${T_BASE[$suite]:-0}
+    b=${SECS[base-$suite]:-0}
     shown[$suite]=1
   fi
-  printf '  %-14s %-6s %-6s %-5s %s\n' "$w" "$b" "${T_LAYER[$w]:-0}" "${T_RUN[$w]:--}" "${STATUS[$w]:-not run}" >&2
+  printf '  %-14s %-6s %-6s %-5s %s\n' "$w" "$b" "${SECS[layer-$w]:-0}" "${T_RUN[$w]:--}" "${STATUS[$w]:-not run}" >&2
 done
 log "total $((SECONDS - total_t0)) s; outputs in $RESULTS"
 exit $failed
