@@ -550,7 +550,7 @@ done
 missing=()
 for w in "${WAYS[@]}"; do
   a=$(artifact_of "$w")
-  [[ -f $DIST/$a ]] || missing+=("$a")
+  [[ -f $DIST/$a || " ${missing[*]} " == *" $a "* ]] || missing+=("$a")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
   if [[ $DIST != "$REPO/$DIST_DEFAULT" ]]; then
