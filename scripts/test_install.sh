@@ -48,6 +48,10 @@ die() {
   exit 2
 }
 
+# Paths given in the knobs are relative to the caller's folder; the defaults to the repository.
+for v in SAFEMIGRATE_REF_BIN SAFEMIGRATE_DIST_DIR SAFEMIGRATE_ROOTS_DIR; do
+  [[ -z ${!v:-} ]] || export "$v=$(realpath -m -- "${!v}")"
+done
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$PWD
 
