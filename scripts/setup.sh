@@ -18,6 +18,8 @@ PACKAGES=(
   python3-venv
   # benchmark and checks (/usr/bin/time gives bench/run.sh the peak RSS)
   hyperfine time clang-format
+  # scripts/test_install.sh: clean Debian roots for the install ways
+  debootstrap
 )
 
 if [[ $(id -u) -eq 0 ]]; then

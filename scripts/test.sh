@@ -7,6 +7,8 @@
 #   SAFEMIGRATE_JOBS=N            build and test parallelism (default 2)
 #   SAFEMIGRATE_FUZZ_SECONDS=N    how long parse_fuzz_test mutates inputs (default 20; 60 in the
 #                                 sanitizer build, where a memory error shows)
+#   SAFEMIGRATE_SKIP_INSTALL_TEST=1  skip the last step, scripts/test_install.sh (each install way
+#                                 on a clean Debian root; needs root, fails without it under CI)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -66,6 +68,20 @@ else
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export SAFEMIGRATE_FUZZ_SECONDS=${SAFEMIGRATE_FUZZ_SECONDS:-60}
   build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DSAFEMIGRATE_WERROR=ON -DSAFEMIGRATE_SANITIZE=ON
+fi
+
+# --- the install ways on clean roots (docs/install.md, "Testing the install ways") ------------
+if [[ ${SAFEMIGRATE_SKIP_INSTALL_TEST:-0} == 1 ]]; then
+  log "install test skipped (SAFEMIGRATE_SKIP_INSTALL_TEST=1)"
+elif [[ $(id -u) -ne 0 ]]; then
+  if [[ -n ${CI:-} ]]; then
+    log "install test: FAILED: scripts/test_install.sh needs root (debootstrap, chroot, mounts) and CI is set"
+    exit 1
+  fi
+  log "install test skipped: scripts/test_install.sh needs root (debootstrap, chroot, mounts); run as root, or set SAFEMIGRATE_SKIP_INSTALL_TEST=1 to silence this"
+else
+  log "install test: bash scripts/test_install.sh (reference build/safemigrate)"
+  SAFEMIGRATE_REF_BIN=${SAFEMIGRATE_REF_BIN:-build/safemigrate} bash scripts/test_install.sh
 fi
 
 log "all builds and tests passed"
