@@ -16,9 +16,12 @@ start=$SECONDS
 
 log "configuring $build (Release, SAFEMIGRATE_RELOCATABLE=ON)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSAFEMIGRATE_RELOCATABLE=ON -DBUILD_TESTING=OFF >/dev/null
-log "building"
-cmake --build "$build" -j"$(nproc)" | grep -vE '^\[ *[0-9]+%\]' || true
-test -x "$build/safemigrate"
+log "building (log: $build/build.log)"
+if ! cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1; then
+  tail -n 40 "$build/build.log" >&2
+  log "error: the build failed" >&2
+  exit 1
+fi
 version=$(sed -nE 's/^CMAKE_PROJECT_VERSION:[A-Z]+=(.*)$/\1/p' "$build/CMakeCache.txt")
 
 rm -rf "$dist"
