@@ -29,6 +29,8 @@ if [[ -d $(dirname "$binary")/lib ]]; then
   cp -r "$(dirname "$binary")/lib" "$stage/native/lib"
 fi
 cd "$stage"
+# Offline work: no check for a newer npm.
+export npm_config_update_notifier=false
 npm pkg set version="$version"
 rm -f "$outdir/safemigrate-$version.tgz"
 npm pack --silent --pack-destination "$outdir" >/dev/null
