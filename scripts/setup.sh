@@ -12,6 +12,8 @@ PACKAGES=(
   # libraries (DESIGN.md, "Dependencies")
   libpg-query-dev libprotobuf-c-dev libsimdjson-dev libpqxx-dev libre2-dev libcli11-dev
   libtomlplusplus-dev libfmt-dev libgtest-dev libgmock-dev libssl-dev
+  # release packaging (scripts/package.sh): run paths of the libraries it carries
+  patchelf
   # tests: a private PostgreSQL cluster, Django interoperability, Prisma CLI (npm)
   postgresql-15 postgresql-client-15 python3 python3-django python3-psycopg2 python3-psycopg nodejs npm
   # tests of the Python package (packaging/python): a venv with pip that sees Debian's Django

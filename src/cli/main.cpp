@@ -19,6 +19,7 @@
 #include "app/history_command.h"
 #include "app/rehearse_command.h"
 #include "checks/registry.h"
+#include "cli/build_info.h"
 #include "db/url.h"
 #include "report/report.h"
 #include "report/sanitize.h"
@@ -272,7 +273,8 @@ int main(int argc, char** argv) {
       "safemigrate: checks Prisma migration folders and Django migration plans against the migration safety "
       "checklist, with PostgreSQL's own parser.\n\nExit codes: 0 no error findings, 1 error findings, 2 "
       "usage or input errors."};
-  app.set_version_flag("--version", std::string("safemigrate ") + SAFEMIGRATE_VERSION);
+  app.set_version_flag("--version", std::string("safemigrate ") + SAFEMIGRATE_VERSION + " (commit " +
+                                        sm::cli::build_commit() + ")");
   app.require_subcommand(1);
 
   sm::app::CheckOptions options;
