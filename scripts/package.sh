@@ -5,7 +5,7 @@
 #   safemigrate-VERSION.tgz         the npm package (packaging/npm/pack.sh)
 #   the Python wheel, when packaging/python/build_wheel.sh exists
 # Idempotent: a second run rebuilds only what changed and makes every artifact anew.
-# scripts/check_release.sh tests the artifacts.
+# scripts/test_install.sh installs and tests them on clean Debian roots.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
