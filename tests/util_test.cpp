@@ -1,14 +1,17 @@
-// src/util: SHA-256, reading input files, UTF-8 validation.
+// src/util: SHA-256, reading input files, UTF-8 validation, running a program told to go later.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "test_support.h"
 #include "util/file_read.h"
 #include "util/sha256.h"
+#include "util/subprocess.h"
 
 namespace fs = std::filesystem;
 using sm::test::TempDir;
@@ -145,4 +148,42 @@ TEST(HumanSize, Units) {
   EXPECT_EQ(human_size(512), "512 bytes");
   EXPECT_EQ(human_size(1536), "1.5 KiB");
   EXPECT_EQ(human_size(10ull * 1024 * 1024), "10.0 MiB");
+}
+
+// A started program reads what it is sent after its start-up, and its output comes line by line.
+TEST(Process, ReadsWhatItIsSentThenRunsToTheEnd) {
+  Process p({{"sh", "-c", "echo starting; read go; echo \"got $go\"; exit 3"}, {}, ""});
+  ASSERT_TRUE(p.send("{\"session\": 1}\n"));
+  std::vector<std::string> lines;
+  EXPECT_EQ(p.wait([&](const std::string& l) { lines.push_back(l); }), 3);
+  EXPECT_EQ(lines, (std::vector<std::string>{"starting", "got {\"session\": 1}"}));
+}
+
+// Never told to go (the gate refused): it is stopped, not left waiting, and not waited for long.
+TEST(Process, OneNeverSentAnythingIsStopped) {
+  auto start = std::chrono::steady_clock::now();
+  { Process p({{"sh", "-c", "sleep 30; read go"}, {}, ""}); }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// One that ended before reading: send says so instead of a SIGPIPE ending us; its exit code stays.
+TEST(Process, SendingToOneThatEndedFailsQuietly) {
+  Process p({{"sh", "-c", "exec 0<&-; echo gone; exit 2"}, {}, ""});
+  std::vector<std::string> lines;
+  // More than a pipe holds: the write cannot finish before the reader is gone.
+  std::string big(1 << 20, 'x');
+  bool sent = p.send(big);
+  EXPECT_EQ(p.wait([&](const std::string& l) { lines.push_back(l); }), 2);
+  EXPECT_FALSE(sent);
+  EXPECT_EQ(lines, (std::vector<std::string>{"gone"}));
+}
+
+// A program that cannot be started is an error naming it, not a child that exits 127.
+TEST(Process, AMissingProgramIsAnErrorNamingIt) {
+  try {
+    Process p({{"/nonexistent/python3"}, {}, ""});
+    FAIL() << "started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/python3"), std::string::npos) << e.what();
+  }
 }

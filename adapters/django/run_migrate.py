@@ -1,8 +1,9 @@
 """Runs Django's own `migrate` for `safemigrate apply` (embedded in the safemigrate binary and run
 with the project's Python as `python -c SOURCE ARGS`, from the project's folder).
 
-safemigrate has already checked the pending migrations with its checklist and holds its advisory
-lock; this script makes sure Django is about to run exactly those migrations (same database, same
+safemigrate starts it, lets it load the project while it checks the pending migrations with its
+checklist and takes its advisory lock, then tells it to go (one line on standard input); this
+script makes sure Django is about to run exactly those migrations (same database, same
 migration files as exported), then calls `call_command("migrate")`, so that everything Django
 does happens as in a plain `manage.py migrate`: schema editor SQL generated against the live
 database, RunPython, squash records, post_migrate (content types, permissions) once at the end.
@@ -11,7 +12,7 @@ Every connection Django opens gets `lock_timeout` (and `statement_timeout`) and 
 application_name safemigrate can see. Progress goes to standard output as lines starting with
 EVENT_PREFIX followed by one JSON object; any other line is the project's own output.
 
-Exit codes: 0 migrated (or --plan-only); 3 a migration failed (a "failed" event says which);
+Exit codes: 0 migrated (or --plan-only, or told not to go); 3 a migration failed (a "failed" event says which);
 4 Django would run something else than safemigrate checked; 2 the project or database could
 not be loaded.
 """
@@ -62,8 +63,6 @@ def parse_args(argv):
     p.add_argument("--settings", required=True)
     p.add_argument("--project-dir", required=True)
     p.add_argument("--database", default="default")
-    p.add_argument("--session", required=True, help="pid and application_name of safemigrate's session")
-    p.add_argument("--expect", required=True, help='JSON {"app.name": sha256 or null}: what was checked')
     p.add_argument("--lock-timeout-ms", type=int, default=0)
     p.add_argument("--statement-timeout-ms", type=int, default=0)
     p.add_argument("--application-name", default="safemigrate django migrate")
@@ -88,6 +87,15 @@ def main(argv):
     from django.db import connections
     from django.db.backends.signals import connection_created
     from django.db.migrations.executor import MigrationExecutor
+
+    # safemigrate starts this script before its gate, so that Django's start-up runs beside the
+    # checks, and then says on standard input what it checked, as one JSON line: {"session": "pid
+    # application_name" of its own session, "expect": {"app.name": sha256 or null}}. An empty input
+    # means it did not go ahead: nothing was touched.
+    go = sys.stdin.readline()
+    if not go.strip():
+        return 0
+    go = json.loads(go)
 
     last_sql = {"text": None, "setting_up": False}
 
@@ -123,7 +131,7 @@ def main(argv):
         emit("error", message="no database alias %r in DATABASES of %s" % (args.database, args.settings))
         return 2
     connection = connections[args.database]
-    pid, application_name = args.session.split(" ", 1)
+    pid, application_name = go["session"].split(" ", 1)
     try:
         with connection.cursor() as cursor:
             # The gate and the lock were on safemigrate's database: Django must migrate that one.
@@ -138,7 +146,7 @@ def main(argv):
              " (--database-url): nothing was applied" % (args.database, args.settings))
         return 2
 
-    expected = json.loads(args.expect)
+    expected = go["expect"]
 
     def check_plan(executor, plan):
         """Emits Django's plan and why it is not what safemigrate checked; True when it is."""

