@@ -20,19 +20,7 @@ namespace {
 using Command = sm::test::RunResult;
 
 void write_full_project(const sm::test::TempDir& tmp) {
-  tmp.write("proj/invsite/__init__.py", "");
-  tmp.write(
-      "proj/invsite/settings.py",
-      "import os\nSECRET_KEY = 'x'\n"
-      "INSTALLED_APPS = ['django.contrib.contenttypes', 'django.contrib.auth', 'inv']\nUSE_TZ = True\n"
-      "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
-      "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': os.environ['DB_NAME'],\n"
-      "  'USER': 'postgres', 'PASSWORD': os.environ['DB_PASSWORD'], 'HOST': '127.0.0.1',\n"
-      "  'PORT': os.environ['DB_PORT']}}\n");
-  tmp.write(
-      "proj/manage.py",
-      "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'invsite.settings')\n"
-      "from django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n");
+  sm::test::write_django_site(tmp, "'django.contrib.contenttypes', 'django.contrib.auth', 'inv'");
   tmp.write("proj/inv/__init__.py", "");
   tmp.write("proj/inv/models.py", "");
   tmp.write("proj/inv/migrations/__init__.py", "");

@@ -13,6 +13,27 @@
 
 namespace sm::test {
 
+// tmp/proj/invsite (settings reading DB_NAME, DB_PORT and DB_PASSWORD) and tmp/proj/manage.py, for a
+// project with `installed_apps` (Python list items, e.g. "'inv'"); `db_options` (a Python dict
+// literal) becomes the database's OPTIONS.
+inline void write_django_site(const TempDir& tmp, const std::string& installed_apps,
+                              const std::string& db_options = "") {
+  tmp.write("proj/invsite/__init__.py", "");
+  tmp.write("proj/invsite/settings.py",
+            "import os\nSECRET_KEY = 'x'\nINSTALLED_APPS = [" + installed_apps +
+                "]\nUSE_TZ = True\n"
+                "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
+                "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': "
+                "os.environ['DB_NAME'],\n"
+                "  'USER': 'postgres', 'PASSWORD': os.environ['DB_PASSWORD'], 'HOST': '127.0.0.1',\n"
+                "  'PORT': os.environ['DB_PORT']" +
+                (db_options.empty() ? "" : ", 'OPTIONS': " + db_options) + "}}\n");
+  tmp.write(
+      "proj/manage.py",
+      "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'invsite.settings')\n"
+      "from django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n");
+}
+
 // A project in tmp_/proj whose settings read DB_NAME, DB_PORT and DB_PASSWORD.
 class DjangoProjectTest : public ::testing::Test {
  protected:

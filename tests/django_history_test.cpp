@@ -20,18 +20,7 @@ using Command = sm::test::RunResult;
 
 // A small project: app `inv` with a squash (0001+0002), a data migration and a concurrent index.
 void write_project(const sm::test::TempDir& tmp, bool with_run_python) {
-  tmp.write("proj/invsite/__init__.py", "");
-  tmp.write(
-      "proj/invsite/settings.py",
-      "import os\nSECRET_KEY = 'x'\nINSTALLED_APPS = ['inv']\nUSE_TZ = True\n"
-      "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
-      "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': os.environ['DB_NAME'],\n"
-      "  'USER': 'postgres', 'PASSWORD': os.environ['DB_PASSWORD'], 'HOST': '127.0.0.1',\n"
-      "  'PORT': os.environ['DB_PORT'], 'OPTIONS': {'options': '-c lock_timeout=5s'}}}\n");
-  tmp.write(
-      "proj/manage.py",
-      "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'invsite.settings')\n"
-      "from django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n");
+  sm::test::write_django_site(tmp, "'inv'", "{'options': '-c lock_timeout=5s'}");
   tmp.write("proj/inv/__init__.py", "");
   tmp.write("proj/inv/migrations/__init__.py", "");
   const std::string head =

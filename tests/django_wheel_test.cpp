@@ -292,18 +292,7 @@ class DjangoWheelDatabase : public sm::test::DjangoProjectTest {
       if (std::getenv("CI")) FAIL() << "CI is set but " << kVenvPython << " is missing";
       GTEST_SKIP() << kVenvPython << " is missing (ctest fixture django_wheel_setup)";
     }
-    tmp_.write("proj/invsite/__init__.py", "");
-    tmp_.write(
-        "proj/invsite/settings.py",
-        "import os\nSECRET_KEY = 'x'\nINSTALLED_APPS = ['inv', 'safemigrate']\nUSE_TZ = True\n"
-        "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
-        "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': os.environ['DB_NAME'],\n"
-        "  'USER': 'postgres', 'PASSWORD': os.environ['DB_PASSWORD'], 'HOST': '127.0.0.1',\n"
-        "  'PORT': os.environ['DB_PORT']}}\n");
-    tmp_.write("proj/manage.py",
-               "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'invsite.settings')\n"
-               "from django.core.management import "
-               "execute_from_command_line\nexecute_from_command_line(sys.argv)\n");
+    sm::test::write_django_site(tmp_, "'inv', 'safemigrate'");
     tmp_.write("proj/inv/__init__.py", "");
     tmp_.write("proj/inv/models.py", "");
     tmp_.write("proj/inv/migrations/__init__.py", "");

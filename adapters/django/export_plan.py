@@ -735,8 +735,8 @@ def export(args):
         sys.stdout.buffer.write(text.encode("utf-8"))
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def run_export(args):
+    """export(args), with an unexpected error said in one line (the traceback with --traceback)."""
     try:
         export(args)
     except SystemExit:
@@ -746,6 +746,10 @@ def main(argv=None):
             traceback.print_exc()
         fail(last_line(exc))
     return EXIT_OK
+
+
+def main(argv=None):
+    return run_export(parse_args(sys.argv[1:] if argv is None else argv))
 
 
 def main_in_django(argv, project_dir):
@@ -755,15 +759,7 @@ def main_in_django(argv, project_dir):
     args = parse_args(argv)
     args.django_is_set_up = True
     args.project_dir = project_dir
-    try:
-        export(args)
-    except SystemExit:
-        raise
-    except Exception as exc:
-        if args.traceback:
-            traceback.print_exc()
-        fail(last_line(exc))
-    return EXIT_OK
+    return run_export(args)
 
 
 if __name__ == "__main__":

@@ -125,8 +125,17 @@ int Process::wait(const std::function<void(const std::string&)>& on_line) {
 
 Process::~Process() {
   if (pid_ < 0) return;
-  if (!sent_) ::kill(pid_, SIGTERM);
-  wait([](const std::string&) {});
+  if (sent_) {
+    wait([](const std::string&) {});
+    return;
+  }
+  // Not told to go: stopped, and its output not read to the end (a child of its own may hold the
+  // pipe open long after it has ended).
+  close_input();
+  ::kill(pid_, SIGTERM);
+  close(out_);
+  while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 }  // namespace sm::util
