@@ -13,6 +13,20 @@ install(TARGETS safemigrate RUNTIME DESTINATION bin)
 install(IMPORTED_RUNTIME_ARTIFACTS simdjson::simdjson LIBRARY DESTINATION lib/safemigrate)
 install(FILES ${PROJECT_SOURCE_DIR}/adapters/django/export_plan.py DESTINATION share/safemigrate)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/safemigrate)
+# Licence: Debian's machine-readable copyright file, the licence text, and the notices of the
+# libraries the binary carries (scripts/package.sh writes them with third_party_notices.sh before
+# it runs CPack).
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/debian/copyright ${PROJECT_SOURCE_DIR}/LICENSE
+              ${PROJECT_BINARY_DIR}/THIRD-PARTY-NOTICES.txt DESTINATION share/doc/safemigrate)
+# The man page, made from the built program's own --help (scripts/make_manpage.sh).
+add_custom_command(
+  OUTPUT ${PROJECT_BINARY_DIR}/safemigrate.1.gz
+  COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/make_manpage.sh $<TARGET_FILE:safemigrate> ${PROJECT_BINARY_DIR}/safemigrate.1
+  COMMAND gzip -9nf ${PROJECT_BINARY_DIR}/safemigrate.1
+  DEPENDS safemigrate ${PROJECT_SOURCE_DIR}/scripts/make_manpage.sh
+  VERBATIM)
+add_custom_target(sm_manpage ALL DEPENDS ${PROJECT_BINARY_DIR}/safemigrate.1.gz)
+install(FILES ${PROJECT_BINARY_DIR}/safemigrate.1.gz DESTINATION share/man/man1)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/safemigrate/docs FILES_MATCHING PATTERN "*.md")
 
 set(CPACK_GENERATOR DEB)

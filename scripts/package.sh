@@ -30,6 +30,10 @@ log "bundling the binary and its shared libraries into $dist"
 bash scripts/bundle_libs.sh "$build/safemigrate" "$dist"
 # The cheapest proof that it does not lean on the build environment.
 env -i "$dist/safemigrate" --version
+# The licence and the notices of every library the binary carries, beside it for the npm
+# package and the wheel, and in the build folder for the .deb (cmake/packaging.cmake).
+bash scripts/third_party_notices.sh "$build" "$build/safemigrate" "$build/THIRD-PARTY-NOTICES.txt"
+cp "$build/THIRD-PARTY-NOTICES.txt" LICENSE "$dist/"
 
 log "building the Debian package"
 rm -rf "$build/cpack"

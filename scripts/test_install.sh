@@ -397,6 +397,38 @@ EOF
 # Each runs in root $1 (mounted, with /dist holding the artifact $3) and writes $2/got.json, got.rc,
 # ref.json, ref.rc, plus the extra arguments for compare in $2/compare_args.
 
+# check_legal WAY DOC_DIR LIB_DIR [LICENSE_FIELD_FILE]: what a company's licence review looks
+# for in an installed package: Apache-2.0 named where the ecosystem reads it, the licence text,
+# and notices (THIRD-PARTY-NOTICES.txt) that cover every shared library the package carries and
+# the libraries linked in statically. Shared libraries are traced to their Debian package on
+# this machine, where the release was built.
+check_legal() {
+  local way=$1 doc=$2 lib=$3 f so pkg bad=0
+  for f in LICENSE THIRD-PARTY-NOTICES.txt; do
+    [[ -s $doc/$f ]] || { log "$way: no $f in ${doc#"$ROOTS"/}"; bad=1; }
+  done
+  [[ $bad == 0 ]] || return 1
+  grep -q 'Apache License' "$doc/LICENSE" || { log "$way: $doc/LICENSE is not the Apache License"; return 1; }
+  for pkg in libpg-query libpqxx re2 protobuf-c fmtlib; do
+    grep -q "^Source package: $pkg " "$doc/THIRD-PARTY-NOTICES.txt" ||
+      { log "$way: THIRD-PARTY-NOTICES.txt lacks $pkg, which the binary links"; bad=1; }
+  done
+  if [[ -d $lib ]]; then
+    for so in "$lib"/*; do
+      pkg=$(dpkg -S "/usr/lib/x86_64-linux-gnu/$(basename "$so")" 2>/dev/null | cut -d: -f1 | head -n 1)
+      if [[ -z $pkg ]]; then
+        log "$way: cannot tell which Debian package $(basename "$so") came from"
+        bad=1
+      elif ! grep -qE "^Source package: .*\(binary packages:.* $pkg( |\))" "$doc/THIRD-PARTY-NOTICES.txt"; then
+        log "$way: THIRD-PARTY-NOTICES.txt has no notice for $(basename "$so") ($pkg)"
+        bad=1
+      fi
+    done
+  fi
+  [[ $bad == 0 ]] && log "$way: licence, notices ($(grep -c '^Source package:' "$doc/THIRD-PARTY-NOTICES.txt") source packages) present"
+  [[ $bad == 0 ]]
+}
+
 way_npm() {
   local r=$1 out=$2 art=$3
   mkdir -p "$r/proj"
@@ -425,6 +457,10 @@ EOF
     cat "$out/install.log" >&2
     return 1
   }
+  local pkgdir=$r/proj/shop/node_modules/safemigrate
+  check_legal npm "$pkgdir" "$pkgdir/native/lib" || return 1
+  [[ $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("license"))' "$pkgdir/package.json") == Apache-2.0 ]] ||
+    { log "npm: package.json has no \"license\": \"Apache-2.0\""; return 1; }
   log "npm: npx safemigrate check prisma/migrations --format json"
   in_root_sh "$r" --no-net 'cd /proj/shop && exec npx safemigrate check prisma/migrations --format json' \
     >"$out/got.json" 2>"$out/got.err" && echo 0 >"$out/got.rc" || echo $? >"$out/got.rc"
@@ -459,6 +495,11 @@ EOF
     cat "$out/install.log" >&2
     return 1
   }
+  local info
+  info=$(echo "$r$w"/venv/lib/python3*/site-packages/safemigrate-*.dist-info)
+  check_legal python "$info/licenses" "$(dirname "$info")/safemigrate/bin/lib" || return 1
+  grep -qx 'License-Expression: Apache-2.0' "$info/METADATA" ||
+    { log "python: METADATA has no License-Expression: Apache-2.0"; return 1; }
   log "python: (no network) cd $w/django && DJANGO_SETTINGS_MODULE=mysite.settings_safemigrate python manage.py safemigrate check --offline --format json"
   in_root_sh "$r" --no-net "cd $w/django && DJANGO_SETTINGS_MODULE=mysite.settings_safemigrate exec $w/venv/bin/python manage.py safemigrate check --offline --format json" \
     >"$out/got.json" 2>"$out/got.err" && echo 0 >"$out/got.rc" || echo $? >"$out/got.rc"
@@ -494,6 +535,16 @@ way_deb() {
     return 1
   }
   log "deb: apt set up $(grep -c '^Setting up' "$out/install.log") packages"
+  check_legal deb "$r/usr/share/doc/safemigrate" "$r/usr/lib/safemigrate" || return 1
+  head -n 1 "$r/usr/share/doc/safemigrate/copyright" |
+    grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
+    { log "deb: /usr/share/doc/safemigrate/copyright is not machine-readable (DEP-5)"; return 1; }
+  # The man page: present, and made from the help of every command.
+  local page=$r/usr/share/man/man1/safemigrate.1.gz c
+  [[ -s $page ]] || { log "deb: no /usr/share/man/man1/safemigrate.1.gz"; return 1; }
+  for c in check status verify apply rehearse rules explain; do
+    zcat "$page" | grep -qx "\.SS $c" || { log "deb: the man page has no section for $c"; return 1; }
+  done
   # Relative paths from / in the root and from the root's directory outside: the same strings.
   log "deb: cd / && safemigrate check fixtures/prisma/shop/prisma/migrations fixtures/django/plan.json --format json"
   in_root_sh "$r" --no-net 'cd / && exec safemigrate check fixtures/prisma/shop/prisma/migrations fixtures/django/plan.json --format json' \

@@ -22,7 +22,11 @@ fi
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-cp -r "$here/package.json" "$here/README.md" "$here/bin" "$stage/"
+cp -r "$here/package.json" "$here/README.md" "$here/bin" "$here/../../LICENSE" "$stage/"
+# The notices of the libraries the binary carries (scripts/third_party_notices.sh), beside it.
+if [[ -f $(dirname "$binary")/THIRD-PARTY-NOTICES.txt ]]; then
+  cp "$(dirname "$binary")/THIRD-PARTY-NOTICES.txt" "$stage/"
+fi
 mkdir "$stage/native"
 cp "$binary" "$stage/native/safemigrate"
 if [[ -d $(dirname "$binary")/lib ]]; then

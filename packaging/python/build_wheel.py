@@ -20,6 +20,8 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 APP = os.path.join(ROOT, "packaging", "python", "safemigrate")
 EXPORTER = os.path.join(ROOT, "adapters", "django", "export_plan.py")
+LICENSE = os.path.join(ROOT, "LICENSE")
+NOTICES = "THIRD-PARTY-NOTICES.txt"  # scripts/third_party_notices.sh writes it beside the binary
 NAME = "safemigrate"
 SUMMARY = "safemigrate as a Django app: export the migration plan and check it with the bundled binary"
 
@@ -108,17 +110,30 @@ def main(argv):
                 arcname = NAME + "/bin/lib/" + os.path.relpath(path, lib).replace(os.sep, "/")
                 files.append((arcname, data, bool(mode & stat.S_IXUSR)))
 
+    # Licence files (PEP 639: dist-info/licenses/, named by License-File): the project's own and
+    # the notices of the libraries the binary carries, when the release put them beside it.
+    licenses = [("LICENSE", LICENSE)]
+    notices = os.path.join(os.path.dirname(os.path.abspath(binary)), NOTICES)
+    if os.path.isfile(notices):
+        licenses.append((NOTICES, notices))
+    for name, path in licenses:
+        with open(path, "rb") as f:
+            files.append((dist_info + "/licenses/" + name, f.read(), False))
+
     metadata = (
-        "Metadata-Version: 2.1\n"
+        "Metadata-Version: 2.4\n"
         "Name: %s\n"
         "Version: %s\n"
         "Summary: %s\n"
+        "License-Expression: Apache-2.0\n"
+        "%s"
         "Requires-Python: >=3.8\n"
         "Requires-Dist: Django>=3.2\n"
         "\n"
         "Add \"safemigrate\" to INSTALLED_APPS, then `python manage.py safemigrate_export -o plan.json`\n"
         "writes the migration plan and `python manage.py safemigrate check` checks it with the\n"
-        "safemigrate binary bundled in this wheel (%s only).\n" % (NAME, version, SUMMARY, tag)
+        "safemigrate binary bundled in this wheel (%s only).\n"
+        % (NAME, version, SUMMARY, "".join("License-File: %s\n" % name for name, _ in licenses), tag)
     )
     wheel = (
         "Wheel-Version: 1.0\n"

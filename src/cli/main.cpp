@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <string_view>
 
 #include "adapters/django/django_plan_reader.h"
 #include "adapters/prisma/prisma_version.h"
@@ -275,6 +276,8 @@ int main(int argc, char** argv) {
       "usage or input errors."};
   app.set_version_flag("--version", std::string("safemigrate ") + SAFEMIGRATE_VERSION + " (commit " +
                                         sm::cli::build_commit() + ")");
+  // The name help shows, whatever path started it (npx and `python -m` start an internal path).
+  app.name("safemigrate");
   app.require_subcommand(1);
 
   sm::app::CheckOptions options;
@@ -427,6 +430,23 @@ int main(int argc, char** argv) {
                            "lock_timeout of the rehearsal's own statements (default 5s; 0 turns it off)");
   rehearse_cmd->add_option("--format", rehearse_format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
+
+  // `safemigrate` alone and `safemigrate help [COMMAND]` show the commands (or one's options), as
+  // git and ninja do; alone it is still a usage error, since nothing was asked.
+  if (argc == 1 || std::string_view(argv[1]) == "help") {
+    const CLI::App* about = &app;
+    if (argc > 2) {
+      try {
+        about = app.get_subcommand(argv[2]);
+      } catch (const CLI::OptionNotFound&) {
+        std::cerr << "safemigrate: no command '" << argv[2] << "'; the commands:\n" << app.help();
+        return kExitUsage;
+      }
+    }
+    // A command's usage line names its parent, as CLI11 does for `safemigrate check --help`.
+    (argc == 1 ? std::cerr : std::cout) << about->help(about == &app ? "" : app.get_name());
+    return argc == 1 ? kExitUsage : kExitOk;
+  }
 
   try {
     app.parse(argc, argv);
