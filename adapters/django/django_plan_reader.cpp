@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sql/parse.h"
+#include "util/big_stack.h"
 #include "util/file_read.h"
 
 namespace sm::django {
@@ -16,6 +17,9 @@ namespace fs = std::filesystem;
 using simdjson::dom::element;
 
 namespace {
+
+// The stack the JSON walks run on: their recursion is bounded by kMaxJsonDepth (1,024 levels).
+constexpr size_t kJsonWalkStack = 64u << 20;
 
 model::Finding input_error(const std::string& file, std::string message, uint32_t line = 0,
                            uint32_t column = 0) {
@@ -62,21 +66,33 @@ std::vector<std::string> keys(element e, std::string_view key) {
 }
 
 // simdjson's DOM parser reports what is wrong but not where; its On-Demand parser stops at
-// the offending spot, so walk the document with it to find the line and column.
+// the offending spot, so walk the document with it to find the line and column. The walk goes
+// no deeper than the DOM parser reads (a deeper value is where that parser stopped): 80,000
+// nested arrays, 160 KB of JSON, overflowed the stack when it recursed without a limit. It runs
+// on a stack of its own, so that its 1,024 levels do not depend on the caller's stack.
+constexpr size_t kMaxJsonDepth = simdjson::DEFAULT_MAX_DEPTH;
+
 std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string& json) {
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
   if (parser.iterate(json).get(doc) != simdjson::SUCCESS) return std::nullopt;
-  std::function<bool(simdjson::ondemand::value)> walk = [&](simdjson::ondemand::value v) -> bool {
+  const char* too_deep = nullptr;
+  std::function<bool(simdjson::ondemand::value, size_t)> walk = [&](simdjson::ondemand::value v,
+                                                                    size_t depth) -> bool {
     simdjson::ondemand::json_type type;
     if (v.type().get(type) != simdjson::SUCCESS) return false;
+    if ((type == simdjson::ondemand::json_type::object || type == simdjson::ondemand::json_type::array) &&
+        depth >= kMaxJsonDepth) {
+      too_deep = v.raw_json_token().data();
+      return false;
+    }
     switch (type) {
       case simdjson::ondemand::json_type::object: {
         simdjson::ondemand::object obj;
         if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
         for (auto field : obj) {
           simdjson::ondemand::value child;
-          if (field.value().get(child) != simdjson::SUCCESS || !walk(child)) return false;
+          if (field.value().get(child) != simdjson::SUCCESS || !walk(child, depth + 1)) return false;
         }
         return true;
       }
@@ -85,7 +101,7 @@ std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string&
         if (v.get_array().get(arr) != simdjson::SUCCESS) return false;
         for (auto item : arr) {
           simdjson::ondemand::value child;
-          if (item.get(child) != simdjson::SUCCESS || !walk(child)) return false;
+          if (item.get(child) != simdjson::SUCCESS || !walk(child, depth + 1)) return false;
         }
         return true;
       }
@@ -96,13 +112,18 @@ std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string&
     }
     return false;
   };
-  simdjson::ondemand::value root;
-  bool ok = doc.get_value().get(root) == simdjson::SUCCESS && walk(root);
+  bool ok = false;
   const char* at = nullptr;
-  if (ok || doc.current_location().get(at) != simdjson::SUCCESS || !at) {
-    // Trailing content after a valid document, or no location: point at the end.
-    at = json.data() + json.size();
-  }
+  util::run_with_stack(kJsonWalkStack, [&] {
+    simdjson::ondemand::value root;
+    ok = doc.get_value().get(root) == simdjson::SUCCESS && walk(root, 0);
+    if (too_deep)
+      at = too_deep;
+    else if (ok || doc.current_location().get(at) != simdjson::SUCCESS)
+      at = nullptr;
+  });
+  // Trailing content after a valid document, or no location: point at the end.
+  if (!at) at = json.data() + json.size();
   size_t offset = static_cast<size_t>(at - json.data());
   return util::line_column_at(std::string_view(json.data(), json.size()), std::min(offset, json.size()));
 }
@@ -289,13 +310,17 @@ class ShapeChecker {
     util::LineColumn at;
   };
 
+  // Only for a document the DOM parser read, so at most kMaxJsonDepth deep; on a stack of its own.
   std::optional<Problem> check() {
-    simdjson::ondemand::parser parser;
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::value root;
-    if (parser.iterate(json_).get(doc) != simdjson::SUCCESS || doc.get_value().get(root) != simdjson::SUCCESS)
-      return fail("the plan is not a JSON document", json_.data());
-    value(root, plan_shape(), "the plan");
+    util::run_with_stack(kJsonWalkStack, [&] {
+      simdjson::ondemand::parser parser;
+      simdjson::ondemand::document doc;
+      simdjson::ondemand::value root;
+      if (parser.iterate(json_).get(doc) != simdjson::SUCCESS ||
+          doc.get_value().get(root) != simdjson::SUCCESS)
+        return void(fail("the plan is not a JSON document", json_.data()));
+      value(root, plan_shape(), "the plan");
+    });
     return problem_;
   }
 
