@@ -2,9 +2,12 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sql/parse.h"
@@ -305,6 +308,12 @@ class ShapeChecker {
  public:
   explicit ShapeChecker(const simdjson::padded_string& json) : json_(json) {}
 
+  // Where the value at `path` ("migrations[3].dependencies[0]") starts, once check() ran.
+  std::optional<size_t> offset_of(const std::string& path) const {
+    auto it = offsets_.find(path);
+    return it == offsets_.end() ? std::nullopt : std::optional<size_t>(it->second);
+  }
+
   struct Problem {
     std::string message;
     util::LineColumn at;
@@ -340,6 +349,7 @@ class ShapeChecker {
   void value(simdjson::ondemand::value v, const Shape& shape, const std::string& path) {
     if (problem_) return;
     const char* at = v.raw_json_token().data();
+    if (path.compare(0, 10, "migrations") == 0) offsets_[path] = static_cast<size_t>(at - json_.data());
     simdjson::ondemand::json_type type;
     if (v.type().get(type) != simdjson::SUCCESS) {
       fail(quoted(path) + " is not a JSON value", at);
@@ -422,6 +432,7 @@ class ShapeChecker {
 
   const simdjson::padded_string& json_;
   std::optional<Problem> problem_;
+  std::unordered_map<std::string, size_t> offsets_;  // of every value under "migrations"
 };
 
 // Where the exporting machine's migration folder is, and where it is here (they differ when the
@@ -612,6 +623,182 @@ model::Migration read_migration(element m, const fs::path& plan_dir, const std::
   return mig;
 }
 
+// ---- what the plan says of its migrations ---------------------------------------------------
+//
+// Checked after the shape, with the migrations read (in the plan's order, before sorting): an id
+// twice, a dependency on a migration the plan does not hold, a dependency cycle, a `line` outside
+// the file it is a line of. Django's own loader refuses such a graph (NodeNotFoundError,
+// CircularDependencyError), so export_plan.py never writes one; read anyway, they would order the
+// migrations wrongly or point findings nowhere. Each is an input error naming the key and its line.
+class PlanValidator {
+ public:
+  PlanValidator(const fs::path& plan, const simdjson::padded_string& json, const ShapeChecker& shape,
+                uint64_t max_file_size)
+      : plan_(plan.string()), json_(json), shape_(shape), max_file_size_(max_file_size) {}
+
+  std::vector<model::Finding> check(simdjson::dom::array docs, const std::vector<model::Migration>& migs) {
+    std::vector<element> elems;
+    for (element m : docs) elems.push_back(m);
+    if (elems.size() != migs.size()) return {};
+    std::unordered_map<std::string, size_t> index;  // id -> first migration with it
+    for (size_t i = 0; i < migs.size(); ++i) {
+      std::string key = "migrations[" + std::to_string(i) + "]";
+      std::string id_key = key + (is_null_or_missing(elems[i], "id") ? ".name" : ".id");
+      auto [it, fresh] = index.emplace(migs[i].id, i);
+      if (!fresh)
+        error(id_key, "\"" + id_key + "\": the migration \"" + migs[i].id +
+                          "\" appears twice (first as \"migrations[" + std::to_string(it->second) +
+                          "]\", line " + std::to_string(line_of(it->second)) +
+                          "); a migration may appear once");
+    }
+    for (size_t i = 0; i < migs.size(); ++i)
+      for (size_t k = 0; k < migs[i].dependencies.size(); ++k)
+        if (!index.count(migs[i].dependencies[k])) {
+          std::string key = "migrations[" + std::to_string(i) + "].dependencies[" + std::to_string(k) + "]";
+          error(key, "\"" + key + "\": \"" + migs[i].id + "\" depends on \"" + migs[i].dependencies[k] +
+                         "\", which is not a migration of the plan (Django's graph holds every migration a "
+                         "dependency names)");
+        }
+    cycles(index, migs);
+    for (size_t i = 0; i < migs.size(); ++i)
+      lines(elems[i], migs[i], "migrations[" + std::to_string(i) + "]");
+    return std::move(findings_);
+  }
+
+ private:
+  uint32_t line_of(size_t migration) const {
+    std::optional<size_t> at = shape_.offset_of("migrations[" + std::to_string(migration) + "]");
+    return at ? util::line_column_at(std::string_view(json_.data(), json_.size()), *at).line : 0;
+  }
+
+  void error(const std::string& path, const std::string& message) {
+    if (findings_.size() >= kMaxFindings) return;
+    std::optional<size_t> at = shape_.offset_of(path);
+    util::LineColumn lc{0, 0};
+    if (at) lc = util::line_column_at(std::string_view(json_.data(), json_.size()), *at);
+    findings_.push_back(input_error(plan_, "not a valid plan: " + message, lc.line, lc.column));
+  }
+
+  // Kahn's algorithm over the dependencies the plan holds; what it cannot order lies on or after
+  // a cycle. From such a migration, a dependency that is left too leads round a cycle: named once.
+  void cycles(const std::unordered_map<std::string, size_t>& index,
+              const std::vector<model::Migration>& migs) {
+    const size_t n = migs.size();
+    std::vector<std::vector<size_t>> deps(n), children(n);
+    std::vector<size_t> waiting(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (index.at(migs[i].id) != i) continue;  // a duplicate: reported above
+      for (const std::string& d : migs[i].dependencies)
+        if (auto it = index.find(d); it != index.end()) {
+          deps[i].push_back(it->second);
+          children[it->second].push_back(i);
+          ++waiting[i];
+        }
+    }
+    std::vector<size_t> ready;
+    for (size_t i = 0; i < n; ++i)
+      if (waiting[i] == 0) ready.push_back(i);
+    size_t ordered = 0;
+    while (!ready.empty()) {
+      size_t i = ready.back();
+      ready.pop_back();
+      ++ordered;
+      for (size_t c : children[i])
+        if (--waiting[c] == 0) ready.push_back(c);
+    }
+    if (ordered == n) return;
+    size_t at = 0;
+    while (waiting[at] == 0) ++at;
+    std::vector<size_t> seen_at(n, SIZE_MAX), path;
+    while (seen_at[at] == SIZE_MAX) {
+      seen_at[at] = path.size();
+      path.push_back(at);
+      for (size_t d : deps[at])
+        if (waiting[d] != 0) {
+          at = d;
+          break;
+        }
+    }
+    // path[seen_at[at]..] is the cycle, each depending on the next; the last depends on `at`.
+    std::string names;
+    for (size_t p = seen_at[at]; p < path.size(); ++p) names += "\"" + migs[path[p]].id + "\" depends on ";
+    names += "\"" + migs[at].id + "\"";
+    size_t last = path.back();
+    size_t k = 0;
+    while (k < migs[last].dependencies.size() && migs[last].dependencies[k] != migs[at].id) ++k;
+    std::string key = "migrations[" + std::to_string(last) + "].dependencies[" + std::to_string(k) + "]";
+    error(key, "\"" + key + "\" closes a dependency cycle: " + names + "; Django cannot order them");
+  }
+
+  // Lines of `file` here, or nullopt when it cannot be read here (exported on another machine).
+  std::optional<uint32_t> line_count(const std::string& file) {
+    if (file.empty()) return std::nullopt;
+    if (auto it = line_counts_.find(file); it != line_counts_.end()) return it->second;
+    std::optional<uint32_t> count;
+    std::error_code ec;
+    if (fs::is_regular_file(file, ec)) {
+      util::FileReadResult r = util::read_whole_file(file, max_file_size_);
+      if (r.ok) {
+        size_t lines = static_cast<size_t>(std::count(r.bytes.begin(), r.bytes.end(), '\n'));
+        if (!r.bytes.empty() && r.bytes.back() != '\n') ++lines;
+        count = static_cast<uint32_t>(std::min<size_t>(lines, UINT32_MAX));
+      }
+    }
+    line_counts_.emplace(file, count);
+    return count;
+  }
+
+  // `holder[key]`, a line of `file`: from 1 to the file's last line (when the file is here).
+  void line(element holder, const std::string& path, const std::string& file) {
+    int64_t line = 0;
+    if (holder["line"].get_int64().get(line) != simdjson::SUCCESS) return;  // null or absent
+    std::string key = path + ".line";
+    if (line < 1)
+      return error(key, "\"" + key + "\" is " + std::to_string(line) + "; lines are counted from 1");
+    std::optional<uint32_t> count = line_count(file);
+    if (count && static_cast<uint64_t>(line) > *count)
+      error(key, "\"" + key + "\" is " + std::to_string(line) + ", but " + file + " has " +
+                     std::to_string(*count) + " lines: the plan is not of this file (export it again)");
+  }
+
+  void code_lines(element op, std::string_view which, const std::optional<model::PythonCode>& code,
+                  const std::string& path) {
+    element c;
+    if (!code || op[which].get(c) != simdjson::SUCCESS || !c.is_object()) return;
+    const std::string at = path + "." + std::string(which);
+    line(c, at, code->file);
+    for (std::string_view list : {"module_imports", "cursor_sql"}) {
+      simdjson::dom::array items;
+      if (c[list].get_array().get(items) != simdjson::SUCCESS) continue;
+      size_t n = 0;
+      for (element item : items)
+        line(item, at + "." + std::string(list) + "[" + std::to_string(n++) + "]", code->file);
+    }
+  }
+
+  void lines(element m, const model::Migration& mig, const std::string& path) {
+    simdjson::dom::array ops;
+    if (m["operations"].get_array().get(ops) != simdjson::SUCCESS) return;
+    size_t k = 0;
+    for (element op : ops) {
+      if (k >= mig.operations.size()) break;
+      const model::Operation& o = mig.operations[k];
+      std::string at = path + ".operations[" + std::to_string(k++) + "]";
+      line(op, at, mig.files.empty() ? std::string() : mig.files.front().path);
+      code_lines(op, "code", o.code, at);
+      code_lines(op, "reverse_code", o.reverse_code, at);
+    }
+  }
+
+  static constexpr size_t kMaxFindings = 50;
+  std::string plan_;
+  const simdjson::padded_string& json_;
+  const ShapeChecker& shape_;
+  uint64_t max_file_size_;
+  std::unordered_map<std::string, std::optional<uint32_t>> line_counts_;
+  std::vector<model::Finding> findings_;
+};
+
 }  // namespace
 
 bool is_plan_file(const fs::path& path) {
@@ -663,7 +850,8 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
                            "that ships with this safemigrate"));
     return set;
   }
-  if (std::optional<ShapeChecker::Problem> problem = ShapeChecker(json).check()) {
+  ShapeChecker shape(json);
+  if (std::optional<ShapeChecker::Problem> problem = shape.check()) {
     set.input_findings.push_back(input_error(path.string(), "not a valid plan: " + problem->message,
                                              problem->at.line, problem->at.column));
     return set;
@@ -685,8 +873,16 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
     set.django.project_dir = str(python, "project_dir");
   }
   simdjson::dom::array migrations;
-  if (doc["migrations"].get_array().get(migrations) == simdjson::SUCCESS)
+  if (doc["migrations"].get_array().get(migrations) == simdjson::SUCCESS) {
     for (element m : migrations) set.migrations.push_back(read_migration(m, plan_dir, lock_timeout));
+    std::vector<model::Finding> problems =
+        PlanValidator(path, json, shape, max_file_size).check(migrations, set.migrations);
+    if (!problems.empty()) {
+      set.migrations.clear();
+      set.input_findings = std::move(problems);
+      return set;
+    }
+  }
   std::stable_sort(set.migrations.begin(), set.migrations.end(),
                    [](const model::Migration& a, const model::Migration& b) { return a.order < b.order; });
   simdjson::dom::object leaves;
