@@ -12,6 +12,7 @@
 #include "sql/facts.h"
 #include "sql/parse_tree.h"
 #include "util/big_stack.h"
+#include "util/utf8.h"
 
 namespace sm::sql {
 
@@ -357,6 +358,15 @@ class FileParser {
                                    std::vector<model::Statement>& got, std::vector<Range>& ranges) const {
     simdjson::dom::element doc;
     simdjson::error_code e = json_parser().parse(json, std::strlen(json)).get(doc);
+    std::string repaired;
+    if (e == simdjson::UTF8_ERROR) {
+      // libpg_query copies bytes that are not UTF-8 (a Latin-1 `é` in a name or a string) into the
+      // tree's JSON as they are. They can only be inside its strings (its syntax is ASCII): read
+      // them as U+FFFD, which is also what Prisma sends the server in their place. The file's
+      // reader reports the bytes themselves, once (an input error); the statement is analysed.
+      repaired = util::valid_utf8(json);
+      e = json_parser().parse(repaired).get(doc);
+    }
     if (e != simdjson::SUCCESS)
       return e == simdjson::DEPTH_ERROR
                  ? fmt::format("its parse tree nests deeper than the {} levels safemigrate reads",
