@@ -435,18 +435,62 @@ class FileParser {
     covered_.insert(covered_.end(), ranges.begin(), ranges.end());
   }
 
+  // When the statement whose first token starts at `begin` is a CREATE [OR REPLACE] FUNCTION or
+  // PROCEDURE with a SQL-standard body (BEGIN ATOMIC … END), where it ends: past the `;` after
+  // the body's END (or at `end`). 0 otherwise, or when the body has no END before `end`. The
+  // scanner's splitter cuts at every `;`, so it cut such a body into pieces (a syntax error, the
+  // body's statements, and `END`, which alone is a COMMIT). Like psql's scanner, a CASE in the
+  // body is closed by an END of its own; BEGIN counts only outside brackets.
+  uint32_t atomic_body_end(uint32_t begin, uint32_t end) const {
+    auto it = first_token(begin), stop = tokens_.end();
+    auto kind = [&](decltype(it) t) { return t != stop && t->start < end ? t->kind : -1; };
+    if (kind(it) != PG_QUERY__TOKEN__CREATE) return 0;
+    ++it;
+    if (kind(it) == PG_QUERY__TOKEN__OR) {
+      if (kind(it + 1) != PG_QUERY__TOKEN__REPLACE) return 0;
+      it += 2;
+    }
+    if (kind(it) != PG_QUERY__TOKEN__FUNCTION && kind(it) != PG_QUERY__TOKEN__PROCEDURE) return 0;
+    uint32_t parens = 0, depth = 0;
+    bool body_seen = false;
+    for (; kind(it) != -1; ++it) {
+      int32_t k = it->kind;
+      if (depth == 0) {
+        if (k == PG_QUERY__TOKEN__ASCII_59) return body_seen ? it->end : 0;
+        if (body_seen) continue;
+        if (opens(k)) ++parens;
+        if (closes(k) && parens > 0) --parens;
+        if (k == PG_QUERY__TOKEN__BEGIN_P && parens == 0 && kind(it + 1) == PG_QUERY__TOKEN__ATOMIC) {
+          depth = 1;
+          body_seen = true;
+          ++it;
+        }
+      } else if (k == PG_QUERY__TOKEN__CASE) {
+        ++depth;
+      } else if (k == PG_QUERY__TOKEN__END_P) {
+        --depth;
+      }
+    }
+    return body_seen && depth == 0 ? end : 0;
+  }
+
   // The region has a syntax error somewhere (or a statement too deep to read): split it with the
   // scanner (which needs no valid grammar) and parse each statement alone, so the others are
-  // still checked.
+  // still checked. A BEGIN ATOMIC body the splitter cut is put back together first.
   void parse_piece_by_piece(const std::string& region, uint32_t base, uint32_t end) {
     PgQuerySplitResult split = pg_query_split_with_scanner(region.c_str());
     if (!split.error) {
+      uint32_t merged_to = 0;  // the pieces before this are part of a body already parsed
       for (int i = 0; i < split.n_stmts; ++i) {
         uint32_t begin = base + static_cast<uint32_t>(split.stmts[i]->stmt_location);
         uint32_t len = static_cast<uint32_t>(split.stmts[i]->stmt_len);
         uint32_t stop = len > 0 ? std::min(begin + len, end) : end;
         uint32_t first, last;
         if (!tokens_.empty() && !extent(begin, stop, first, last)) continue;  // only comments
+        if (!tokens_.empty() && first < merged_to) continue;
+        if (!tokens_.empty()) {
+          if (uint32_t body_end = atomic_body_end(first, end); body_end > stop) stop = merged_to = body_end;
+        }
         parse_piece(begin, stop);
       }
     }
@@ -492,7 +536,15 @@ class FileParser {
           open = false;
           continue;
         }
-        if (!open) cur.begin = it->start;
+        if (!open) {
+          // A BEGIN ATOMIC body is one statement here too, not one per `;`.
+          if (uint32_t body_end = atomic_body_end(it->start, end)) {
+            gaps.push_back({it->start, body_end});
+            while (it + 1 != tokens_.end() && (it + 1)->start < body_end) ++it;
+            continue;
+          }
+          cur.begin = it->start;
+        }
         cur.end = it->end;
         open = true;
       }
