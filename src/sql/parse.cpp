@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <string>
@@ -42,15 +44,45 @@ struct Token {
 
 // How deep libpg_query may recurse when it writes a tree out: it has no depth check there, and a
 // statement of 70,000 nested operators overflowed an 8 MiB stack (about 115 bytes a level,
-// measured). kStackPerLevel allows four times that. A statement whose nesting bound (below) is at
-// most kInlineNesting is parsed on the calling thread; up to kMaxNesting on a thread with a stack
-// of its own; beyond that it is not parsed at all, and says so.
+// measured). kStackPerLevel allows four times that, kStackReserve what a flat statement needs
+// besides. A statement is parsed on the calling thread when its nesting bound (below) fits in the
+// stack that thread has left (a thread's stack is what `ulimit -s` says, 512 KiB or less on some
+// machines: 4,000 operators, then parsed inline, overflowed 512 KiB); otherwise, up to kMaxNesting,
+// on a thread with a stack of its own; beyond that it is not parsed at all, and says so.
 constexpr size_t kStackPerLevel = 512;
-constexpr uint32_t kInlineNesting = 4000;
+constexpr size_t kStackReserve = 256u << 10;
 constexpr uint32_t kMaxNesting = 200000;
 // The parse tree's JSON is read to this depth (simdjson's default is 1024, which a 507-term
 // `1+1+…` reaches); a deeper tree is reported as not analysed. Walks over the tree are iterative.
 constexpr size_t kMaxTreeDepth = 20000;
+
+// The lowest address of the calling thread's stack, or 0 when unknown. For the main thread glibc
+// derives it from getrlimit(RLIMIT_STACK) and the top of the stack's mapping; for any other
+// thread, from the size it was created with (a std::thread gets RLIMIT_STACK's too, so `ulimit -s
+// 512` leaves every parser thread 512 KiB). Read once per thread: glibc reads /proc/self/maps.
+uintptr_t stack_low_end() {
+  thread_local uintptr_t low = [] {
+    uintptr_t out = 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      void* addr = nullptr;
+      size_t size = 0;
+      if (pthread_attr_getstack(&attr, &addr, &size) == 0) out = reinterpret_cast<uintptr_t>(addr);
+      pthread_attr_destroy(&attr);
+    }
+    return out;
+  }();
+  return low;
+}
+
+// Bytes of stack the calling thread has left below this frame; 0 when unknown (then every
+// statement with a tree is parsed on a thread of its own).
+size_t stack_left() {
+  char here = 0;
+  auto sp = reinterpret_cast<uintptr_t>(&here);
+  uintptr_t low = stack_low_end();
+  return low != 0 && sp > low ? sp - low : 0;
+}
 
 // Tokens that never deepen a parse tree: leaves (names, constants) and list punctuation.
 bool is_flat(int32_t kind) {
@@ -312,9 +344,11 @@ class FileParser {
                             [](const Token& t, uint32_t v) { return t.start < v; });
   }
 
-  // pg_query_parse, on a stack deep enough for a tree of `bound` levels.
+  // pg_query_parse, on a stack deep enough for a tree of `bound` levels: this thread's when what
+  // it has left holds that, else a thread's of its own.
   static void parse_text(const std::string& sql, uint32_t bound, Parsed& out) {
-    if (bound <= kInlineNesting) {
+    size_t need = kStackReserve + size_t{bound} * kStackPerLevel;
+    if (need <= stack_left()) {
       out.r = pg_query_parse(sql.c_str());
       return;
     }
