@@ -346,10 +346,23 @@ class ShapeChecker {
 
   static std::string quoted(const std::string& path) { return "\"" + path + "\""; }
 
+  // The values PlanValidator names: a migration, its id and name, its dependencies, every `line`.
+  // Only these: recording every value doubled the time to read a plan of 5,000 migrations.
+  static bool located(const std::string& path) {
+    if (path.compare(0, 11, "migrations[") != 0) return false;
+    auto ends = [&](std::string_view tail) {
+      return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    if (ends(".line") || ends(".id") || ends(".name")) return true;
+    size_t dot = path.rfind('.');
+    return dot == std::string::npos ? path.back() == ']'
+                                    : path.compare(dot, 14, ".dependencies[") == 0 && path.back() == ']';
+  }
+
   void value(simdjson::ondemand::value v, const Shape& shape, const std::string& path) {
     if (problem_) return;
     const char* at = v.raw_json_token().data();
-    if (path.compare(0, 10, "migrations") == 0) offsets_[path] = static_cast<size_t>(at - json_.data());
+    if (located(path)) offsets_[path] = static_cast<size_t>(at - json_.data());
     simdjson::ondemand::json_type type;
     if (v.type().get(type) != simdjson::SUCCESS) {
       fail(quoted(path) + " is not a JSON value", at);
@@ -432,7 +445,7 @@ class ShapeChecker {
 
   const simdjson::padded_string& json_;
   std::optional<Problem> problem_;
-  std::unordered_map<std::string, size_t> offsets_;  // of every value under "migrations"
+  std::unordered_map<std::string, size_t> offsets_;  // of the values located() names
 };
 
 // Where the exporting machine's migration folder is, and where it is here (they differ when the
