@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 
 #include "app/check_command.h"
@@ -561,6 +562,225 @@ TEST(DjangoPlanReader, ForwardSqlThatCannotBeAnalysedIsReportedNotDropped) {
   EXPECT_EQ(at.count("9 syntax-error"), 1u);
   EXPECT_EQ(at.count("9 dropping-table"), 1u);
   EXPECT_EQ(at.count("11 syntax-error"), 1u) << "the NUL byte and what follows it";
+}
+
+}  // namespace
+
+namespace {
+
+// ---- issue 18: a plan no Django wrote is an input error, never a crash or a silent pass ---------
+
+// 80,000 nested arrays (160 KB) crashed the reader: the walk that finds where malformed JSON
+// stops recursed once a level. Any depth, anywhere in the plan, closed or cut short: below
+// simdjson's 1,024 levels a valid plan, above it one input error on the line of the brackets.
+TEST(DjangoPlanReader, PropertyNestedJsonOfAnyDepthIsAnInputErrorWithItsLine) {
+  TempDir d;
+  const std::vector<std::pair<std::string, std::string>> places = {
+      {"\"extra\": ", ""},                   // a key the format does not name
+      {"\"migrations\": [", "]"},            // as a migration
+      {"\"leaf_nodes\": {\"shop\": ", "}"},  // as a value of an object of names
+  };
+  for (size_t depth : {10u, 1000u, 1030u, 5000u, 80000u, 400000u})
+    for (const auto& [open, close] : places)
+      for (bool cut : {false, true}) {
+        std::string nest = std::string(depth, '[') + (cut ? "" : std::string(depth, ']'));
+        std::string text = "{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1.0\",\n" +
+                           std::string(open.rfind("\"migrations\"", 0) == 0 ? "" : "\"migrations\": [],\n") +
+                           open + "\n" + nest + close + "\n}\n";
+        auto set = read_text(d, text);
+        std::string what = std::to_string(depth) + " levels in " + open + (cut ? " cut short" : "");
+        if (depth <= 1000 && !cut && open == "\"extra\": ") {
+          EXPECT_TRUE(set.input_findings.empty()) << what;
+          continue;
+        }
+        ASSERT_EQ(set.input_findings.size(), 1u) << what;
+        const auto& f = set.input_findings[0];
+        EXPECT_EQ(f.rule, "input-error");
+        if (depth > 1024 || cut) {
+          EXPECT_NE(f.message.find("malformed JSON"), std::string::npos) << what << ": " << f.message;
+          if (depth > 1024) {  // at the bracket the DOM parser stopped at
+            EXPECT_EQ(f.loc.line, line_holding(text, "[[")) << what << ": " << f.message;
+            EXPECT_GE(f.loc.column, 1000u) << what << ": " << f.message;
+          } else {  // where the brackets are, or what comes instead of their close
+            EXPECT_GE(f.loc.line, line_holding(text, "[[")) << what << ": " << f.message;
+            EXPECT_LE(f.loc.line, line_holding(text, "[[") + 1) << what << ": " << f.message;
+          }
+        }
+      }
+}
+
+// Through the binary with a small stack too: no signal, the exit code of an input error.
+TEST(DjangoPlanReader, DeepJsonUnderASmallStackIsAnInputError) {
+  TempDir d;
+  for (size_t depth : {1000u, 80000u}) {
+    d.write("plan.json",
+            "{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1.0\", \"migrations\": [],\n"
+            "\"extra\": " +
+                std::string(depth, '[') + std::string(depth, ']') + "}\n");
+    for (int kib : {256, 8192}) {
+      auto r =
+          sm::test::run_shell(d.path(), "ulimit -s " + std::to_string(kib) + " && " +
+                                            sm::test::shell_quote(SAFEMIGRATE_BINARY) + " check plan.json");
+      EXPECT_EQ(r.exit_code, depth > 1024 ? 2 : 0)
+          << depth << " levels, ulimit -s " << kib << ": " << r.out << r.err;
+    }
+  }
+}
+
+// Generated plans: a random dependency graph over two apps, migration files of random lengths
+// on disk, operations and RunPython code with lines in them. Valid as generated; each case then
+// gets one fault: an id twice, a dependency on a migration the plan lacks, a cycle, or a line
+// outside its file (after the end, 0, negative; of an operation, a function, an import, a
+// cursor.execute call). A fault is one input error naming its key on its line; none, none.
+struct GenPlan {
+  std::vector<std::string> lines;           // the plan's text, a line each
+  std::map<std::string, uint32_t> line_of;  // "migrations[2].dependencies[0]" -> its line
+  void add(const std::string& text, const std::string& key = "") {
+    lines.push_back(text);
+    if (!key.empty()) line_of[key] = static_cast<uint32_t>(lines.size());
+  }
+  std::string text() const {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+enum class Fault { None, DuplicateId, UnknownDependency, Cycle, LineAfterEnd, LineZero, LineNegative };
+
+TEST(DjangoPlanValidation, PropertyGraphAndLineFaultsAreInputErrorsNamingKeyAndLine) {
+  std::mt19937_64 rng(18);
+  std::map<Fault, int> seen;
+  for (int c = 0; c < 400; ++c) {
+    TempDir d;
+    const size_t n = 2 + rng() % 9;
+    struct Mig {
+      std::string app, name;
+      std::vector<size_t> deps;
+      uint32_t file_lines;
+    };
+    std::vector<Mig> migs(n);
+    for (size_t i = 0; i < n; ++i) {
+      migs[i].app = rng() % 2 ? "shop" : "audit";
+      migs[i].name = std::to_string(1000 + i) + "_m";
+      for (size_t j = 0; j < i; ++j)
+        if (rng() % 3 == 0) migs[i].deps.push_back(j);
+      migs[i].file_lines = 3 + static_cast<uint32_t>(rng() % 40);
+      std::string body;
+      for (uint32_t l = 0; l < migs[i].file_lines; ++l) body += "# line " + std::to_string(l + 1) + "\n";
+      d.write(migs[i].app + "/migrations/" + migs[i].name + ".py", body);
+    }
+    Fault fault = static_cast<Fault>(rng() % 7);
+    size_t victim = 1 + rng() % (n - 1);  // never the first: a duplicate or cycle needs an earlier one
+    size_t earlier = rng() % victim;
+    if (fault == Fault::DuplicateId) {  // the same file too
+      migs[victim].app = migs[earlier].app;
+      migs[victim].name = migs[earlier].name;
+      migs[victim].file_lines = migs[earlier].file_lines;
+    }
+    if (fault == Fault::Cycle &&
+        std::find(migs[victim].deps.begin(), migs[victim].deps.end(), earlier) == migs[victim].deps.end())
+      migs[victim].deps.push_back(earlier);
+    // Which line goes wrong: an operation's, its code's, an import's or a cursor call's.
+    const std::vector<std::string> line_keys = {".operations[0].line", ".operations[1].code.line",
+                                                ".operations[1].code.module_imports[0].line",
+                                                ".operations[1].code.cursor_sql[0].line"};
+    const std::string bad_line_key =
+        "migrations[" + std::to_string(victim) + "]" + line_keys[rng() % line_keys.size()];
+    GenPlan p;
+    p.add("{\"format\": \"safemigrate-django-plan\", \"format_version\": \"1.0\", \"migrations\": [");
+    for (size_t i = 0; i < n; ++i) {
+      const Mig& m = migs[i];
+      const std::string key = "migrations[" + std::to_string(i) + "]";
+      const std::string file = (d.path() / m.app / "migrations" / (m.name + ".py")).string();
+      p.add("{\"app\": \"" + m.app + "\", \"name\": \"" + m.name + "\",", key);
+      p.add("\"id\": \"" + m.app + "." + m.name + "\",", key + ".id");
+      p.add("\"plan_index\": " + std::to_string(i + 1) + ", \"atomic\": true, \"file\": \"" + file + "\",");
+      p.add("\"dependencies\": [");
+      std::vector<std::string> deps;
+      for (size_t j : m.deps) deps.push_back("[\"" + migs[j].app + "\", \"" + migs[j].name + "\"]");
+      if (fault == Fault::UnknownDependency && i == victim) deps.push_back("[\"shop\", \"9999_gone\"]");
+      if (fault == Fault::Cycle && i == earlier)
+        deps.push_back("[\"" + migs[victim].app + "\", \"" + migs[victim].name + "\"]");
+      if (fault == Fault::Cycle && i == earlier) migs[i].deps.push_back(victim);  // for the expectation
+      for (size_t k = 0; k < deps.size(); ++k)
+        p.add(deps[k] + (k + 1 < deps.size() ? "," : ""), key + ".dependencies[" + std::to_string(k) + "]");
+      p.add("], \"operations\": [");
+      auto line_value = [&](const std::string& k) -> std::string {
+        uint32_t good = 1 + static_cast<uint32_t>(rng() % m.file_lines);
+        if (k != bad_line_key) return std::to_string(good);
+        if (fault == Fault::LineAfterEnd) return std::to_string(m.file_lines + 1 + rng() % 3);
+        if (fault == Fault::LineZero) return "0";
+        if (fault == Fault::LineNegative) return "-" + std::to_string(1 + rng() % 5);
+        return std::to_string(good);
+      };
+      std::string op0 = key + ".operations[0].line", op1 = key + ".operations[1]";
+      p.add("{\"class\": \"RunSQL\", \"reversible\": true, \"forward_sql\": [\"SELECT 1;\"],");
+      p.add("\"line\": " + line_value(op0) + "},", op0);
+      p.add("{\"class\": \"RunPython\", \"reversible\": true, \"forward_sql\": [], \"reverse_code\": null,");
+      p.add("\"line\": " + std::to_string(m.file_lines) + ", \"code\": {\"file\": \"" + file + "\",");
+      p.add("\"line\": " + line_value(op1 + ".code.line") + ",", op1 + ".code.line");
+      p.add("\"module_imports\": [{\"text\": \"import x\", \"names\": [\"x\"],");
+      p.add("\"line\": " + line_value(op1 + ".code.module_imports[0].line") + "}],",
+            op1 + ".code.module_imports[0].line");
+      p.add("\"cursor_sql\": [{\"call\": \"cursor.execute\", \"sql\": \"SELECT 2\",");
+      p.add("\"line\": " + line_value(op1 + ".code.cursor_sql[0].line") + "}]}}]",
+            op1 + ".code.cursor_sql[0].line");
+      p.add(std::string("}") + (i + 1 < n ? "," : ""));
+    }
+    p.add("]}");
+    const std::string text = p.text();
+    auto set = read_text(d, text);
+    ++seen[fault];
+    if (fault == Fault::None) {
+      EXPECT_TRUE(set.input_findings.empty()) << set.input_findings[0].message << "\n" << text;
+      EXPECT_EQ(set.migrations.size(), n);
+      continue;
+    }
+    ASSERT_EQ(set.input_findings.size(), 1u) << "case " << c << ", fault " << static_cast<int>(fault) << "\n"
+                                             << text;
+    const auto& f = set.input_findings[0];
+    EXPECT_EQ(f.rule, "input-error");
+    EXPECT_TRUE(set.migrations.empty()) << "a plan with an error is not checked";
+    std::vector<std::string> keys;  // any of these may be named (a cycle: either edge of it)
+    const std::string v = "migrations[" + std::to_string(victim) + "]";
+    switch (fault) {
+      case Fault::DuplicateId: keys = {v + ".id"}; break;
+      case Fault::UnknownDependency:
+        keys = {v + ".dependencies[" + std::to_string(migs[victim].deps.size()) + "]"};
+        break;
+      case Fault::Cycle:
+        for (const auto& [k, line] : p.line_of)
+          if (k.find(".dependencies[") != std::string::npos) keys.push_back(k);
+        break;
+      default: keys = {bad_line_key}; break;
+    }
+    bool named = false;
+    for (const std::string& k : keys)
+      if (f.message.find("\"" + k + "\"") != std::string::npos) {
+        named = true;
+        EXPECT_EQ(f.loc.line, p.line_of.at(k)) << f.message;
+      }
+    EXPECT_TRUE(named) << "case " << c << ": " << f.message << "\n" << text;
+    if (fault == Fault::Cycle) {
+      EXPECT_NE(f.message.find("dependency cycle"), std::string::npos) << f.message;
+      EXPECT_NE(f.message.find(migs[victim].name), std::string::npos) << f.message;
+      EXPECT_NE(f.message.find(migs[earlier].name), std::string::npos) << f.message;
+    }
+    if (seen[fault] == 1) {  // once per kind, through the binary: exit code 2 and the message
+      auto r = sm::test::run_cli_in(d.path(), "check plan.json");
+      EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+      EXPECT_NE((r.out + r.err).find("not a valid plan"), std::string::npos) << r.out << r.err;
+    }
+  }
+  for (int k = 0; k < 7; ++k) EXPECT_GT(seen[static_cast<Fault>(k)], 20) << k;
+}
+
+// The plans export_plan.py wrote stay valid (the fixture: a squash, a merge, cross-app graphs).
+TEST(DjangoPlanValidation, TheFixturePlanIsValid) {
+  auto set = sm::django::read_plan(sm::test::source_dir() / "fixtures/django/plan.json", 1 << 24);
+  EXPECT_TRUE(set.input_findings.empty()) << set.input_findings[0].message;
+  EXPECT_FALSE(set.migrations.empty());
 }
 
 }  // namespace

@@ -3,12 +3,15 @@
 // deep trees. The regressions from the issue first, then the property over generated files.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "coverage_oracle.h"
 #include "sql/parse.h"
+#include "test_support.h"
 
 namespace {
 
@@ -186,6 +189,164 @@ TEST(ParseCoverage, PropertyEveryByteOfAGeneratedFileIsAccountedFor) {
   // The generator does reach the cases the property is about.
   EXPECT_GT(invalid, 1000);
   EXPECT_GT(copies, 100);
+}
+
+// ---- issue 18: no crash, no silent pass ------------------------------------------------------
+
+// A valid SQL-standard function body (BEGIN ATOMIC … END) is one statement wherever a broken
+// statement sits: before it, after it, between two of them, or inside the body (then the whole
+// function is the one syntax error). The scanner's splitter cut it at each `;` into a syntax
+// error, the body's statements and an `END` (a COMMIT on its own).
+struct Item {
+  std::string sql;   // with its `;`
+  std::string kind;  // what it must come out as: "ok" or "syntax"
+};
+
+std::string atomic_function(std::mt19937_64& rng, bool broken_inside) {
+  static const std::vector<std::string> body = {
+      "SELECT 1;",
+      "SELECT CASE WHEN x > 0 THEN 'a;' ELSE 'END' END FROM \"A\";",
+      "INSERT INTO \"A\" (id) VALUES (1);",
+      "UPDATE \"A\" SET n = (CASE WHEN id = 1 THEN 'x' END) WHERE id = 1;",
+      "SELECT (SELECT 1);",
+      "SELECT $$;END;$$;",
+  };
+  std::string head = rng() % 2 ? "CREATE OR REPLACE " : "CREATE ";
+  head += rng() % 3
+              ? "FUNCTION \"f" + std::to_string(rng() % 100) + "\"(x int DEFAULT 1) RETURNS int LANGUAGE sql"
+              : "PROCEDURE \"p" + std::to_string(rng() % 100) + "\"() LANGUAGE sql";
+  std::string out = head + (rng() % 2 ? "\n" : " ") + "BEGIN ATOMIC\n";
+  size_t n = 1 + rng() % 4, broken_at = rng() % n;
+  for (size_t i = 0; i < n; ++i) {
+    std::string st = body[rng() % body.size()];
+    if (head.find("FUNCTION") != std::string::npos && i + 1 == n) st = "SELECT 1;";  // returns int
+    if (broken_inside && i == broken_at) st = "SELEC 2;";
+    out += "  " + st + "\n";
+  }
+  return out + "END;";
+}
+
+TEST(ParseCoverage, PropertyBeginAtomicBodyIsOneStatementWhereverABrokenStatementSits) {
+  static const std::vector<Item> others = {
+      {"SELEC 1;", "syntax"},
+      {"VACUM \"A\";", "syntax"},
+      {"CREATE TABLE \"B\" (id int;", "syntax"},
+      {"DROP TABLE \"T\";", "ok"},
+      {"CREATE FUNCTION g() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;", "ok"},
+      {"SELECT CASE WHEN true THEN 1 END;", "ok"},
+  };
+  std::mt19937_64 rng(20261206);
+  int with_broken = 0, broken_bodies = 0;
+  for (int c = 0; c < 1500; ++c) {
+    std::vector<Item> items;
+    for (size_t i = 0, n = 1 + rng() % 5; i < n; ++i) {
+      if (rng() % 2) {
+        bool inside = rng() % 5 == 0;
+        broken_bodies += inside;
+        items.push_back({atomic_function(rng, inside), inside ? "syntax" : "ok"});
+      } else {
+        items.push_back(others[rng() % others.size()]);
+      }
+    }
+    std::string sql;
+    Kinds want;
+    bool broken = false;
+    for (const Item& it : items) {
+      sql += it.sql + (rng() % 2 ? "\n" : " ");
+      want.push_back(it.kind);
+      broken |= it.kind == "syntax";
+    }
+    with_broken += broken;
+    sm::sql::ParsedFile f = parse_sql(sql, "m.sql");
+    ASSERT_EQ(kinds(sql), want) << "case " << c << ":\n" << sql;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string text = items[i].sql.substr(0, items[i].sql.size() - 1);
+      ASSERT_EQ(f.statements[i].text, text) << "case " << c << ":\n" << sql;
+      if (items[i].kind == "ok" && text.find("ATOMIC") != std::string::npos) {
+        EXPECT_EQ(f.statements[i].node, "CreateFunctionStmt") << text;  // procedures too
+      }
+    }
+  }
+  EXPECT_GT(with_broken, 500) << "the generator reaches files with a broken statement";
+  EXPECT_GT(broken_bodies, 100);
+}
+
+// A byte that is not UTF-8 is reported once, by the file's reader (an input error). The parser
+// reads it as it reads a valid non-ASCII letter in the same place: the same statements, analysed
+// or not alike. It reported each statement holding one as not analysable (statement-too-complex).
+TEST(ParseCoverage, PropertyANonUtf8ByteIsReadLikeAValidLetterAnywhere) {
+  const std::vector<std::string> files = {
+      "CREATE TABLE \"A\" (\"id\" int, \"n\" text DEFAULT 'x');\n-- note\nALTER TABLE \"A\" ADD COLUMN \"b\" "
+      "int;\n",
+      "UPDATE \"A\" SET \"n\" = 'caf' WHERE \"id\" = 1; /* c */ DROP TABLE \"T\";",
+      "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\nSELEC 1;\n",
+      "DO $$ BEGIN PERFORM 1; END $$;\nCREATE INDEX CONCURRENTLY \"i\" ON \"A\"(\"n\");",
+      "SELECT " + repeat_joined("1", "+", 40) + ";\nCOMMENT ON TABLE \"A\" IS 'x';",
+  };
+  int positions = 0;
+  for (const std::string& base : files)
+    for (size_t at = 0; at <= base.size(); ++at) {
+      for (const char* bad : {"\xe9", "\xff", "\xc3", "\xed\xa0\x80"}) {
+        std::string with_bad = base.substr(0, at) + bad + base.substr(at);
+        std::string with_letter = base.substr(0, at) + "\xc3\xa9" + base.substr(at);
+        Kinds got = kinds(with_bad), want = kinds(with_letter);
+        ASSERT_EQ(got, want) << "byte " << at << " of:\n" << base;
+        for (const auto& st : parse_sql(with_bad, "m.sql").statements)
+          ASSERT_EQ(st.not_analysed.find("UTF-8"), std::string::npos) << st.not_analysed;
+        ++positions;
+      }
+    }
+  EXPECT_GT(positions, 1000);
+}
+
+// Through check: one finding for the byte (the input error), none for the statement holding it.
+TEST(ParseCoverage, ANonUtf8ByteIsOneFindingThroughCheck) {
+  for (const std::string& statement :
+       {std::string("SELECT \xe9;"), std::string("UPDATE \"A\" SET \"n\" = '\xe9t\xe9';"),
+        std::string("ALTER TABLE \"caf\xe9\" ADD COLUMN \"b\" int;"), std::string("/* \xe9 */ SELECT 1;")}) {
+    sm::test::TempDir d;
+    d.write("migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    d.write("migrations/20240101000000_a/migration.sql", "CREATE TABLE \"A\" (id int);\n" + statement + "\n");
+    auto r = sm::test::run_cli_in(d.path(), "check --format json migrations");
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    auto count = [&](const std::string& needle) {
+      size_t n = 0;
+      for (size_t at = r.out.find(needle); at != std::string::npos; at = r.out.find(needle, at + 1)) ++n;
+      return n;
+    };
+    EXPECT_EQ(count("\"rule\": \"input-error\""), 1u) << r.out;
+    EXPECT_EQ(count("statement-too-complex"), 0u) << r.out;
+  }
+}
+
+// The statement is parsed on the calling thread only when its nesting fits in the stack that
+// thread has left; `ulimit -s 512` gives the main thread and every parser thread 512 KiB, and
+// 4,000 chained operators, then parsed inline, overflowed it. For each stack limit and length,
+// check says what it says with the default stack: the same output, no signal.
+TEST(ParseCoverage, PropertyChainedOperatorsNeverOverflowWhateverTheStackLimit) {
+  sm::test::TempDir d;
+  d.write("migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+  const std::string bin = sm::test::shell_quote(SAFEMIGRATE_BINARY);
+  // The chained SELECT alone in its file: the whole file's bound is then the statement's (3,999
+  // and 4,000 terms overflowed 512 KiB; a longer file went to a thread of its own anyway).
+  for (size_t n : {1000u, 2000u, 3000u, 3999u, 4000u, 6000u, 8000u}) {
+    std::filesystem::remove_all(d.path() / "migrations/20240101000000_a");
+    std::filesystem::remove_all(d.path() / "migrations/20240102000000_b");
+    d.write("migrations/20240101000000_a/migration.sql", "SELECT " + repeat_joined("1", "+", n) + ";\n");
+    d.write("migrations/20240102000000_b/migration.sql",
+            "UPDATE \"T\" SET id = " + repeat_joined("id", " * ", n) + ";\nSELEC 1;\nDROP TABLE \"T\";\n");
+    auto base = sm::test::run_shell(d.path(), bin + " check --format json migrations");
+    ASSERT_LT(base.exit_code, 3) << n << base.err;
+    for (int kib : {256, 512, 1024, 2048}) {
+      for (const char* jobs : {"-j 1", "-j 2"}) {
+        auto r = sm::test::run_shell(d.path(), "ulimit -s " + std::to_string(kib) + " && " + bin + " check " +
+                                                   jobs + " --format json migrations");
+        EXPECT_EQ(r.exit_code, base.exit_code)
+            << n << " operators, ulimit -s " << kib << " " << jobs << ": " << r.err;
+        EXPECT_EQ(r.out, base.out) << n << " operators, ulimit -s " << kib << " " << jobs;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -2,12 +2,16 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sql/parse.h"
+#include "util/big_stack.h"
 #include "util/file_read.h"
 
 namespace sm::django {
@@ -16,6 +20,9 @@ namespace fs = std::filesystem;
 using simdjson::dom::element;
 
 namespace {
+
+// The stack the JSON walks run on: their recursion is bounded by kMaxJsonDepth (1,024 levels).
+constexpr size_t kJsonWalkStack = 64u << 20;
 
 model::Finding input_error(const std::string& file, std::string message, uint32_t line = 0,
                            uint32_t column = 0) {
@@ -62,21 +69,33 @@ std::vector<std::string> keys(element e, std::string_view key) {
 }
 
 // simdjson's DOM parser reports what is wrong but not where; its On-Demand parser stops at
-// the offending spot, so walk the document with it to find the line and column.
+// the offending spot, so walk the document with it to find the line and column. The walk goes
+// no deeper than the DOM parser reads (a deeper value is where that parser stopped): 80,000
+// nested arrays, 160 KB of JSON, overflowed the stack when it recursed without a limit. It runs
+// on a stack of its own, so that its 1,024 levels do not depend on the caller's stack.
+constexpr size_t kMaxJsonDepth = simdjson::DEFAULT_MAX_DEPTH;
+
 std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string& json) {
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
   if (parser.iterate(json).get(doc) != simdjson::SUCCESS) return std::nullopt;
-  std::function<bool(simdjson::ondemand::value)> walk = [&](simdjson::ondemand::value v) -> bool {
+  const char* too_deep = nullptr;
+  std::function<bool(simdjson::ondemand::value, size_t)> walk = [&](simdjson::ondemand::value v,
+                                                                    size_t depth) -> bool {
     simdjson::ondemand::json_type type;
     if (v.type().get(type) != simdjson::SUCCESS) return false;
+    if ((type == simdjson::ondemand::json_type::object || type == simdjson::ondemand::json_type::array) &&
+        depth >= kMaxJsonDepth) {
+      too_deep = v.raw_json_token().data();
+      return false;
+    }
     switch (type) {
       case simdjson::ondemand::json_type::object: {
         simdjson::ondemand::object obj;
         if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
         for (auto field : obj) {
           simdjson::ondemand::value child;
-          if (field.value().get(child) != simdjson::SUCCESS || !walk(child)) return false;
+          if (field.value().get(child) != simdjson::SUCCESS || !walk(child, depth + 1)) return false;
         }
         return true;
       }
@@ -85,7 +104,7 @@ std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string&
         if (v.get_array().get(arr) != simdjson::SUCCESS) return false;
         for (auto item : arr) {
           simdjson::ondemand::value child;
-          if (item.get(child) != simdjson::SUCCESS || !walk(child)) return false;
+          if (item.get(child) != simdjson::SUCCESS || !walk(child, depth + 1)) return false;
         }
         return true;
       }
@@ -96,13 +115,18 @@ std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string&
     }
     return false;
   };
-  simdjson::ondemand::value root;
-  bool ok = doc.get_value().get(root) == simdjson::SUCCESS && walk(root);
+  bool ok = false;
   const char* at = nullptr;
-  if (ok || doc.current_location().get(at) != simdjson::SUCCESS || !at) {
-    // Trailing content after a valid document, or no location: point at the end.
-    at = json.data() + json.size();
-  }
+  util::run_with_stack(kJsonWalkStack, [&] {
+    simdjson::ondemand::value root;
+    ok = doc.get_value().get(root) == simdjson::SUCCESS && walk(root, 0);
+    if (too_deep)
+      at = too_deep;
+    else if (ok || doc.current_location().get(at) != simdjson::SUCCESS)
+      at = nullptr;
+  });
+  // Trailing content after a valid document, or no location: point at the end.
+  if (!at) at = json.data() + json.size();
   size_t offset = static_cast<size_t>(at - json.data());
   return util::line_column_at(std::string_view(json.data(), json.size()), std::min(offset, json.size()));
 }
@@ -284,18 +308,28 @@ class ShapeChecker {
  public:
   explicit ShapeChecker(const simdjson::padded_string& json) : json_(json) {}
 
+  // Where the value at `path` ("migrations[3].dependencies[0]") starts, once check() ran.
+  std::optional<size_t> offset_of(const std::string& path) const {
+    auto it = offsets_.find(path);
+    return it == offsets_.end() ? std::nullopt : std::optional<size_t>(it->second);
+  }
+
   struct Problem {
     std::string message;
     util::LineColumn at;
   };
 
+  // Only for a document the DOM parser read, so at most kMaxJsonDepth deep; on a stack of its own.
   std::optional<Problem> check() {
-    simdjson::ondemand::parser parser;
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::value root;
-    if (parser.iterate(json_).get(doc) != simdjson::SUCCESS || doc.get_value().get(root) != simdjson::SUCCESS)
-      return fail("the plan is not a JSON document", json_.data());
-    value(root, plan_shape(), "the plan");
+    util::run_with_stack(kJsonWalkStack, [&] {
+      simdjson::ondemand::parser parser;
+      simdjson::ondemand::document doc;
+      simdjson::ondemand::value root;
+      if (parser.iterate(json_).get(doc) != simdjson::SUCCESS ||
+          doc.get_value().get(root) != simdjson::SUCCESS)
+        return void(fail("the plan is not a JSON document", json_.data()));
+      value(root, plan_shape(), "the plan");
+    });
     return problem_;
   }
 
@@ -312,9 +346,23 @@ class ShapeChecker {
 
   static std::string quoted(const std::string& path) { return "\"" + path + "\""; }
 
+  // The values PlanValidator names: a migration, its id and name, its dependencies, every `line`.
+  // Only these: recording every value doubled the time to read a plan of 5,000 migrations.
+  static bool located(const std::string& path) {
+    if (path.compare(0, 11, "migrations[") != 0) return false;
+    auto ends = [&](std::string_view tail) {
+      return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    if (ends(".line") || ends(".id") || ends(".name")) return true;
+    size_t dot = path.rfind('.');
+    return dot == std::string::npos ? path.back() == ']'
+                                    : path.compare(dot, 14, ".dependencies[") == 0 && path.back() == ']';
+  }
+
   void value(simdjson::ondemand::value v, const Shape& shape, const std::string& path) {
     if (problem_) return;
     const char* at = v.raw_json_token().data();
+    if (located(path)) offsets_[path] = static_cast<size_t>(at - json_.data());
     simdjson::ondemand::json_type type;
     if (v.type().get(type) != simdjson::SUCCESS) {
       fail(quoted(path) + " is not a JSON value", at);
@@ -397,6 +445,7 @@ class ShapeChecker {
 
   const simdjson::padded_string& json_;
   std::optional<Problem> problem_;
+  std::unordered_map<std::string, size_t> offsets_;  // of the values located() names
 };
 
 // Where the exporting machine's migration folder is, and where it is here (they differ when the
@@ -587,6 +636,182 @@ model::Migration read_migration(element m, const fs::path& plan_dir, const std::
   return mig;
 }
 
+// ---- what the plan says of its migrations ---------------------------------------------------
+//
+// Checked after the shape, with the migrations read (in the plan's order, before sorting): an id
+// twice, a dependency on a migration the plan does not hold, a dependency cycle, a `line` outside
+// the file it is a line of. Django's own loader refuses such a graph (NodeNotFoundError,
+// CircularDependencyError), so export_plan.py never writes one; read anyway, they would order the
+// migrations wrongly or point findings nowhere. Each is an input error naming the key and its line.
+class PlanValidator {
+ public:
+  PlanValidator(const fs::path& plan, const simdjson::padded_string& json, const ShapeChecker& shape,
+                uint64_t max_file_size)
+      : plan_(plan.string()), json_(json), shape_(shape), max_file_size_(max_file_size) {}
+
+  std::vector<model::Finding> check(simdjson::dom::array docs, const std::vector<model::Migration>& migs) {
+    std::vector<element> elems;
+    for (element m : docs) elems.push_back(m);
+    if (elems.size() != migs.size()) return {};
+    std::unordered_map<std::string, size_t> index;  // id -> first migration with it
+    for (size_t i = 0; i < migs.size(); ++i) {
+      std::string key = "migrations[" + std::to_string(i) + "]";
+      std::string id_key = key + (is_null_or_missing(elems[i], "id") ? ".name" : ".id");
+      auto [it, fresh] = index.emplace(migs[i].id, i);
+      if (!fresh)
+        error(id_key, "\"" + id_key + "\": the migration \"" + migs[i].id +
+                          "\" appears twice (first as \"migrations[" + std::to_string(it->second) +
+                          "]\", line " + std::to_string(line_of(it->second)) +
+                          "); a migration may appear once");
+    }
+    for (size_t i = 0; i < migs.size(); ++i)
+      for (size_t k = 0; k < migs[i].dependencies.size(); ++k)
+        if (!index.count(migs[i].dependencies[k])) {
+          std::string key = "migrations[" + std::to_string(i) + "].dependencies[" + std::to_string(k) + "]";
+          error(key, "\"" + key + "\": \"" + migs[i].id + "\" depends on \"" + migs[i].dependencies[k] +
+                         "\", which is not a migration of the plan (Django's graph holds every migration a "
+                         "dependency names)");
+        }
+    cycles(index, migs);
+    for (size_t i = 0; i < migs.size(); ++i)
+      lines(elems[i], migs[i], "migrations[" + std::to_string(i) + "]");
+    return std::move(findings_);
+  }
+
+ private:
+  uint32_t line_of(size_t migration) const {
+    std::optional<size_t> at = shape_.offset_of("migrations[" + std::to_string(migration) + "]");
+    return at ? util::line_column_at(std::string_view(json_.data(), json_.size()), *at).line : 0;
+  }
+
+  void error(const std::string& path, const std::string& message) {
+    if (findings_.size() >= kMaxFindings) return;
+    std::optional<size_t> at = shape_.offset_of(path);
+    util::LineColumn lc{0, 0};
+    if (at) lc = util::line_column_at(std::string_view(json_.data(), json_.size()), *at);
+    findings_.push_back(input_error(plan_, "not a valid plan: " + message, lc.line, lc.column));
+  }
+
+  // Kahn's algorithm over the dependencies the plan holds; what it cannot order lies on or after
+  // a cycle. From such a migration, a dependency that is left too leads round a cycle: named once.
+  void cycles(const std::unordered_map<std::string, size_t>& index,
+              const std::vector<model::Migration>& migs) {
+    const size_t n = migs.size();
+    std::vector<std::vector<size_t>> deps(n), children(n);
+    std::vector<size_t> waiting(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (index.at(migs[i].id) != i) continue;  // a duplicate: reported above
+      for (const std::string& d : migs[i].dependencies)
+        if (auto it = index.find(d); it != index.end()) {
+          deps[i].push_back(it->second);
+          children[it->second].push_back(i);
+          ++waiting[i];
+        }
+    }
+    std::vector<size_t> ready;
+    for (size_t i = 0; i < n; ++i)
+      if (waiting[i] == 0) ready.push_back(i);
+    size_t ordered = 0;
+    while (!ready.empty()) {
+      size_t i = ready.back();
+      ready.pop_back();
+      ++ordered;
+      for (size_t c : children[i])
+        if (--waiting[c] == 0) ready.push_back(c);
+    }
+    if (ordered == n) return;
+    size_t at = 0;
+    while (waiting[at] == 0) ++at;
+    std::vector<size_t> seen_at(n, SIZE_MAX), path;
+    while (seen_at[at] == SIZE_MAX) {
+      seen_at[at] = path.size();
+      path.push_back(at);
+      for (size_t d : deps[at])
+        if (waiting[d] != 0) {
+          at = d;
+          break;
+        }
+    }
+    // path[seen_at[at]..] is the cycle, each depending on the next; the last depends on `at`.
+    std::string names;
+    for (size_t p = seen_at[at]; p < path.size(); ++p) names += "\"" + migs[path[p]].id + "\" depends on ";
+    names += "\"" + migs[at].id + "\"";
+    size_t last = path.back();
+    size_t k = 0;
+    while (k < migs[last].dependencies.size() && migs[last].dependencies[k] != migs[at].id) ++k;
+    std::string key = "migrations[" + std::to_string(last) + "].dependencies[" + std::to_string(k) + "]";
+    error(key, "\"" + key + "\" closes a dependency cycle: " + names + "; Django cannot order them");
+  }
+
+  // Lines of `file` here, or nullopt when it cannot be read here (exported on another machine).
+  std::optional<uint32_t> line_count(const std::string& file) {
+    if (file.empty()) return std::nullopt;
+    if (auto it = line_counts_.find(file); it != line_counts_.end()) return it->second;
+    std::optional<uint32_t> count;
+    std::error_code ec;
+    if (fs::is_regular_file(file, ec)) {
+      util::FileReadResult r = util::read_whole_file(file, max_file_size_);
+      if (r.ok) {
+        size_t lines = static_cast<size_t>(std::count(r.bytes.begin(), r.bytes.end(), '\n'));
+        if (!r.bytes.empty() && r.bytes.back() != '\n') ++lines;
+        count = static_cast<uint32_t>(std::min<size_t>(lines, UINT32_MAX));
+      }
+    }
+    line_counts_.emplace(file, count);
+    return count;
+  }
+
+  // `holder[key]`, a line of `file`: from 1 to the file's last line (when the file is here).
+  void line(element holder, const std::string& path, const std::string& file) {
+    int64_t line = 0;
+    if (holder["line"].get_int64().get(line) != simdjson::SUCCESS) return;  // null or absent
+    std::string key = path + ".line";
+    if (line < 1)
+      return error(key, "\"" + key + "\" is " + std::to_string(line) + "; lines are counted from 1");
+    std::optional<uint32_t> count = line_count(file);
+    if (count && static_cast<uint64_t>(line) > *count)
+      error(key, "\"" + key + "\" is " + std::to_string(line) + ", but " + file + " has " +
+                     std::to_string(*count) + " lines: the plan is not of this file (export it again)");
+  }
+
+  void code_lines(element op, std::string_view which, const std::optional<model::PythonCode>& code,
+                  const std::string& path) {
+    element c;
+    if (!code || op[which].get(c) != simdjson::SUCCESS || !c.is_object()) return;
+    const std::string at = path + "." + std::string(which);
+    line(c, at, code->file);
+    for (std::string_view list : {"module_imports", "cursor_sql"}) {
+      simdjson::dom::array items;
+      if (c[list].get_array().get(items) != simdjson::SUCCESS) continue;
+      size_t n = 0;
+      for (element item : items)
+        line(item, at + "." + std::string(list) + "[" + std::to_string(n++) + "]", code->file);
+    }
+  }
+
+  void lines(element m, const model::Migration& mig, const std::string& path) {
+    simdjson::dom::array ops;
+    if (m["operations"].get_array().get(ops) != simdjson::SUCCESS) return;
+    size_t k = 0;
+    for (element op : ops) {
+      if (k >= mig.operations.size()) break;
+      const model::Operation& o = mig.operations[k];
+      std::string at = path + ".operations[" + std::to_string(k++) + "]";
+      line(op, at, mig.files.empty() ? std::string() : mig.files.front().path);
+      code_lines(op, "code", o.code, at);
+      code_lines(op, "reverse_code", o.reverse_code, at);
+    }
+  }
+
+  static constexpr size_t kMaxFindings = 50;
+  std::string plan_;
+  const simdjson::padded_string& json_;
+  const ShapeChecker& shape_;
+  uint64_t max_file_size_;
+  std::unordered_map<std::string, std::optional<uint32_t>> line_counts_;
+  std::vector<model::Finding> findings_;
+};
+
 }  // namespace
 
 bool is_plan_file(const fs::path& path) {
@@ -638,7 +863,8 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
                            "that ships with this safemigrate"));
     return set;
   }
-  if (std::optional<ShapeChecker::Problem> problem = ShapeChecker(json).check()) {
+  ShapeChecker shape(json);
+  if (std::optional<ShapeChecker::Problem> problem = shape.check()) {
     set.input_findings.push_back(input_error(path.string(), "not a valid plan: " + problem->message,
                                              problem->at.line, problem->at.column));
     return set;
@@ -660,8 +886,16 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
     set.django.project_dir = str(python, "project_dir");
   }
   simdjson::dom::array migrations;
-  if (doc["migrations"].get_array().get(migrations) == simdjson::SUCCESS)
+  if (doc["migrations"].get_array().get(migrations) == simdjson::SUCCESS) {
     for (element m : migrations) set.migrations.push_back(read_migration(m, plan_dir, lock_timeout));
+    std::vector<model::Finding> problems =
+        PlanValidator(path, json, shape, max_file_size).check(migrations, set.migrations);
+    if (!problems.empty()) {
+      set.migrations.clear();
+      set.input_findings = std::move(problems);
+      return set;
+    }
+  }
   std::stable_sort(set.migrations.begin(), set.migrations.end(),
                    [](const model::Migration& a, const model::Migration& b) { return a.order < b.order; });
   simdjson::dom::object leaves;

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <string>
@@ -12,6 +14,7 @@
 #include "sql/facts.h"
 #include "sql/parse_tree.h"
 #include "util/big_stack.h"
+#include "util/utf8.h"
 
 namespace sm::sql {
 
@@ -41,15 +44,48 @@ struct Token {
 
 // How deep libpg_query may recurse when it writes a tree out: it has no depth check there, and a
 // statement of 70,000 nested operators overflowed an 8 MiB stack (about 115 bytes a level,
-// measured). kStackPerLevel allows four times that. A statement whose nesting bound (below) is at
-// most kInlineNesting is parsed on the calling thread; up to kMaxNesting on a thread with a stack
-// of its own; beyond that it is not parsed at all, and says so.
+// measured). kStackPerLevel allows four times that, kStackReserve what a flat statement needs
+// besides. A statement is parsed on the calling thread when its nesting bound (below) fits in the
+// stack that thread has left (a thread's stack is what `ulimit -s` says, 512 KiB or less on some
+// machines: 4,000 operators, then parsed inline, overflowed 512 KiB); otherwise, up to kMaxNesting,
+// on a thread with a stack of its own; beyond that it is not parsed at all, and says so.
 constexpr size_t kStackPerLevel = 512;
+constexpr size_t kStackReserve = 256u << 10;
+// And never more than this inline, whatever the stack: sanitizer builds' frames are larger than
+// the 115 bytes measured, and this bound held there on 8 MiB.
 constexpr uint32_t kInlineNesting = 4000;
 constexpr uint32_t kMaxNesting = 200000;
 // The parse tree's JSON is read to this depth (simdjson's default is 1024, which a 507-term
 // `1+1+…` reaches); a deeper tree is reported as not analysed. Walks over the tree are iterative.
 constexpr size_t kMaxTreeDepth = 20000;
+
+// The lowest address of the calling thread's stack, or 0 when unknown. For the main thread glibc
+// derives it from getrlimit(RLIMIT_STACK) and the top of the stack's mapping; for any other
+// thread, from the size it was created with (a std::thread gets RLIMIT_STACK's too, so `ulimit -s
+// 512` leaves every parser thread 512 KiB). Read once per thread: glibc reads /proc/self/maps.
+uintptr_t stack_low_end() {
+  thread_local uintptr_t low = [] {
+    uintptr_t out = 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      void* addr = nullptr;
+      size_t size = 0;
+      if (pthread_attr_getstack(&attr, &addr, &size) == 0) out = reinterpret_cast<uintptr_t>(addr);
+      pthread_attr_destroy(&attr);
+    }
+    return out;
+  }();
+  return low;
+}
+
+// Bytes of stack the calling thread has left below this frame; 0 when unknown (then every
+// statement with a tree is parsed on a thread of its own).
+size_t stack_left() {
+  char here = 0;
+  auto sp = reinterpret_cast<uintptr_t>(&here);
+  uintptr_t low = stack_low_end();
+  return low != 0 && sp > low ? sp - low : 0;
+}
 
 // Tokens that never deepen a parse tree: leaves (names, constants) and list punctuation.
 bool is_flat(int32_t kind) {
@@ -311,9 +347,11 @@ class FileParser {
                             [](const Token& t, uint32_t v) { return t.start < v; });
   }
 
-  // pg_query_parse, on a stack deep enough for a tree of `bound` levels.
+  // pg_query_parse, on a stack deep enough for a tree of `bound` levels: this thread's when what
+  // it has left holds that, else a thread's of its own.
   static void parse_text(const std::string& sql, uint32_t bound, Parsed& out) {
-    if (bound <= kInlineNesting) {
+    size_t need = kStackReserve + size_t{bound} * kStackPerLevel;
+    if (bound <= kInlineNesting && need <= stack_left()) {
       out.r = pg_query_parse(sql.c_str());
       return;
     }
@@ -357,6 +395,15 @@ class FileParser {
                                    std::vector<model::Statement>& got, std::vector<Range>& ranges) const {
     simdjson::dom::element doc;
     simdjson::error_code e = json_parser().parse(json, std::strlen(json)).get(doc);
+    std::string repaired;
+    if (e == simdjson::UTF8_ERROR) {
+      // libpg_query copies bytes that are not UTF-8 (a Latin-1 `é` in a name or a string) into the
+      // tree's JSON as they are. They can only be inside its strings (its syntax is ASCII): read
+      // them as U+FFFD, which is also what Prisma sends the server in their place. The file's
+      // reader reports the bytes themselves, once (an input error); the statement is analysed.
+      repaired = util::valid_utf8(json);
+      e = json_parser().parse(repaired).get(doc);
+    }
     if (e != simdjson::SUCCESS)
       return e == simdjson::DEPTH_ERROR
                  ? fmt::format("its parse tree nests deeper than the {} levels safemigrate reads",
@@ -425,18 +472,62 @@ class FileParser {
     covered_.insert(covered_.end(), ranges.begin(), ranges.end());
   }
 
+  // When the statement whose first token starts at `begin` is a CREATE [OR REPLACE] FUNCTION or
+  // PROCEDURE with a SQL-standard body (BEGIN ATOMIC … END), where it ends: past the `;` after
+  // the body's END (or at `end`). 0 otherwise, or when the body has no END before `end`. The
+  // scanner's splitter cuts at every `;`, so it cut such a body into pieces (a syntax error, the
+  // body's statements, and `END`, which alone is a COMMIT). Like psql's scanner, a CASE in the
+  // body is closed by an END of its own; BEGIN counts only outside brackets.
+  uint32_t atomic_body_end(uint32_t begin, uint32_t end) const {
+    auto it = first_token(begin), stop = tokens_.end();
+    auto kind = [&](decltype(it) t) { return t != stop && t->start < end ? t->kind : -1; };
+    if (kind(it) != PG_QUERY__TOKEN__CREATE) return 0;
+    ++it;
+    if (kind(it) == PG_QUERY__TOKEN__OR) {
+      if (kind(it + 1) != PG_QUERY__TOKEN__REPLACE) return 0;
+      it += 2;
+    }
+    if (kind(it) != PG_QUERY__TOKEN__FUNCTION && kind(it) != PG_QUERY__TOKEN__PROCEDURE) return 0;
+    uint32_t parens = 0, depth = 0;
+    bool body_seen = false;
+    for (; kind(it) != -1; ++it) {
+      int32_t k = it->kind;
+      if (depth == 0) {
+        if (k == PG_QUERY__TOKEN__ASCII_59) return body_seen ? it->end : 0;
+        if (body_seen) continue;
+        if (opens(k)) ++parens;
+        if (closes(k) && parens > 0) --parens;
+        if (k == PG_QUERY__TOKEN__BEGIN_P && parens == 0 && kind(it + 1) == PG_QUERY__TOKEN__ATOMIC) {
+          depth = 1;
+          body_seen = true;
+          ++it;
+        }
+      } else if (k == PG_QUERY__TOKEN__CASE) {
+        ++depth;
+      } else if (k == PG_QUERY__TOKEN__END_P) {
+        --depth;
+      }
+    }
+    return body_seen && depth == 0 ? end : 0;
+  }
+
   // The region has a syntax error somewhere (or a statement too deep to read): split it with the
   // scanner (which needs no valid grammar) and parse each statement alone, so the others are
-  // still checked.
+  // still checked. A BEGIN ATOMIC body the splitter cut is put back together first.
   void parse_piece_by_piece(const std::string& region, uint32_t base, uint32_t end) {
     PgQuerySplitResult split = pg_query_split_with_scanner(region.c_str());
     if (!split.error) {
+      uint32_t merged_to = 0;  // the pieces before this are part of a body already parsed
       for (int i = 0; i < split.n_stmts; ++i) {
         uint32_t begin = base + static_cast<uint32_t>(split.stmts[i]->stmt_location);
         uint32_t len = static_cast<uint32_t>(split.stmts[i]->stmt_len);
         uint32_t stop = len > 0 ? std::min(begin + len, end) : end;
         uint32_t first, last;
         if (!tokens_.empty() && !extent(begin, stop, first, last)) continue;  // only comments
+        if (!tokens_.empty() && first < merged_to) continue;
+        if (!tokens_.empty()) {
+          if (uint32_t body_end = atomic_body_end(first, end); body_end > stop) stop = merged_to = body_end;
+        }
         parse_piece(begin, stop);
       }
     }
@@ -482,7 +573,15 @@ class FileParser {
           open = false;
           continue;
         }
-        if (!open) cur.begin = it->start;
+        if (!open) {
+          // A BEGIN ATOMIC body is one statement here too, not one per `;`.
+          if (uint32_t body_end = atomic_body_end(it->start, end)) {
+            gaps.push_back({it->start, body_end});
+            while (it + 1 != tokens_.end() && (it + 1)->start < body_end) ++it;
+            continue;
+          }
+          cur.begin = it->start;
+        }
         cur.end = it->end;
         open = true;
       }

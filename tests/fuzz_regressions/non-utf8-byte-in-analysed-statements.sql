@@ -1,0 +1,2 @@
+ALTER TABLE "café" ADD COLUMN "b" int;
+UPDATE "A" SET "n" = 'été';
