@@ -102,9 +102,11 @@ TEST(ApplyLexing, AMigrationThatChangesALexingSettingIsAnErrorTheGateBlocks) {
       PrismaProject p;
       p.add("20240101000000_change", change + kAttack);
       p.add("20240102000000_attack", kAttack);
-      sm::test::RunResult check = sm::test::run_cli("check " + p.arg());
-      EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
-      EXPECT_THAT(check.out, HasSubstr("lexing-setting-changed"));
+      if (std::string(mode) == "prisma-6") {  // check does not depend on the mode
+        sm::test::RunResult check = sm::test::run_cli("check " + p.arg());
+        EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+        EXPECT_THAT(check.out, HasSubstr("lexing-setting-changed"));
+      }
       sm::test::RunResult r = sm_cli("apply", url, p, std::string("--mode ") + mode);
       EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
       EXPECT_THAT(r.err, HasSubstr("[lexing-setting-changed]"));
@@ -145,9 +147,12 @@ TEST(ApplyLexing, AChangeNoRuleSeesStopsBeforeTheNextQuery) {
       bool whole_file_applies = same_file && std::string(mode) == "prisma-6";
       EXPECT_EQ(r.exit_code, whole_file_applies ? 0 : 1) << r.out << r.err;
       EXPECT_EQ(applied_rows(pg, db), same_file && !whole_file_applies ? "" : "20240101000000_hidden");
-      if (same_file && std::string(mode) == "safe")
+      if (same_file && std::string(mode) == "safe") {
         EXPECT_THAT(r.err, HasSubstr("cannot insert multiple commands into a prepared statement"));
-      if (!same_file) EXPECT_THAT(r.err, HasSubstr("standard_conforming_strings is off"));
+      }
+      if (!same_file) {
+        EXPECT_THAT(r.err, HasSubstr("standard_conforming_strings is off"));
+      }
     }
   }
 }

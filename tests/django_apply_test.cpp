@@ -384,9 +384,10 @@ TEST_F(DjangoApply, RefusesWhenTheSessionsStandardConformingStringsIsOff) {
     EXPECT_EQ(apply.exit_code, 2) << apply.out << apply.err;
     EXPECT_NE(apply.err.find("standard_conforming_strings is off"), std::string::npos) << apply.err;
     EXPECT_NE(apply.err.find("nothing was applied"), std::string::npos) << apply.err;
-    if (by_options)
+    if (by_options) {
       EXPECT_NE(apply.err.find("DATABASES['default']"), std::string::npos)
           << "Django's session: " << apply.err;
+    }
     EXPECT_EQ(
         pg_->psql("SELECT count(*) FROM pg_class WHERE relname IN ('inv_item', 'django_migrations')", db),
         "0");
