@@ -358,4 +358,40 @@ TEST_F(DjangoApply, LookedUpNamesArePlaceholdersInTheStatementsSqlmigratePrints)
   EXPECT_EQ(placeholders, 1) << exported.out;
 }
 
+// Issue 18: Django's connection lexes SQL otherwise than safemigrate checked it when its
+// standard_conforming_strings is off. By the project's OPTIONS (only Django's session has it):
+// run_migrate.py refuses on Django's connection; by the database's default (every session):
+// safemigrate refuses on its own connection before Django starts. Nothing runs or is recorded.
+TEST_F(DjangoApply, RefusesWhenTheSessionsStandardConformingStringsIsOff) {
+  for (bool by_options : {true, false}) {
+    SCOPED_TRACE(by_options ? "OPTIONS of DATABASES" : "ALTER DATABASE … SET");
+    sm::test::write_django_site(tmp_, "'inv'",
+                                by_options ? "{'options': '-c standard_conforming_strings=off'}" : "");
+    tmp_.write("proj/inv/__init__.py", "");
+    tmp_.write("proj/inv/models.py", "");
+    tmp_.write("proj/inv/migrations/__init__.py", "");
+    tmp_.write("proj/inv/migrations/0001_initial.py",
+               "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+               "    initial = True\n    dependencies = []\n    operations = [\n"
+               "        migrations.CreateModel(name='Item', fields=[('id', "
+               "models.BigAutoField(primary_key=True))]),\n"
+               "    ]\n");
+    const std::string db = by_options ? "byoptions" : "bydefault";
+    pg_->create_database(db);
+    if (!by_options) pg_->psql("ALTER DATABASE " + db + " SET standard_conforming_strings = off");
+    fs::path plan = export_plan(db);
+    Command apply = safemigrate("apply", plan, db);
+    EXPECT_EQ(apply.exit_code, 2) << apply.out << apply.err;
+    EXPECT_NE(apply.err.find("standard_conforming_strings is off"), std::string::npos) << apply.err;
+    EXPECT_NE(apply.err.find("nothing was applied"), std::string::npos) << apply.err;
+    if (by_options) {
+      EXPECT_NE(apply.err.find("DATABASES['default']"), std::string::npos)
+          << "Django's session: " << apply.err;
+    }
+    EXPECT_EQ(
+        pg_->psql("SELECT count(*) FROM pg_class WHERE relname IN ('inv_item', 'django_migrations')", db),
+        "0");
+  }
+}
+
 }  // namespace

@@ -5,7 +5,10 @@
 // per batch through the whole `check`, valid JSON and SARIF and the same findings on 1 or 2 threads.
 // A failing input is written to <build>/fuzz-failures/ (the one being parsed is always in
 // current.sql there, so a crash leaves it behind): keep it in tests/fuzz_regressions.
+// A differential oracle (issue 18): every statement safemigrate splits from a mutant is one
+// command to a real PostgreSQL, as apply sends it (extended protocol).
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <simdjson.h>
 
 #include <chrono>
@@ -13,11 +16,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 #include <sstream>
 
 #include "app/check_command.h"
 #include "coverage_oracle.h"
+#include "pg_cluster.h"
 #include "report/report.h"
 #include "test_support.h"
 
@@ -233,6 +238,97 @@ TEST(ParseFuzz, ChecksOfMutantFoldersGiveValidJsonAndSarifWhateverTheThreads) {
   }
   std::cout << "parse_fuzz: " << batches
             << " batches of 30 mutant migrations checked through check and reports\n";
+}
+
+// A field of the error `r` reports, or "" when it succeeded.
+std::string error_field(PGresult* r, int code) {
+  const char* v = PQresultStatus(r) == PGRES_COMMAND_OK ? nullptr : PQresultErrorField(r, code);
+  return v ? v : "";
+}
+
+// The statement-boundary oracle: each statement safemigrate parsed from a mutant is sent to a real
+// PostgreSQL 15 as apply sends it in its split modes, alone with the extended protocol; PQprepare
+// only parses it (nothing runs). PostgreSQL's raw parser refuses a piece holding more than one
+// command ("cannot insert multiple commands into a prepared statement", SQLSTATE 42601) before any
+// name lookup, so that refusal means the server would have split the piece otherwise than
+// safemigrate checked it. Other errors (unknown tables, invalid UTF-8, deep trees) say nothing
+// about boundaries. Statements safemigrate did not parse are never sent by apply (the gate), nor
+// COPY rows, nor pieces with a NUL byte (libpq would cut them). Bounded: at most 600 mutants or a
+// quarter of SAFEMIGRATE_FUZZ_SECONDS (at least 200 mutants), against one cluster.
+TEST(ParseFuzz, StatementsSafemigrateSplitsAreTheStatementsPostgresExecutes) {
+  SM_START_PG(pg);
+  std::vector<std::string> seeds = read_seeds();
+  ASSERT_GT(seeds.size(), 2000u);
+  PGconn* conn = PQconnectdb(pg.url().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);  // mutants warn a lot
+  PQclear(PQexec(conn, "SET statement_timeout = '5s'"));
+  std::mt19937_64 rng(std::random_device{}());
+  uint64_t seed = rng();
+  rng.seed(seed);
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(budget_seconds() / 4);
+  size_t mutants = 0, sent = 0, single = 0, failures = 0;
+  std::map<std::string, size_t> other_errors;
+  while (failures < 3 && mutants < 600 && (mutants < 200 || std::chrono::steady_clock::now() < until)) {
+    std::string sql = mutate(seeds[rng() % seeds.size()], seeds, rng);
+    ++mutants;
+    write_bytes(failures_dir() / "current.sql", sql);
+    sm::sql::ParsedFile f = sm::sql::parse_sql(sql, "migration.sql");
+    for (const auto& st : f.statements) {
+      if (st.cls == sm::model::StatementClass::Invalid || st.copy_from_stdin) continue;
+      std::string piece = sql.substr(st.loc.offset, st.length);
+      if (piece.find('\0') != std::string::npos) continue;
+      ++sent;
+      PGresult* r = PQprepare(conn, "", piece.c_str(), 0, nullptr);
+      std::string state = error_field(r, PG_DIAG_SQLSTATE), message = error_field(r, PG_DIAG_MESSAGE_PRIMARY);
+      PQclear(r);
+      ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << "the server closed the connection on: " << piece;
+      if (message.find("cannot insert multiple commands") == std::string::npos) {
+        ++single;
+        if (!state.empty()) ++other_errors[state];
+        continue;
+      }
+      ++failures;
+      fs::path kept = failures_dir() / ("boundary-" + std::to_string(std::hash<std::string>{}(sql)) + ".sql");
+      write_bytes(kept, sql);
+      ADD_FAILURE() << "safemigrate parsed one statement at line " << st.loc.line
+                    << " that PostgreSQL splits into several (input kept in " << kept << ", rng seed " << seed
+                    << "):\n"
+                    << piece.substr(0, 400);
+    }
+  }
+  PQfinish(conn);
+  std::cout << "parse_fuzz: boundary oracle: " << mutants << " mutants, " << sent
+            << " statements sent, each one command: " << single << "; other refusals by SQLSTATE:";
+  for (const auto& [state, n] : other_errors) std::cout << " " << state << "=" << n;
+  std::cout << " (rng seed " << seed << ")\n";
+  EXPECT_GE(mutants, 200u);
+  EXPECT_GT(sent, 200u) << "too few statements reached the server to say anything";
+}
+
+// The oracle itself: with standard_conforming_strings off, the issue's statement is one to
+// safemigrate and several to PostgreSQL, and the oracle's check sees it; with it on, one.
+TEST(ParseFuzz, TheBoundaryOracleSeesASplitThatDiffers) {
+  SM_START_PG(pg);
+  const std::string sql = "SELECT 'x\\'' ; DROP TABLE \"T\"; --';\n";
+  sm::sql::ParsedFile f = sm::sql::parse_sql(sql, "migration.sql");
+  ASSERT_EQ(f.statements.size(), 1u);
+  std::string piece = sql.substr(f.statements[0].loc.offset, f.statements[0].length);
+  PGconn* conn = PQconnectdb(pg.url().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  auto refusal = [&] {
+    PGresult* r = PQprepare(conn, "", piece.c_str(), 0, nullptr);
+    std::string message = error_field(r, PG_DIAG_MESSAGE_PRIMARY);
+    PQclear(r);
+    return message;
+  };
+  EXPECT_EQ(refusal(), "");
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  PQclear(PQexec(conn, "SET standard_conforming_strings = off"));
+  EXPECT_EQ(refusal(), "cannot insert multiple commands into a prepared statement");
+  PQfinish(conn);
 }
 
 }  // namespace

@@ -160,6 +160,60 @@ TEST(SqlFacts, ClassesAndTransactionControl) {
   EXPECT_EQ(p.statements[8].cls, StatementClass::Dml);
 }
 
+// Issue 18: every form of a change to a setting that decides how the server lexes SQL, for each
+// such setting, with values that keep lexing as safemigrate reads (no change) and values that do
+// not (a change), names in any case; settings that do not change lexing are never one.
+TEST(SqlFacts, LexingSettingChangesInEveryForm) {
+  struct Setting {
+    std::string name;
+    std::vector<std::string> as_read, other;
+  };
+  const std::vector<Setting> settings = {
+      {"standard_conforming_strings", {"on", "true", "1", "yes"}, {"off", "false", "0", "no"}},
+      {"backslash_quote", {"safe_encoding"}, {"on", "off"}},
+      {"client_encoding", {"UTF8", "utf-8", "Unicode"}, {"SJIS", "BIG5", "GBK", "LATIN1"}},
+  };
+  auto upper = [](std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  size_t cases = 0;
+  for (const Setting& set : settings)
+    for (const std::string& name : {set.name, upper(set.name)})
+      for (bool changes : {false, true})
+        for (const std::string& value : changes ? set.other : set.as_read) {
+          const std::vector<std::string> forms = {
+              "SET " + name + " = '" + value + "'",
+              "SET LOCAL " + name + " TO '" + value + "'",
+              "SELECT set_config('" + name + "', '" + value + "', false)",
+              "SELECT 1 WHERE set_config('" + name + "', '" + value + "', true) IS NOT NULL",
+              "ALTER ROLE app SET " + name + " = '" + value + "'",
+              "ALTER ROLE app IN DATABASE shop SET " + name + " = '" + value + "'",
+              "ALTER DATABASE shop SET " + name + " TO '" + value + "'",
+              "ALTER SYSTEM SET " + name + " = '" + value + "'",
+          };
+          for (const std::string& sql : forms) {
+            ++cases;
+            auto p = sm::sql::parse_sql(sql, "x");
+            ASSERT_EQ(p.statements.size(), 1u) << sql;
+            EXPECT_EQ(p.statements[0].lexing_changes.size(), changes ? 1u : 0u) << sql;
+          }
+        }
+  EXPECT_EQ(cases, 288u);
+  // RESET and DEFAULT: the session's own starting value (which apply checks) is no change; a
+  // role's, a database's or the server's default is one nobody checked.
+  for (const char* quiet :
+       {"RESET standard_conforming_strings", "SET client_encoding TO DEFAULT", "RESET ALL", "DISCARD ALL",
+        "SET escape_string_warning = off", "SET lock_timeout = '1s'",
+        "SELECT set_config('lock_timeout', '1s', false)", "SELECT current_setting('x')"})
+    EXPECT_TRUE(sm::sql::parse_sql(quiet, "x").statements.at(0).lexing_changes.empty()) << quiet;
+  for (const char* loud :
+       {"ALTER ROLE app RESET standard_conforming_strings", "ALTER DATABASE shop RESET ALL",
+        "ALTER SYSTEM RESET client_encoding", "SELECT set_config(name, 'off', false) FROM settings",
+        "SELECT set_config('standard_conforming_strings', v, false) FROM t", "SET NAMES 'SJIS'"})
+    EXPECT_EQ(sm::sql::parse_sql(loud, "x").statements.at(0).lexing_changes.size(), 1u) << loud;
+}
+
 TEST(SqlFacts, ConcurrentlyCannotRunInATransaction) {
   for (const char* sql :
        {"CREATE INDEX CONCURRENTLY i ON t(c)", "DROP INDEX CONCURRENTLY i", "REINDEX TABLE CONCURRENTLY t",

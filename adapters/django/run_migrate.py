@@ -26,6 +26,8 @@ import time
 import traceback
 
 EVENT_PREFIX = "@@safemigrate-event "
+# PostgreSQL's client-only encodings (PG_ENCODING_IS_CLIENT_ONLY), as current_setting names them.
+CLIENT_ONLY_ENCODINGS = {"SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC", "GB18030", "JOHAB"}
 
 
 def emit(event, **fields):
@@ -144,6 +146,23 @@ def main(argv):
     if not same:
         emit("error", message="DATABASES[%r] of %s is not the database given to safemigrate"
              " (--database-url): nothing was applied" % (args.database, args.settings))
+        return 2
+    # safemigrate read and checked the SQL with standard_conforming_strings on and UTF-8; a session
+    # that lexes otherwise (OPTIONS "-c standard_conforming_strings=off", a role's or database's
+    # default, a client-only client_encoding) could split a checked statement into others.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('standard_conforming_strings'), current_setting('client_encoding')")
+        scs, encoding = cursor.fetchone()
+    problems = []
+    if scs != "on":
+        problems.append("standard_conforming_strings is %s" % scs)
+    if encoding in CLIENT_ONLY_ENCODINGS:
+        problems.append("client_encoding is %s" % encoding)
+    if problems:
+        emit("error", message="the session of DATABASES[%r] has %s: PostgreSQL would lex the migrations' SQL"
+             " otherwise than safemigrate checked it (a backslash before a quote can end a string there),"
+             " so nothing was applied; set standard_conforming_strings to on and client_encoding to UTF8"
+             % (args.database, ", ".join(problems)))
         return 2
 
     expected = go["expect"]

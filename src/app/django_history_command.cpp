@@ -264,6 +264,11 @@ int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, s
 int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
   return guarded(err, o, [&] {
     auto dbc = connect(o);
+    // run_migrate.py checks Django's own connection the same way before it migrates.
+    if (std::string why = lexing_mismatch(*dbc); !why.empty()) {
+      err << "safemigrate: " << why << "; nothing was applied\n";
+      return kHistoryError;
+    }
     Plan plan = load_plan(for_server(o, *dbc));
     const model::MigrationSet& set = plan.set();
     django::DjangoHistory hist(*dbc, set.history_id_type);

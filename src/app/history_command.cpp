@@ -244,6 +244,15 @@ class Applier {
 
   // Runs one migration; returns true when it was applied and recorded.
   bool apply(const model::Migration& m, const std::string& script, const Plan& plan, std::string& error) {
+    // An earlier migration may have changed how this session lexes SQL in a way no rule saw (a DO
+    // block's dynamic SQL): nothing more is sent then.
+    if (std::string why = lexing_mismatch(db_); !why.empty()) {
+      error = fmt::format(
+          "Migration name: {}\n\nsafemigrate: {}\nnothing was recorded: the migration is "
+          "still pending\n",
+          m.id, why);
+      return false;
+    }
     const std::string checksum = prisma::prisma_checksum(script);
     if (plan.record_in_transaction) return apply_in_one_transaction(m, script, plan, checksum, error);
     std::string id;
@@ -253,7 +262,11 @@ class Applier {
     }
     size_t done = 0;
     for (const Unit& u : plan.units) {
-      std::optional<SqlFailure> e = run_with_retries(m, script, u);
+      std::optional<SqlFailure> e;
+      if (std::string why = done ? lexing_mismatch(db_) : ""; !why.empty())
+        e = SqlFailure{"", "safemigrate: " + why, nullptr, false};
+      else
+        e = run_with_retries(m, script, u);
       if (e) {
         error = failure_logs(m, plan, done, *e);
         pqxx::nontransaction tx(db_.conn());
@@ -295,12 +308,15 @@ class Applier {
     return false;
   }
 
-  // Runs each statement of `u` in `tx`; the first failure ends it.
+  // Runs each statement of `u` in `tx`; the first failure ends it. Each goes alone with the
+  // extended protocol (PQexecParams, no parameters), so the server runs it as one command or
+  // refuses it ("cannot insert multiple commands into a prepared statement"): it never splits
+  // a statement safemigrate checked into others.
   std::optional<SqlFailure> exec_statements(pqxx::transaction_base& tx, const std::string& script,
                                             const Unit& u) {
     for (const model::Statement* st : u.statements) {
       try {
-        tx.exec(script.substr(st->loc.offset, st->length));
+        tx.exec_params(script.substr(st->loc.offset, st->length));
       } catch (const pqxx::failure& ex) {
         if (std::optional<SqlFailure> f = sql_failure(ex, st)) return f;
         throw;
@@ -312,7 +328,11 @@ class Applier {
   std::optional<SqlFailure> run_unit(const std::string& script, const Unit& u) {
     try {
       if (u.statements.empty()) {
-        // One simple-protocol query holding the whole file, as Prisma <= 7.3 sends it.
+        // One simple-protocol query holding the whole file, as Prisma <= 7.3 sends it. Here the
+        // server splits the file itself; it splits as libpg_query did because apply refuses a
+        // session whose standard_conforming_strings is off or whose client_encoding is client-only
+        // (lexing_mismatch, checked before each migration) and the gate blocks every migration that
+        // changes such a setting (lexing-setting-changed).
         pqxx::nontransaction tx(db_.conn());
         tx.exec(script);
         return std::nullopt;
@@ -421,6 +441,10 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
   if (is_django_plan(o)) return run_django_apply(o, out, err);
   return guarded(err, o, [&] {
     auto dbc = connect(o);
+    if (std::string why = lexing_mismatch(*dbc); !why.empty()) {
+      err << "safemigrate: " << why << "; nothing was applied\n";
+      return kHistoryError;
+    }
     Local local = load_local(for_server(o, *dbc));
     const model::MigrationSet& set = local.set();
     prisma::PrismaHistory hist(*dbc);

@@ -140,6 +140,35 @@ void prepare_to_apply(db::HistoryStore& hist, bool exists, db::Database& dbc, co
   if (o.statement_timeout.count() > 0) dbc.set_statement_timeout(o.statement_timeout);
 }
 
+std::string lexing_mismatch(db::Database& dbc) {
+  pqxx::result r = dbc.exec(
+      "SELECT name, setting, source FROM pg_settings WHERE name IN ('standard_conforming_strings', "
+      "'client_encoding') ORDER BY name DESC");
+  std::vector<std::string> problems;
+  for (const auto& row : r) {
+    std::string name = row[0].as<std::string>(), value = row[1].as<std::string>(),
+                source = row[2].as<std::string>();
+    // PostgreSQL's client-only encodings (PG_ENCODING_IS_CLIENT_ONLY), by the names it reports.
+    static const std::set<std::string> kClientOnly = {"SJIS", "SHIFT_JIS_2004", "BIG5", "GBK",
+                                                      "UHC",  "GB18030",        "JOHAB"};
+    bool bad = name == "standard_conforming_strings" ? value != "on" : kClientOnly.count(value) > 0;
+    if (!bad) continue;
+    // pg_settings.source: "user" / "database" / "database user" are ALTER ROLE/DATABASE … SET.
+    std::string from = source == "user"            ? "the role's default (ALTER ROLE … SET)"
+                       : source == "database"      ? "the database's default (ALTER DATABASE … SET)"
+                       : source == "database user" ? "ALTER ROLE … IN DATABASE … SET"
+                                                   : "source: " + source;
+    problems.push_back(fmt::format("{} is {} ({})", name, value, from));
+  }
+  if (problems.empty()) return {};
+  return fmt::format(
+      "this session's {}: PostgreSQL would lex the migrations otherwise than safemigrate read and "
+      "checked them (with standard_conforming_strings on and UTF-8, a backslash before a quote can end a "
+      "string here and not there, so one checked statement can run as several); set "
+      "standard_conforming_strings to on and client_encoding to UTF8 for this role and database",
+      fmt::join(problems, ", "));
+}
+
 HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc) {
   HistoryOptions out = o;
   out.postgres_version = dbc.server_major();

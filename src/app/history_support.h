@@ -44,6 +44,12 @@ int report_status(const db::HistoryReport& rep, const db::Database& dbc, const s
                   bool verify, const std::string& local, std::ostream& out);
 std::string fmt_seconds(std::chrono::steady_clock::duration d);
 std::unique_ptr<db::Database> connect(const HistoryOptions& o);
+// Why the session of `dbc` would lex SQL otherwise than safemigrate read it, or "" when it lexes
+// as read: standard_conforming_strings off (a backslash in '…' then escapes the quote, so the
+// server may split a file into other statements than those checked), or a client-only
+// client_encoding (SJIS, BIG5…: a multibyte character can swallow the backslash that follows).
+// The session's effective values: the role's and database's defaults and the URL's options count.
+std::string lexing_mismatch(db::Database& dbc);
 // `o` with postgres_version set to the server's: apply's gate judges for the PostgreSQL it runs on.
 HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc);
 

@@ -45,6 +45,7 @@ extern const Rule kRequireConcurrentReindex;
 extern const Rule kRequireConcurrentPartitionDetach;
 extern const Rule kRequiresNewerPostgres;
 extern const Rule kWholeTableWrite;
+extern const Rule kLexingSettingChanged;
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
@@ -52,6 +53,7 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kSyntaxError,
       &rules::kStatementTooComplex,
       &rules::kCopyFromStdin,
+      &rules::kLexingSettingChanged,
       &rules::kAddingNotNullColumn,
       &rules::kRequireConcurrentIndexCreation,
       &rules::kRequireConcurrentIndexDeletion,

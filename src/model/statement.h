@@ -194,6 +194,12 @@ struct Statement {
   // SchemaTracker drops the need when an earlier statement created it.
   std::string min_postgres_unless_extension;
   std::string created_extension;  // CREATE EXTENSION name
+  // Each change this statement makes to a setting that decides how PostgreSQL lexes SQL text
+  // (standard_conforming_strings, backslash_quote, client_encoding), as written: "SET
+  // standard_conforming_strings = off", "set_config('client_encoding', …)". safemigrate splits
+  // and reads every file with standard strings and UTF-8; after such a change the server may cut
+  // the next query into other statements than the ones that were checked.
+  std::vector<std::string> lexing_changes;
   std::vector<Suppression> suppressions;
 };
 

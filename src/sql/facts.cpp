@@ -1,7 +1,11 @@
 #include "sql/facts.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -163,6 +167,91 @@ constexpr std::array<NewFunction, 12> kNewFunctions = {{
     {"regexp_instr", 15, {}},
 }};
 
+// ---- settings that change how the server lexes SQL ------------------------------------------
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// Settings that change how PostgreSQL's lexer reads a query (PostgreSQL compares their names
+// without case): standard_conforming_strings (whether a backslash escapes in '…': off turns
+// `'x\'' ; DROP …` into two statements), backslash_quote (whether \' is accepted) and
+// client_encoding (the server converts a query from it before lexing, and the client-only ones,
+// SJIS, BIG5, GBK…, have multibyte characters whose second byte is a backslash). Not
+// escape_string_warning: it only adds a warning.
+bool lexing_setting(const std::string& name) {
+  return name == "standard_conforming_strings" || name == "backslash_quote" || name == "client_encoding";
+}
+
+// Whether `name` = `value` lexes as safemigrate reads every file: standard strings, \' as the
+// server's default allows it, UTF-8 (encoding names ignore case and punctuation: "utf-8").
+bool lexes_as_read(const std::string& name, std::string_view value) {
+  std::string v = lower(value);
+  if (name == "standard_conforming_strings")
+    return v == "on" || v == "true" || v == "yes" || v == "1" || v == "t" || v == "y";
+  if (name == "backslash_quote") return v == "safe_encoding";
+  std::string e;
+  for (char ch : v)
+    if (std::isalnum(static_cast<unsigned char>(ch))) e += ch;
+  return e == "utf8" || e == "unicode";
+}
+
+// The value of an A_Const (string, integer or boolean), or nullopt for anything else.
+std::optional<std::string> constant(Node n) {
+  Node k, v;
+  if (node_type(n, k) != "A_Const") return std::nullopt;
+  if (field(k, "sval", v)) return std::string(str(v, "sval"));
+  if (field(k, "ival", v)) return std::to_string(integer(v, "ival", 0));
+  if (field(k, "boolval", v)) return flag(v, "boolval") ? "true" : "false";
+  return std::nullopt;
+}
+
+// A VariableSetStmt body run as `prefix` ("SET", "SET LOCAL", "ALTER ROLE …", "ALTER SYSTEM"):
+// records a change of a lexing setting. In the session (`session`), RESET and DEFAULT go back
+// to the value the session started with, which apply checks; for a role, a database or the
+// system they go back to a server default that cannot be seen from here, so they count.
+void lexing_set(Ctx& c, Node set, const std::string& prefix, bool session) {
+  std::string_view kind = str(set, "kind");
+  std::string name = lower(str(set, "name"));
+  if (kind == "VAR_RESET_ALL") {
+    if (!session)
+      c.st.lexing_changes.push_back(prefix + " RESET ALL (standard_conforming_strings among them)");
+    return;
+  }
+  if (!lexing_setting(name) || kind == "VAR_SET_CURRENT" || kind == "VAR_SET_MULTI") return;
+  if (kind == "VAR_SET_VALUE") {
+    auto args = list(set, "args");
+    std::optional<std::string> value;
+    if (args.size() == 1)
+      for (Node a : args) value = constant(a);
+    if (value && lexes_as_read(name, *value)) return;
+    c.st.lexing_changes.push_back(fmt::format("{} {} = {}", session ? prefix : prefix + " SET", name,
+                                              value ? *value : std::string("(not a constant)")));
+    return;
+  }
+  if (session) return;
+  c.st.lexing_changes.push_back(fmt::format("{} RESET {}", prefix, name));
+}
+
+// set_config('standard_conforming_strings', 'off', …) in any expression.
+void lexing_set_config(Ctx& c, Node call) {
+  std::vector<Node> args;
+  for (Node a : list(call, "args")) args.push_back(a);
+  std::optional<std::string> name = args.empty() ? std::nullopt : constant(args[0]);
+  if (!name) {
+    c.st.lexing_changes.push_back("set_config() of a setting named by an expression");
+    return;
+  }
+  std::string n = lower(*name);
+  if (!lexing_setting(n)) return;
+  std::optional<std::string> value = args.size() < 2 ? std::nullopt : constant(args[1]);
+  if (value && lexes_as_read(n, *value)) return;
+  c.st.lexing_changes.push_back(fmt::format("set_config('{}', {}, …)", n,
+                                            value ? "'" + *value + "'" : std::string("(not a constant)")));
+}
+
 // One walk over a statement's tree: every string constant (A_Const sval), to see whether a new
 // enum value is used later in the same transaction, and calls of functions newer servers added.
 // Iterative, in document order: a tree may nest thousands of levels deep (parse.cpp reads up
@@ -194,6 +283,7 @@ void walk_constants_and_calls(Ctx& c, Node root) {
         std::string name = last_name(list(kv.value, "funcname"));
         for (const NewFunction& f : kNewFunctions)
           if (f.name == name) needs_postgres(c, f.major, name + "()", f.extension);
+        if (name == "set_config") lexing_set_config(c, kv.value);
       }
       children.push_back(kv.value);
     }
@@ -752,10 +842,21 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
       if (field(k, "ival", v)) st.set_value = std::to_string(integer(v, "ival", 0));
     }
     if (str(body, "kind") != "VAR_SET_VALUE") st.set_value = "DEFAULT";
+    lexing_set(c, body, st.set_local ? "SET LOCAL" : "SET", true);
   } else if (type == "CreatedbStmt" || type == "DropdbStmt" || type == "AlterSystemStmt" ||
              type == "CreateTableSpaceStmt" || type == "DropTableSpaceStmt") {
     st.cannot_run_in_transaction = true;
   }
+  // ALTER ROLE/DATABASE … SET: the sessions that start afterwards lex with it; ALTER SYSTEM: after
+  // a reload, every session whose value came from the configuration files, this one included.
+  Node set;
+  if ((type == "AlterRoleSetStmt" || type == "AlterDatabaseSetStmt" || type == "AlterSystemStmt") &&
+      field(body, "setstmt", set))
+    lexing_set(c, set,
+               type == "AlterRoleSetStmt"       ? "ALTER ROLE …"
+               : type == "AlterDatabaseSetStmt" ? "ALTER DATABASE …"
+                                                : "ALTER SYSTEM",
+               false);
 }
 
 }  // namespace sm::sql
