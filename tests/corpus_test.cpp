@@ -143,17 +143,17 @@ TEST_F(Corpus, ProjectWideConditionsAreSaidOncePerFolder) {
       EXPECT_EQ(f.loc.line, 0u) << f.rule;
       EXPECT_FALSE(f.help.empty()) << f.rule;
     }
-  const std::map<std::string, int> expected_conditions = {
-      {"missing-lock-timeout", 7}, {"no-down-migration", 7}, {"non-atomic-migration", 7},
-      {"prefer-bigint-for-keys", 2}};
+  const std::map<std::string, int> expected_conditions = {{"missing-lock-timeout", 7},
+                                                          {"no-down-migration", 7},
+                                                          {"non-atomic-migration", 7},
+                                                          {"prefer-bigint-for-keys", 2}};
   EXPECT_EQ(conditions, expected_conditions);
   // no-down-migration: 2,012 changing migrations minus the 225 reported per file (and those that
   // change nothing); non-atomic-migration: the multi-statement files where nothing can fail on rows.
-  const std::map<std::string, int> expected_concerned = {
-      {"missing-lock-timeout", 1537},
-      {"no-down-migration", 2010},
-      {"non-atomic-migration", 680},
-      {"prefer-bigint-for-keys", 72}};
+  const std::map<std::string, int> expected_concerned = {{"missing-lock-timeout", 1537},
+                                                         {"no-down-migration", 2010},
+                                                         {"non-atomic-migration", 680},
+                                                         {"prefer-bigint-for-keys", 72}};
   EXPECT_EQ(concerned, expected_concerned);
 }
 
