@@ -90,6 +90,17 @@ TEST_F(Corpus, CivitaiSyntaxErrorIsReportedAndTheRestOfTheFileChecked) {
 //   migration (squawk also counts an index made right after its CREATE TABLE);
 // - prefer-bigint-for-keys: 112 SERIAL primary keys of new tables (Prisma's Int @id
 //   @default(autoincrement())); int keys of join tables, which draw from no sequence, are not counted.
+// Recounted for issue 19 (precision; docs/rules.md, "Issue 19"):
+// - non-atomic-migration 409 -> 295: what cannot fail on the rows already there is no longer
+//   reported per file (a FOREIGN KEY or UNIQUE index on a column the file added NULL or serial, a
+//   foreign key re-added right after its drop, a cast that always succeeds, an UPDATE of columns
+//   the file added, to plain values); those files count in the condition (566 -> 680);
+// - no-down-migration 225 -> 2: DROP TABLE / DROP COLUMN carry dropping-table / dropping-column on
+//   the same statement; the 2 left are a TRUNCATE and a DELETE of every row;
+// - prefer-bigint-for-keys 112 -> 0 per file: a history read once hears it once per folder (2
+//   conditions, 72 migrations); a change under review (--since) hears it per table;
+// - renaming-column 33 -> 20: 13 renames of a column the same migration added; 10 of them replace
+//   a dropped column of another type, now changing-column-type (76 -> 86) names the type change.
 // dropping-database, truncate-table, transaction-nesting, uncommitted-transaction and
 // lexing-setting-changed (no file sets standard_conforming_strings or client_encoding) find nothing
 // here (civitai's lone COMMIT after ALTER TYPE … ADD VALUE is Prisma's known workaround, not nesting).
@@ -98,21 +109,20 @@ TEST_F(Corpus, FindingsPerRule) {
   for (const auto& f : run_->findings)
     if (!f.migrations_concerned) ++counts[f.rule];
   const std::map<std::string, int> expected = {
-      {"non-atomic-migration", 409},
+      {"non-atomic-migration", 295},
       {"require-concurrent-index-creation", 381},
       {"dropping-column", 344},
       {"constraint-missing-not-valid", 284},
-      {"no-down-migration", 225},
+      {"no-down-migration", 2},
       {"adding-not-null-column", 190},
       {"dropping-table", 172},
       {"mixed-schema-and-data", 150},
       {"require-concurrent-index-deletion", 117},
-      {"prefer-bigint-for-keys", 112},
-      {"changing-column-type", 76},
+      {"changing-column-type", 86},
       {"set-not-null-without-check", 70},
       {"whole-table-write", 67},
       {"unique-constraint-builds-index", 48},
-      {"renaming-column", 33},
+      {"renaming-column", 20},
       {"table-rewrite", 17},
       {"concurrently-in-transaction", 6},
       {"enum-value-used-in-transaction", 4},
@@ -134,13 +144,17 @@ TEST_F(Corpus, ProjectWideConditionsAreSaidOncePerFolder) {
       EXPECT_EQ(f.loc.line, 0u) << f.rule;
       EXPECT_FALSE(f.help.empty()) << f.rule;
     }
-  const std::map<std::string, int> expected_conditions = {
-      {"missing-lock-timeout", 7}, {"no-down-migration", 7}, {"non-atomic-migration", 7}};
+  const std::map<std::string, int> expected_conditions = {{"missing-lock-timeout", 7},
+                                                          {"no-down-migration", 7},
+                                                          {"non-atomic-migration", 7},
+                                                          {"prefer-bigint-for-keys", 2}};
   EXPECT_EQ(conditions, expected_conditions);
   // no-down-migration: 2,012 changing migrations minus the 225 reported per file (and those that
   // change nothing); non-atomic-migration: the multi-statement files where nothing can fail on rows.
-  const std::map<std::string, int> expected_concerned = {
-      {"missing-lock-timeout", 1537}, {"no-down-migration", 1787}, {"non-atomic-migration", 566}};
+  const std::map<std::string, int> expected_concerned = {{"missing-lock-timeout", 1537},
+                                                         {"no-down-migration", 2010},
+                                                         {"non-atomic-migration", 680},
+                                                         {"prefer-bigint-for-keys", 72}};
   EXPECT_EQ(concerned, expected_concerned);
 }
 

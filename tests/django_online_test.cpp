@@ -179,7 +179,7 @@ TEST_F(DjangoOnline, InconsistentHistoryMatchesTheAnnotations) {
   std::string details;
   std::multiset<std::string> expected;
   for (const auto& e : sm::test::python_expectations(kProject)) {
-    std::string app = e.file.substr(0, e.file.find('/'));
+    std::string app = e.source.substr(0, e.source.find('/'));
     if (app != "blog" && app != "notes" && app != "ledger") expected.insert(e.key());  // not installed
   }
   EXPECT_EQ(finding_keys(plan, &details), expected) << details;

@@ -34,6 +34,26 @@ TEST(Messages, UnreadableMigrationFolderIsAnInputErrorNotAMissingFile) {
   fs::permissions(locked, fs::perms::owner_all);
 }
 
+// Issue 19: folders of another runner (migration.ts) are one project-wide condition that does not
+// fail the check; run from inside the migrations folder, a condition names the folder's path, not
+// ".", and counts of one are singular.
+TEST(Messages, OtherRunnersFoldersAreSaidOnceAndNamedByTheFolder) {
+  PrismaProject p;
+  p.add("20240101000000_a", "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;\n");
+  p.dir().write("prisma/migrations/20240102000000_b/migration.ts", "export default {}\n");
+  p.dir().write("prisma/migrations/20240103000000_c/migration.ts", "export default {}\n");
+  RunResult r = run_cli_in(p.migrations(), "check --no-color .");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("info[missing-migration-file]")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("own runner")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("(2 of ")) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("error[missing-migration-file]"))) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("\n.: "))) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(fs::canonical(p.migrations()).string() + ": ")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("3 migrations, 1 statement: 3 project-wide conditions")) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("1 statements"))) << r.out;
+}
+
 TEST(Messages, MaxFileSizeTakesOnlyAByteCount) {
   PrismaProject p;
   p.add("20240101000000_a", "SELECT 1;\n");

@@ -234,6 +234,33 @@ TEST(PrismaReader, FolderWithoutMigrationSql) {
   EXPECT_TRUE(r.set.migrations[2].input_findings.empty());
 }
 
+// Issue 19: a project whose migrations folder also holds another runner's migrations
+// (migration.ts run by its own script) hears one condition for them, not an error per folder; a
+// folder with nothing of the kind is still the error that stops `prisma migrate deploy`.
+TEST(PrismaReader, FolderOfAnotherRunnerIsOneCondition) {
+  TempDir tmp;
+  fs::path dir = make_migrations(tmp, {{"20240101000000_a", "SELECT 1;"}});
+  for (const char* name : {"20240102000000_b/migration.ts", "20240103000000_c/index.js",
+                           "20240104000000_d/migration.mjs", "20240105000000_e/notes.txt"})
+    tmp.write(std::string("prisma/migrations/") + name, "export default {}");
+  ReadResult r = read_migrations_dir(dir);
+  ASSERT_EQ(r.set.migrations.size(), 5u);
+  for (size_t i = 1; i <= 3; ++i) {
+    const auto& m = r.set.migrations[i];
+    ASSERT_EQ(m.input_findings.size(), 1u) << m.id;
+    EXPECT_EQ(m.input_findings[0].rule, "missing-migration-file");
+    EXPECT_EQ(m.input_findings[0].severity, Severity::Info) << m.id;
+    EXPECT_TRUE(m.input_findings[0].routine) << m.id;
+    EXPECT_EQ(m.input_findings[0].message, r.set.migrations[1].input_findings[0].message);
+    EXPECT_TRUE(contains(m.input_findings[0].message, "own runner")) << m.input_findings[0].message;
+  }
+  const auto& e = r.set.migrations[4].input_findings;
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].severity, Severity::Error);
+  EXPECT_FALSE(e[0].routine);
+  EXPECT_TRUE(contains(e[0].message, "P3015")) << e[0].message;
+}
+
 TEST(PrismaReader, DownSqlDetected) {
   TempDir tmp;
   fs::path dir = make_migrations(tmp, {{"20240101000000_a", "SELECT 1;"}, {"20240102000000_b", "SELECT 2;"}});

@@ -7,6 +7,8 @@
 //   -- fixture: prisma-version=6.19.3   run as that Prisma version (default: unknown)
 //   -- fixture: postgres-version=11     target that PostgreSQL major version (default: unknown)
 //   -- fixture: deploy-lock-timeout=5s  as safemigrate.toml's deploy_lock_timeout
+//   -- fixture: since                   check as a change under review: the migrations are new
+//                                       files of a git repository, checked with --since HEAD
 //   -- migration: NAME                  starts the next migration folder; everything before it
 //                                       is earlier migrations (their findings count too)
 // Each migration file is padded with empty lines so that finding lines are fixture lines.
@@ -48,10 +50,11 @@ std::vector<Fixture> load_fixtures() {
 // "line:rule" pairs written in the fixture's comments, read with the same SQL scanner as
 // the product (comments are tokens of PostgreSQL's lexer).
 std::multiset<std::string> expectations(const Fixture& f, std::string& prisma_version, uint32_t& postgres,
-                                        std::string& deploy_lock_timeout) {
+                                        std::string& deploy_lock_timeout, bool& since) {
   std::multiset<std::string> out;
   for (const auto& c : sm::sql::parse_sql(f.text, f.name).comments) {
     std::string_view t = c.text;
+    if (t == "fixture: since") since = true;
     if (t.rfind("fixture: prisma-version=", 0) == 0) prisma_version = std::string(t.substr(24));
     if (t.rfind("fixture: postgres-version=", 0) == 0) postgres = std::stoul(std::string(t.substr(26)));
     if (t.rfind("fixture: deploy-lock-timeout=", 0) == 0) deploy_lock_timeout = std::string(t.substr(29));
@@ -105,7 +108,8 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
   const Fixture& f = GetParam();
   std::string version, deploy_lock_timeout;
   uint32_t postgres = 0;
-  std::multiset<std::string> expected = expectations(f, version, postgres, deploy_lock_timeout);
+  bool since = false;
+  std::multiset<std::string> expected = expectations(f, version, postgres, deploy_lock_timeout, since);
   ASSERT_FALSE(expected.empty()) << f.name
                                  << " has no `expect:` annotation: a fixture must show its rule firing";
   ASSERT_NE(sm::checks::find_rule(f.rule()), nullptr) << "fixture " << f.name << ".sql names no rule";
@@ -122,7 +126,21 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
   sm::config::Config config;
   config.deploy_lock_timeout = deploy_lock_timeout;
   if (!deploy_lock_timeout.empty()) options.config = &config;
+  if (since) {
+    // One empty commit: every migration is an untracked file added since HEAD.
+    auto git = sm::test::run_shell(
+        dir.path(),
+        "git -c user.name=t -c user.email=t@example.com -c commit.gpgsign=false init -q . && "
+        "git -c user.name=t -c user.email=t@example.com -c commit.gpgsign=false commit -q "
+        "--allow-empty -m base");
+    ASSERT_EQ(git.exit_code, 0) << git.out << git.err;
+    options.since = "HEAD";
+  }
+  // --since asks git in the working directory, as the CLI does: the fixture's repository then.
+  fs::path cwd = fs::current_path();
+  if (since) fs::current_path(dir.path());
   sm::app::CheckRun run = sm::app::run_check(options, nullptr);
+  if (since) fs::current_path(cwd);
   ASSERT_FALSE(run.input_error);
 
   std::multiset<std::string> actual;

@@ -109,10 +109,11 @@ std::vector<Expectation> python_expectations(const fs::path& root) {
           rule.erase(0, rule.find_first_not_of(' '));
           rule.erase(rule.find_last_not_of(' ') + 1);
           if (rule.empty()) continue;
+          std::string source = fs::relative(path, root).string();
           if (project)
-            out.push_back({"project", 0, rule, false});
+            out.push_back({"project", 0, rule, false, source});
           else
-            out.push_back({fs::relative(path, root).string(), n, rule, online});
+            out.push_back({source, n, rule, online, source});
         }
       }
     }

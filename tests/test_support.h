@@ -44,6 +44,7 @@ struct Expectation {
   uint32_t line = 0;
   std::string rule;
   bool online_only = false;
+  std::string source;  // the file it is written in, relative to the root (for a condition too)
   std::string key() const { return file + ":" + std::to_string(line) + ":" + rule; }
 };
 std::vector<Expectation> python_expectations(const std::filesystem::path& root);

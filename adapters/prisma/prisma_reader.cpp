@@ -253,6 +253,21 @@ bool check_lock_file(const fs::path& dir, const ReadOptions& options, std::vecto
   return false;
 }
 
+// A file of another migration runner in a folder without migration.sql: migration.ts,
+// migration.js, or any TypeScript/JavaScript file (the empty string when there is none).
+std::string runner_file(const fs::path& folder) {
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    fs::path p = it->path();
+    std::string ext = p.extension().string();
+    if ((p.stem() == "migration" && ext != ".sql") || ext == ".ts" || ext == ".js" || ext == ".mjs" ||
+        ext == ".cjs")
+      return p.filename().string();
+  }
+  return {};
+}
+
 // Reads one migration folder into `m`; returns the bytes of its migration.sql ("" if unread).
 std::string read_migration(const fs::path& dir, const std::string& name, size_t order,
                            const ReadOptions& options, model::Migration& m) {
@@ -273,6 +288,20 @@ std::string read_migration(const fs::path& dir, const std::string& name, size_t 
     return {};
   }
   if (!path_exists_no_follow(sql_path)) {
+    if (!runner_file(folder).empty()) {
+      // A project whose migrations folder mixes in another runner's migrations (migration.ts run
+      // by its own script, not by `prisma migrate deploy`): one condition for the project, not an
+      // error per folder. The same words for every folder, so that it is said once.
+      Finding f = make_finding(
+          "missing-migration-file", Severity::Info, name, sql_path.string(),
+          "migration folders that hold another runner's file (migration.ts, migration.js…) instead of "
+          "migration.sql are run by the project's own runner, not by `prisma migrate deploy`: safemigrate "
+          "does not check them (there is no SQL to read) and reads the other folders in Prisma's order",
+          "Check those migrations where their runner runs them; keep SQL migrations in migration.sql.");
+      f.routine = true;
+      m.input_findings.push_back(std::move(f));
+      return {};
+    }
     m.input_findings.push_back(make_finding(
         "missing-migration-file", Severity::Error, name, sql_path.string(),
         "migration folder " + folder.string() +

@@ -110,6 +110,7 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
         if (f.rule == "input-error") out.findings.push_back(std::move(f));
       continue;
     }
+    m.under_review = since.has_value();
     size_t first_rule_finding = found.size();
     ++checked;
     checks::run_checks(m, found);

@@ -307,7 +307,8 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     std::set<std::string> pending;
     for (const auto* m : todo) pending.insert(m->id);
     if (int code = gate_blocks(set, plan.run.findings, pending,
-                               "a `# safemigrate-ignore: RULE reason` comment on the operation", *dbc, err))
+                               "a `# safemigrate-ignore: RULE reason` comment on the operation", *dbc, err,
+                               o.dry_run))
       return code;
     if (todo.empty()) {
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";

@@ -493,8 +493,9 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     // The checklist is the gate: unsuppressed error findings in what would run stop everything.
     std::set<std::string> pending_names;
     for (size_t i : todo) pending_names.insert(set.migrations[i].id);
-    if (int code = gate_blocks(set, local.run.findings, pending_names,
-                               "`-- safemigrate-ignore: RULE reason` before the statement", *dbc, err))
+    if (int code =
+            gate_blocks(set, local.run.findings, pending_names,
+                        "`-- safemigrate-ignore: RULE reason` before the statement", *dbc, err, o.dry_run))
       return code;
 
     if (todo.empty()) {

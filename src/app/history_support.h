@@ -112,10 +112,11 @@ void prepare_to_apply(db::HistoryStore& hist, bool exists, db::Database& dbc, co
 // when none, kHistoryError when one is an input error (an unreadable file), else kHistoryDrift.
 // The gate judges the database it applies to (`dbc`): a finding about a table that this run
 // creates (in its own or an earlier pending migration), or that holds no rows there (or does not
-// exist), blocks no one and does not stop apply (said on `err`); sizes come from one catalog query.
+// exist), blocks no one and does not stop apply (said on `err` as a count, each one listed when
+// `list_waived`: apply --dry-run); sizes come from one catalog query.
 int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding>& findings,
                 const std::set<std::string>& pending, const std::string& ignore_hint, db::Database& dbc,
-                std::ostream& err);
+                std::ostream& err, bool list_waived = false);
 
 // `text` without the password of `url` (DbError messages mask it already; this covers any
 // other message that might quote it; a URL that does not parse has no password to find).

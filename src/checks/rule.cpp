@@ -1,5 +1,7 @@
 #include "checks/rule.h"
 
+#include <map>
+
 namespace sm::checks {
 
 // The text of the finding's line, cut from the statement. Located by byte offset, not by line
@@ -109,6 +111,27 @@ void Reporter::in_python(const model::Operation& op, const std::string& file, ui
   f.loc.line = line;
   f.loc.column = 1;
   f.source_line = std::move(source_line);
+}
+
+TableRebuilds table_rebuilds(const model::Migration& m) {
+  TableRebuilds out;
+  std::map<std::string, std::string> renamed;  // old key -> new key, until the old name is made again
+  std::set<std::string> rebuilt;                // new keys of renamed tables whose old name was made again
+  for (const model::Statement* st : m.statements())
+    for (const model::Action& a : st->actions) {
+      std::string key = a.relation.key();
+      if (a.kind == model::ActionKind::RenameTable && !a.on_new_relation)
+        renamed[key] = model::RelationName{a.relation.schema, a.object, false}.key();
+      if (a.kind == model::ActionKind::CreateTable) {
+        auto it = renamed.find(key);
+        if (it != renamed.end()) {
+          out.recreated.insert(key);
+          rebuilt.insert(it->second);
+        }
+      }
+      if (a.kind == model::ActionKind::ReadAllRows && rebuilt.count(key)) out.copied.insert(key);
+    }
+  return out;
 }
 
 std::string table_name(const model::Action& a) {

@@ -2,6 +2,7 @@
 // only, never a framework's files) and reports findings. Rules are listed in registry.cpp.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,17 @@ void for_each_action(const model::Migration& m, Fn fn) {
   for (const model::Statement* st : m.statements())
     for (const model::Action& a : st->actions) fn(*st, a);
 }
+
+// The rename-copy-drop pattern of a table rebuild (Django apps' RunSQL, hand-written Prisma):
+//   ALTER TABLE t RENAME TO t_old; CREATE TABLE t (…); INSERT INTO t SELECT … FROM t_old; DROP TABLE t_old;
+// Keys ("schema.name", RelationName::key) of the tables renamed away whose old name the same
+// migration creates again (code that uses the name finds the new table), and of the renamed
+// tables whose every row was copied before a DROP (no data is lost with them).
+struct TableRebuilds {
+  std::set<std::string> recreated;  // old names of renamed tables, created again after the rename
+  std::set<std::string> copied;     // new names of such tables, read in whole (INSERT … SELECT)
+};
+TableRebuilds table_rebuilds(const model::Migration& m);
 
 // Shared wording: `"public"."User"`.
 std::string table_name(const model::Action& a);

@@ -115,6 +115,9 @@ struct Migration {
     bool writes_down = false;  // at least half of the migrations have a down.sql or the irreversible marker
     bool sets_lock_timeout = false;  // at least half of the migrations that change something set lock_timeout
   } project;
+  // Checked as a change under review (--since: added since the ref), not as history read once:
+  // rules that say a history's condition once (prefer-bigint-for-keys) report such a file itself.
+  bool under_review = false;
   std::optional<bool> applied;  // known when the plan was exported with a database
   // The PostgreSQL major version the migration will run on (--postgres-version, postgres_version
   // in safemigrate.toml); 0 when unknown: rules then assume a current version.

@@ -139,6 +139,25 @@ struct Action {
   bool whole_table = false;
   std::string detail;  // short human detail, e.g. "volatile default gen_random_uuid()"
   SourceLocation loc;  // where the subcommand starts
+  // UNIQUE … NULLS NOT DISTINCT (PostgreSQL 15): NULLs collide like values.
+  bool nulls_not_distinct = false;
+  // ADD FOREIGN KEY: the parent table (a key) and MATCH FULL; the child columns are in `column`.
+  std::string references;
+  bool match_full = false;
+  // UPDATE with no FROM and a WHERE of plain comparisons: each SET target and what it is set to,
+  // "const" (a constant that is not NULL, coerced when planned), "null" (a constant that may be
+  // NULL), "col:NAME" (another column of the row). Empty when some value is an expression that
+  // may fail row by row (a cast of a column, a function call, a subquery).
+  std::vector<std::pair<std::string, std::string>> assignments;
+  // Set by SchemaTracker: why this action cannot fail on the rows already in the table (the
+  // columns it constrains hold only NULLs, a cast that always succeeds…); empty when it may.
+  std::string cannot_fail;
+  // RENAME COLUMN (SchemaTracker): the column was added earlier in the same migration, so no
+  // running code knows its name; old_type/new_type then hold the type of the column of the new
+  // name that the migration dropped (empty if none) and the renamed column's type.
+  bool on_new_column = false;
+  // RENAME COLUMN (SchemaTracker): the table itself was renamed earlier in the same migration.
+  bool on_renamed_relation = false;
 };
 
 enum class StatementClass : uint8_t {

@@ -1,6 +1,7 @@
 // Human output: file:line:col, severity and rule, the line with a marker under the spot, help.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <ostream>
 
 #include "report/report.h"
@@ -21,6 +22,20 @@ const char* severity_color(model::Severity s) {
   return s == model::Severity::Error ? "1;31" : s == model::Severity::Warning ? "1;33" : "1;36";
 }
 
+// "1 error", "2 errors".
+std::string counted(size_t n, const char* noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
+// Where a project-wide condition is: its migrations folder. Run from inside the folder, that is
+// "." — a reader recognises the folder's own path better.
+std::string folder_name(const std::string& path) {
+  if (path != "." && path != "./" && !path.empty()) return path;
+  std::error_code ec;
+  std::filesystem::path here = std::filesystem::current_path(ec);
+  return ec ? path : here.string();
+}
+
 }  // namespace
 
 void write_text(std::ostream& out, const Input& in, const TextOptions& options) {
@@ -31,7 +46,7 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options) 
     if (!f.migrations_concerned || (f.suppressed && !options.show_suppressed)) continue;
     if (conditions++ == 0)
       out << style.paint("1", "Project-wide (said once, not on every migration):") << "\n";
-    out << style.paint("1", printable(f.loc.file)) << ": "
+    out << style.paint("1", printable(folder_name(f.loc.file))) << ": "
         << style.paint(severity_color(f.severity),
                        fmt::format("{}[{}]", model::severity_name(f.severity), printable(f.rule)))
         << " " << printable(f.message, true) << "\n";
@@ -77,10 +92,9 @@ void write_text(std::ostream& out, const Input& in, const TextOptions& options) 
     out << "\n";
   }
   Counts c = count(in);
-  out << fmt::format("{} migrations, {} statements: ", c.migrations, in.statements);
-  if (conditions)
-    out << fmt::format("{} project-wide condition{} (above), ", conditions, conditions == 1 ? "" : "s");
-  out << fmt::format("{} errors, {} warnings", c.errors, c.warnings);
+  out << counted(c.migrations, "migration") << ", " << counted(in.statements, "statement") << ": ";
+  if (conditions) out << counted(conditions, "project-wide condition") << " (above), ";
+  out << counted(c.errors, "error") << ", " << counted(c.warnings, "warning");
   if (c.suppressed) out << fmt::format(", {} suppressed", c.suppressed);
   out << "\n";
   if (c.errors + c.warnings > 0)

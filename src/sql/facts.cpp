@@ -342,6 +342,12 @@ void constraint_action(Ctx& c, const model::RelationName& table, Node con, uint3
     a.not_valid = not_valid;
     a.scans = !not_valid;
     a.object = name;
+    std::string cols;
+    for (Node k : list(con, "fk_attrs")) cols += (cols.empty() ? "" : ", ") + std::string(string_node(k));
+    a.column = cols;
+    a.match_full = str(con, "fk_matchtype") == "f";
+    model::RelationName parent;
+    if (relation_field(c, con, "pktable", parent)) a.references = parent.key();
     add_referenced_table(c, con, offset);
   } else if (type == "CONSTR_CHECK") {
     Action& a = add_action(c, ActionKind::AddCheck, table, LockMode::AccessExclusive, offset);
@@ -357,6 +363,7 @@ void constraint_action(Ctx& c, const model::RelationName& table, Node con, uint3
                                                  : ActionKind::AddExclusion;
     Action& a = add_action(c, kind, table, LockMode::AccessExclusive, offset);
     a.object = name;
+    a.nulls_not_distinct = flag(con, "nulls_not_distinct");
     a.using_index = !str(con, "indexname").empty();
     a.scans = !a.using_index;  // builds the index while holding ACCESS EXCLUSIVE
     std::string cols;
@@ -414,7 +421,11 @@ void add_column_action(Ctx& c, const model::RelationName& table, Node coldef, ui
       col.detail = col.detail.empty() ? "builds a unique index under ACCESS EXCLUSIVE" : col.detail;
     }
     if (type_ == "CONSTR_CHECK" && !flag(con, "skip_validation")) col.scans = true;
-    if (type_ == "CONSTR_FOREIGN") foreign_keys.push_back(con);
+    if (type_ == "CONSTR_FOREIGN") {
+      foreign_keys.push_back(con);
+      model::RelationName parent;
+      if (relation_field(c, con, "pktable", parent)) col.references = parent.key();
+    }
   }
   for (Node con : foreign_keys) add_referenced_table(c, con, offset);
 }
@@ -578,7 +589,8 @@ void index_stmt(Ctx& c, Node body) {
     a.column += (a.column.empty() ? "" : ",") + std::string(str(elem, "name"));
   }
   if (flag(body, "unique")) a.detail = "unique";
-  if (flag(body, "nulls_not_distinct")) needs_postgres(c, 15, "NULLS NOT DISTINCT");
+  a.nulls_not_distinct = flag(body, "nulls_not_distinct");
+  if (a.nulls_not_distinct) needs_postgres(c, 15, "NULLS NOT DISTINCT");
   if (list(body, "indexIncludingParams").size() > 0) needs_postgres(c, 11, "CREATE INDEX … INCLUDE");
   // The index lives in its table's schema; SchemaTracker matches DROP INDEX by that key.
   if (concurrent) c.st.concurrently = c.st.cannot_run_in_transaction = true;
@@ -628,6 +640,101 @@ void create_stmt(Ctx& c, Node body) {
   }
 }
 
+// What a plain expression of an UPDATE gives, or "" when it is not plain: one whose evaluation
+// cannot fail on a row. Constants (and casts of constants) are coerced when the statement is
+// planned, so a bad one fails on an empty table too; comparisons, IS NULL, AND/OR/NOT, IN
+// (constants) and CASE over those do not fail; a cast of a column, a function call, arithmetic
+// (division by zero, overflow) or a subquery may. Kinds: "const" (never NULL), "null" (a constant
+// that may be NULL), "col:NAME" (a column of the row), "cond" (a plain condition).
+std::string plain_expression(Node n, int depth = 0) {
+  if (depth > 32) return {};
+  Node body;
+  std::string_view t = node_type(n, body);
+  if (t == "A_Const") return flag(body, "isnull") ? "null" : "const";
+  if (t == "SQLValueFunction") return "const";
+  if (t == "ColumnRef") {
+    auto fields = list(body, "fields");
+    return fields.size() == 1 ? "col:" + last_name(fields) : "";
+  }
+  if (t == "TypeCast" || t == "A_ArrayExpr") {
+    Node arg;
+    if (t == "TypeCast") {
+      if (!field(body, "arg", arg)) return {};
+      std::string k = plain_expression(arg, depth + 1);
+      return k == "const" || k == "null" ? k : "";
+    }
+    for (Node e : list(body, "elements")) {
+      std::string k = plain_expression(e, depth + 1);
+      if (k != "const" && k != "null") return {};
+    }
+    return "const";
+  }
+  if (t == "NullTest") {
+    Node arg;
+    return field(body, "arg", arg) && !plain_expression(arg, depth + 1).empty() ? "cond" : "";
+  }
+  if (t == "BoolExpr") {
+    for (Node e : list(body, "args"))
+      if (plain_expression(e, depth + 1).empty()) return {};
+    return "cond";
+  }
+  if (t == "A_Expr") {
+    std::string_view kind = str(body, "kind");
+    std::string op = last_name(list(body, "name"));
+    Node l, r;
+    if (!field(body, "lexpr", l) || !field(body, "rexpr", r) || plain_expression(l, depth + 1).empty())
+      return {};
+    if (kind == "AEXPR_OP" && (op == "=" || op == "<>" || op == "!="))
+      return plain_expression(r, depth + 1).empty() ? "" : "cond";
+    Node items;
+    if (kind == "AEXPR_IN" && node_type(r, items) == "List") {
+      for (Node e : list(items, "items"))
+        if (plain_expression(e, depth + 1) != "const") return {};
+      return "cond";
+    }
+    return {};
+  }
+  if (t == "CaseExpr") {
+    Node arg, def;
+    if (field(body, "arg", arg) && plain_expression(arg, depth + 1).empty()) return {};
+    std::string result = "const";
+    auto merge = [&](const std::string& k) {
+      if (k != "const" && k != "null") return false;
+      if (k == "null") result = "null";
+      return true;
+    };
+    for (Node w : list(body, "args")) {
+      Node when, expr, res;
+      if (node_type(w, when) != "CaseWhen" || !field(when, "expr", expr) || !field(when, "result", res) ||
+          plain_expression(expr, depth + 1).empty() || !merge(plain_expression(res, depth + 1)))
+        return {};
+    }
+    if (!field(body, "defresult", def)) return "null";  // no ELSE: NULL
+    return merge(plain_expression(def, depth + 1)) ? result : "";
+  }
+  return {};
+}
+
+// UPDATE … SET col = plain value [WHERE plain condition], with no FROM, WITH or RETURNING.
+std::vector<std::pair<std::string, std::string>> plain_assignments(Node update) {
+  std::vector<std::pair<std::string, std::string>> out;
+  Node unused, where;
+  if (field(update, "fromClause", unused) || field(update, "withClause", unused) ||
+      field(update, "returningList", unused))
+    return {};
+  if (field(update, "whereClause", where) && plain_expression(where).empty()) return {};
+  for (Node t : list(update, "targetList")) {
+    Node target, value;
+    if (node_type(t, target) != "ResTarget" || field(target, "indirection", unused) ||
+        !field(target, "val", value))
+      return {};
+    std::string kind = plain_expression(value);
+    if (kind.empty() || kind == "cond") return {};
+    out.emplace_back(std::string(str(target, "name")), kind);
+  }
+  return out;
+}
+
 void dml_target(Ctx& c, Node body, std::string_view key, std::string_view command) {
   model::RelationName rel;
   if (!relation_field(c, body, key, rel)) return;
@@ -636,6 +743,7 @@ void dml_target(Ctx& c, Node body, std::string_view key, std::string_view comman
   // No WHERE: every row is written (UPDATE) or deleted, and row-locked until the transaction ends.
   Node where;
   a.whole_table = (command == "UPDATE" || command == "DELETE") && !field(body, "whereClause", where);
+  if (command == "UPDATE") a.assignments = plain_assignments(body);
 }
 
 // The names a statement's WITH clause gives its queries: `FROM name` then reads no table.

@@ -1,6 +1,7 @@
 #include "sql/schema_tracker.h"
 
 #include <cstdlib>
+#include <iterator>
 #include <vector>
 
 namespace sm::sql {
@@ -68,8 +69,243 @@ bool type_change_skips_rewrite(const std::string& from, const std::string& to) {
   return false;
 }
 
+bool type_cast_cannot_fail(const std::string& from, const std::string& to) {
+  if (from.empty() || to.empty()) return false;
+  if (type_change_skips_rewrite(from, to)) return true;
+  TypeParts a = split_type(from), b = split_type(to);
+  if (a.array != b.array) return false;
+  // Every type has a text form, so a cast to unbounded text cannot fail.
+  if ((b.base == "text" || b.base == "varchar") && b.mods.empty()) return true;
+  if (b.base == "varchar" && (a.base == "varchar" || a.base == "bpchar") && !a.mods.empty() &&
+      !b.mods.empty() && b.mods[0] >= a.mods[0])
+    return true;
+  // Widening numbers (a float may round, it never fails); numeric only without a precision.
+  static const std::unordered_map<std::string, std::unordered_set<std::string>> widen = {
+      {"int2", {"int4", "int8", "numeric", "float4", "float8"}},
+      {"int4", {"int8", "numeric", "float4", "float8"}},
+      {"int8", {"numeric", "float4", "float8"}},
+      {"float4", {"float8"}},
+      {"date", {"timestamp", "timestamptz"}},
+      {"timestamp", {"timestamptz", "timestamp"}},
+      {"timestamptz", {"timestamp", "timestamptz"}},
+      {"time", {"time"}},
+  };
+  auto it = widen.find(a.base);
+  if (it == widen.end() || !it->second.count(b.base)) return false;
+  return b.base != "numeric" || b.mods.empty();
+}
+
+namespace {
+std::vector<std::string> split_columns(const std::string& list) {
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (begin <= list.size()) {
+    size_t end = list.find(',', begin);
+    std::string c = list.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    c.erase(0, c.find_first_not_of(' '));
+    c.erase(c.find_last_not_of(' ') + 1);
+    if (!c.empty()) out.push_back(c);
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  return out;
+}
+bool is_serial(const std::string& type) {
+  return type == "serial" || type == "bigserial" || type == "smallserial" || type == "serial2" ||
+         type == "serial4" || type == "serial8";
+}
+}  // namespace
+
 void SchemaTracker::begin_migration() {
   created_here_.clear();
+  new_columns_.clear();
+  dropped_columns_.clear();
+  renamed_tables_.clear();
+  dropped_constraints_.clear();
+}
+
+// Before `a` changes anything: what this migration's earlier statements let us say about it.
+void SchemaTracker::annotate(model::Action& a, const std::string& key) {
+  auto new_column = [&](const std::string& column) -> const NewColumn* {
+    auto it = new_columns_.find(column_key(key, column));
+    return it == new_columns_.end() ? nullptr : &it->second;
+  };
+  auto type_of = [&](const std::string& column) -> std::string {
+    auto t = tables_.find(key);
+    if (t == tables_.end()) return {};
+    auto c = t->second.find(column);
+    return c == t->second.end() ? std::string() : c->second;
+  };
+  if (a.kind == ActionKind::RenameColumn) {
+    a.on_renamed_relation = renamed_tables_.count(key) > 0;
+    a.on_new_column = new_column(a.column) != nullptr;
+    if (a.on_new_column) {
+      a.new_type = type_of(a.column);
+      auto d = dropped_columns_.find(column_key(key, a.object));
+      a.old_type = d == dropped_columns_.end() ? "" : d->second;
+    }
+    return;
+  }
+  if (a.on_new_relation) return;
+  switch (a.kind) {
+    case ActionKind::AddForeignKey: {
+      std::vector<std::string> cols = split_columns(a.column);
+      size_t nulls = 0;
+      std::string null_column;
+      for (const auto& c : cols)
+        if (const NewColumn* n = new_column(c); n && n->only_nulls) {
+          ++nulls;
+          null_column = c;
+        }
+      // MATCH SIMPLE (the default) passes a row with any NULL key column; MATCH FULL one with all.
+      if (!cols.empty() && (a.match_full ? nulls == cols.size() : nulls > 0)) {
+        a.cannot_fail = "column \"" + null_column +
+                        "\" was added above without a default and holds only NULLs, " +
+                        "which a foreign key accepts";
+        break;
+      }
+      auto d = dropped_constraints_.find(column_key(key, a.object));
+      if (d != dropped_constraints_.end() &&
+          (d->second.empty() || d->second == a.column + "->" + a.references))
+        a.cannot_fail = "it re-adds foreign key \"" + a.object +
+                        "\", dropped above with no row written since: the rows already satisfied it";
+      break;
+    }
+    case ActionKind::CreateIndex:
+    case ActionKind::AddUnique:
+    case ActionKind::AddPrimaryKey: {
+      if (a.kind == ActionKind::CreateIndex && a.detail != "unique") break;
+      std::vector<std::string> cols = split_columns(a.column);
+      for (const auto& c : cols) {
+        const NewColumn* n = new_column(c);
+        if (!n) continue;
+        if (n->distinct && (a.kind != ActionKind::AddPrimaryKey || cols.size() == 1)) {
+          a.cannot_fail =
+              "column \"" + c + "\" was added above as serial or identity: its values are distinct";
+          break;
+        }
+        if (n->only_nulls && !a.nulls_not_distinct && a.kind != ActionKind::AddPrimaryKey) {
+          a.cannot_fail = "column \"" + c +
+                          "\" was added above without a default and holds only NULLs, which never collide";
+          break;
+        }
+      }
+      break;
+    }
+    case ActionKind::AlterColumnType: {
+      if (!a.detail.empty()) break;  // a USING expression may fail on a row
+      const NewColumn* n = new_column(a.column);
+      std::string old = type_of(a.column);
+      if (n && n->only_nulls)
+        a.cannot_fail = "column \"" + a.column + "\" was added above and holds only NULLs";
+      else if (type_cast_cannot_fail(old, a.new_type))
+        a.cannot_fail = "every " + old + " value converts to " + a.new_type;
+      break;
+    }
+    case ActionKind::WriteRows: {
+      if (a.detail != "UPDATE" || a.assignments.empty() || tables_with_triggers_.count(key)) break;
+      for (const auto& [table, name] : unvalidated_checks_)
+        if (table == key) return;
+      for (const auto& [column, value] : a.assignments) {
+        const NewColumn* n = new_column(column);
+        if (!n || n->constrained || (n->not_null && value != "const")) return;
+        if (value.rfind("col:", 0) == 0) {
+          std::string from = type_of(value.substr(4)), to = type_of(column);
+          if (from.empty() || (from != to && !type_cast_cannot_fail(from, to))) return;
+        }
+      }
+      a.cannot_fail =
+          "it sets only columns added above, to plain values, and no constraint or trigger can reject them";
+      break;
+    }
+    default: break;
+  }
+}
+
+// After `a`: what it changed that a later statement of this migration depends on.
+void SchemaTracker::record(const model::Action& a, const std::string& key) {
+  auto columns_of_table = [&](auto fn) {
+    std::string prefix = key + "/";
+    for (auto& [k, n] : new_columns_)
+      if (k.compare(0, prefix.size(), prefix) == 0) fn(n);
+  };
+  auto constrain = [&](const std::string& list) {
+    for (const auto& c : split_columns(list))
+      if (auto it = new_columns_.find(column_key(key, c)); it != new_columns_.end())
+        it->second.constrained = true;
+  };
+  switch (a.kind) {
+    case ActionKind::AddColumn: {
+      NewColumn n;
+      n.distinct = is_serial(a.new_type) || a.detail == "identity column fills every row";
+      n.not_null = a.not_null || n.distinct;
+      n.only_nulls = !a.has_default && !a.not_null && !a.rewrites;
+      n.constrained = a.scans || !a.references.empty();
+      new_columns_[column_key(key, a.column)] = n;
+      dropped_columns_.erase(column_key(key, a.column));
+      break;
+    }
+    case ActionKind::DropColumn: {
+      auto t = tables_.find(key);
+      if (t != tables_.end())
+        if (auto c = t->second.find(a.column); c != t->second.end())
+          dropped_columns_[column_key(key, a.column)] = c->second;
+      new_columns_.erase(column_key(key, a.column));
+      break;
+    }
+    case ActionKind::RenameColumn: {
+      auto node = new_columns_.extract(column_key(key, a.column));
+      if (!node.empty()) {
+        node.key() = column_key(key, a.object);
+        new_columns_.insert(std::move(node));
+      }
+      break;
+    }
+    case ActionKind::RenameTable:
+      renamed_tables_.insert(model::RelationName{a.relation.schema, a.object, false}.key());
+      break;
+    case ActionKind::WriteRows:
+      columns_of_table([](NewColumn& n) { n.only_nulls = n.distinct = false; });
+      for (auto it = dropped_constraints_.begin(); it != dropped_constraints_.end();)
+        it = it->first.compare(0, key.size() + 1, key + "/") == 0 ? dropped_constraints_.erase(it)
+                                                                  : std::next(it);
+      break;
+    case ActionKind::AlterColumnType:
+      if (!a.detail.empty())
+        if (auto it = new_columns_.find(column_key(key, a.column)); it != new_columns_.end())
+          it->second.only_nulls = it->second.distinct = false;
+      break;
+    case ActionKind::SetNotNull:
+      if (auto it = new_columns_.find(column_key(key, a.column)); it != new_columns_.end())
+        it->second.not_null = true;
+      break;
+    case ActionKind::AddCheck:
+      // The expression may name any column: every new column of the table is constrained.
+      columns_of_table([](NewColumn& n) { n.constrained = true; });
+      if (a.not_valid) unvalidated_checks_[a.object] = key;
+      break;
+    case ActionKind::ValidateConstraint: unvalidated_checks_.erase(a.object); break;
+    case ActionKind::AddForeignKey:
+      constrain(a.column);
+      foreign_keys_[column_key(key, a.object)] = a.column + "->" + a.references;
+      break;
+    case ActionKind::AddUnique:
+    case ActionKind::AddPrimaryKey:
+    case ActionKind::AddExclusion: constrain(a.column); break;
+    case ActionKind::CreateIndex:
+      if (a.detail == "unique") constrain(a.column);
+      break;
+    case ActionKind::DropConstraint: {
+      auto fk = foreign_keys_.find(column_key(key, a.object));
+      dropped_constraints_[column_key(key, a.object)] = fk == foreign_keys_.end() ? "" : fk->second;
+      if (fk != foreign_keys_.end()) foreign_keys_.erase(fk);
+      unvalidated_checks_.erase(a.object);
+      break;
+    }
+    case ActionKind::CreateTrigger: tables_with_triggers_.insert(key); break;
+    case ActionKind::DropTable: tables_with_triggers_.erase(key); break;
+    default: break;
+  }
 }
 
 void SchemaTracker::apply(model::Statement& st) {
@@ -122,6 +358,8 @@ void SchemaTracker::apply(model::Statement& st) {
       }
     }
 
+    annotate(a, key);
+    record(a, key);
     switch (a.kind) {
       case ActionKind::CreateTable: {
         created_here_.insert(key);

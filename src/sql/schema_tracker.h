@@ -34,7 +34,32 @@ class SchemaTracker {
   std::unordered_map<std::string, std::string> pending_not_null_checks_;
   std::unordered_set<std::string> valid_not_null_checks_;  // "table key/column"
   std::unordered_set<std::string> extensions_;             // made by CREATE EXTENSION so far
+  // What this migration did so far, to tell which statements cannot fail on the rows already
+  // there (non-atomic-migration) and which renames no running code can notice (renaming-column).
+  struct NewColumn {
+    bool only_nulls = false;   // added NULL without a default, no row written since
+    bool distinct = false;     // serial or identity: distinct values, never NULL
+    bool not_null = false;     // NOT NULL (added so, or SET NOT NULL since)
+    bool constrained = false;  // an inline or later UNIQUE, CHECK, FOREIGN KEY or index on it
+  };
+  std::unordered_map<std::string, NewColumn> new_columns_;            // "table key/column"
+  std::unordered_map<std::string, std::string> dropped_columns_;      // "table key/column" -> type
+  std::unordered_set<std::string> renamed_tables_;                    // new keys of RENAME TO here
+  std::unordered_map<std::string, std::string> dropped_constraints_;  // "table key/name" -> FK or ""
+  // Across migrations: foreign keys ("table key/name" -> "columns->parent key"), tables with a
+  // CHECK added NOT VALID and not validated (an UPDATE rechecks it on every row it writes), and
+  // tables with a trigger (which may reject a write).
+  std::unordered_map<std::string, std::string> foreign_keys_;
+  std::unordered_map<std::string, std::string> unvalidated_checks_;  // constraint name -> table key
+  std::unordered_set<std::string> tables_with_triggers_;
+  void annotate(model::Action& a, const std::string& key);
+  void record(const model::Action& a, const std::string& key);
 };
+
+// Whether every value of type `from` converts to `to` without an error (int4 to int8, any type
+// to text, varchar(n) to varchar(m >= n)…): ALTER COLUMN TYPE without USING then cannot fail on
+// the rows already there, although it may rewrite them.
+bool type_cast_cannot_fail(const std::string& from, const std::string& to);
 
 // Whether changing a column from `from` to `to` (PostgreSQL type names with modifiers, as
 // facts.cpp writes them) is binary-coercible, so that PostgreSQL skips the table rewrite.

@@ -7,6 +7,16 @@ namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
   for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    // ADD COLUMN "x_new" of another type, copy, DROP COLUMN "x", RENAME "x_new" TO "x": the
+    // rename is no hazard (no running code knows "x_new"), the type change under the old name is.
+    if (a.kind == model::ActionKind::RenameColumn && a.on_new_column && !a.on_new_relation &&
+        !a.old_type.empty() && !a.new_type.empty() && a.old_type != a.new_type) {
+      r.at(st, &a,
+           "replaces column " + table_name(a) + ".\"" + a.object + "\" (" + a.old_type + ") with \"" +
+               a.column + "\" (" + a.new_type + "), added above: code still running reads and writes \"" +
+               a.object + "\" as " + a.old_type + ", and fails on values the new type does not take");
+      return;
+    }
     if (a.kind != model::ActionKind::AlterColumnType || a.on_new_relation || !a.rewrites) return;
     std::string column = table_name(a) + ".\"" + a.column + "\"";
     if (a.rewrite_depends_on_old_type)

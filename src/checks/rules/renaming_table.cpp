@@ -4,8 +4,11 @@
 namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
+  // A rebuild (rename away, create the name again, copy, drop) keeps the name: nothing to report.
+  TableRebuilds rebuilds = table_rebuilds(m);
   for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
-    if (a.kind == model::ActionKind::RenameTable && !a.on_new_relation)
+    if (a.kind == model::ActionKind::RenameTable && !a.on_new_relation &&
+        !rebuilds.recreated.count(a.relation.key()))
       r.at(st, &a,
            "renames " + table_name(a) + " to \"" + a.object +
                "\": application code still running with the old name fails from this moment");
