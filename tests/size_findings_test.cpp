@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <chrono>
+#include <thread>
+
 #include "history_helpers.h"
 
 namespace sm::test {
@@ -197,6 +200,39 @@ TEST_F(SizeCheck, AppliedMigrationsKeepTheirSeverityAndStateNoSize) {
   EXPECT_EQ(pending->severity, "error");
   EXPECT_TRUE(pending->escalated);
   EXPECT_THAT(pending->message, HasSubstr("\"Booking\" (300.0k rows, "));
+}
+
+// README's promise: the row count is right right after ANALYZE. Inserting 300,000 rows and
+// analyzing in the same transaction leaves n_live_tup at 600,000 (the INSERT's counts arrive
+// after ANALYZE's), so the count comes from what ANALYZE saw, scaled to the table's pages as
+// PostgreSQL's planner does; rows added later without an ANALYZE still count.
+TEST_F(SizeCheck, RowsRightAfterAnalyzeInTheInsertingTransaction) {
+  pg_->psql(
+      "CREATE TABLE \"Ledger\" (\"id\" INTEGER, \"note\" TEXT);"
+      "INSERT INTO \"Ledger\" SELECT g, md5(g::text) FROM generate_series(1, 300000) g;"
+      "ANALYZE \"Ledger\";");
+  // The statistic the count must not take: the session's counts reach it when it ends.
+  std::string live;
+  for (int i = 0; i < 100; ++i) {
+    live = pg_->psql("SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'Ledger'");
+    if (live.rfind("600000", 0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(live.substr(0, 6), "600000") << "n_live_tup is no longer doubled: " << live;
+  p_.add("20240103000000_ledger", "ALTER TABLE \"Ledger\" DROP COLUMN \"note\";\n");
+  RunResult r = check("--database-url " + shell_quote(pg_->url()));
+  std::vector<Found> fs = findings(r.out);
+  const Found* drop = by_rule(fs, "dropping-column", "\"Ledger\"");
+  ASSERT_NE(drop, nullptr) << r.out << r.err;
+  EXPECT_THAT(drop->message, HasSubstr("\"Ledger\" (300.0k rows, "));
+  EXPECT_THAT(drop->table_size, ::testing::MatchesRegex("300\\.0k rows, [0-9.]+ MB"));
+
+  // 300,000 more rows, no ANALYZE: the count follows the table's pages.
+  pg_->psql("INSERT INTO \"Ledger\" SELECT g, md5(g::text) FROM generate_series(300001, 600000) g");
+  RunResult grown = check("--database-url " + shell_quote(pg_->url()));
+  const Found* after = by_rule(findings(grown.out), "dropping-column", "\"Ledger\"");
+  ASSERT_NE(after, nullptr) << grown.out << grown.err;
+  EXPECT_THAT(after->table_size, ::testing::MatchesRegex("(599\\.[5-9]|600\\.[0-5])k rows, [0-9.]+ MB"));
 }
 
 TEST(SizeWords, HumanSizesAndEstimates) {
