@@ -110,10 +110,11 @@ TEST(ConfigParse, DeployLockTimeoutIsAcceptedExactlyWhenPostgresAcceptsIt) {
       postgres = false;
     }
     EXPECT_EQ(ours, postgres) << v;
-    if (!ours)
+    if (!ours) {
       EXPECT_NE(error_of("deploy_lock_timeout = \"" + v + "\"\n").find("above PostgreSQL's largest"),
                 std::string::npos)
           << v;
+    }
     (ours ? accepted : refused)++;
   }
   EXPECT_EQ(accepted, 16);
