@@ -135,6 +135,17 @@ TEST(ConfigParse, ANulByteAnywhereIsAnError) {
     EXPECT_EQ(err.rfind("safemigrate.toml:" + std::to_string(line) + ":", 0), 0u) << at << ": " << err;
     EXPECT_NE(err.find("NUL"), std::string::npos) << at << ": " << err;
   }
+  // A NUL written as TOML's escape, after (or inside) any string value: never cut off in silence.
+  for (const char* doc :
+       {"deploy_lock_timeout = \"5s\\u0000\"\n", "ignore = [\"legacy/**\\u0000x\"]\n",
+        "[[sources]]\nframework = \"prisma\"\npath = \"prisma/migrations\\u0000\"\n",
+        "[[sources]]\nframework = \"prisma\\u0000\"\npath = \"p\"\n",
+        "[[sources]]\nframework = \"prisma\"\npath = \"p\"\ndatabase_url_env = \"DATABASE_URL\\u0000\"\n",
+        "[rules]\nmissing-lock-timeout = \"off\\u0000\"\n"}) {
+    std::string err = error_of(doc);
+    EXPECT_NE(err.find("holds a NUL character"), std::string::npos) << doc << ": " << err;
+    EXPECT_EQ(err.rfind("safemigrate.toml:", 0), 0u) << err;
+  }
   // The issue's case: right after a value.
   EXPECT_EQ(error_of("deploy_lock_timeout = \"5s\"\0\n"s),
             "safemigrate.toml:1:27: not valid TOML: a NUL byte (TOML allows none)");

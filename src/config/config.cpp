@@ -42,6 +42,10 @@ class Reader {
   std::string string(const toml::node& node, const std::string& key) {
     auto v = node.value<std::string>();
     if (!node.is_string() || !v) fail(node.source(), key, "expected a string");
+    // "\u0000" is valid TOML, but every use of the value stops at it: a path would name its part
+    // before the NUL (prisma/migrations\u0000x checks prisma/migrations) in silence.
+    if (v->find('\0') != std::string::npos)
+      fail(node.source(), key, "holds a NUL character (\\u0000), which no path, name or duration has");
     return *v;
   }
 
