@@ -46,7 +46,9 @@ std::vector<TableSize> read_table_sizes(Database& db, const std::vector<Relation
     // 0 before): it is not a count to trust after that. An INSERT's counts reach it when its
     // session reports them, after an ANALYZE in the same transaction has set it: 300,000 rows
     // inserted and analyzed in one transaction show as 600,000 (measured on PG 15).
-    if (reltuples >= 0 && relpages > 0)
+    // No live row seen on pages that exist (an ANALYZE while the rows were not yet committed, or
+    // all dead): n_live_tup, which counts commits since.
+    if (reltuples > 0 && relpages > 0)
       t.rows = reltuples / relpages * pages;
     else if (reltuples > 0)  // a partitioned table: no pages of its own, ANALYZE sums its partitions
       t.rows = reltuples;
