@@ -43,11 +43,11 @@ std::vector<TableSize> read_table_sizes(Database& db, const std::vector<Relation
     // As PostgreSQL's planner estimates it (estimate_rel_size): the rows per page that the last
     // VACUUM or ANALYZE saw, times the pages the table has now, so growth since then counts.
     // n_live_tup only before the first of them (reltuples is -1 then, on PG 14+; 0 with relpages
-    // 0 before): it is not a count to trust after that. An INSERT's counts reach it when its
-    // session reports them, after an ANALYZE in the same transaction has set it: 300,000 rows
-    // inserted and analyzed in one transaction show as 600,000 (measured on PG 15).
-    // No live row seen on pages that exist (an ANALYZE while the rows were not yet committed, or
-    // all dead): n_live_tup, which counts commits since.
+    // 0 before): it is not a count to trust after that. A session reports its row counts at most
+    // once a second, so rows it inserted and then analyzed within that second reach n_live_tup
+    // after ANALYZE has set it: 300,000 rows show as 600,000 (measured on PG 15). No live row
+    // seen on pages that exist (an ANALYZE before the rows were committed, or all dead):
+    // n_live_tup, which counts the commits since.
     if (reltuples > 0 && relpages > 0)
       t.rows = reltuples / relpages * pages;
     else if (reltuples > 0)  // a partitioned table: no pages of its own, ANALYZE sums its partitions
