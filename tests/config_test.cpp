@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "pg_cluster.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -68,15 +71,84 @@ std::string error_of(const std::string& text) {
 TEST(ConfigParse, DeployLockTimeout) {
   EXPECT_EQ(parse_config("deploy_lock_timeout = \"5s\"\n", "safemigrate.toml", "/repo").deploy_lock_timeout,
             "5s");
-  EXPECT_EQ(parse_config("deploy_lock_timeout = \"500\"\n", "safemigrate.toml", "/repo").deploy_lock_timeout,
-            "500");
   EXPECT_EQ(parse_config("", "safemigrate.toml", "/repo").deploy_lock_timeout, "");
-  for (const char* bad : {"0", "0s", "", "5 days", "s"})
+  // "500" and "5 s" are read by PostgreSQL (500 ms, 5 s) but refused here: a bare number is too
+  // easily meant as seconds, and the documented form is digits then the unit.
+  for (const char* bad : {"0", "0s", "", "5 days", "s", "500", "5 s", "5S", "1.5s", "-5s", " 5s", "5s "})
     EXPECT_NE(error_of(std::string("deploy_lock_timeout = \"") + bad + "\"\n")
                   .find("safemigrate.toml:1:23: deploy_lock_timeout: \"" + std::string(bad) +
                         "\" is not a lock_timeout"),
               std::string::npos)
         << bad;
+  EXPECT_NE(error_of("deploy_lock_timeout = \"5\"\n").find("without a unit"), std::string::npos);
+  EXPECT_NE(error_of("deploy_lock_timeout = \"5\"\n").find("ms, s, min or h"), std::string::npos);
+}
+
+// Every value with a unit, at the edges of PostgreSQL's range for each unit and far past it, is
+// accepted exactly when PostgreSQL itself accepts it as lock_timeout.
+TEST(ConfigParse, DeployLockTimeoutIsAcceptedExactlyWhenPostgresAcceptsIt) {
+  SM_START_PG(pg);
+  struct Unit {
+    const char* name;
+    uint64_t ms;
+  };
+  std::vector<std::string> values;
+  for (Unit u : {Unit{"ms", 1}, Unit{"s", 1000}, Unit{"min", 60'000}, Unit{"h", 3'600'000}}) {
+    uint64_t largest = 2147483647 / u.ms;
+    for (uint64_t n :
+         {uint64_t{1}, largest / 2, largest - 1, largest, largest + 1, largest * 2, largest * 1000})
+      values.push_back(std::to_string(n) + u.name);
+    values.push_back(std::string("99999999999999999999999999") + u.name);  // past 64 bits
+  }
+  int accepted = 0, refused = 0;
+  for (const std::string& v : values) {
+    bool ours = error_of("deploy_lock_timeout = \"" + v + "\"\n") == "(no error)";
+    bool postgres = true;
+    try {
+      pg.psql("SET lock_timeout = '" + v + "'");
+    } catch (const std::exception&) {
+      postgres = false;
+    }
+    EXPECT_EQ(ours, postgres) << v;
+    if (!ours) {
+      EXPECT_NE(error_of("deploy_lock_timeout = \"" + v + "\"\n").find("above PostgreSQL's largest"),
+                std::string::npos)
+          << v;
+    }
+    (ours ? accepted : refused)++;
+  }
+  EXPECT_EQ(accepted, 16);
+  EXPECT_EQ(refused, 16);
+}
+
+// A NUL byte is in no valid TOML file; toml++ stops reading there, so what follows it (the rest
+// of a value, later keys) would be dropped in silence.
+TEST(ConfigParse, ANulByteAnywhereIsAnError) {
+  using namespace std::string_literals;
+  const std::string text =
+      "postgres_version = 15\ndeploy_lock_timeout = \"5s\"\n[rules]\nmissing-lock-timeout = \"off\"\n";
+  for (size_t at = 0; at <= text.size(); ++at) {
+    std::string with_nul = text.substr(0, at) + "\0"s + text.substr(at);
+    std::string err = error_of(with_nul);
+    size_t line =
+        1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+    EXPECT_EQ(err.rfind("safemigrate.toml:" + std::to_string(line) + ":", 0), 0u) << at << ": " << err;
+    EXPECT_NE(err.find("NUL"), std::string::npos) << at << ": " << err;
+  }
+  // A NUL written as TOML's escape, after (or inside) any string value: never cut off in silence.
+  for (const char* doc :
+       {"deploy_lock_timeout = \"5s\\u0000\"\n", "ignore = [\"legacy/**\\u0000x\"]\n",
+        "[[sources]]\nframework = \"prisma\"\npath = \"prisma/migrations\\u0000\"\n",
+        "[[sources]]\nframework = \"prisma\\u0000\"\npath = \"p\"\n",
+        "[[sources]]\nframework = \"prisma\"\npath = \"p\"\ndatabase_url_env = \"DATABASE_URL\\u0000\"\n",
+        "[rules]\nmissing-lock-timeout = \"off\\u0000\"\n"}) {
+    std::string err = error_of(doc);
+    EXPECT_NE(err.find("holds a NUL character"), std::string::npos) << doc << ": " << err;
+    EXPECT_EQ(err.rfind("safemigrate.toml:", 0), 0u) << err;
+  }
+  // The issue's case: right after a value.
+  EXPECT_EQ(error_of("deploy_lock_timeout = \"5s\"\0\n"s),
+            "safemigrate.toml:1:27: not valid TOML: a NUL byte (TOML allows none)");
 }
 
 TEST(ConfigParse, ErrorsNameTheKeyAndItsLine) {

@@ -206,6 +206,114 @@ TEST(DatabaseUrl, NoCommandPrintsThePasswordOnAnyPath) {
   EXPECT_GT(runs, 100);
 }
 
+// A secret that only letters and digits spell, for `options` (no delimiter of its own).
+std::string random_word(std::mt19937& rng) {
+  static const std::string chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::uniform_int_distribution<size_t> pick(0, chars.size() - 1);
+  std::string s;
+  for (int i = 0; i < 16; ++i) s += chars[pick(rng)];
+  return s;
+}
+
+template <typename T>
+const T& pick(const std::vector<T>& v, std::mt19937& rng) {
+  return v[rng() % v.size()];
+}
+
+// Malformed shapes of a database URL or keyword string that hold `pw` and, in `options`, the
+// secret `opt`: a mistyped scheme or separator, a lost scheme, and keyword strings that libpq
+// refuses (a misspelt keyword, a value without one). None of them is a path that exists.
+std::vector<std::string> malformed_forms(const std::string& pw, const std::string& opt, std::mt19937& rng) {
+  static const std::vector<std::string> schemes = {"postgres",   "postgresql", "POSTGRES",
+                                                   "PostgreSQL", "pg",         "psql",
+                                                   "postgre",    "postgress",  "jdbc:postgresql"};
+  static const std::vector<std::string> seps = {":/",    ":",   "//",  ":///", "/",
+                                                ":\\\\", ";//", "::/", ":/ /", ""};
+  static const std::vector<std::string> hosts = {"h", "db.internal:5432", "127.0.0.1:1", "[::1]:5432"};
+  std::string scheme = pick(schemes, rng), sep = pick(seps, rng), host = pick(hosts, rng);
+  std::string user = rng() % 2 ? "app" : "";
+  std::string secret = rng() % 2 ? encode(pw) : pw;
+  std::string options = "-c app.key=" + opt;
+  std::string query = rng() % 2 ? "?options=" + encode(options) : "?schema=s&options=" + options;
+  return {
+      scheme + sep + user + ":" + secret + "@" + host + "/db" + query,
+      scheme + sep + user + "@" + host + "/db?password=" + secret + "&options=" + encode(options),
+      user + ":" + secret + "@" + host + "/db" + query,  // the scheme lost
+      "host=h user=app pasword=" + keyword_quote(pw) + " options=" + keyword_quote(options),  // misspelt
+      "host=h user=app passwd=" + keyword_quote(pw),
+      "host=h user=app " + keyword_quote(pw) + " dbname=db",  // a value without a keyword
+      "host=h user=app password='" + pw,                      // quote not closed
+      "host=h dbname=db options=" + keyword_quote(options),   // libpq reads it: options is secret
+  };
+}
+
+// The issue's property: a malformed database URL or keyword string given where a path belongs
+// is shown by no command in no format, and neither is its password nor its options.
+TEST(DatabaseUrl, MalformedUrlsWhereAPathBelongsAreNeverShown) {
+  for (const char* text : {"postgres:/u:pw@h/db", "postgresql:u:pw@h/db", "postgres//u:pw@h/db",
+                           "host=h pasword=pw", "u:p/w@h/db"})
+    EXPECT_TRUE(db::looks_like_database_url(text)) << text;
+  const std::vector<std::string> commands = {"check",
+                                             "check --format json",
+                                             "check --format sarif",
+                                             "check --format github",
+                                             "status",
+                                             "verify",
+                                             "list",
+                                             "list --format json",
+                                             "rehearse --i-know-this-is-a-copy"};
+  std::mt19937 rng(1818);
+  int runs = 0;
+  for (int iter = 0; iter < 3; ++iter) {
+    std::string pw = random_password(rng), opt = random_word(rng);
+    std::vector<std::string> forms = malformed_forms(pw, opt, rng);
+    for (size_t k = 0; k < forms.size(); ++k) {
+      for (const std::string& cmd : commands) {
+        std::string args = cmd + " " + shell_quote(forms[k]);
+        test::RunResult r = test::run_cli(args);
+        std::string what =
+            args + " (form " + std::to_string(k) + ", exit " + std::to_string(r.exit_code) + ")";
+        EXPECT_EQ(r.exit_code, 2) << what << "\n" << r.out << r.err;
+        EXPECT_THAT(r.err, HasSubstr("not shown")) << what;
+        expect_hidden(r.out + r.err, pw, what);
+        expect_hidden(r.out + r.err, opt, what + " (options)");
+        ++runs;
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  EXPECT_EQ(runs, 3 * 8 * 9);
+}
+
+// A URL's options may set anything (`-c app.key=…`): never shown, in either form, in what is
+// shown of the URL nor in connection errors.
+TEST(DatabaseUrl, OptionsAreNeverShown) {
+  EXPECT_EQ(db::mask_url("postgresql://me:pw@h/db?options=-c%20app.key%3Dk3y"),
+            "postgresql://me:****@h/db?options=****");
+  EXPECT_EQ(db::mask_url("host=h options='-c app.key=k3y'"), "host=h options=****");
+  test::TempDir d;
+  d.write("migrations/20240101000000_a/migration.sql", "ALTER TABLE t ADD COLUMN c INT NOT NULL;\n");
+  std::string dir = shell_quote((d.path() / "migrations").string());
+  std::mt19937 rng(26);
+  for (int iter = 0; iter < 3; ++iter) {
+    std::string opt = random_word(rng), options = "-c app.key=" + opt;
+    for (const std::string& url :
+         {"postgresql://app:pw@127.0.0.1:1/db?options=" + encode(options),
+          "postgresql://app@127.0.0.1:1/db?schema=s&options=" + encode(options) + "&connect_timeout=2",
+          "host=127.0.0.1 port=1 user=app options=" + keyword_quote(options)}) {
+      for (const char* cmd : {"check", "check --format json", "status", "verify", "apply",
+                              "rehearse --i-know-this-is-a-copy"}) {
+        std::string args = std::string(cmd) + " --database-url " + shell_quote(url) + " " + dir;
+        test::RunResult r = test::run_cli(args);
+        EXPECT_NE(r.exit_code, 0) << args;
+        EXPECT_THAT(r.out + r.err, HasSubstr("options=****")) << args << "\n" << r.out << r.err;
+        expect_hidden(r.out + r.err, opt, args);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
 // Against a real server: a password with every URL delimiter works percent-encoded and in
 // keyword form, and is shown in neither.
 TEST(DatabaseUrl, ARealServerAcceptsBothFormsAndNothingShowsThePassword) {

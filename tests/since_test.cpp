@@ -132,6 +132,58 @@ TEST(Since, UnknownRefIsAUsageError) {
   EXPECT_EQ(r.err.find("shallow"), std::string::npos) << r.err;
 }
 
+// An empty --since (an unset CI variable: --since "$BASE_REF") is a usage error: on main it was
+// read as no --since at all, so an edited merged migration passed with exit 0.
+TEST(Since, AnEmptyRefIsAUsageErrorNotASilentPass) {
+  TempDir d;
+  make_repo(d);
+  d.write(migration("20240102000000_b"), "-- edited after merge\nCREATE TABLE \"T\" (\"id\" int);\n");
+  for (const char* args :
+       {"check --since '' prisma/migrations", "check --format json --since '' prisma/migrations",
+        "check --format github prisma/migrations --since ''"}) {
+    auto r = run_cli_in(d.path(), args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find("--since: takes a git ref"), std::string::npos) << args << ": " << r.err;
+    EXPECT_NE(r.err.find("empty"), std::string::npos) << args << ": " << r.err;
+  }
+  // `--since=` with nothing after it: CLI11 says the value is missing.
+  auto bare = run_cli_in(d.path(), "check prisma/migrations --since=");
+  EXPECT_EQ(bare.exit_code, 2) << bare.out << bare.err;
+  EXPECT_NE(bare.err.find("--since"), std::string::npos) << bare.err;
+  auto r = run_cli_in(d.path(), "check --format json --since base prisma/migrations");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(findings(r.out)["migration-edited-after-merge"], std::vector<std::string>{"20240102000000_b"});
+}
+
+// A ref holding a control character (no git ref has one) is refused without printing it raw: a
+// newline would start a line of the attacker's choosing in a CI log, e.g. an `::error` annotation.
+// Every C0 control character and DEL, at the start, in the middle and at the end of the ref.
+TEST(Since, ARefWithAControlCharacterCannotInjectALine) {
+  TempDir d;
+  make_repo(d);
+  int runs = 0;
+  for (int c = 1; c < 0x20 || c == 0x7f; c = c == 0x1f ? 0x7f : c + 1) {
+    std::string ch(1, static_cast<char>(c));
+    for (const std::string& ref :
+         {ch + "::error title=x::injected", "main" + ch + "::error::injected", "base" + ch})
+      for (const char* format : {"text", "github"}) {
+        std::string args = std::string("check --format ") + format + " --since " +
+                           sm::test::shell_quote(ref) + " prisma/migrations";
+        auto r = run_cli_in(d.path(), args);
+        std::string what = "control character " + std::to_string(c) + " in the ref (" + format + ")";
+        EXPECT_EQ(r.exit_code, 2) << what << "\n" << r.out << r.err;
+        // Each line the output has ends with a newline of its own; no other control character.
+        if (c != '\n') {
+          EXPECT_EQ((r.out + r.err).find(ch), std::string::npos) << what << ": " << r.err;
+        }
+        EXPECT_EQ(("\n" + r.out + r.err).find("\n::"), std::string::npos) << what << ": " << r.err;
+        EXPECT_NE(r.err.find("control character"), std::string::npos) << what << ": " << r.err;
+        ++runs;
+      }
+  }
+  EXPECT_EQ(runs, 32 * 3 * 2);
+}
+
 TEST(Since, ShallowCloneWithoutTheRefSaysWhy) {
   TempDir d;
   d.write("origin/prisma/migrations/20240101000000_a/migration.sql", kUnsafeIndex);

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "checks/registry.h"
+#include "report/sanitize.h"
 
 namespace sm::app {
 
@@ -96,6 +97,15 @@ fs::path canonical_path(const std::string& path) {
 }
 
 GitSince git_changes_since(const fs::path& cwd, const std::string& ref) {
+  // An empty ref (an unset CI variable) would check nothing as "since" in silence; a control
+  // character is in no git ref name (git check-ref-format), and a newline quoted in a message
+  // would start a line of its own in a CI log ("::error …").
+  if (ref.empty())
+    throw std::runtime_error("--since: the git ref is empty (an unset CI variable?); give e.g. origin/main");
+  for (unsigned char c : ref)
+    if (c < 0x20 || c == 0x7f)
+      throw std::runtime_error("--since \"" + report::printable(ref) +
+                               "\": a git ref holds no control characters (newline, tab, escape…)");
   GitSince s;
   s.ref = ref;
   GitResult top = git(cwd, {"rev-parse", "--show-toplevel"});

@@ -91,8 +91,9 @@ bool url_given_as_path(const std::vector<std::string>& paths) {
   for (const std::string& p : paths) {
     std::error_code ec;
     if (!std::filesystem::exists(p, ec) && sm::db::looks_like_database_url(p)) {
-      std::cerr << "safemigrate: a database URL was given where a path was expected (not shown: it may hold "
-                   "a password); give it with --database-url\n";
+      std::cerr << "safemigrate: a database URL was given where a path was expected (a path that does not "
+                   "exist and reads as a URL or connection string; not shown: it may hold a password); give "
+                   "it with --database-url\n";
       return true;
     }
   }
@@ -110,6 +111,18 @@ const CLI::Validator byte_count(
       return {};
     },
     "BYTES");
+
+// --since: an empty ref (an unset CI variable) is a usage error, not "no --since" in silence; a
+// control character is in no git ref, and a newline would start a line of its own in a CI log.
+const CLI::Validator git_ref(
+    [](const std::string& text) -> std::string {
+      if (text.empty()) return "takes a git ref such as origin/main; it is empty (an unset CI variable?)";
+      for (unsigned char c : text)
+        if (c < 0x20 || c == 0x7f)
+          return "\"" + sm::report::printable(text) + "\" holds a control character, which no git ref has";
+      return {};
+    },
+    "REF");
 
 // "5s", "500ms", "2000" (milliseconds), "0" (off).
 std::optional<std::chrono::milliseconds> parse_duration(std::string text) {
@@ -311,10 +324,12 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check", "Check migrations against the safety checklist");
   add_inputs(check, {"text", "json", "sarif", "github"});
   check->add_flag("--no-color", no_color, "No colours in text output (also NO_COLOR)");
-  check->add_option(
-      "--since", options.since,
-      "Git ref (e.g. origin/main): check only migrations added since its merge base with HEAD "
-      "(committed, uncommitted or untracked), and report changes to migrations that existed there");
+  check
+      ->add_option(
+          "--since", options.since,
+          "Git ref (e.g. origin/main): check only migrations added since its merge base with HEAD "
+          "(committed, uncommitted or untracked), and report changes to migrations that existed there")
+      ->check(git_ref);
   check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
   check->add_option("--database-url", options.database_url,
                     "Read the size of every table the findings are about from this database (one catalog "

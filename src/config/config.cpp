@@ -4,6 +4,8 @@
 #include <re2/re2.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include "checks/registry.h"
 #include "util/file_read.h"
 
@@ -40,6 +42,10 @@ class Reader {
   std::string string(const toml::node& node, const std::string& key) {
     auto v = node.value<std::string>();
     if (!node.is_string() || !v) fail(node.source(), key, "expected a string");
+    // "\u0000" is valid TOML, but every use of the value stops at it: a path would name its part
+    // before the NUL (prisma/migrations\u0000x checks prisma/migrations) in silence.
+    if (v->find('\0') != std::string::npos)
+      fail(node.source(), key, "holds a NUL character (\\u0000), which no path, name or duration has");
     return *v;
   }
 
@@ -61,14 +67,48 @@ bool valid_env_name(const std::string& s) {
   return true;
 }
 
-// A positive duration as PostgreSQL reads lock_timeout: digits, then ms, s, min or h (none: ms).
-bool valid_lock_timeout(const std::string& v) {
+// PostgreSQL's largest lock_timeout: an int of milliseconds ("2147483648ms is outside the valid
+// range for parameter \"lock_timeout\" (0 .. 2147483647)", measured on PG 15).
+constexpr uint64_t kMaxLockTimeoutMs = 2147483647;
+
+// Why `v` is not a lock_timeout every deploy sets, or empty: digits, then at once one of
+// PostgreSQL's units ms, s, min or h. No unit is refused although PostgreSQL reads it as
+// milliseconds: "5" is too easily meant as 5 seconds. Zero (off) and values above PostgreSQL's
+// maximum are refused too.
+std::string lock_timeout_problem(const std::string& v) {
+  const std::string forms = "digits then ms, s, min or h, e.g. \"5s\", \"500ms\" or \"1min\"";
   size_t digits = 0;
-  while (digits < v.size() && isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
-  if (digits == 0 || v.find_first_not_of('0') >= digits) return false;
+  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
+  if (digits == 0) return "expected " + forms;
   std::string unit = v.substr(digits);
-  if (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
-  return unit.empty() || unit == "ms" || unit == "s" || unit == "min" || unit == "h";
+  uint64_t scale = unit == "ms"    ? 1
+                   : unit == "s"   ? 1000
+                   : unit == "min" ? 60'000
+                   : unit == "h"   ? 3'600'000
+                                   : 0;
+  if (unit.empty()) return "a number without a unit (PostgreSQL would read milliseconds); write " + forms;
+  if (scale == 0) return "\"" + unit + "\" is not a unit; expected " + forms;
+  uint64_t n = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    n = n * 10 + static_cast<uint64_t>(v[i] - '0');
+    if (n * scale > kMaxLockTimeoutMs) break;
+  }
+  if (n == 0) return "0 turns lock_timeout off; give a positive duration, " + forms;
+  if (n * scale > kMaxLockTimeoutMs)
+    return fmt::format("above PostgreSQL's largest lock_timeout, {} ms (about 24 days)", kMaxLockTimeoutMs);
+  return {};
+}
+
+// TOML allows no NUL byte anywhere; the parser would stop reading there, and everything after it
+// (a value's end, later keys) would be dropped in silence.
+void refuse_nul(const std::string& text, const std::string& name) {
+  size_t at = text.find('\0');
+  if (at == std::string::npos) return;
+  size_t line_start = text.rfind('\n', at);
+  size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+  size_t column = at - (line_start == std::string::npos ? 0 : line_start + 1) + 1;
+  throw ConfigError(
+      fmt::format("{}:{}:{}: not valid TOML: a NUL byte (TOML allows none)", name, line, column));
 }
 
 }  // namespace
@@ -114,6 +154,7 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
   cfg.file = name;
   cfg.root = root;
   Reader r(name);
+  refuse_nul(text, name);
   toml::table table;
 #if TOML_EXCEPTIONS
   try {
@@ -210,11 +251,9 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
 
   if (const toml::node* n = table.get("deploy_lock_timeout")) {
     cfg.deploy_lock_timeout = r.string(*n, "deploy_lock_timeout");
-    if (!valid_lock_timeout(cfg.deploy_lock_timeout))
+    if (std::string why = lock_timeout_problem(cfg.deploy_lock_timeout); !why.empty())
       r.fail(n->source(), "deploy_lock_timeout",
-             "\"" + cfg.deploy_lock_timeout +
-                 "\" is not a lock_timeout every deploy sets: a positive PostgreSQL duration such as \"5s\", "
-                 "\"500ms\" or \"1min\"");
+             "\"" + cfg.deploy_lock_timeout + "\" is not a lock_timeout every deploy sets: " + why);
   }
 
   if (const toml::node* n = table.get("thresholds")) {

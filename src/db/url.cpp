@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -32,6 +33,12 @@ const std::set<std::string, std::less<>>& libpq_keywords() {
 
 bool is_password_keyword(std::string_view k) {
   return k == "password" || k == "sslpassword";
+}
+
+// Values never shown: the passwords, and `options` (command-line options for the server, which
+// can set any parameter, secrets included: `-c app.api_key=…`).
+bool is_masked_keyword(std::string_view k) {
+  return is_password_keyword(k) || k == "options";
 }
 
 std::string lower(std::string_view s) {
@@ -149,7 +156,7 @@ std::string display_uri(std::string_view scheme, const Options& o, const std::st
     if (k == "user" || k == "password" || k == "dbname") continue;
     if (host_in_authority && (k == "host" || k == "port")) continue;
     query += (query.empty() ? "?" : "&") + k + "=" +
-             (is_password_keyword(k) ? std::string(kMask) : percent_encode(v));
+             (is_masked_keyword(k) ? std::string(kMask) : percent_encode(v));
   }
   if (!extra.empty()) query += (query.empty() ? "?" : "&") + extra;
   return out + query;
@@ -159,7 +166,7 @@ std::string display_uri(std::string_view scheme, const Options& o, const std::st
 std::string display_keywords(const Options& o) {
   std::string out;
   for (const auto& [k, v] : o) {
-    std::string value = is_password_keyword(k) ? std::string(kMask) : v;
+    std::string value = is_masked_keyword(k) ? std::string(kMask) : v;
     bool quote = value.empty() || value.find_first_of(" '\\\t\n") != std::string::npos;
     std::string q;
     for (char c : value) q += c == '\'' || c == '\\' ? std::string("\\") + c : std::string(1, c);
@@ -170,7 +177,7 @@ std::string display_keywords(const Options& o) {
 
 void collect_secrets(const Options& o, DatabaseUrl& out) {
   for (const auto& [k, v] : o)
-    if (is_password_keyword(k) && !v.empty()) out.secrets.push_back(v);
+    if (is_masked_keyword(k) && !v.empty()) out.secrets.push_back(v);
   if (const std::string* p = find(o, "password")) out.password = *p;
 }
 
@@ -294,10 +301,26 @@ bool looks_like_database_url(std::string_view text) {
   if (size_t at = lower(text).find("password");
       at != std::string::npos && text.find('=', at) != std::string::npos)
     return true;
+  // A mistyped scheme ("postgres:/u:pw@h/db", "postgresql:u:pw@h/db"): a URI scheme, then ':'.
+  size_t scheme = 0;
+  while (scheme < text.size() &&
+         (std::isalnum(static_cast<unsigned char>(text[scheme])) ||
+          (scheme > 0 && (text[scheme] == '+' || text[scheme] == '-' || text[scheme] == '.'))))
+    ++scheme;
+  if (scheme > 0 && std::isalpha(static_cast<unsigned char>(text[0])) && scheme < text.size() &&
+      text[scheme] == ':')
+    return true;
+  // user:password@host with the scheme lost or mangled ("postgres//u:pw@h/db", "u:p/w@h").
+  if (size_t colon = text.find(':');
+      colon != std::string_view::npos && text.find('@', colon) != std::string_view::npos)
+    return true;
+  // A keyword string: one that libpq cannot read may hold a password anywhere (a misspelt
+  // "pasword=", an unclosed quote); one it reads is shown unless it sets a password or options.
+  if (text.find('=') == std::string_view::npos) return false;
   try {
     return !parse_database_url(text).secrets.empty();
   } catch (const std::invalid_argument&) {
-    return false;
+    return true;
   }
 }
 
