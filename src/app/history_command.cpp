@@ -245,6 +245,7 @@ class Applier {
   // Runs one migration; returns true when it was applied and recorded.
   bool apply(const model::Migration& m, const std::string& script, const Plan& plan, std::string& error) {
     const std::string checksum = prisma::prisma_checksum(script);
+    current_ = &m;
     if (plan.record_in_transaction) return apply_in_one_transaction(m, script, plan, checksum, error);
     std::string id;
     {
@@ -313,8 +314,13 @@ class Applier {
     try {
       if (u.statements.empty()) {
         // One simple-protocol query holding the whole file, as Prisma <= 7.3 sends it.
-        pqxx::nontransaction tx(db_.conn());
-        tx.exec(script);
+        try {
+          pqxx::nontransaction tx(db_.conn());
+          tx.exec(script);
+        } catch (const pqxx::failure& ex) {
+          if (std::optional<SqlFailure> f = sql_failure(ex, failed_in_whole_file(ex, script))) return f;
+          throw;
+        }
         return std::nullopt;
       }
       if (u.transaction) {
@@ -329,6 +335,21 @@ class Applier {
       if (std::optional<SqlFailure> f = sql_failure(ex, nullptr)) return f;
       throw;
     }
+  }
+
+  // The statement of the file that PostgreSQL's error points at (its position, in characters of the
+  // whole query), or null. A syntax error (42601) comes from parsing the whole query before any of
+  // it ran, so it says nothing about how far the file got.
+  const model::Statement* failed_in_whole_file(const pqxx::failure& ex, const std::string& script) const {
+    const auto* se = dynamic_cast<const pqxx::syntax_error*>(&ex);
+    if (!se || se->error_position <= 0 || se->sqlstate() == "42601" || !current_) return nullptr;
+    size_t byte = 0;
+    for (int chars = 1; byte < script.size() && chars < se->error_position; ++byte)
+      if (byte + 1 >= script.size() || (static_cast<unsigned char>(script[byte + 1]) & 0xC0) != 0x80) ++chars;
+    const model::Statement* hit = nullptr;
+    for (const model::Statement* st : current_->statements())
+      if (st->start <= byte) hit = st;
+    return hit && byte < static_cast<size_t>(hit->start) + hit->length ? hit : nullptr;
   }
 
   template <typename F>
@@ -354,6 +375,44 @@ class Applier {
     return with_retries(m, u, [&](const Unit& unit) { return run_unit(script, unit); });
   }
 
+  // What stays of a file sent as one query (Prisma <= 7.3) that failed. PostgreSQL runs it as one
+  // implicit transaction, except that each COMMIT of the file's own that it reaches commits what
+  // ran before it (measured on PG 15: a later failure rolls back only what follows that COMMIT).
+  static std::string whole_file_outcome(const model::Migration& m, const SqlFailure& e) {
+    std::vector<const model::Statement*> commits;
+    bool rollback = false;
+    for (const model::Statement* st : m.statements()) {
+      if (st->tx == model::TxControl::Commit) commits.push_back(st);
+      rollback = rollback || st->tx == model::TxControl::Rollback;
+    }
+    if (commits.empty())
+      return "the file ran as one implicit transaction, so nothing of it is in the database";
+    const std::string undone = rollback ? " (but for what a ROLLBACK of the file undid)" : "";
+    if (e.statement) {
+      const model::Statement* last = nullptr;
+      for (const model::Statement* st : commits)
+        if (st->start < e.statement->start) last = st;
+      if (!last)
+        return fmt::format(
+            "it failed before the file's own COMMIT (line {}), inside the first transaction, so nothing of "
+            "it is in the database",
+            commits.front()->loc.line);
+      return fmt::format(
+          "the file's own COMMIT at line {} had committed lines 1-{}: those statements stay in the "
+          "database{}; the statements after that COMMIT, up to the failed one, were rolled back and the "
+          "rest did not run",
+          last->loc.line, last->loc.line, undone);
+    }
+    std::vector<std::string> lines;
+    for (const model::Statement* st : commits) lines.push_back(std::to_string(st->loc.line));
+    return fmt::format(
+        "the file has its own COMMIT (line {}): PostgreSQL committed at each one it reached, so the "
+        "statements "
+        "before the last COMMIT it reached stay in the database{} and only those after it were rolled back; "
+        "the error does not say which statement failed, so check what lines 1-{} did",
+        fmt::join(lines, ", "), undone, commits.back()->loc.line);
+  }
+
   std::string failure_logs(const model::Migration& m, const Plan& plan, size_t done, const SqlFailure& e) {
     std::string where;
     if (e.statement)
@@ -369,7 +428,7 @@ class Applier {
     else if (!plan.units.empty() && plan.units[0].transaction)
       ran = "the transaction was rolled back: nothing of this migration is in the database";
     else if (!plan.units.empty() && plan.units[0].statements.empty())
-      ran = "the file ran as one implicit transaction, so nothing of it is in the database";
+      ran = whole_file_outcome(m, e);
     else
       ran = "statements before the failed one were committed";
     return fmt::format(
@@ -381,6 +440,7 @@ class Applier {
   prisma::PrismaHistory& hist_;
   const HistoryOptions& o_;
   std::ostream& out_;
+  const model::Migration* current_ = nullptr;  // the migration apply() runs
 };
 
 // What _prisma_migrations records of `name` (after the connection was lost while applying it).
