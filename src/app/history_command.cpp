@@ -318,7 +318,7 @@ class Applier {
           pqxx::nontransaction tx(db_.conn());
           tx.exec(script);
         } catch (const pqxx::failure& ex) {
-          if (std::optional<SqlFailure> f = sql_failure(ex, failed_in_whole_file(ex, script))) return f;
+          if (std::optional<SqlFailure> f = sql_failure(ex, failed_in_whole_file(ex))) return f;
           throw;
         }
         return std::nullopt;
@@ -337,19 +337,33 @@ class Applier {
     }
   }
 
-  // The statement of the file that PostgreSQL's error points at (its position, in characters of the
-  // whole query), or null. A syntax error (42601) comes from parsing the whole query before any of
-  // it ran, so it says nothing about how far the file got.
-  const model::Statement* failed_in_whole_file(const pqxx::failure& ex, const std::string& script) const {
-    const auto* se = dynamic_cast<const pqxx::syntax_error*>(&ex);
-    if (!se || se->error_position <= 0 || se->sqlstate() == "42601" || !current_) return nullptr;
-    size_t byte = 0;
-    for (int chars = 1; byte < script.size() && chars < se->error_position; ++byte)
-      if (byte + 1 >= script.size() || (static_cast<unsigned char>(script[byte + 1]) & 0xC0) != 0x80) ++chars;
+  // The statement of the file that PostgreSQL's error points at, or null. libpq's message shows
+  // the error's line of the query ("LINE 6: ..."), here the file's line (pqxx keeps the error's
+  // position only for syntax errors); a line holding more than one statement is not pinned. A
+  // syntax error (42601) comes from parsing the whole query before any of it ran, so it says
+  // nothing about how far the file got.
+  const model::Statement* failed_in_whole_file(const pqxx::failure& ex) const {
+    const auto* se = dynamic_cast<const pqxx::sql_error*>(&ex);
+    if (!se || se->sqlstate() == "42601" || !current_) return nullptr;
+    std::string_view what = ex.what();
+    size_t at = what.find("\nLINE ");
+    if (at == std::string_view::npos) return nullptr;
+    uint32_t line = 0;
+    size_t k = at + 6;
+    for (; k < what.size() && what[k] >= '0' && what[k] <= '9' && line < 100000000; ++k)
+      line = line * 10 + static_cast<uint32_t>(what[k] - '0');
+    if (k == at + 6 || k >= what.size() || what[k] != ':') return nullptr;
     const model::Statement* hit = nullptr;
-    for (const model::Statement* st : current_->statements())
-      if (st->start <= byte) hit = st;
-    return hit && byte < static_cast<size_t>(hit->start) + hit->length ? hit : nullptr;
+    int hits = 0;
+    for (const model::Statement* st : current_->statements()) {
+      uint32_t last =
+          st->loc.line + static_cast<uint32_t>(std::count(st->text.begin(), st->text.end(), '\n'));
+      if (st->loc.line <= line && line <= last) {
+        hit = st;
+        ++hits;
+      }
+    }
+    return hits == 1 ? hit : nullptr;
   }
 
   template <typename F>
