@@ -4,6 +4,7 @@
 // permissions, history); a lock held by another session is waited for one lock_timeout per try
 // and retried; another session running migrate is waited for; duplicate history rows are drift.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <future>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "django_helpers.h"
+#include "util/subprocess.h"
 
 namespace fs = std::filesystem;
 
@@ -392,6 +394,160 @@ TEST_F(DjangoApply, RefusesWhenTheSessionsStandardConformingStringsIsOff) {
         pg_->psql("SELECT count(*) FROM pg_class WHERE relname IN ('inv_item', 'django_migrations')", db),
         "0");
   }
+}
+
+}  // namespace
+
+namespace {
+
+// inv: 0001 creates inv_item; 0002 adds a column, then sleeps `sleep_s` in the same transaction
+// (a slow migration); 0003 adds another column.
+void write_slow_project(const sm::test::TempDir& tmp, int sleep_s) {
+  sm::test::write_django_site(tmp, "'inv'");
+  tmp.write("proj/inv/__init__.py", "");
+  tmp.write("proj/inv/models.py", "");
+  tmp.write("proj/inv/migrations/__init__.py", "");
+  const std::string head =
+      "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+  tmp.write("proj/inv/migrations/0001_initial.py",
+            head +
+                "    initial = True\n    dependencies = []\n    operations = [\n"
+                "        migrations.CreateModel(name='Item', fields=[('id', "
+                "models.BigAutoField(primary_key=True)), "
+                "('name', models.CharField(max_length=50))]),\n    ]\n");
+  tmp.write(
+      "proj/inv/migrations/0002_slow.py",
+      head +
+          "    dependencies = [('inv', '0001_initial')]\n    operations = [\n"
+          "        migrations.AddField(model_name='item', name='sku', field=models.CharField(max_length=20, "
+          "null=True)),\n        migrations.RunSQL('SELECT pg_sleep(" +
+          std::to_string(sleep_s) + ")', migrations.RunSQL.noop),\n    ]\n");
+  tmp.write(
+      "proj/inv/migrations/0003_code.py",
+      head +
+          "    dependencies = [('inv', '0002_slow')]\n    operations = [\n"
+          "        migrations.AddField(model_name='item', name='code', field=models.CharField(max_length=10, "
+          "null=True)),\n    ]\n");
+}
+
+// Rows recorded more than once in django_migrations.
+std::string duplicates(sm::test::PgCluster& pg, const std::string& db) {
+  return pg.psql("SELECT count(*) - count(DISTINCT (app, name)) FROM django_migrations", db);
+}
+
+// Issue 18: `safemigrate apply` killed (SIGKILL, or SIGTERM as CI cancellation sends) while Django
+// is in the middle of a migration. Its run_migrate.py holds the advisory lock: it finishes that
+// migration, notices that safemigrate is gone and starts no other; an apply started meanwhile
+// waits for the lock, then applies the rest. Every migration is recorded once.
+TEST_F(DjangoApply, AKilledApplyLeavesNoMigrationAppliedTwice) {
+  write_slow_project(tmp_, 3);
+  for (int sig : {SIGKILL, SIGTERM}) {
+    SCOPED_TRACE(sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+    const std::string db = sig == SIGKILL ? "k" : "t";
+    pg_->create_database(db);
+    ASSERT_EQ(manage("migrate inv 0001_initial", db).exit_code, 0);
+    fs::path plan = export_plan(db);
+    sm::util::ProcessSpec spec;
+    spec.argv = {SAFEMIGRATE_BINARY, "apply", "--database-url", pg_->url(db), plan.string()};
+    spec.env = {{"DB_PORT", std::to_string(pg_->port())},
+                {"DB_PASSWORD", sm::test::PgCluster::kPassword},
+                {"DB_NAME", db}};
+    spec.cwd = (tmp_.path() / "proj").string();
+    sm::util::Process first(spec);
+    wait_for(
+        db,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'safemigrate django migrate' AND "
+        "state = 'active' AND query LIKE '%pg_sleep%'");
+    ASSERT_EQ(::kill(first.pid(), sig), 0);
+    std::string first_out;
+    int first_code = first.wait([&](const std::string& l) { first_out += l + "\n"; });
+    EXPECT_EQ(first_code, 128 + sig) << first_out;
+    EXPECT_NE(first_out.find("applying inv.0002_slow"), std::string::npos) << first_out;
+
+    Command second = safemigrate("apply", plan, db);
+    ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+    EXPECT_NE(second.out.find("waiting for advisory lock"), std::string::npos)
+        << "waited for the killed apply's migrate: " << second.out;
+    EXPECT_NE(second.out.find("safemigrate django migrate"), std::string::npos) << "names it: " << second.out;
+    EXPECT_EQ(second.out.find("applying inv.0002_slow"), std::string::npos)
+        << "saw what the killed apply's migrate did: " << second.out;
+    EXPECT_NE(second.out.find("applying inv.0003_code"), std::string::npos)
+        << "the killed apply's migrate stopped after the migration it was in: " << second.out;
+    EXPECT_EQ(duplicates(*pg_, db), "0") << rows(db);
+    EXPECT_EQ(rows(db), "inv.0001_initial\ninv.0002_slow\ninv.0003_code");
+    Command again = manage("migrate", db);
+    EXPECT_NE(again.out.find("No migrations to apply"), std::string::npos) << again.out;
+  }
+}
+
+// A plain `manage.py migrate inv 0002_slow` (no lock, no name) in the middle of a migration that
+// the plan has pending: apply waits for it, naming it, then applies only what is left. (A plain
+// migrate between two migrations holds nothing PostgreSQL shows: the README says to deploy with
+// one applier.)
+TEST_F(DjangoApply, WaitsForAPlainMigrateInTheMiddleOfAMigration) {
+  write_slow_project(tmp_, 3);
+  pg_->create_database("a");
+  ASSERT_EQ(manage("migrate inv 0001_initial", "a").exit_code, 0);
+  fs::path plan = export_plan("a");
+  auto plain = std::async(std::launch::async, [&] { return manage("migrate inv 0002_slow", "a"); });
+  wait_for(
+      "a",
+      "SELECT count(*) FROM pg_stat_activity WHERE coalesce(application_name, '') = '' AND state = 'active' "
+      "AND query LIKE '%pg_sleep%'");
+  Command apply = safemigrate("apply", plan, "a");
+  Command migrate = plain.get();
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.out << migrate.err;
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_NE(apply.out.find("waiting: another session"), std::string::npos) << apply.out;
+  EXPECT_NE(apply.out.find("AccessExclusiveLock on inv_item"), std::string::npos)
+      << "names it: " << apply.out;
+  EXPECT_EQ(apply.out.find("applying inv.0002_slow"), std::string::npos) << apply.out;
+  EXPECT_NE(apply.out.find("applying inv.0003_code"), std::string::npos) << apply.out;
+  EXPECT_EQ(duplicates(*pg_, "a"), "0") << rows("a");
+  EXPECT_EQ(rows("a"), "inv.0001_initial\ninv.0002_slow\ninv.0003_code");
+}
+
+// On a blank database a plain migrate creates django_migrations while apply's migrate does too
+// (here the other session is held, uncommitted, until apply's CREATE TABLE waits behind it): the
+// user is told which session runs migrate, not Django's IntegrityError.
+TEST_F(DjangoApply, OnABlankDatabaseAConcurrentMigrateIsNamedNotAnIntegrityError) {
+  write_slow_project(tmp_, 0);
+  pg_->create_database("a");
+  fs::path plan = export_plan("a");
+  pg_->psql("CREATE TABLE gate (x int)", "a");
+  auto gate = hold("a", "LOCK TABLE gate IN ACCESS EXCLUSIVE MODE", "gate");
+  // What Django's migrate does first on a blank database, then goes on migrating (the sleep);
+  // statement by statement (psql -f), as Django sends them.
+  tmp_.write("other.sql",
+             "SET application_name = 'other migrate';\nBEGIN;\n"
+             "CREATE TABLE django_migrations (id bigserial PRIMARY KEY, app varchar(255) NOT NULL, "
+             "name varchar(255) NOT NULL, applied timestamptz NOT NULL);\n"
+             "LOCK TABLE gate IN ACCESS SHARE MODE;\nCOMMIT;\nSELECT pg_sleep(5);\n");
+  auto other = std::async(std::launch::async, [&] {
+    return sm::test::run_shell(
+        tmp_.path(), "PGPASSWORD=" + sm::test::shell_quote(sm::test::PgCluster::kPassword) + " " +
+                         sm::test::PgCluster::kBinDir + "/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
+                         std::to_string(pg_->port()) + " -U postgres -f other.sql a");
+  });
+  wait_for("a",
+           "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'other migrate' AND "
+           "wait_event_type = 'Lock'");
+  auto run = std::async(std::launch::async, [&] { return safemigrate("apply", plan, "a"); });
+  wait_for("a",
+           "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'safemigrate django migrate' "
+           "AND wait_event_type = 'Lock' AND query LIKE '%CREATE TABLE%'");
+  end_holder("a");
+  gate.get();
+  Command apply = run.get();
+  Command o = other.get();
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(apply.exit_code, 2) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("another session created \"public\".\"django_migrations\" at the same time"),
+            std::string::npos)
+      << apply.err;
+  EXPECT_NE(apply.err.find("other migrate"), std::string::npos) << "names it: " << apply.err;
+  EXPECT_EQ(apply.err.find("IntegrityError"), std::string::npos) << apply.err;
+  EXPECT_EQ(pg_->psql("SELECT count(*) FROM django_migrations", "a"), "0") << "nothing was applied";
 }
 
 }  // namespace

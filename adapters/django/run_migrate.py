@@ -12,9 +12,15 @@ Every connection Django opens gets `lock_timeout` (and `statement_timeout`) and 
 application_name safemigrate can see. Progress goes to standard output as lines starting with
 EVENT_PREFIX followed by one JSON object; any other line is the project's own output.
 
+The advisory lock safemigrate holds while it checks is handed over to this script: told to go, it
+says which session of Django's will take it ("locking" event), queues for it on Django's own
+connection and gets it when safemigrate lets it go, and holds it until it ends. So a safemigrate
+that is killed (SIGKILL, SIGTERM) leaves a script that still holds the lock, and the next apply
+waits for it, then reads what it recorded.
+
 Exit codes: 0 migrated (or --plan-only, or told not to go); 3 a migration failed (a "failed" event says which);
 4 Django would run something else than safemigrate checked; 2 the project or database could
-not be loaded.
+not be loaded; 5 safemigrate ended before it: stopped between two migrations (a "stopped" event).
 """
 
 import argparse
@@ -32,8 +38,17 @@ CLIENT_ONLY_ENCODINGS = {"SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC", "GB1803
 
 def emit(event, **fields):
     fields["event"] = event
-    sys.stdout.write(EVENT_PREFIX + json.dumps(fields, ensure_ascii=True) + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(EVENT_PREFIX + json.dumps(fields, ensure_ascii=True) + "\n")
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        # safemigrate has ended (its end of the pipe is closed): the migration in progress still
+        # finishes under the lock, and nobody reads the events any more.
+        pass
+
+
+class ParentGone(Exception):
+    pass
 
 
 def last_line(exc):
@@ -92,12 +107,19 @@ def main(argv):
 
     # safemigrate starts this script before its gate, so that Django's start-up runs beside the
     # checks, and then says on standard input what it checked, as one JSON line: {"session": "pid
-    # application_name" of its own session, "expect": {"app.name": sha256 or null}}. An empty input
-    # means it did not go ahead: nothing was touched.
+    # application_name" of its own session, "expect": {"app.name": sha256 or null}, "lock": the
+    # advisory lock key it hands over (absent in a dry run)}. An empty input means it did not go
+    # ahead: nothing was touched.
+    # Taken before reading: when safemigrate has already ended, this process is the child of
+    # another (init or a subreaper) from here on.
+    parent = os.getppid()
     go = sys.stdin.readline()
     if not go.strip():
         return 0
     go = json.loads(go)
+
+    def parent_alive():
+        return os.getppid() == parent
 
     last_sql = {"text": None, "setting_up": False}
 
@@ -195,6 +217,37 @@ def main(argv):
         executor = MigrationExecutor(connection)
         return 0 if check_plan(executor, executor.migration_plan(executor.loader.graph.leaf_nodes())) else 4
 
+    # The lock safemigrate holds (its key in "lock"), taken on Django's own connection: queued
+    # behind safemigrate's session, which lets it go once it sees this session waiting, so that no
+    # other applier gets in between (a new pg_try_advisory_lock also fails while one waits).
+    if go.get("lock") is not None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid(), current_setting('lock_timeout'),"
+                               " current_setting('statement_timeout')")
+                backend, lock_timeout, statement_timeout = cursor.fetchone()
+                emit("locking", pid=backend)
+                # lock_timeout and statement_timeout would end the wait for the lock too.
+                cursor.execute("SELECT set_config('lock_timeout', '0', false),"
+                               " set_config('statement_timeout', '0', false)")
+                cursor.execute("SELECT pg_advisory_lock(%s)", [int(go["lock"])])
+                cursor.execute("SELECT set_config('lock_timeout', %s, false),"
+                               " set_config('statement_timeout', %s, false)", [lock_timeout, statement_timeout])
+        except Exception as exc:
+            emit("error", message="cannot take advisory lock %s on DATABASES[%r]: %s"
+                 % (go["lock"], args.database, last_line(exc)))
+            return 2
+        emit("locked", pid=backend)
+
+    # A safemigrate that ended (killed) is noticed before each migration, not during one: the
+    # migration in progress finishes (or rolls back) as Django runs it, under the lock, and the next
+    # one is not started. Ending this process at once (prctl PR_SET_PDEATHSIG) would leave half of
+    # an atomic = False migration applied and unrecorded; stopping between two leaves the history
+    # true, and the next apply, which waits for the lock, goes on from there.
+    if not parent_alive():
+        emit("stopped", message="safemigrate ended before the migrations started")
+        return 5
+
     class PlanMismatch(Exception):
         pass
 
@@ -215,6 +268,8 @@ def main(argv):
 
     def apply_migration(self, state, migration, *a, **kw):
         mid = "%s.%s" % (migration.app_label, migration.name)
+        if not parent_alive():
+            raise ParentGone(mid)
         emit("start", migration=mid, atomic=bool(migration.atomic))
         last_sql["text"] = None
         start = time.monotonic()
@@ -233,6 +288,9 @@ def main(argv):
         call_command("migrate", database=args.database, interactive=False, verbosity=0, skip_checks=False)
     except PlanMismatch:
         return 4
+    except ParentGone as gone:
+        emit("stopped", message="safemigrate ended; stopped before %s" % gone.args[0])
+        return 5
     except Exception as exc:
         if not failure:  # outside a migration: post_migrate handlers, the recorder
             failure.update(migration=None, atomic=True, seconds=0.0, sqlstate=sqlstate(exc),

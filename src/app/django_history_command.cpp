@@ -116,10 +116,12 @@ MigrateCommand migrate_command(const HistoryOptions& o, const model::MigrationSe
   return c;
 }
 
-// Tells run_migrate.py (started, loading the project) to go: what was checked, and the session that
-// holds the lock, by which it proves that Django's database is this one.
-std::string go_line(const std::string& session, const std::string& expect) {
-  return "{\"session\": " + report::json_quote(session) + ", \"expect\": " + expect + "}\n";
+// Tells run_migrate.py (started, loading the project) to go: what was checked, the session that
+// holds the lock, by which it proves that Django's database is this one, and the lock it takes over
+// from that session (none: a dry run).
+std::string go_line(const std::string& session, const std::string& expect, std::optional<int64_t> lock) {
+  return "{\"session\": " + report::json_quote(session) + ", \"expect\": " + expect +
+         (lock ? fmt::format(", \"lock\": {}", *lock) : "") + "}\n";
 }
 
 // Runs `migrate` once in `process` (started with the command's spec, not told anything yet); `on_event`
@@ -206,14 +208,72 @@ std::vector<std::string> other_migrators(db::Database& dbc, const std::string& t
   return out;
 }
 
-// Waits (up to o.advisory_lock_wait) until no other session is running Django's migrate; false
-// when one still is, with the sessions in `still`.
-bool wait_for_other_migrators(db::Database& dbc, const std::string& table, const HistoryOptions& o,
-                              std::ostream& out, std::vector<std::string>& still) {
+// Client sessions other than safemigrate's that hold a lock only DDL takes (SHARE UPDATE EXCLUSIVE
+// and stronger; reads and writes of rows take weaker ones) on one of `tables`: a `migrate` in the
+// middle of a migration that changes them, whose own session shows nothing of django_migrations
+// (it reads that table at its start and writes its row at the end of each migration).
+std::vector<std::string> ddl_lockers(db::Database& dbc, const std::set<std::string>& tables) {
+  std::vector<std::string> out;
+  if (tables.empty()) return out;
+  std::string names;
+  for (const std::string& t : tables) names += (names.empty() ? "" : ", ") + dbc.quote(t);
+  pqxx::result r = dbc.exec(
+      "SELECT DISTINCT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), coalesce(a.query, "
+      "''), "
+      "l.mode, c.relname FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_class c ON c.oid = "
+      "l.relation WHERE a.pid <> pg_backend_pid() AND a.datname = current_database() AND a.backend_type = "
+      "'client backend' AND coalesce(a.application_name, '') NOT LIKE 'safemigrate%' AND l.granted AND "
+      "l.mode "
+      "IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', "
+      "'AccessExclusiveLock') AND c.relname IN (" +
+      names + ") ORDER BY 1");
+  for (const auto& row : r)
+    out.push_back(fmt::format("pid {}{} ({}, {} on {}): {}", row[0].as<int>(),
+                              row[1].as<std::string>().empty() ? "" : " " + row[1].as<std::string>(),
+                              row[2].as<std::string>(), row[4].as<std::string>(), row[5].as<std::string>(),
+                              one_line(row[3].as<std::string>(), 100)));
+  return out;
+}
+
+// Client sessions other than safemigrate's that are running something (active or in a
+// transaction) on this database.
+std::vector<std::string> busy_sessions(db::Database& dbc) {
+  pqxx::result r = dbc.exec(
+      "SELECT pid, coalesce(application_name, ''), coalesce(state, ''), coalesce(query, '') FROM "
+      "pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = "
+      "'client backend' AND coalesce(application_name, '') NOT LIKE 'safemigrate%' AND state IN ('active', "
+      "'idle in transaction', 'idle in transaction (aborted)') ORDER BY 1");
+  std::vector<std::string> out;
+  for (const auto& row : r)
+    out.push_back(fmt::format("pid {}{} ({}): {}", row[0].as<int>(),
+                              row[1].as<std::string>().empty() ? "" : " " + row[1].as<std::string>(),
+                              row[2].as<std::string>(), one_line(row[3].as<std::string>(), 100)));
+  return out;
+}
+
+// The tables the statements of `todo` act on, as the plan's parsed SQL names them.
+std::set<std::string> tables_of(const std::vector<const model::Migration*>& todo) {
+  std::set<std::string> names;
+  for (const model::Migration* m : todo)
+    for (const model::Operation& op : m->operations)
+      for (const model::Statement& st : op.statements)
+        for (const model::Action& a : st.actions)
+          if (!a.relation.name.empty()) names.insert(a.relation.name);
+  return names;
+}
+
+// Waits (up to o.advisory_lock_wait) until no other session is running Django's migrate (on
+// django_migrations, or in a migration that changes one of `tables`); false when one still is, with
+// the sessions in `still`. `waited`: whether it had to wait.
+bool wait_for_other_migrators(db::Database& dbc, const std::string& table,
+                              const std::set<std::string>& tables, const HistoryOptions& o, std::ostream& out,
+                              std::vector<std::string>& still, bool* waited = nullptr) {
   const auto deadline = std::chrono::steady_clock::now() + o.advisory_lock_wait;
   bool said = false;
   for (;;) {
     still = other_migrators(dbc, table);
+    for (std::string& s : ddl_lockers(dbc, tables)) still.push_back(std::move(s));
+    if (waited) *waited = said;
     if (still.empty()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     if (!said) {
@@ -294,6 +354,32 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     bool exists = false;
     std::vector<django::DjangoRow> rows = db::read_checked_rows(hist, exists);
     std::vector<db::MigrationStatus> status = django::compute_status(set, rows);
+    auto others_refused = [&](const std::vector<std::string>& still) {
+      std::string who;
+      for (const std::string& w : still) who += "\n  " + w;
+      return InputError("another session is still using " + hist.table() +
+                        " (Django's migrate takes no lock; running two appliers at once records "
+                        "migrations twice); nothing was applied:" +
+                        who);
+    };
+    // A plain `manage.py migrate` takes no lock: one in the middle of a pending migration is waited
+    // for before the table is read for good, so that what it recorded is not applied again.
+    auto pending_tables = [&] {
+      std::vector<const model::Migration*> p;
+      for (size_t i = 0; i < set.migrations.size(); ++i)
+        if (status[i].state == db::MigrationState::Pending) p.push_back(&set.migrations[i]);
+      return tables_of(p);
+    };
+    if (!o.dry_run) {
+      std::vector<std::string> still;
+      bool waited = false;
+      if (!wait_for_other_migrators(*dbc, hist.table(), pending_tables(), o, out, still, &waited))
+        throw others_refused(still);
+      if (waited) {
+        rows = db::read_checked_rows(hist, exists);
+        status = django::compute_status(set, rows);
+      }
+    }
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Inconsistent) {
         err << fmt::format("safemigrate: {}: {}; nothing was applied\n", s.name, s.detail);
@@ -322,10 +408,32 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     }
     expect += "}";
     const MigrateCommand cmd = early ? *early : migrate_command(o, set, o.dry_run);
-    const std::string go = go_line(session, expect);
+    const std::string go =
+        go_line(session, expect, o.dry_run ? std::nullopt : std::optional<int64_t>(hist.lock_key()));
+    // The lock goes to run_migrate.py, which migrates: once its session (named by the "locking"
+    // event) waits for it, this session lets it go, and the script holds it for as long as it runs,
+    // also when this process is killed. Queued first, it is the next to get it.
+    auto hand_over = [&](int64_t pid) {
+      if (!lock) return;
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (std::chrono::steady_clock::now() < give_up) {
+        pqxx::result r = dbc->exec_params(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND objsubid = 1 "
+            "AND ((classid::bigint << 32) | objid::bigint) = $2), EXISTS (SELECT 1 FROM pg_stat_activity "
+            "WHERE pid = $1)",
+            pid, hist.lock_key());
+        if (r[0][0].as<bool>() || !r[0][1].as<bool>()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      lock.reset();
+    };
     auto run_once = [&](const std::function<void(const std::string&, simdjson::dom::element)>& on_event) {
       if (!started) started.emplace(cmd.spec);
-      MigrateRun run = run_migrate(*started, go, on_event);
+      MigrateRun run = run_migrate(*started, go, [&](const std::string& kind, simdjson::dom::element ev) {
+        int64_t pid = 0;
+        if (kind == "locking" && ev["pid"].get_int64().get(pid) == simdjson::SUCCESS) hand_over(pid);
+        on_event(kind, ev);
+      });
       started.reset();
       return run;
     };
@@ -380,15 +488,11 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     std::optional<SqlFailure> failure = retry_on_lock_timeout(
         o,
         [&]() -> std::optional<SqlFailure> {
+          // A retry takes the lock again (the last try's script had it), to hand it over again.
+          if (!lock) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
           std::vector<std::string> still;
-          if (!wait_for_other_migrators(*dbc, hist.table(), o, out, still)) {
-            std::string who;
-            for (const std::string& w : still) who += "\n  " + w;
-            throw InputError("another session is still using " + hist.table() +
-                             " (Django's migrate takes no lock; running two appliers at once records "
-                             "migrations twice); nothing was applied:" +
-                             who);
-          }
+          if (!wait_for_other_migrators(*dbc, hist.table(), pending_tables(), o, out, still))
+            throw others_refused(still);
           last = run_once(progress);
           for (const std::string& l : last.other_output) out << "  " << l << "\n";
           if (last.failure) return last.failure;
@@ -412,6 +516,20 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     if (!failure && !last.done) return refused(last);
     if (failure) {
       const std::string& id = last.failed_migration;
+      // On a blank database Django creates django_migrations first: when another session (a plain
+      // `migrate`, which takes no lock) created it at the same time, Django's CREATE TABLE fails on
+      // PostgreSQL's catalog (23505 on pg_type, or 42P07) before any migration ran.
+      if (id.empty() && done == 0 && (failure->sqlstate == "23505" || failure->sqlstate == "42P07") &&
+          tables_of(last.statement).count(django::kDjangoMigrationsTable)) {
+        std::vector<std::string> who = other_migrators(*dbc, hist.table());
+        if (who.empty()) who = busy_sessions(*dbc);
+        err << "safemigrate: another session created " << hist.table()
+            << " at the same time: Django's migrate runs there (it takes no lock, so two at once apply "
+               "migrations twice); nothing was applied. Apply again once it has ended:\n";
+        for (const std::string& w : who) err << "  " << w << "\n";
+        if (who.empty()) err << "  (it has ended since)\n";
+        return kHistoryError;
+      }
       err << fmt::format("safemigrate: {} failed after {:.2f} s: {}{}\n",
                          id.empty() ? "migrate (after the migrations: post_migrate or the history table)"
                                     : "migration " + id,

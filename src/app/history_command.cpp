@@ -254,6 +254,7 @@ class Applier {
       return false;
     }
     const std::string checksum = prisma::prisma_checksum(script);
+    current_ = &m;
     if (plan.record_in_transaction) return apply_in_one_transaction(m, script, plan, checksum, error);
     std::string id;
     {
@@ -333,8 +334,13 @@ class Applier {
         // session whose standard_conforming_strings is off or whose client_encoding is client-only
         // (lexing_mismatch, checked before each migration) and the gate blocks every migration that
         // changes such a setting (lexing-setting-changed).
-        pqxx::nontransaction tx(db_.conn());
-        tx.exec(script);
+        try {
+          pqxx::nontransaction tx(db_.conn());
+          tx.exec(script);
+        } catch (const pqxx::failure& ex) {
+          if (std::optional<SqlFailure> f = sql_failure(ex, failed_in_whole_file(ex))) return f;
+          throw;
+        }
         return std::nullopt;
       }
       if (u.transaction) {
@@ -349,6 +355,35 @@ class Applier {
       if (std::optional<SqlFailure> f = sql_failure(ex, nullptr)) return f;
       throw;
     }
+  }
+
+  // The statement of the file that PostgreSQL's error points at, or null. libpq's message shows
+  // the error's line of the query ("LINE 6: ..."), here the file's line (pqxx keeps the error's
+  // position only for syntax errors); a line holding more than one statement is not pinned. A
+  // syntax error (42601) comes from parsing the whole query before any of it ran, so it says
+  // nothing about how far the file got.
+  const model::Statement* failed_in_whole_file(const pqxx::failure& ex) const {
+    const auto* se = dynamic_cast<const pqxx::sql_error*>(&ex);
+    if (!se || se->sqlstate() == "42601" || !current_) return nullptr;
+    std::string_view what = ex.what();
+    size_t at = what.find("\nLINE ");
+    if (at == std::string_view::npos) return nullptr;
+    uint32_t line = 0;
+    size_t k = at + 6;
+    for (; k < what.size() && what[k] >= '0' && what[k] <= '9' && line < 100000000; ++k)
+      line = line * 10 + static_cast<uint32_t>(what[k] - '0');
+    if (k == at + 6 || k >= what.size() || what[k] != ':') return nullptr;
+    const model::Statement* hit = nullptr;
+    int hits = 0;
+    for (const model::Statement* st : current_->statements()) {
+      uint32_t last =
+          st->loc.line + static_cast<uint32_t>(std::count(st->text.begin(), st->text.end(), '\n'));
+      if (st->loc.line <= line && line <= last) {
+        hit = st;
+        ++hits;
+      }
+    }
+    return hits == 1 ? hit : nullptr;
   }
 
   template <typename F>
@@ -374,6 +409,44 @@ class Applier {
     return with_retries(m, u, [&](const Unit& unit) { return run_unit(script, unit); });
   }
 
+  // What stays of a file sent as one query (Prisma <= 7.3) that failed. PostgreSQL runs it as one
+  // implicit transaction, except that each COMMIT of the file's own that it reaches commits what
+  // ran before it (measured on PG 15: a later failure rolls back only what follows that COMMIT).
+  static std::string whole_file_outcome(const model::Migration& m, const SqlFailure& e) {
+    std::vector<const model::Statement*> commits;
+    bool rollback = false;
+    for (const model::Statement* st : m.statements()) {
+      if (st->tx == model::TxControl::Commit) commits.push_back(st);
+      rollback = rollback || st->tx == model::TxControl::Rollback;
+    }
+    if (commits.empty())
+      return "the file ran as one implicit transaction, so nothing of it is in the database";
+    const std::string undone = rollback ? " (but for what a ROLLBACK of the file undid)" : "";
+    if (e.statement) {
+      const model::Statement* last = nullptr;
+      for (const model::Statement* st : commits)
+        if (st->start < e.statement->start) last = st;
+      if (!last)
+        return fmt::format(
+            "it failed before the file's own COMMIT (line {}), inside the first transaction, so nothing of "
+            "it is in the database",
+            commits.front()->loc.line);
+      return fmt::format(
+          "the file's own COMMIT at line {} had committed lines 1-{}: those statements stay in the "
+          "database{}; the statements after that COMMIT, up to the failed one, were rolled back and the "
+          "rest did not run",
+          last->loc.line, last->loc.line, undone);
+    }
+    std::vector<std::string> lines;
+    for (const model::Statement* st : commits) lines.push_back(std::to_string(st->loc.line));
+    return fmt::format(
+        "the file has its own COMMIT (line {}): PostgreSQL committed at each one it reached, so the "
+        "statements "
+        "before the last COMMIT it reached stay in the database{} and only those after it were rolled back; "
+        "the error does not say which statement failed, so check what lines 1-{} did",
+        fmt::join(lines, ", "), undone, commits.back()->loc.line);
+  }
+
   std::string failure_logs(const model::Migration& m, const Plan& plan, size_t done, const SqlFailure& e) {
     std::string where;
     if (e.statement)
@@ -389,7 +462,7 @@ class Applier {
     else if (!plan.units.empty() && plan.units[0].transaction)
       ran = "the transaction was rolled back: nothing of this migration is in the database";
     else if (!plan.units.empty() && plan.units[0].statements.empty())
-      ran = "the file ran as one implicit transaction, so nothing of it is in the database";
+      ran = whole_file_outcome(m, e);
     else
       ran = "statements before the failed one were committed";
     return fmt::format(
@@ -401,6 +474,7 @@ class Applier {
   prisma::PrismaHistory& hist_;
   const HistoryOptions& o_;
   std::ostream& out_;
+  const model::Migration* current_ = nullptr;  // the migration apply() runs
 };
 
 // What _prisma_migrations records of `name` (after the connection was lost while applying it).

@@ -36,6 +36,8 @@ class Process {
   // Closes its input, calls `on_line` with each line of output (without its newline) as it is
   // written, and returns the exit code, 128 + the signal when it was killed.
   int wait(const std::function<void(const std::string&)>& on_line);
+  // Its process id (-1 once waited for).
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
