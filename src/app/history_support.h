@@ -44,7 +44,8 @@ int report_status(const db::HistoryReport& rep, const db::Database& dbc, const s
                   bool verify, const std::string& local, std::ostream& out);
 std::string fmt_seconds(std::chrono::steady_clock::duration d);
 std::unique_ptr<db::Database> connect(const HistoryOptions& o);
-// `o` with postgres_version set to the server's: apply's gate judges for the PostgreSQL it runs on.
+// `o` with postgres_version set to the server's and `database` to `dbc`: apply's gate judges for
+// the PostgreSQL and the database it runs on.
 HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc);
 
 // A statement or query PostgreSQL refused while applying.

@@ -11,10 +11,14 @@
 
 namespace sm::db {
 
-// A relation as the SQL names it; an empty schema is resolved through the search_path.
+// A relation as the SQL names it; an empty schema is resolved through `search_path` (the first
+// of its schemas holding the name; "$user" is the role's own), or when that is empty through the
+// session's search_path.
 struct RelationRef {
   std::string schema;
   std::string name;
+  std::vector<std::string> search_path;
+  bool operator==(const RelationRef&) const = default;
 };
 
 struct TableSize {
