@@ -204,7 +204,8 @@ std::set<std::string> applied_migrations(db::Database& dbc, const model::Migrati
 // estimates, escalation. `set_findings[s]` is the range of run.findings that set s produced.
 void add_table_sizes(const CheckOptions& options, CheckRun& run,
                      const std::vector<std::pair<size_t, size_t>>& set_findings, Servers& servers,
-                     const std::vector<std::set<std::string>>& applied) {
+                     const std::vector<std::set<std::string>>& applied,
+                     const std::vector<std::vector<std::string>>& session_paths) {
   std::map<std::string, std::vector<size_t>> sets_by_url;
   for (size_t s = 0; s < run.sets.size(); ++s) sets_by_url[set_database_url(options, run, s)].push_back(s);
   auto range = [&](size_t s) {
@@ -215,7 +216,7 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
   for (const auto& [url, sets] : sets_by_url) {
     // Findings of migrations the database already ran keep their severity and get no size.
     std::vector<db::RelationRef> relations;
-    for (size_t s : sets) finding_relations(range(s), relations, applied[s]);
+    for (size_t s : sets) finding_relations(range(s), relations, applied[s], session_paths[s]);
     std::vector<db::TableSize> sizes;
     if (!url.empty() && !relations.empty()) {
       Servers::Server& server = servers.get(url);
@@ -233,7 +234,8 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
         continue;
       }
     }
-    for (size_t s : sets) apply_table_sizes(range(s), relations, sizes, options.thresholds, applied[s]);
+    for (size_t s : sets)
+      apply_table_sizes(range(s), relations, sizes, options.thresholds, applied[s], session_paths[s]);
   }
   for (auto& e : errors) run.findings.push_back(std::move(e));
 }
@@ -354,15 +356,28 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
           applied[s] = applied_migrations(*server.db, run.sets[s]);
           set_db[s] = server.db.get();
         }
+  // Django's sessions look unqualified names up in the search_path a new session starts with;
+  // Prisma's in the URL's schema, as safemigrate's connection does.
+  std::vector<std::vector<std::string>> session_paths(run.sets.size());
+  for (size_t s = 0; s < run.sets.size(); ++s)
+    if (set_db[s] && run.sets[s].framework == model::Framework::Django) {
+      try {
+        session_paths[s] = db::starting_search_path(*set_db[s]);
+      } catch (const std::exception&) {
+        // Unreadable: the connection's own search_path, as before.
+      }
+    }
   std::mutex db_mutex;  // sets are checked on several threads; a connection serves one at a time
   std::vector<SetResult> results(run.sets.size());
   util::parallel_for(run.sets.size(), options.jobs, [&](size_t s) {
     sql::SchemaTracker::InDatabase in_database;
     if (db::Database* dbc = set_db[s])
-      in_database = [&, dbc](const model::RelationName& n, const std::vector<std::string>& path) {
+      in_database = [&, dbc, s](const model::RelationName& n, const std::vector<std::string>& path) {
         std::lock_guard<std::mutex> hold(db_mutex);
         try {
-          return db::read_table_sizes(*dbc, {db::RelationRef{n.schema, n.name, path}}).front().found;
+          db::RelationRef ref{n.schema, n.name, path};
+          if (ref.schema.empty() && ref.search_path.empty()) ref.search_path = session_paths[s];
+          return db::read_table_sizes(*dbc, {ref}).front().found;
         } catch (const std::exception&) {
           return false;  // unknown: counted as new, as without a database
         }
@@ -380,7 +395,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     run.statements += r.statements;
     run.input_error = run.input_error || r.input_error;
   }
-  if (options.table_sizes) add_table_sizes(options, run, set_findings, servers, applied);
+  if (options.table_sizes) add_table_sizes(options, run, set_findings, servers, applied, session_paths);
   if (since)
     for (auto& f : edited_migration_findings(*since, run.sets)) run.findings.push_back(std::move(f));
   if (options.config) apply_config(*options.config, run.findings);

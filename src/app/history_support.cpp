@@ -196,6 +196,10 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
   // One catalog query for the tables of the other findings, each by the name it has in this
   // database: before the renames that pending migrations make.
   auto ran = [&](const std::string& id) { return !pending.count(id); };
+  // Django's sessions look unqualified names up where a new session starts; Prisma's, in the
+  // URL's schema, as this connection does.
+  std::vector<std::string> session_path;
+  if (set.framework == model::Framework::Django) session_path = db::starting_search_path(dbc);
   std::vector<db::RelationRef> relations;
   std::vector<int> relation_of(errors.size(), -1);
   for (size_t i = 0; i < errors.size(); ++i) {
@@ -205,6 +209,7 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
     model::RelationName n = model::name_in_database(*f.action, ran, &ref.search_path);
     ref.schema = n.schema;
     ref.name = n.name;
+    if (ref.schema.empty() && ref.search_path.empty()) ref.search_path = session_path;
     auto it = std::find(relations.begin(), relations.end(), ref);
     relation_of[i] = static_cast<int>(it - relations.begin());
     if (it == relations.end()) relations.push_back(std::move(ref));

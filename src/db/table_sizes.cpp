@@ -59,6 +59,26 @@ std::vector<TableSize> read_table_sizes(Database& db, const std::vector<Relation
   return out;
 }
 
+std::vector<std::string> starting_search_path(Database& db) {
+  std::vector<std::string> out;
+  // The starting value is reset_val; current_schemas resolves it only as the session's own, so
+  // it is set for a transaction that is rolled back.
+  db.exec("BEGIN");
+  try {
+    db.exec("SELECT set_config('search_path', reset_val, true) FROM pg_settings WHERE name = 'search_path'");
+    for (const auto& row : db.exec("SELECT unnest(current_schemas(false))"))
+      out.push_back(row[0].as<std::string>());
+    db.exec("ROLLBACK");
+  } catch (...) {
+    try {
+      db.exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+  return out;
+}
+
 std::string human_bytes(int64_t bytes) {
   static const char* units[] = {"bytes", "kB", "MB", "GB", "TB"};
   double v = static_cast<double>(bytes);

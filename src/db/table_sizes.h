@@ -32,6 +32,12 @@ struct TableSize {
   bool empty() const { return found && (heap_bytes == 0 || rows == 0); }
 };
 
+// The schemas a new session of this connection's role and database looks unqualified names up
+// in: the search_path it starts with (role, database and connection settings, not the SET this
+// connection made), as current_schemas(false) shows it ("$user" resolved, missing schemas left
+// out). Django's sessions start with it; safemigrate's own connection sets the URL's schema.
+std::vector<std::string> starting_search_path(Database& db);
+
 // Sizes of `relations`, in the same order, in one catalog query.
 std::vector<TableSize> read_table_sizes(Database& db, const std::vector<RelationRef>& relations);
 
