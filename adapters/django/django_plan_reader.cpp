@@ -227,6 +227,7 @@ const Shape& plan_shape() {
                                           {"reduces_to_sql", of(kBool)},
                                           {"non_transactional", of(kBool)},
                                           {"sql_depends_on_database", of(kBool)},
+                                          {"db_table", of(kString)},
                                           {"forward_sql", strings(0), true},
                                           {"backward_sql", strings(kNull)},
                                           {"sql_error", of(kString | kNull)},
@@ -505,6 +506,9 @@ std::string directive_prefix(element op) {
   return prefix;
 }
 
+// The name the exporter writes where Django looks one up in the live database (OFFLINE_NAME).
+constexpr std::string_view kLookedUpName = "safemigrate_name_looked_up_in_database";
+
 // `text` parsed, every statement (and action) pointing at `at`.
 std::vector<model::Statement> parse_at(const std::string& text, const model::SourceLocation& at) {
   std::vector<model::Statement> statements = sql::parse_sql(text, at.file).statements;
@@ -579,6 +583,24 @@ model::Operation read_operation(element op, const std::string& file, const Folde
   if (model_name.empty()) model_name = str(op, "name");
   if (!model_name.empty()) o.models.push_back(model_name);
   o.statements = operation_sql(op, o.loc);
+  // A DROP INDEX of a name Django looks up in the database holds a placeholder: no catalog knows
+  // it, but the operation's model names the table whose lock it takes and whose size counts.
+  if (std::string table = str(op, "db_table"); !table.empty())
+    for (auto& st : o.statements) {
+      std::vector<model::Action> tables;
+      for (const model::Action& a : st.actions) {
+        if (a.kind != model::ActionKind::DropIndex || a.relation.name != kLookedUpName) continue;
+        model::Action t;
+        t.kind = model::ActionKind::IndexTable;
+        t.relation = model::RelationName{"", table, true};
+        t.lock = a.concurrently ? model::LockMode::ShareUpdateExclusive : model::LockMode::AccessExclusive;
+        t.concurrently = a.concurrently;
+        t.object = a.relation.name;
+        t.loc = a.loc;
+        tables.push_back(std::move(t));
+      }
+      for (auto& t : tables) st.actions.push_back(std::move(t));
+    }
   // RunPython's own SQL: the forward code's runs as the operation's statements (every rule and
   // the apply gate read it); the reverse code's is kept apart, for the rules about reverse code.
   if (o.code)

@@ -493,6 +493,20 @@ DATABASE_LOOKUPS = (
 )
 
 
+def constraint_names_standin(connection, model, names, column_names=None, *args, **kwargs):
+    """The placeholder names a lookup stands for: one per name Django would find. The index of a
+    varchar or text column with db_index has a `_like` twin (varchar_pattern_ops), and the lookup
+    for the index (index=True, type_="idx") finds both, so Django drops both."""
+    if kwargs.get("index") and kwargs.get("type_") == "idx" and column_names and len(column_names) == 1:
+        for field in getattr(getattr(model, "_meta", None), "local_fields", []):
+            if field.column != column_names[0] or field.primary_key or field.unique:
+                continue
+            db_type = field.db_type(connection) or ""
+            if db_type.startswith("varchar") or db_type.startswith("text"):
+                return list(names) * 2
+    return list(names)
+
+
 class SqlCollector:
     """Collects the SQL of one operation the way `sqlmigrate` does (schema_editor with
     collect_sql=True), and notes whether generating it looked at the database."""
@@ -509,7 +523,11 @@ class SqlCollector:
         generates when `safemigrate apply` runs its migrate."""
 
         def method(*args, **kwargs):
-            looked_up.append(True)
+            model = args[0] if args else kwargs.get("model")
+            table = getattr(getattr(model, "_meta", None), "db_table", None)
+            looked_up.append(table if isinstance(table, str) else True)
+            if original.__name__ == "_constraint_names":
+                return constraint_names_standin(self.connection, model, offline_answer, *args[1:], **kwargs)
             return offline_answer
 
         return method
@@ -538,7 +556,7 @@ class SqlCollector:
         except Exception as exc:
             error = last_line(exc)
         statements = [s for s in editor.collected_sql if s.strip()]
-        return statements, error, bool(looked_up)
+        return statements, error, looked_up
 
 
 def not_in_transaction_classes():
@@ -599,8 +617,13 @@ def export_operation(op, index, path, line, app_label, state, collector, no_tran
         backward, berror, blooked = collector.run(lambda ed: op.database_backwards(app_label, ed, state, before))
         out["backward_sql"] = backward
         out["backward_sql_error"] = berror
-        looked = looked or blooked
-    out["sql_depends_on_database"] = looked
+        looked = looked + blooked
+    out["sql_depends_on_database"] = bool(looked)
+    # The table whose names were looked up (the operation's model's): a placeholder DROP INDEX is
+    # judged by it.
+    tables = [t for t in looked if isinstance(t, str)]
+    if tables:
+        out["db_table"] = tables[0]
     return out, state
 
 

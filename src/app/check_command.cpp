@@ -5,6 +5,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <set>
 #include <span>
@@ -18,6 +19,7 @@
 #include "app/history_support.h"
 #include "checks/registry.h"
 #include "db/database.h"
+#include "db/table_sizes.h"
 #include "sql/parse.h"
 #include "sql/schema_tracker.h"
 #include "util/parallel.h"
@@ -61,9 +63,12 @@ struct SetResult {
 
 // Follows a set's schema through its migrations in order, decides how each migration runs, and
 // runs the rules (with --since, only on migrations added since the ref).
+// `in_database` (may be empty) tells whether a relation exists in the set's database; it is asked
+// only for migrations not in `applied`, which the database has not run.
 void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersion>& version,
                uint32_t target_postgres, const std::optional<GitSince>& since,
-               const std::string& deploy_lock_timeout, SetResult& out) {
+               const std::string& deploy_lock_timeout, const sql::SchemaTracker::InDatabase& in_database,
+               const std::set<std::string>& applied, SetResult& out) {
   for (const auto& f : set.input_findings) {
     out.input_error = out.input_error || f.rule == "input-error";
     out.findings.push_back(f);
@@ -87,7 +92,7 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
   habits.sets_lock_timeout = changing > 0 && setting_timeout * 2 >= changing;
   sql::SchemaTracker tracker;
   for (model::Migration& m : set.migrations) {
-    tracker.begin_migration();
+    tracker.begin_migration(m.id, applied.count(m.id) ? sql::SchemaTracker::InDatabase{} : in_database);
     for (auto& op : m.operations)
       for (auto& st : op.statements) {
         tracker.apply(st);
@@ -199,7 +204,9 @@ std::set<std::string> applied_migrations(db::Database& dbc, const model::Migrati
 // One catalog query per database for every table its sets' findings are about; then sizes,
 // estimates, escalation. `set_findings[s]` is the range of run.findings that set s produced.
 void add_table_sizes(const CheckOptions& options, CheckRun& run,
-                     const std::vector<std::pair<size_t, size_t>>& set_findings, Servers& servers) {
+                     const std::vector<std::pair<size_t, size_t>>& set_findings, Servers& servers,
+                     const std::vector<std::set<std::string>>& applied,
+                     const std::vector<std::vector<std::string>>& session_paths) {
   std::map<std::string, std::vector<size_t>> sets_by_url;
   for (size_t s = 0; s < run.sets.size(); ++s) sets_by_url[set_database_url(options, run, s)].push_back(s);
   auto range = [&](size_t s) {
@@ -209,12 +216,8 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
   std::vector<model::Finding> errors;
   for (const auto& [url, sets] : sets_by_url) {
     // Findings of migrations the database already ran keep their severity and get no size.
-    std::vector<std::set<std::string>> applied(run.sets.size());
-    if (!url.empty())
-      if (Servers::Server& server = servers.get(url); server.db)
-        for (size_t s : sets) applied[s] = applied_migrations(*server.db, run.sets[s]);
     std::vector<db::RelationRef> relations;
-    for (size_t s : sets) finding_relations(range(s), relations, applied[s]);
+    for (size_t s : sets) finding_relations(range(s), relations, applied[s], session_paths[s]);
     std::vector<db::TableSize> sizes;
     if (!url.empty() && !relations.empty()) {
       Servers::Server& server = servers.get(url);
@@ -232,7 +235,8 @@ void add_table_sizes(const CheckOptions& options, CheckRun& run,
         continue;
       }
     }
-    for (size_t s : sets) apply_table_sizes(range(s), relations, sizes, options.thresholds, applied[s]);
+    for (size_t s : sets)
+      apply_table_sizes(range(s), relations, sizes, options.thresholds, applied[s], session_paths[s]);
   }
   for (auto& e : errors) run.findings.push_back(std::move(e));
 }
@@ -342,9 +346,45 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     deploy_lock_timeouts.push_back(!configured.empty() || !options.table_sizes
                                        ? configured
                                        : servers.lock_timeout(set_database_url(options, run, s)));
+  // The database each set will run on, when known: what it has applied (those findings keep
+  // their severity), and whether a CREATE TABLE IF NOT EXISTS finds its table there already.
+  std::vector<std::set<std::string>> applied(run.sets.size());
+  std::vector<db::Database*> set_db(run.sets.size(), options.database);
+  if (options.table_sizes)
+    for (size_t s = 0; s < run.sets.size(); ++s)
+      if (std::string url = set_database_url(options, run, s); !url.empty())
+        if (Servers::Server& server = servers.get(url); server.db) {
+          applied[s] = applied_migrations(*server.db, run.sets[s]);
+          set_db[s] = server.db.get();
+        }
+  // Django's sessions look unqualified names up in the search_path a new session starts with;
+  // Prisma's in the URL's schema, as safemigrate's connection does.
+  std::vector<std::vector<std::string>> session_paths(run.sets.size());
+  for (size_t s = 0; s < run.sets.size(); ++s)
+    if (set_db[s] && run.sets[s].framework == model::Framework::Django) {
+      try {
+        session_paths[s] = db::starting_search_path(*set_db[s]);
+      } catch (const std::exception&) {
+        // Unreadable: the connection's own search_path, as before.
+      }
+    }
+  std::mutex db_mutex;  // sets are checked on several threads; a connection serves one at a time
   std::vector<SetResult> results(run.sets.size());
   util::parallel_for(run.sets.size(), options.jobs, [&](size_t s) {
-    check_set(run.sets[s], versions[s], targets[s], since, deploy_lock_timeouts[s], results[s]);
+    sql::SchemaTracker::InDatabase in_database;
+    if (db::Database* dbc = set_db[s])
+      in_database = [&, dbc, s](const model::RelationName& n, const std::vector<std::string>& path) {
+        std::lock_guard<std::mutex> hold(db_mutex);
+        try {
+          db::RelationRef ref{n.schema, n.name, path};
+          if (ref.schema.empty() && ref.search_path.empty()) ref.search_path = session_paths[s];
+          return db::read_table_sizes(*dbc, {ref}).front().found;
+        } catch (const std::exception&) {
+          return false;  // unknown: counted as new, as without a database
+        }
+      };
+    check_set(run.sets[s], versions[s], targets[s], since, deploy_lock_timeouts[s], in_database, applied[s],
+              results[s]);
   });
   std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
   size_t total = 0;
@@ -356,7 +396,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     run.statements += r.statements;
     run.input_error = run.input_error || r.input_error;
   }
-  if (options.table_sizes) add_table_sizes(options, run, set_findings, servers);
+  if (options.table_sizes) add_table_sizes(options, run, set_findings, servers, applied, session_paths);
   if (since)
     for (auto& f : edited_migration_findings(*since, run.sets)) run.findings.push_back(std::move(f));
   if (options.config) apply_config(*options.config, run.findings);

@@ -11,6 +11,10 @@
 #include "config/config.h"
 #include "model/migration.h"
 
+namespace sm::db {
+class Database;
+}
+
 namespace sm::app {
 
 struct CheckOptions {
@@ -33,6 +37,9 @@ struct CheckOptions {
   std::string database_url;
   std::vector<std::string> source_database_urls;
   SizeThresholds thresholds;
+  // The database the migrations will run on (apply's), asked whether a CREATE TABLE IF NOT EXISTS
+  // finds its table there already; without it, the table sizes' database is asked. May be null.
+  db::Database* database = nullptr;
 };
 
 // Applies a config's [rules] severities (off drops the finding) and ignore patterns.

@@ -109,6 +109,7 @@ Local load_local(const HistoryOptions& o) {
   co.max_file_size = o.max_file_size;
   co.config = o.config;
   co.postgres_version = o.postgres_version;
+  co.database = o.database;
   co.jobs = 0;
   local.run = run_check(co, nullptr);
   if (local.run.sets.size() != 1) throw InputError("cannot read " + local.dir.string());

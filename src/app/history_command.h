@@ -43,6 +43,9 @@ struct HistoryOptions {
   const config::Config* config = nullptr;
   // The PostgreSQL major version the gate judges for: apply sets it to its server's (0: unknown).
   uint32_t postgres_version = 0;
+  // The database apply runs on (set by for_server): the gate's checklist asks it whether a CREATE
+  // TABLE IF NOT EXISTS finds its table there already.
+  db::Database* database = nullptr;
 };
 
 // Exit codes shared by these commands.

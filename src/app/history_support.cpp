@@ -172,6 +172,7 @@ std::string lexing_mismatch(db::Database& dbc) {
 HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc) {
   HistoryOptions out = o;
   out.postgres_version = dbc.server_major();
+  out.database = &dbc;
   return out;
 }
 
@@ -198,12 +199,13 @@ int report_status(const db::HistoryReport& rep, const db::Database& dbc, const s
 namespace {
 
 // Why a finding about `f.action`'s table blocks no one in this database, or empty when it may:
-// the table is created by this run (its own migration, or an earlier pending one), or holds no
-// rows there. `created` holds the tables that pending migrations before f's create.
-std::string blocks_no_one(const model::Finding& f, const std::set<std::string>& created,
+// the table is created by this run (its own migration, or an earlier pending one, whatever it was
+// renamed to since), or holds no rows there.
+std::string blocks_no_one(const model::Finding& f, const std::set<std::string>& pending,
                           const db::TableSize* size) {
   if (!f.action || f.action->relation.name.empty()) return {};
-  if (f.action->on_new_relation || created.count(f.action->relation.key())) return "created by this run";
+  if (f.action->on_new_relation || (!f.action->created_by.empty() && pending.count(f.action->created_by)))
+    return "created by this run";
   if (!size) return {};
   if (!size->found) return "not in this database";
   if (size->empty()) return "empty in this database";
@@ -220,29 +222,26 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
     if (f.severity == model::Severity::Error && !f.suppressed && f.rule != "missing-migration-file" &&
         pending.count(f.migration))
       errors.push_back(&f);
-  // The tables each pending migration can count as made by this run: those that the pending
-  // migrations before it create.
-  std::map<std::string, std::set<std::string>> created_before;
-  std::set<std::string> created;
-  for (const model::Migration& m : set.migrations) {
-    if (!pending.count(m.id)) continue;
-    created_before[m.id] = created;
-    for (const model::Statement* st : m.statements())
-      for (const model::Action& a : st->actions)
-        if (a.kind == model::ActionKind::CreateTable) created.insert(a.relation.key());
-  }
-  // One catalog query for the tables of the other findings.
+  // One catalog query for the tables of the other findings, each by the name it has in this
+  // database: before the renames that pending migrations make.
+  auto ran = [&](const std::string& id) { return !pending.count(id); };
+  // Django's sessions look unqualified names up where a new session starts; Prisma's, in the
+  // URL's schema, as this connection does.
+  std::vector<std::string> session_path;
+  if (set.framework == model::Framework::Django) session_path = db::starting_search_path(dbc);
   std::vector<db::RelationRef> relations;
   std::vector<int> relation_of(errors.size(), -1);
   for (size_t i = 0; i < errors.size(); ++i) {
     const model::Finding& f = *errors[i];
     if (!f.action || f.action->relation.name.empty() || f.action->on_new_relation) continue;
-    const model::RelationName& n = f.action->relation;
-    auto it = std::find_if(relations.begin(), relations.end(), [&](const db::RelationRef& r) {
-      return r.schema == n.schema && r.name == n.name;
-    });
+    db::RelationRef ref;
+    model::RelationName n = model::name_in_database(*f.action, ran, &ref.search_path);
+    ref.schema = n.schema;
+    ref.name = n.name;
+    if (ref.schema.empty() && ref.search_path.empty()) ref.search_path = session_path;
+    auto it = std::find(relations.begin(), relations.end(), ref);
     relation_of[i] = static_cast<int>(it - relations.begin());
-    if (it == relations.end()) relations.push_back({n.schema, n.name});
+    if (it == relations.end()) relations.push_back(std::move(ref));
   }
   std::vector<db::TableSize> sizes = db::read_table_sizes(dbc, relations);
   std::vector<std::string> blocking, waived;
@@ -250,7 +249,7 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
   for (size_t i = 0; i < errors.size(); ++i) {
     const model::Finding& f = *errors[i];
     const db::TableSize* size = relation_of[i] >= 0 ? &sizes[static_cast<size_t>(relation_of[i])] : nullptr;
-    std::string why = blocks_no_one(f, created_before[f.migration], size);
+    std::string why = blocks_no_one(f, pending, size);
     input = input || f.rule == "input-error";
     if (why.empty())
       blocking.push_back(fmt::format("  {}:{}: {} [{}]\n", f.loc.file, f.loc.line, f.message, f.rule));

@@ -50,7 +50,8 @@ std::unique_ptr<db::Database> connect(const HistoryOptions& o);
 // client_encoding (SJIS, BIG5…: a multibyte character can swallow the backslash that follows).
 // The session's effective values: the role's and database's defaults and the URL's options count.
 std::string lexing_mismatch(db::Database& dbc);
-// `o` with postgres_version set to the server's: apply's gate judges for the PostgreSQL it runs on.
+// `o` with postgres_version set to the server's and `database` to `dbc`: apply's gate judges for
+// the PostgreSQL and the database it runs on.
 HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc);
 
 // A statement or query PostgreSQL refused while applying.

@@ -30,8 +30,17 @@ std::string human_seconds(double s) {
   return fmt::format("about {:.1f} h", s / 3600);
 }
 
-bool same_relation(const db::RelationRef& r, const model::RelationName& n) {
-  return r.name == n.name && r.schema == n.schema;
+// The relation `a` is about as this database names it: before the renames of migrations it has
+// not run, through the search_path the migration set.
+db::RelationRef database_ref(const model::Action& a, const std::set<std::string>& applied,
+                             const std::vector<std::string>& session_path) {
+  db::RelationRef r;
+  model::RelationName n = model::name_in_database(
+      a, [&](const std::string& id) { return applied.count(id) > 0; }, &r.search_path);
+  r.schema = std::move(n.schema);
+  r.name = std::move(n.name);
+  if (r.schema.empty() && r.search_path.empty()) r.search_path = session_path;
+  return r;
 }
 
 // `"Booking"."amount"`: the size goes after the column, not between table and column.
@@ -95,26 +104,26 @@ bool is_large(const db::TableSize& size, const SizeThresholds& t) {
 }
 
 void finding_relations(std::span<const model::Finding> findings, std::vector<db::RelationRef>& out,
-                       const std::set<std::string>& applied) {
+                       const std::set<std::string>& applied, const std::vector<std::string>& session_path) {
   for (const model::Finding& f : findings) {
     if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
     if (created_by_statement(*f.action) || applied.count(f.migration)) continue;
-    const model::RelationName& n = f.action->relation;
-    if (std::none_of(out.begin(), out.end(), [&](const db::RelationRef& r) { return same_relation(r, n); }))
-      out.push_back({n.schema, n.name});
+    db::RelationRef ref = database_ref(*f.action, applied, session_path);
+    if (std::find(out.begin(), out.end(), ref) == out.end()) out.push_back(std::move(ref));
   }
 }
 
 void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db::RelationRef>& relations,
                        const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds,
-                       const std::set<std::string>& applied) {
+                       const std::set<std::string>& applied, const std::vector<std::string>& session_path) {
   for (model::Finding& f : findings) {
     if (!f.action || f.action->on_new_relation || f.action->relation.name.empty()) continue;
     if (created_by_statement(*f.action) || applied.count(f.migration)) continue;
     const model::Action& a = *f.action;
     const db::TableSize* size = nullptr;
+    db::RelationRef ref = database_ref(a, applied, session_path);
     for (size_t i = 0; i < relations.size() && i < sizes.size(); ++i)
-      if (same_relation(relations[i], a.relation)) size = &sizes[i];
+      if (relations[i] == ref) size = &sizes[i];
     std::string estimate;
     if (!size) {
       f.table_size = "size unknown";

@@ -43,13 +43,17 @@ bool is_large(const db::TableSize& size, const SizeThresholds& t);
 // database), sizes are shown as unknown and severities stay as they are.
 // Findings of migrations in `applied` (ids the database records as applied) are left as they
 // are: those migrations already ran, and a size is about what is still to run.
+// `session_path`: the schemas an unqualified name is looked up in when the migration set none
+// (empty: the connection's own), e.g. where Django's sessions start (db::starting_search_path).
 void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db::RelationRef>& relations,
                        const std::vector<db::TableSize>& sizes, const SizeThresholds& thresholds,
-                       const std::set<std::string>& applied = {});
+                       const std::set<std::string>& applied = {},
+                       const std::vector<std::string>& session_path = {});
 
 // The relations findings are about (each once), for read_table_sizes.
 // Appends to `out`, so that the findings of several sets read from one database share one query.
 void finding_relations(std::span<const model::Finding> findings, std::vector<db::RelationRef>& out,
-                       const std::set<std::string>& applied = {});
+                       const std::set<std::string>& applied = {},
+                       const std::vector<std::string>& session_path = {});
 
 }  // namespace sm::app

@@ -9,22 +9,34 @@ namespace sm::db {
 std::vector<TableSize> read_table_sizes(Database& db, const std::vector<RelationRef>& relations) {
   std::vector<TableSize> out(relations.size());
   if (relations.empty()) return out;
-  // Each name becomes a quoted "schema"."name" for to_regclass, which resolves unqualified names
-  // through the search_path and returns NULL (no error) for a relation that does not exist.
-  std::string names;
-  for (const RelationRef& r : relations) {
-    std::string qualified =
-        r.schema.empty() ? db.quote_name(r.name) : db.quote_name(r.schema) + "." + db.quote_name(r.name);
-    names += (names.empty() ? "" : ", ") + db.quote(qualified);
+  // One row per place a name is looked for: its schema, or each schema of its search_path in order
+  // (the first that holds it wins), or none (NULL: the session's search_path). to_regclass returns
+  // NULL, no error, for a relation or schema that does not exist.
+  std::string rows;
+  for (size_t i = 0; i < relations.size(); ++i) {
+    const RelationRef& r = relations[i];
+    std::vector<std::string> schemas;
+    if (!r.schema.empty())
+      schemas.push_back(r.schema);
+    else
+      schemas = r.search_path;
+    if (schemas.empty()) schemas.emplace_back();
+    for (size_t o = 0; o < schemas.size(); ++o)
+      rows += fmt::format("{}({}, {}, {}, {})", rows.empty() ? "" : ", ", i + 1, o + 1,
+                          schemas[o].empty() ? std::string("NULL") : db.quote(schemas[o]), db.quote(r.name));
   }
   pqxx::result res = db.exec(
-      "SELECT q.i, n.nspname, c.relname, c.relkind, c.reltuples::float8, pg_total_relation_size(c.oid), "
+      "WITH q(i, o, s, n) AS (VALUES " + rows +
+      "), r AS (SELECT DISTINCT ON (q.i) q.i, to_regclass(CASE WHEN q.s IS NULL THEN quote_ident(q.n) "
+      "WHEN q.s = '$user' THEN quote_ident(current_user) || '.' || quote_ident(q.n) "
+      "ELSE quote_ident(q.s) || '.' || quote_ident(q.n) END) AS oid FROM q "
+      "WHERE to_regclass(CASE WHEN q.s IS NULL THEN quote_ident(q.n) "
+      "WHEN q.s = '$user' THEN quote_ident(current_user) || '.' || quote_ident(q.n) "
+      "ELSE quote_ident(q.s) || '.' || quote_ident(q.n) END) IS NOT NULL ORDER BY q.i, q.o) "
+      "SELECT r.i, n.nspname, c.relname, c.relkind, c.reltuples::float8, pg_total_relation_size(c.oid), "
       "pg_relation_size(c.oid), coalesce(s.n_live_tup, -1), c.relpages::float8, "
       "current_setting('block_size')::float8 "
-      "FROM unnest(ARRAY[" +
-      names +
-      "]::text[]) WITH ORDINALITY AS q(name, i) "
-      "JOIN pg_class c ON c.oid = to_regclass(q.name) "
+      "FROM r JOIN pg_class c ON c.oid = r.oid "
       "JOIN pg_namespace n ON n.oid = c.relnamespace "
       "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid");
   for (const auto& row : res) {
@@ -58,6 +70,26 @@ std::vector<TableSize> read_table_sizes(Database& db, const std::vector<Relation
     t.heap_bytes = row[6].as<int64_t>();
     // Never analyzed and no statistics, yet pages on disk: the row count is unknown.
     if (reltuples < 0 && live <= 0 && t.heap_bytes > 0) t.rows = -1;
+  }
+  return out;
+}
+
+std::vector<std::string> starting_search_path(Database& db) {
+  std::vector<std::string> out;
+  // The starting value is reset_val; current_schemas resolves it only as the session's own, so
+  // it is set for a transaction that is rolled back.
+  db.exec("BEGIN");
+  try {
+    db.exec("SELECT set_config('search_path', reset_val, true) FROM pg_settings WHERE name = 'search_path'");
+    for (const auto& row : db.exec("SELECT unnest(current_schemas(false))"))
+      out.push_back(row[0].as<std::string>());
+    db.exec("ROLLBACK");
+  } catch (...) {
+    try {
+      db.exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
   }
   return out;
 }

@@ -11,10 +11,14 @@
 
 namespace sm::db {
 
-// A relation as the SQL names it; an empty schema is resolved through the search_path.
+// A relation as the SQL names it; an empty schema is resolved through `search_path` (the first
+// of its schemas holding the name; "$user" is the role's own), or when that is empty through the
+// session's search_path.
 struct RelationRef {
   std::string schema;
   std::string name;
+  std::vector<std::string> search_path;
+  bool operator==(const RelationRef&) const = default;
 };
 
 struct TableSize {
@@ -27,6 +31,12 @@ struct TableSize {
   // Known to hold no rows: nothing in the heap, or analyzed as empty.
   bool empty() const { return found && (heap_bytes == 0 || rows == 0); }
 };
+
+// The schemas a new session of this connection's role and database looks unqualified names up
+// in: the search_path it starts with (role, database and connection settings, not the SET this
+// connection made), as current_schemas(false) shows it ("$user" resolved, missing schemas left
+// out). Django's sessions start with it; safemigrate's own connection sets the URL's schema.
+std::vector<std::string> starting_search_path(Database& db);
 
 // Sizes of `relations`, in the same order, in one catalog query.
 std::vector<TableSize> read_table_sizes(Database& db, const std::vector<RelationRef>& relations);

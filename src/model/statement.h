@@ -51,6 +51,7 @@ struct RelationName {
   bool quoted = false;
   // Name as a user reads it: "public"."User" or users.
   std::string display() const;
+
   // Identity used to match objects across statements: schema defaults to public.
   std::string key() const;
 };
@@ -158,7 +159,41 @@ struct Action {
   bool on_new_column = false;
   // RENAME COLUMN (SchemaTracker): the table itself was renamed earlier in the same migration.
   bool on_renamed_relation = false;
+  // What SchemaTracker learnt of the relation from the migrations before this action:
+  // An unqualified name under a search_path that a SET of the migration made of several schemas:
+  // the schemas to look it up in, in order ("$user" included); the database resolves it.
+  std::vector<std::string> search_path;
+  // The migration whose CREATE made the relation; empty when it existed before the migrations.
+  std::string created_by;
+  // The names the relation had before (ALTER TABLE … RENAME TO, SET SCHEMA), most recent first,
+  // each with the migration that renamed it: a database where that migration has not run knows
+  // the relation by the older name.
+  struct PastName {
+    std::string migration;
+    RelationName name;
+    std::vector<std::string> search_path;  // as above, for that name
+  };
+  std::vector<PastName> renamed_from;
+  // CREATE TABLE IF NOT EXISTS of a table that exists already (made by an earlier migration, or in
+  // the database): it creates nothing.
+  bool exists_already = false;
 };
+
+// The name `a`'s relation has in a database where the migrations `ran` says true of have run and
+// the others have not; `search_path` receives the schemas an unqualified name is looked up in
+// (empty: the session's own).
+template <typename Ran>
+RelationName name_in_database(const Action& a, Ran&& ran, std::vector<std::string>* search_path = nullptr) {
+  RelationName n = a.relation;
+  std::vector<std::string> path = a.search_path;
+  for (const Action::PastName& p : a.renamed_from) {
+    if (ran(p.migration)) break;
+    n = p.name;
+    path = p.search_path;
+  }
+  if (search_path) *search_path = std::move(path);
+  return n;
+}
 
 enum class StatementClass : uint8_t {
   Ddl,
@@ -190,6 +225,12 @@ struct Statement {
   std::string set_name;                    // SET name = value
   std::string set_value;
   bool set_local = false;
+  // SET/RESET search_path, set_config('search_path', …): the schemas it names, in order (empty:
+  // back to the session's default: RESET, DEFAULT, RESET ALL). search_path_unknown: a set_config
+  // whose value or is_local is not a constant.
+  bool sets_search_path = false;
+  bool search_path_unknown = false;
+  std::vector<std::string> search_path;
   std::vector<Action> actions;
   std::vector<std::string> string_literals;  // string constants used (for enum-value use)
   std::string enum_type;                     // ALTER TYPE … ADD VALUE

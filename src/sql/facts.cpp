@@ -250,6 +250,69 @@ void lexing_set_config(Ctx& c, Node call) {
   if (value && lexes_as_read(n, *value)) return;
   c.st.lexing_changes.push_back(fmt::format("set_config('{}', {}, …)", n,
                                             value ? "'" + *value + "'" : std::string("(not a constant)")));
+// A list-valued setting as PostgreSQL splits it (SplitIdentifierString): names separated by
+// commas, white space around them ignored, "quoted" names kept as written ("" is a quote), other
+// names lower-cased. This reads a setting's value, not SQL. False when the list is malformed.
+bool split_identifier_list(std::string_view value, std::vector<std::string>& out) {
+  size_t i = 0;
+  auto space = [&] {
+    while (i < value.size() && std::isspace(static_cast<unsigned char>(value[i]))) ++i;
+  };
+  space();
+  if (i == value.size()) return true;  // an empty list
+  for (;;) {
+    std::string name;
+    if (value[i] == '"') {
+      for (++i;; ++i) {
+        if (i >= value.size()) return false;
+        if (value[i] == '"') {
+          if (i + 1 < value.size() && value[i + 1] == '"') {
+            name += '"';
+            ++i;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        name += value[i];
+      }
+    } else {
+      while (i < value.size() && value[i] != ',' && !std::isspace(static_cast<unsigned char>(value[i])))
+        name += static_cast<char>(std::tolower(static_cast<unsigned char>(value[i++])));
+      if (name.empty()) return false;
+    }
+    out.push_back(std::move(name));
+    space();
+    if (i == value.size()) return true;
+    if (value[i] != ',') return false;
+    ++i;
+    space();
+  }
+}
+
+// SELECT set_config('search_path', 'a, b', is_local): the statement sets the search_path. A value
+// or is_local that is not a constant leaves it unknown (the tracker then says so).
+void set_config_call(Ctx& c, Node call) {
+  auto args = list(call, "args");
+  std::vector<Node> a(args.begin(), args.end());
+  auto constant = [](Node n, Node& out) {
+    Node k;
+    return node_type(n, k) == "A_Const" && (out = k, true);
+  };
+  Node setting, value, local;
+  if (a.size() != 3 || !constant(a[0], setting)) return;
+  Node sval;
+  if (!field(setting, "sval", sval) || str(sval, "sval") != "search_path") return;
+  c.st.sets_search_path = true;
+  Node v, b;
+  std::vector<std::string> path;
+  if (!constant(a[1], value) || !field(value, "sval", v) || !constant(a[2], local) ||
+      !field(local, "boolval", b) || !split_identifier_list(str(v, "sval"), path)) {
+    c.st.search_path_unknown = true;
+    return;
+  }
+  c.st.search_path = std::move(path);
+  c.st.set_local = flag(b, "boolval");
 }
 
 // One walk over a statement's tree: every string constant (A_Const sval), to see whether a new
@@ -284,6 +347,7 @@ void walk_constants_and_calls(Ctx& c, Node root) {
         for (const NewFunction& f : kNewFunctions)
           if (f.name == name) needs_postgres(c, f.major, name + "()", f.extension);
         if (name == "set_config") lexing_set_config(c, kv.value);
+        if (name == "set_config") set_config_call(c, kv.value);
       }
       children.push_back(kv.value);
     }
@@ -951,6 +1015,16 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
     }
     if (str(body, "kind") != "VAR_SET_VALUE") st.set_value = "DEFAULT";
     lexing_set(c, body, st.set_local ? "SET LOCAL" : "SET", true);
+    // SET search_path TO a, b (SET SCHEMA 'a' too), SET … TO DEFAULT, RESET search_path, RESET ALL.
+    if (st.set_name == "search_path" || str(body, "kind") == "VAR_RESET_ALL") {
+      st.sets_search_path = true;
+      if (str(body, "kind") == "VAR_SET_VALUE")
+        for (Node arg : list(body, "args")) {
+          Node k, v;
+          if (node_type(arg, k) == "A_Const" && field(k, "sval", v))
+            st.search_path.emplace_back(str(v, "sval"));
+        }
+    }
   } else if (type == "CreatedbStmt" || type == "DropdbStmt" || type == "AlterSystemStmt" ||
              type == "CreateTableSpaceStmt" || type == "DropTableSpaceStmt") {
     st.cannot_run_in_transaction = true;

@@ -116,14 +116,6 @@ bool is_serial(const std::string& type) {
 }
 }  // namespace
 
-void SchemaTracker::begin_migration() {
-  created_here_.clear();
-  new_columns_.clear();
-  dropped_columns_.clear();
-  renamed_tables_.clear();
-  dropped_constraints_.clear();
-}
-
 // Before `a` changes anything: what this migration's earlier statements let us say about it.
 void SchemaTracker::annotate(model::Action& a, const std::string& key) {
   auto new_column = [&](const std::string& column) -> const NewColumn* {
@@ -308,6 +300,92 @@ void SchemaTracker::record(const model::Action& a, const std::string& key) {
   }
 }
 
+void SchemaTracker::begin_migration(std::string id, InDatabase in_database) {
+  created_here_.clear();
+  new_columns_.clear();
+  dropped_columns_.clear();
+  renamed_tables_.clear();
+  dropped_constraints_.clear();
+  migration_ = std::move(id);
+  in_database_ = std::move(in_database);
+  session_path_.reset();
+  local_path_.reset();
+  path_at_begin_.reset();
+  path_unknown_ = false;
+}
+
+void SchemaTracker::follow_search_path(const model::Statement& st) {
+  if (st.tx == model::TxControl::Begin) {
+    path_at_begin_ = session_path_;
+  } else if (st.tx == model::TxControl::Commit) {
+    local_path_.reset();
+  } else if (st.tx == model::TxControl::Rollback) {
+    session_path_ = path_at_begin_;  // a SET inside a rolled back transaction is undone too
+    local_path_.reset();
+  }
+  if (!st.sets_search_path) return;
+  path_unknown_ = st.search_path_unknown;
+  if (path_unknown_) return;
+  std::optional<std::vector<std::string>> value;
+  if (!st.search_path.empty()) value = st.search_path;  // empty: RESET, DEFAULT: the session's own
+  if (st.set_local) {
+    local_path_ = value;
+    if (!value) local_path_ = session_path_;
+  } else {
+    session_path_ = value;
+    local_path_.reset();  // a plain SET replaces a SET LOCAL of the same transaction
+  }
+}
+
+void SchemaTracker::resolve(model::RelationName& name, std::vector<std::string>& path) const {
+  if (!name.schema.empty() || name.name.empty() || path_unknown_) return;
+  const std::optional<std::vector<std::string>>& set = local_path_ ? local_path_ : session_path_;
+  if (!set) return;  // the session's own search_path: the database resolves the name
+  std::vector<std::string> schemas;
+  for (const std::string& s : *set)
+    if (s != "pg_catalog" && s != "pg_temp") schemas.push_back(s);
+  if (schemas.size() == 1 && schemas.front() != "$user") {
+    name.schema = schemas.front();
+    return;
+  }
+  // Several schemas: the first where the migrations made or met the name, else the database's.
+  for (const std::string& s : schemas) {
+    if (s == "$user") break;  // the schema named after the role: only the database knows it
+    std::string key = s + "." + name.name;
+    if (origins_.count(key) || tables_.count(key) || index_table_.count(key)) {
+      name.schema = s;
+      return;
+    }
+  }
+  path = std::move(schemas);
+}
+
+void SchemaTracker::move_relation(const model::Action& a, const model::RelationName& to) {
+  std::string key = a.relation.key(), to_key = to.key();
+  if (key == to_key) return;
+  auto node = tables_.extract(key);
+  if (!node.empty()) {
+    node.key() = to_key;
+    tables_.insert(std::move(node));
+  }
+  if (created_here_.erase(key)) created_here_.insert(to_key);
+  Origin origin;
+  if (auto it = origins_.find(key); it != origins_.end()) {
+    origin = std::move(it->second);
+    origins_.erase(it);
+  }
+  origin.renamed_from.insert(origin.renamed_from.begin(),
+                             model::Action::PastName{migration_, a.relation, a.search_path});
+  origins_[to_key] = std::move(origin);
+  for (auto& [index, table] : index_table_)
+    if (table == key) table = to_key;
+  if (auto n = table_names_.extract(key); !n.empty()) {
+    n.key() = to_key;
+    n.mapped() = to;
+    table_names_.insert(std::move(n));
+  }
+}
+
 void SchemaTracker::apply(model::Statement& st) {
   if (!st.created_extension.empty()) extensions_.insert(st.created_extension);
   if (!st.min_postgres_unless_extension.empty() && extensions_.count(st.min_postgres_unless_extension)) {
@@ -324,9 +402,15 @@ void SchemaTracker::apply(model::Statement& st) {
           type = st.renamed_type_to + (end == std::string::npos ? "" : type.substr(end));
       }
   }
+  follow_search_path(st);
   std::vector<model::Action> index_tables;
   for (auto& a : st.actions) {
+    resolve(a.relation, a.search_path);
     std::string key = a.relation.key();
+    if (auto o = origins_.find(key); o != origins_.end()) {
+      a.created_by = o->second.created_by;
+      a.renamed_from = o->second.renamed_from;
+    }
     if (a.kind == ActionKind::DropIndex) {
       auto it = index_table_.find(key);
       // A DROP INDEX of an index made in this migration, or on a table made in it.
@@ -353,6 +437,10 @@ void SchemaTracker::apply(model::Statement& st) {
         t.object = a.relation.name;
         if (auto cols = index_columns_.find(key); cols != index_columns_.end()) t.column = cols->second;
         t.on_new_relation = created_here_.count(it->second) > 0;
+        if (auto o = origins_.find(it->second); o != origins_.end()) {
+          t.created_by = o->second.created_by;
+          t.renamed_from = o->second.renamed_from;
+        }
         t.loc = a.loc;
         index_tables.push_back(std::move(t));
       }
@@ -362,35 +450,50 @@ void SchemaTracker::apply(model::Statement& st) {
     record(a, key);
     switch (a.kind) {
       case ActionKind::CreateTable: {
+        // CREATE TABLE IF NOT EXISTS of a table an earlier migration made (or renamed to this
+        // name), or that the database holds: nothing is created, and the table keeps its rows.
+        bool known = tables_.count(key) || origins_.count(key);
+        if (a.if_exists && (known || (in_database_ && in_database_(a.relation, a.search_path)))) {
+          a.exists_already = true;
+          if (!known) origins_[key] = Origin{};
+          break;
+        }
         created_here_.insert(key);
+        origins_[key] = Origin{migration_, {}};
+        a.created_by = migration_;
+        a.renamed_from.clear();
         Columns& cols = tables_[key];
         cols.clear();
         for (const auto& [name, type] : a.columns) cols[name] = type;
         break;
       }
-      case ActionKind::CreateView: created_here_.insert(key); break;
+      case ActionKind::CreateView:
+        created_here_.insert(key);
+        origins_[key] = Origin{migration_, {}};
+        a.created_by = migration_;
+        a.renamed_from.clear();
+        break;
       case ActionKind::CreateIndex: {
         model::RelationName idx{a.relation.schema, a.object, false};
         index_table_[idx.key()] = key;
         index_columns_[idx.key()] = a.column;
         table_names_[key] = a.relation;
         created_here_.insert(idx.key());
+        if (!a.if_exists || !origins_.count(idx.key())) origins_[idx.key()] = Origin{migration_, {}};
         break;
       }
       case ActionKind::DropTable:
+      case ActionKind::DropView:
         tables_.erase(key);
         created_here_.erase(key);
+        origins_.erase(key);
         break;
-      case ActionKind::RenameTable: {
-        model::RelationName to{a.relation.schema, a.object, false};
-        auto node = tables_.extract(key);
-        if (!node.empty()) {
-          node.key() = to.key();
-          tables_.insert(std::move(node));
-        }
-        if (created_here_.erase(key)) created_here_.insert(to.key());
+      case ActionKind::RenameTable:
+        move_relation(a, model::RelationName{a.relation.schema, a.object, false});
         break;
-      }
+      case ActionKind::SetSchema:
+        move_relation(a, model::RelationName{a.object, a.relation.name, false});
+        break;
       case ActionKind::AddColumn: tables_[key][a.column] = a.new_type; break;
       case ActionKind::DropColumn: {
         auto t = tables_.find(key);

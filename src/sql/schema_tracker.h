@@ -5,12 +5,19 @@
 // - a column's type from earlier migrations, so ALTER COLUMN TYPE can tell a binary-coercible
 //   change (no rewrite) from a rewrite;
 // - whether a validated CHECK (col IS NOT NULL) exists, which lets SET NOT NULL skip its scan;
-// - which extensions exist, so that a function one provides needs no newer PostgreSQL.
+// - which extensions exist, so that a function one provides needs no newer PostgreSQL;
+// - the search_path a migration sets (SET, SET LOCAL, RESET, set_config), so that an unqualified
+//   name is the table PostgreSQL will really use;
+// - where each relation comes from: the migration that created it, the names it had before
+//   (RENAME TO, SET SCHEMA), and whether CREATE TABLE IF NOT EXISTS found it there already.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "model/statement.h"
 
@@ -18,8 +25,14 @@ namespace sm::sql {
 
 class SchemaTracker {
  public:
-  // Call before the statements of each migration.
-  void begin_migration();
+  // Whether a relation exists in the database before the migration runs (asked only about CREATE
+  // TABLE IF NOT EXISTS of a table the migrations do not know): its name, and for an unqualified
+  // name the schemas of the search_path the migration set (empty: the session's own).
+  using InDatabase =
+      std::function<bool(const model::RelationName& name, const std::vector<std::string>& search_path)>;
+  // Call before the statements of each migration, with its id and, when a database is known to
+  // be at the state before this migration, how to ask it.
+  void begin_migration(std::string id = {}, InDatabase in_database = {});
   // Annotates `st`'s actions, then records what `st` changes.
   void apply(model::Statement& st);
 
@@ -54,6 +67,25 @@ class SchemaTracker {
   std::unordered_set<std::string> tables_with_triggers_;
   void annotate(model::Action& a, const std::string& key);
   void record(const model::Action& a, const std::string& key);
+
+  struct Origin {
+    std::string created_by;                             // migration id; empty: existed before
+    std::vector<model::Action::PastName> renamed_from;  // most recent first
+  };
+  // Relations the migrations created, renamed or found existing, by key.
+  std::unordered_map<std::string, Origin> origins_;
+  std::string migration_;
+  InDatabase in_database_;
+  // The search_path the migration set: nullopt is the session's default. A SET LOCAL lasts to the
+  // end of the transaction; a ROLLBACK also undoes a SET made in it.
+  std::optional<std::vector<std::string>> session_path_, local_path_, path_at_begin_;
+  bool path_unknown_ = false;  // set_config with a value that is not a constant
+
+  void follow_search_path(const model::Statement& st);
+  // Qualifies an unqualified name by the search_path the migration set, or fills `path` with the
+  // schemas to look it up in when that takes the database.
+  void resolve(model::RelationName& name, std::vector<std::string>& path) const;
+  void move_relation(const model::Action& a, const model::RelationName& to);
 };
 
 // Whether every value of type `from` converts to `to` without an error (int4 to int8, any type
