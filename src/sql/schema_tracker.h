@@ -5,12 +5,17 @@
 // - a column's type from earlier migrations, so ALTER COLUMN TYPE can tell a binary-coercible
 //   change (no rewrite) from a rewrite;
 // - whether a validated CHECK (col IS NOT NULL) exists, which lets SET NOT NULL skip its scan;
-// - which extensions exist, so that a function one provides needs no newer PostgreSQL.
+// - which extensions exist, so that a function one provides needs no newer PostgreSQL;
+// - which views read which columns, so that ALTER COLUMN TYPE knows PostgreSQL will refuse it;
+// - which validated CHECK constraints a table has, so that ATTACH PARTITION knows whether one
+//   names its bound (PostgreSQL then skips the partition's scan).
 #pragma once
 
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "model/statement.h"
 
@@ -34,6 +39,17 @@ class SchemaTracker {
   std::unordered_map<std::string, std::string> pending_not_null_checks_;
   std::unordered_set<std::string> valid_not_null_checks_;  // "table key/column"
   std::unordered_set<std::string> extensions_;             // made by CREATE EXTENSION so far
+  // Views and materialized views made so far: what ALTER COLUMN TYPE would break.
+  struct View {
+    std::string display;
+    std::unordered_set<std::string> tables;   // table keys its query reads
+    std::unordered_set<std::string> columns;  // column names it uses; "*" for every column
+  };
+  std::unordered_map<std::string, View> views_;  // view key -> what it reads
+  // CHECK constraints: "table key/constraint" -> whether validated, and the ADD CHECK action.
+  std::unordered_map<std::string, std::pair<bool, model::Action>> checks_;
+  std::unordered_set<std::string> not_null_;  // "table key/column" declared NOT NULL
+  uint64_t unnamed_checks_ = 0;
 };
 
 // Whether changing a column from `from` to `to` (PostgreSQL type names with modifiers, as
