@@ -122,9 +122,10 @@ TEST(ExcludeAppsCheck, ExactlyTheNamedAppsFindingsAreSetApart) {
         ASSERT_GT(in_app, 0u) << "the app has findings to set apart";
         for (const auto& f : run.findings) {
           (f.suppressed ? apart : open).insert(key(f));
-          if (f.suppressed)
+          if (f.suppressed) {
             EXPECT_EQ(f.suppression_reason,
                       "exclude_apps: " + entry + " (migrations the project does not own)");
+          }
         }
         EXPECT_EQ(open, expected_open);
         EXPECT_EQ(apart, expected_apart);
