@@ -101,6 +101,13 @@ TEST_F(Corpus, CivitaiSyntaxErrorIsReportedAndTheRestOfTheFileChecked) {
 //   conditions, 72 migrations); a change under review (--since) hears it per table;
 // - renaming-column 33 -> 20: 13 renames of a column the same migration added; 10 of them replace
 //   a dropped column of another type, now changing-column-type (76 -> 86) names the type change.
+// - issue 19: unbounded-backfill 9 (every one `UPDATE t SET c = … WHERE c IS NULL`, read against
+//   the SQL: civitai 6, hoppscotch, langfuse, teable 1 each); validate-in-same-transaction 2 (civitai
+//   files whose comments expect VALIDATE to run under SHARE UPDATE EXCLUSIVE, but under Prisma <=
+//   7.3 the file is one transaction and the ADD's SHARE ROW EXCLUSIVE stays); dropping-schema-cascade,
+//   attach-partition-without-check and lock-held-across-statements find nothing here (no such
+//   statements), nor does type-change-breaks-view (civitai drops its views before changing types;
+//   stars over subqueries and WITH queries read only what those name).
 // dropping-database, truncate-table, transaction-nesting, uncommitted-transaction and
 // lexing-setting-changed (no file sets standard_conforming_strings or client_encoding) find nothing
 // here (civitai's lone COMMIT after ALTER TYPE … ADD VALUE is Prisma's known workaround, not nesting).
@@ -121,11 +128,13 @@ TEST_F(Corpus, FindingsPerRule) {
       {"changing-column-type", 86},
       {"set-not-null-without-check", 70},
       {"whole-table-write", 67},
+      {"unbounded-backfill", 9},
       {"unique-constraint-builds-index", 48},
       {"renaming-column", 20},
       {"table-rewrite", 17},
       {"concurrently-in-transaction", 6},
       {"enum-value-used-in-transaction", 4},
+      {"validate-in-same-transaction", 2},
       {"renaming-table", 2},
       {"syntax-error", 1},
   };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "sql/lock_table.h"
 #include "sql/parse.h"
@@ -551,6 +552,142 @@ TEST(SqlFacts, TruncateCascade) {
   EXPECT_TRUE(st.actions[0].cascade);
   EXPECT_TRUE(st.actions[1].cascade);
   EXPECT_FALSE(sm::sql::parse_sql("TRUNCATE a", "x").statements.at(0).actions.at(0).cascade);
+}
+
+// Issue 19, unbounded-backfill: every WHERE built from up to three AND-ed conditions, drawn from
+// NULL tests of a set column (the backfill's mark), other conditions on the set columns only
+// (no bound), and conditions that bound the batch (another column, a subquery): the UPDATE is an
+// unbounded backfill exactly when it has a NULL test and no bound. Set columns are written bare
+// and qualified.
+TEST(SqlFacts, UnboundedBatchIsANullTestOfASetColumnWithNoBound) {
+  enum Kind { NullTest, SetColumnsOnly, Bound };
+  const std::vector<std::pair<std::string, Kind>> conditions = {
+      {"c IS NULL", NullTest},
+      {"t.c IS NULL", NullTest},
+      {"(c = '' OR d IS NULL)", NullTest},
+      {"d IS NOT NULL", SetColumnsOnly},
+      {"c <> 'old'", SetColumnsOnly},
+      {"true", SetColumnsOnly},
+      {"id < 1000", Bound},
+      {"id BETWEEN 1 AND 1000", Bound},
+      {"id IN (SELECT id FROM t WHERE c IS NULL LIMIT 100)", Bound},
+      {"EXISTS (SELECT 1 FROM u WHERE u.c = t.c)", Bound},
+      {"other IS NULL", Bound},
+      {"created_at < now()", Bound},
+  };
+  size_t cases = 0, unbounded = 0;
+  for (size_t n = 1; n <= 3; ++n) {
+    std::vector<size_t> pick(n, 0);
+    while (true) {
+      std::string where;
+      bool bound = false, null_test = false;
+      for (size_t i : pick) {
+        where += (where.empty() ? "" : " AND ") + conditions[i].first;
+        bound = bound || conditions[i].second == Bound;
+        null_test = null_test || conditions[i].second == NullTest;
+      }
+      std::string sql = "UPDATE t SET c = 'x', d = 1 WHERE " + where;
+      auto parsed = sm::sql::parse_sql(sql, "x.sql");
+      ASSERT_EQ(parsed.statements.size(), 1u) << sql;
+      const auto& a = parsed.statements[0].actions.at(0);
+      EXPECT_EQ(a.unbounded_batch, null_test && !bound) << sql;
+      EXPECT_FALSE(a.whole_table) << sql;
+      ++cases;
+      unbounded += a.unbounded_batch;
+      size_t k = 0;
+      while (k < n && ++pick[k] == conditions.size()) pick[k++] = 0;
+      if (k == n) break;
+    }
+  }
+  EXPECT_GT(unbounded, 0u);
+  EXPECT_EQ(cases, 12u + 144u + 1728u);
+  // No WHERE is whole-table-write's; DELETE and INSERT set nothing.
+  for (const char* sql :
+       {"UPDATE t SET c = 1", "DELETE FROM t WHERE c IS NULL", "INSERT INTO t (c) VALUES (1)"})
+    EXPECT_FALSE(sm::sql::parse_sql(sql, "x").statements.at(0).actions.at(0).unbounded_batch) << sql;
+}
+
+TEST(SqlFacts, DropSchemaAndPartitionBoundsAndViewReads) {
+  auto p = sm::sql::parse_sql(
+      "DROP SCHEMA a, \"B\" CASCADE; DROP SCHEMA IF EXISTS c;"
+      "ALTER TABLE p ATTACH PARTITION q FOR VALUES FROM ('2024-01-01', 5) TO (MAXVALUE, 10);"
+      "ALTER TABLE p ATTACH PARTITION r DEFAULT;"
+      "CREATE VIEW v AS WITH w AS (SELECT x, * FROM s.t1) SELECT w.x, b.*, w.* FROM w JOIN t2 b ON true, "
+      "(SELECT * FROM t3) q;"
+      "CREATE MATERIALIZED VIEW mv AS SELECT sum(total) FROM o;",
+      "x");
+  const auto& s = p.statements;
+  ASSERT_EQ(s.size(), 6u);
+  ASSERT_EQ(s[0].actions.size(), 2u);
+  EXPECT_EQ(s[0].actions[0].kind, ActionKind::DropSchema);
+  EXPECT_EQ(s[0].actions[1].relation.name, "B");
+  EXPECT_TRUE(s[0].actions[0].cascade);
+  EXPECT_EQ(s[0].actions[0].lock, LockMode::None);
+  EXPECT_FALSE(s[1].actions.at(0).cascade);
+  EXPECT_TRUE(s[1].actions.at(0).if_exists);
+  EXPECT_EQ(s[2].actions.at(0).constants, (std::vector<std::string>{"2024-01-01", "5", "10"}));
+  EXPECT_FALSE(s[2].actions.at(0).default_partition);
+  EXPECT_TRUE(s[3].actions.at(0).default_partition);
+  const auto& v = s[4].actions.at(0);
+  std::set<std::string> reads;
+  for (const auto& r : v.reads) reads.insert(r.key());
+  EXPECT_EQ(reads, (std::set<std::string>{"s.t1", "public.t2", "public.t3"})) << "w names the WITH query";
+  // Each star covers the tables of its own SELECT: t1's and t3's inside, t2 by its alias b; w.*
+  // is over the WITH query, whose columns are named inside it.
+  EXPECT_EQ(v.read_columns, (std::vector<std::string>{"public.t2.*", "public.t3.*", "s.t1.*", "x"}));
+  EXPECT_EQ(s[5].actions.at(0).reads.at(0).name, "o");
+  EXPECT_EQ(s[5].actions.at(0).read_columns, (std::vector<std::string>{"total"}));
+}
+
+TEST(SchemaTracker, ViewsStopTypeChangesOfTheColumnsTheyRead) {
+  sm::sql::SchemaTracker t;
+  track(t,
+        "CREATE TABLE a (id int, x int, y int); CREATE TABLE b (x int);"
+        "CREATE VIEW v AS SELECT a.x FROM a JOIN b ON true; CREATE VIEW w AS SELECT * FROM b;"
+        "CREATE VIEW u AS SELECT s.* FROM (SELECT id FROM a) s;");
+  auto sts = track(t,
+                   "ALTER TABLE a ALTER COLUMN x TYPE bigint; ALTER TABLE a ALTER COLUMN y TYPE bigint;"
+                   "ALTER TABLE b ALTER COLUMN x TYPE bigint;");
+  EXPECT_EQ(sts[0].actions[0].dependent_views, (std::vector<std::string>{"v"}));
+  EXPECT_TRUE(sts[1].actions[0].dependent_views.empty()) << "u's star reads only its subquery's id";
+  // Matched by name in every table v reads (b.x too), and w reads every column of b.
+  EXPECT_EQ(sts[2].actions[0].dependent_views, (std::vector<std::string>{"v", "w"}));
+  sts = track(t,
+              "DROP VIEW v; ALTER TABLE a RENAME TO c; ALTER TABLE b RENAME COLUMN x TO z;"
+              "ALTER TABLE c ALTER COLUMN x TYPE int; ALTER TABLE b ALTER COLUMN z TYPE int;"
+              "ALTER VIEW w RENAME TO w2; DROP MATERIALIZED VIEW IF EXISTS w2; ALTER TABLE b ALTER COLUMN z "
+              "TYPE text;");
+  EXPECT_TRUE(sts[3].actions[0].dependent_views.empty()) << "v was dropped";
+  EXPECT_EQ(sts[4].actions[0].dependent_views, (std::vector<std::string>{"w"}));
+  EXPECT_TRUE(sts[7].actions[0].dependent_views.empty()) << "w, renamed w2, was dropped";
+}
+
+TEST(SchemaTracker, AValidatedNotNullCheckNamingTheBoundSparesTheAttachScan) {
+  sm::sql::SchemaTracker t;
+  track(t,
+        "CREATE TABLE p1 (k date NOT NULL); CREATE TABLE p2 (k date); CREATE TABLE p3 (k date);"
+        "CREATE TABLE p4 (k int); ALTER TABLE p4 ALTER COLUMN k SET NOT NULL;");
+  track(
+      t,
+      "ALTER TABLE p1 ADD CONSTRAINT c1 CHECK (k >= '2024-01-01' AND k < '2025-01-01');"
+      "ALTER TABLE p2 ADD CONSTRAINT c2 CHECK (k >= '2024-01-01' AND k < '2025-01-01');"
+      "ALTER TABLE p3 ADD CONSTRAINT c3 CHECK (k IS NOT NULL AND k >= '2024-01-01' AND k < '2025-01-01') NOT "
+      "VALID;"
+      "ALTER TABLE p4 ADD CONSTRAINT c4 CHECK (k IN (1, 2));");
+  const char* attach =
+      "ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+      "ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+      "ALTER TABLE p ATTACH PARTITION p3 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+      "ALTER TABLE l ATTACH PARTITION p4 FOR VALUES IN (1, 2, 3);";
+  auto sts = track(t, attach);
+  EXPECT_FALSE(sts[0].actions[0].scans) << sts[0].actions[0].detail;
+  EXPECT_TRUE(sts[1].actions[0].scans) << "k may be NULL and the CHECK does not say IS NOT NULL";
+  EXPECT_TRUE(sts[2].actions[0].scans) << "c3 is not validated yet";
+  EXPECT_TRUE(sts[3].actions[0].scans) << "3 is not named by the CHECK";
+  track(t, "ALTER TABLE p3 VALIDATE CONSTRAINT c3; ALTER TABLE p1 DROP CONSTRAINT c1;");
+  sts = track(t, attach);
+  EXPECT_TRUE(sts[0].actions[0].scans) << "c1 was dropped";
+  EXPECT_FALSE(sts[2].actions[0].scans) << "c3 is validated and tests IS NOT NULL";
 }
 
 }  // namespace

@@ -399,8 +399,42 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
   if (options.table_sizes) add_table_sizes(options, run, set_findings, servers, applied, session_paths);
   if (since)
     for (auto& f : edited_migration_findings(*since, run.sets)) run.findings.push_back(std::move(f));
-  if (options.config) apply_config(*options.config, run.findings);
+  if (options.config) {
+    apply_exclude_apps(*options.config, run.sets, run.findings, options.gate);
+    apply_config(*options.config, run.findings);
+  }
   return run;
+}
+
+void apply_exclude_apps(const config::Config& config, const std::vector<model::MigrationSet>& sets,
+                        std::vector<model::Finding>& findings, bool gate) {
+  if (config.exclude_apps.empty()) return;
+  std::map<std::string, std::string> excluded;  // Django migration id -> the entry naming it
+  for (const model::MigrationSet& set : sets) {
+    if (set.framework != model::Framework::Django) continue;
+    for (const model::Migration& m : set.migrations) {
+      std::string entry = config.excluded_app(m.app, m.main_file() ? m.main_file()->path : std::string{});
+      if (!entry.empty()) excluded[m.id] = entry;
+    }
+  }
+  if (excluded.empty()) return;
+  std::erase_if(findings, [&](model::Finding& f) {
+    if (f.rule == "input-error") return false;
+    auto it = excluded.find(f.migration);
+    if (it == excluded.end()) return false;
+    if (gate && !config.exclude_apps_pass_apply) {
+      // The gate is told explicitly: without exclude_apps_apply = "pass", an error here still stops apply.
+      f.message += " (app excluded by exclude_apps \"" + it->second +
+                   "\"; its errors stop apply unless exclude_apps_apply = \"pass\")";
+      return false;
+    }
+    if (!gate && config.exclude_apps_findings == config::Config::ExcludedFindings::Off) return true;
+    if (!f.suppressed) {
+      f.suppressed = true;
+      f.suppression_reason = kExcludedAppReason + it->second + " (migrations the project does not own)";
+    }
+    return false;
+  });
 }
 
 void apply_config(const config::Config& config, std::vector<model::Finding>& findings) {

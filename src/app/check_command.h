@@ -40,7 +40,17 @@ struct CheckOptions {
   // The database the migrations will run on (apply's), asked whether a CREATE TABLE IF NOT EXISTS
   // finds its table there already; without it, the table sizes' database is asked. May be null.
   db::Database* database = nullptr;
+  // The findings are for apply's gate: findings of apps named by the config's exclude_apps stay
+  // blocking unless exclude_apps_apply = "pass" (check reports them apart or drops them).
+  bool gate = false;
 };
+
+// Findings of Django migrations in apps named by the config's exclude_apps: suppressed with the
+// reason (reported apart), dropped (exclude_apps_findings = "off"), or, for the gate, kept with
+// a note unless exclude_apps_apply = "pass". Input errors are never touched.
+inline constexpr const char* kExcludedAppReason = "exclude_apps: ";
+void apply_exclude_apps(const config::Config& config, const std::vector<model::MigrationSet>& sets,
+                        std::vector<model::Finding>& findings, bool gate);
 
 // Applies a config's [rules] severities (off drops the finding) and ignore patterns.
 void apply_config(const config::Config& config, std::vector<model::Finding>& findings);

@@ -37,6 +37,7 @@ Plan load_plan(const HistoryOptions& o) {
   co.config = o.config;
   co.postgres_version = o.postgres_version;
   co.database = o.database;
+  co.gate = true;  // exclude_apps: the gate decides by exclude_apps_apply
   Plan p{run_check(co, nullptr)};
   if (p.run.sets.size() != 1) throw InputError("cannot read " + o.paths.front());
   for (const model::Finding& f : p.set().input_findings)

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/check_command.h"
 #include "db/table_sizes.h"
 
 namespace sm::app {
@@ -256,6 +257,20 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
     else
       waived.push_back(fmt::format("  {}:{}: [{}] {}: {}\n", f.loc.file, f.loc.line, f.rule,
                                    f.action->relation.display(), why));
+  }
+  // Errors in apps the config excludes, let through by exclude_apps_apply = "pass": said, not hidden.
+  std::vector<std::string> passed;
+  for (const model::Finding& f : findings)
+    if (f.severity == model::Severity::Error && f.suppressed && pending.count(f.migration) &&
+        f.suppression_reason.rfind(kExcludedAppReason, 0) == 0)
+      passed.push_back(fmt::format("  {}:{}: {} [{}]\n", f.loc.file, f.loc.line, f.message, f.rule));
+  if (!passed.empty()) {
+    err << fmt::format(
+        "safemigrate: {} error finding(s) in apps named by exclude_apps do not stop apply "
+        "(exclude_apps_apply = "
+        "\"pass\"):\n",
+        passed.size());
+    for (const std::string& line : passed) err << line;
   }
   if (!waived.empty()) {
     // A count, not a list: on a blank database that is every finding (260 lines of 1,098 on

@@ -46,6 +46,12 @@ extern const Rule kRequireConcurrentPartitionDetach;
 extern const Rule kRequiresNewerPostgres;
 extern const Rule kWholeTableWrite;
 extern const Rule kLexingSettingChanged;
+extern const Rule kDroppingSchemaCascade;
+extern const Rule kAttachPartitionWithoutCheck;
+extern const Rule kUnboundedBackfill;
+extern const Rule kTypeChangeBreaksView;
+extern const Rule kLockHeldAcrossStatements;
+extern const Rule kValidateInSameTransaction;
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
@@ -63,6 +69,10 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kNonAtomicMigration,
       &rules::kMixedSchemaAndData,
       &rules::kWholeTableWrite,
+      &rules::kUnboundedBackfill,
+      &rules::kLockHeldAcrossStatements,
+      &rules::kValidateInSameTransaction,
+      &rules::kAttachPartitionWithoutCheck,
       &rules::kTableRewrite,
       &rules::kConstraintMissingNotValid,
       &rules::kSetNotNullWithoutCheck,
@@ -72,8 +82,10 @@ const std::vector<const Rule*>& all_rules() {
       &rules::kDroppingColumn,
       &rules::kDroppingTable,
       &rules::kDroppingDatabase,
+      &rules::kDroppingSchemaCascade,
       &rules::kTruncateTable,
       &rules::kChangingColumnType,
+      &rules::kTypeChangeBreaksView,
       &rules::kNoDownMigration,
       &rules::kMissingLockTimeout,
       &rules::kEnumValueUsedInTransaction,

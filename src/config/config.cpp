@@ -111,7 +111,36 @@ void refuse_nul(const std::string& text, const std::string& name) {
       fmt::format("{}:{}:{}: not valid TOML: a NUL byte (TOML allows none)", name, line, column));
 }
 
+// A Django app label or a dotted Python package: identifiers joined by dots.
+bool valid_app_name(const std::string& s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.' || s.find("..") != std::string::npos) return false;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && s[i] != '.') {
+      unsigned char c = static_cast<unsigned char>(s[i]);
+      if (!isalnum(c) && c != '_') return false;
+      continue;
+    }
+    if (isdigit(static_cast<unsigned char>(s[start]))) return false;
+    start = i + 1;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string Config::excluded_app(const std::string& app, const std::string& migration_file) const {
+  // A package's migrations live in <package path>/migrations/ (site-packages/taggit/migrations/…).
+  std::string path = "/" + migration_file;
+  std::replace(path.begin(), path.end(), '\\', '/');
+  for (const std::string& e : exclude_apps) {
+    if (!app.empty() && e == app) return e;
+    std::string folder = "/" + e + "/migrations/";
+    std::replace(folder.begin(), folder.end(), '.', '/');
+    if (path.find(folder) != std::string::npos) return e;
+  }
+  return {};
+}
 
 std::string glob_to_regex(const std::string& glob) {
   std::string re;
@@ -173,7 +202,8 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
   table = std::move(parsed).table();
 #endif
   r.only_keys(table, "",
-              {"sources", "rules", "ignore", "postgres_version", "thresholds", "deploy_lock_timeout"});
+              {"sources", "rules", "ignore", "postgres_version", "thresholds", "deploy_lock_timeout",
+               "exclude_apps", "exclude_apps_findings", "exclude_apps_apply"});
 
   if (const toml::node* n = table.get("sources")) {
     const toml::array* list = n->as_array();
@@ -246,6 +276,37 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
     }
   }
 
+  if (const toml::node* n = table.get("exclude_apps")) {
+    const toml::array* list = n->as_array();
+    if (!list)
+      r.fail(n->source(), "exclude_apps", "expected an array of Django app labels or Python packages");
+    for (size_t i = 0; i < list->size(); ++i) {
+      const toml::node& item = *list->get(i);
+      std::string key = fmt::format("exclude_apps[{}]", i);
+      std::string app = r.string(item, key);
+      if (!valid_app_name(app))
+        r.fail(
+            item.source(), key,
+            "\"" + app +
+                "\" is not a Django app label or a Python package (e.g. \"auth\", \"django.contrib.auth\")");
+      cfg.exclude_apps.push_back(std::move(app));
+    }
+  }
+  if (const toml::node* n = table.get("exclude_apps_findings")) {
+    std::string v = r.string(*n, "exclude_apps_findings");
+    if (v == "apart")
+      cfg.exclude_apps_findings = Config::ExcludedFindings::Apart;
+    else if (v == "off")
+      cfg.exclude_apps_findings = Config::ExcludedFindings::Off;
+    else
+      r.fail(n->source(), "exclude_apps_findings", "\"" + v + "\" is not \"apart\" or \"off\"");
+  }
+  if (const toml::node* n = table.get("exclude_apps_apply")) {
+    std::string v = r.string(*n, "exclude_apps_apply");
+    if (v != "stop" && v != "pass")
+      r.fail(n->source(), "exclude_apps_apply", "\"" + v + "\" is not \"stop\" or \"pass\"");
+    cfg.exclude_apps_pass_apply = v == "pass";
+  }
   if (const toml::node* n = table.get("postgres_version"))
     cfg.postgres_version = static_cast<int>(r.integer(*n, "postgres_version", 10, 99));
 

@@ -50,6 +50,18 @@ struct Config {
   std::optional<uint64_t> large_table_rows;
   std::optional<uint64_t> large_table_bytes;
 
+  // Django apps whose migrations the team does not own (third-party packages, django.contrib):
+  // app labels ("auth") or Python packages ("django.contrib.auth", "taggit"), as
+  // django-migration-linter's exclude_apps. Their findings are reported apart (suppressed, with
+  // the reason) or not at all; apply's gate still stops on their errors unless told to pass them.
+  std::vector<std::string> exclude_apps;
+  enum class ExcludedFindings : uint8_t { Apart, Off };
+  ExcludedFindings exclude_apps_findings = ExcludedFindings::Apart;
+  bool exclude_apps_pass_apply = false;  // exclude_apps_apply = "pass"
+  // The exclude_apps entry that names a Django migration of app `app` whose file is `migration_file`
+  // (a package matches the migrations folder of its path); empty when none does.
+  std::string excluded_app(const std::string& app, const std::string& migration_file) const;
+
   // Whether a finding in `file` is dropped by an ignore pattern.
   bool ignored(const std::string& finding_file) const;
 

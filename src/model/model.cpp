@@ -89,6 +89,7 @@ const char* action_kind_name(ActionKind kind) {
     case ActionKind::LockTable: return "lock table";
     case ActionKind::IndexTable: return "index's table";
     case ActionKind::OtherAlter: return "other";
+    case ActionKind::DropSchema: return "drop schema";
   }
   return "?";
 }

@@ -105,6 +105,8 @@ enum class ActionKind : uint8_t {
   // Added by SchemaTracker when it knows which table the index belongs to.
   IndexTable,
   OtherAlter,
+  // DROP SCHEMA (relation.name: the schema; cascade: … CASCADE). No table lock of its own.
+  DropSchema,
 };
 const char* action_kind_name(ActionKind kind);
 
@@ -138,6 +140,26 @@ struct Action {
   bool cascade = false;                                      // TRUNCATE … CASCADE
   // UPDATE / DELETE with no WHERE: every row is written and row-locked; ReadAllRows: every row read
   bool whole_table = false;
+  // UPDATE whose WHERE tests only the columns it sets (`SET c = … WHERE c IS NULL`): nothing but
+  // the data bounds how many rows one statement, one transaction, writes.
+  bool unbounded_batch = false;
+  // Constants of a partition bound (ATTACH PARTITION) or of a CHECK expression (ADD CHECK), as
+  // written: whether a validated CHECK names every value of a bound.
+  std::vector<std::string> constants;
+  bool default_partition = false;  // ATTACH PARTITION … DEFAULT
+  // CREATE TABLE: the columns declared NOT NULL or PRIMARY KEY; ADD CHECK: the columns it tests
+  // with IS NOT NULL. A CHECK implies a partition bound only for columns that cannot be NULL
+  // (the bound's constraint has `key IS NOT NULL`; measured on PG 15).
+  std::vector<std::string> not_null_columns;
+  // CREATE VIEW / MATERIALIZED VIEW: the tables its query reads and the column names it uses
+  // ("schema.table.*" for a star over a table); PostgreSQL records a dependency on each column
+  // the view reads. ADD CHECK:
+  // read_columns holds the columns its expression names.
+  std::vector<RelationName> reads;
+  std::vector<std::string> read_columns;
+  // ALTER COLUMN TYPE: views made by earlier statements that read the column (SchemaTracker);
+  // PostgreSQL refuses the change while they exist.
+  std::vector<std::string> dependent_views;
   std::string detail;  // short human detail, e.g. "volatile default gen_random_uuid()"
   SourceLocation loc;  // where the subcommand starts
   // UNIQUE … NULLS NOT DISTINCT (PostgreSQL 15): NULLs collide like values.

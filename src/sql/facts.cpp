@@ -355,6 +355,144 @@ void walk_constants_and_calls(Ctx& c, Node root) {
   }
 }
 
+// Calls fn(type, body) for every node of `root`'s tree in document order. Iterative, like
+// walk_constants_and_calls: a tree may nest deeper than a recursive walk's stack allows.
+template <class Fn>
+void walk_nodes(Node root, Fn fn) {
+  std::vector<Node> todo{root}, children;
+  while (!todo.empty()) {
+    Node n = todo.back();
+    todo.pop_back();
+    simdjson::dom::object obj;
+    simdjson::dom::array arr;
+    if (n.get_array().get(arr) == simdjson::SUCCESS) {
+      for (Node e : arr) children.push_back(e);
+    } else if (n.get_object().get(obj) == simdjson::SUCCESS) {
+      for (auto kv : obj) {
+        fn(kv.key, kv.value);
+        children.push_back(kv.value);
+      }
+    }
+    todo.insert(todo.end(), children.rbegin(), children.rend());
+    children.clear();
+  }
+}
+
+// Every constant of an expression as written: 10, 2024-01-01, true.
+std::vector<std::string> constants_of(Node expr) {
+  std::vector<std::string> out;
+  walk_nodes(expr, [&](std::string_view type, Node body) {
+    if (type != "A_Const") return;
+    Node v;
+    if (field(body, "sval", v)) out.emplace_back(str(v, "sval"));
+    if (field(body, "ival", v)) out.push_back(std::to_string(integer(v, "ival", 0)));
+    if (field(body, "fval", v)) out.emplace_back(str(v, "fval"));
+    if (field(body, "boolval", v)) out.emplace_back(flag(v, "boolval") ? "true" : "false");
+  });
+  return out;
+}
+
+// The column a ColumnRef names (its last field), or "*" for a star.
+std::string column_ref_name(Node ref) {
+  std::string name;
+  for (Node f : list(ref, "fields")) {
+    Node body;
+    name = node_type(f, body) == "A_Star" ? "*" : std::string(string_node(f));
+  }
+  return name;
+}
+
+// Whether an UPDATE is a backfill with no batch bound: its WHERE tests a column it sets for NULL
+// (`WHERE c IS NULL`, `WHERE c = '' OR c IS NULL`) and no AND-ed condition names another column
+// or holds a subquery. Such a WHERE picks every row still to do, not a batch of them.
+bool where_tests_only_set_columns(Node where, const std::set<std::string>& set_columns) {
+  std::vector<Node> conjuncts;
+  Node body;
+  if (node_type(where, body) == "BoolExpr" && str(body, "boolop") == "AND_EXPR") {
+    for (Node arg : list(body, "args")) conjuncts.push_back(arg);
+  } else {
+    conjuncts.push_back(where);
+  }
+  // A condition bounds the batch when it names another column or holds a subquery; a constant
+  // condition (`true`) bounds nothing. The backfill's mark is `set_column IS NULL` somewhere in it:
+  // a WHERE that picks rows by another value of the set column (`WHERE status = 'old'`) is a data
+  // fix whose size the SQL does not tell.
+  bool null_test = false;
+  for (Node conjunct : conjuncts) {
+    bool bounds = false;
+    walk_nodes(conjunct, [&](std::string_view type, Node n) {
+      if (type == "SubLink" || (type == "ColumnRef" && !set_columns.count(column_ref_name(n)))) bounds = true;
+      Node arg, ref;
+      if (type == "NullTest" && str(n, "nulltesttype") == "IS_NULL" && field(n, "arg", arg) &&
+          node_type(arg, ref) == "ColumnRef" && set_columns.count(column_ref_name(ref)))
+        null_test = true;
+    });
+    if (bounds) return false;
+  }
+  return null_test;
+}
+
+// The tables a FROM item names directly (through joins, not subqueries), with the name a star
+// qualifier uses for each (its alias, else its name).
+void from_tables(const Ctx& c, Node item, const std::set<std::string>& ctes,
+                 std::vector<std::pair<std::string, model::RelationName>>& out) {
+  Node body;
+  std::string_view type = node_type(item, body);
+  if (type == "RangeVar") {
+    model::RelationName r = relation(c, body);
+    if (r.schema.empty() && ctes.count(r.name)) return;
+    Node alias;
+    std::string name = field(body, "alias", alias) ? std::string(str(alias, "aliasname")) : r.name;
+    out.emplace_back(name, std::move(r));
+  } else if (type == "JoinExpr") {
+    Node side;
+    if (field(body, "larg", side)) from_tables(c, side, ctes, out);
+    if (field(body, "rarg", side)) from_tables(c, side, ctes, out);
+  }
+}
+
+// The tables and column names a view's query reads; the names its WITH clauses give are no tables.
+// A star reads every column of the tables it covers: `*` those of its own SELECT's FROM, `q.*` the
+// table named or aliased q there (a star over a subquery or WITH query reads only what that
+// query names). Stars are recorded as "schema.table.*" (the table's key).
+void view_reads(Ctx& c, Node query, Action& view) {
+  std::set<std::string> ctes;
+  walk_nodes(query, [&](std::string_view type, Node n) {
+    if (type == "CommonTableExpr") ctes.insert(std::string(str(n, "ctename")));
+  });
+  std::set<std::string> columns;
+  walk_nodes(query, [&](std::string_view type, Node n) {
+    if (type == "RangeVar") {
+      model::RelationName r = relation(c, n);
+      if (!(r.schema.empty() && ctes.count(r.name))) view.reads.push_back(std::move(r));
+    } else if (type == "ColumnRef") {
+      std::string name = column_ref_name(n);
+      if (name != "*") columns.insert(name);
+    } else if (type == "SelectStmt") {
+      std::vector<std::pair<std::string, model::RelationName>> tables;
+      for (Node item : list(n, "fromClause")) from_tables(c, item, ctes, tables);
+      for (Node t : list(n, "targetList")) {
+        Node target, val, ref;
+        if (node_type(t, target) != "ResTarget" || !field(target, "val", val) ||
+            node_type(val, ref) != "ColumnRef" || column_ref_name(ref) != "*")
+          continue;
+        // `q.*`: the field before the star names the table or alias (a schema may precede it).
+        std::string qualifier, previous;
+        for (Node f : list(ref, "fields")) {
+          Node star;
+          if (node_type(f, star) == "A_Star")
+            qualifier = previous;
+          else
+            previous = std::string(string_node(f));
+        }
+        for (const auto& [name, table] : tables)
+          if (qualifier.empty() || qualifier == name) columns.insert(table.key() + ".*");
+      }
+    }
+  });
+  view.read_columns.assign(columns.begin(), columns.end());
+}
+
 Action& add_action(Ctx& c, ActionKind kind, const model::RelationName& rel, LockMode lock, uint32_t offset) {
   Action a;
   a.kind = kind;
@@ -420,6 +558,19 @@ void constraint_action(Ctx& c, const model::RelationName& table, Node con, uint3
     a.object = name;
     a.column = not_null_check_column(con);
     a.check_is_not_null = !a.column.empty();
+    Node expr;
+    if (field(con, "raw_expr", expr)) {
+      a.constants = constants_of(expr);
+      std::set<std::string> names;
+      walk_nodes(expr, [&](std::string_view t, Node n) {
+        if (t == "ColumnRef") names.insert(column_ref_name(n));
+        Node arg, ref;
+        if (t == "NullTest" && str(n, "nulltesttype") == "IS_NOT_NULL" && field(n, "arg", arg) &&
+            node_type(arg, ref) == "ColumnRef")
+          a.not_null_columns.push_back(column_ref_name(ref));
+      });
+      a.read_columns.assign(names.begin(), names.end());
+    }
   } else if (type == "CONSTR_UNIQUE" || type == "CONSTR_PRIMARY" || type == "CONSTR_EXCLUSION") {
     if (flag(con, "nulls_not_distinct")) needs_postgres(c, 15, "UNIQUE NULLS NOT DISTINCT");
     ActionKind kind = type == "CONSTR_UNIQUE"    ? ActionKind::AddUnique
@@ -525,6 +676,13 @@ void alter_table(Ctx& c, Node body) {
       if (def_type == "PartitionCmd" && relation_field(c, inner, "name", partition)) {
         Action& p = add_action(c, row.kind, partition, LockMode::AccessExclusive, offset);
         p.scans = subtype == "AT_AttachPartition";
+        Node bound;
+        if (p.scans && field(inner, "bound", bound)) {
+          p.default_partition = flag(bound, "is_default");
+          for (std::string_view key : {"listdatums", "lowerdatums", "upperdatums"})
+            for (Node d : list(bound, key))
+              for (std::string& v : constants_of(d)) p.constants.push_back(std::move(v));
+        }
         // DETACH … CONCURRENTLY keeps ACCESS EXCLUSIVE on the partition: its second transaction
         // takes it to finish the detach (PostgreSQL's docs; seen by rehearse's sampler).
         p.concurrently = flag(inner, "concurrent");
@@ -573,6 +731,15 @@ void drop_stmt(Ctx& c, Node body) {
   bool missing_ok = flag(body, "missing_ok");
   for (Node obj : list(body, "objects")) {
     Node inner;
+    if (type == "OBJECT_SCHEMA" && node_type(obj, inner) == "String") {
+      // No lock of its own to model here: with CASCADE every table in it is dropped.
+      model::RelationName schema;
+      schema.name = std::string(string_node(obj));
+      Action& a = add_action(c, ActionKind::DropSchema, schema, LockMode::None, c.st.loc.offset);
+      a.cascade = str(body, "behavior") == "DROP_CASCADE";
+      a.if_exists = missing_ok;
+      continue;
+    }
     if (node_type(obj, inner) != "List") continue;
     auto names = list(inner, "items");
     model::RelationName rel = relation_from_names(names);
@@ -680,6 +847,8 @@ void create_stmt(Ctx& c, Node body) {
         if (str(con, "contype") == "CONSTR_FOREIGN") foreign_keys.push_back(con);
         if (str(con, "contype") == "CONSTR_PRIMARY")
           c.st.actions[index].primary_key.emplace_back(str(inner, "colname"));
+        if (str(con, "contype") == "CONSTR_PRIMARY" || str(con, "contype") == "CONSTR_NOTNULL")
+          c.st.actions[index].not_null_columns.emplace_back(str(inner, "colname"));
         if (str(con, "contype") == "CONSTR_IDENTITY")
           c.st.actions[index].identity_columns.emplace_back(str(inner, "colname"));
         if (str(con, "contype") == "CONSTR_GENERATED") needs_postgres(c, 12, "GENERATED … STORED columns");
@@ -690,7 +859,10 @@ void create_stmt(Ctx& c, Node body) {
     } else if (t == "Constraint" && flag(inner, "nulls_not_distinct")) {
       needs_postgres(c, 15, "UNIQUE NULLS NOT DISTINCT");
     } else if (t == "Constraint" && str(inner, "contype") == "CONSTR_PRIMARY") {
-      for (Node key : list(inner, "keys")) c.st.actions[index].primary_key.emplace_back(string_node(key));
+      for (Node key : list(inner, "keys")) {
+        c.st.actions[index].primary_key.emplace_back(string_node(key));
+        c.st.actions[index].not_null_columns.emplace_back(string_node(key));
+      }
     }
   }
   for (Node con : foreign_keys) add_referenced_table(c, con, c.st.loc.offset);
@@ -808,6 +980,15 @@ void dml_target(Ctx& c, Node body, std::string_view key, std::string_view comman
   Node where;
   a.whole_table = (command == "UPDATE" || command == "DELETE") && !field(body, "whereClause", where);
   if (command == "UPDATE") a.assignments = plain_assignments(body);
+  if (command == "UPDATE" && !a.whole_table) {
+    std::set<std::string> set_columns;
+    for (Node t : list(body, "targetList")) {
+      Node target;
+      if (node_type(t, target) == "ResTarget") set_columns.insert(std::string(str(target, "name")));
+    }
+    a.unbounded_batch = where_tests_only_set_columns(where, set_columns);
+    for (const std::string& col : set_columns) a.column += (a.column.empty() ? "" : ", ") + col;
+  }
 }
 
 // The names a statement's WITH clause gives its queries: `FROM name` then reads no table.
@@ -866,12 +1047,17 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
   } else if (type == "CreateTableAsStmt") {
     Node into;
     model::RelationName rel;
-    if (field(body, "into", into) && relation_field(c, into, "rel", rel))
-      add_action(c, ActionKind::CreateTable, rel, LockMode::None, st.loc.offset);
+    if (field(body, "into", into) && relation_field(c, into, "rel", rel)) {
+      Action& a = add_action(c, ActionKind::CreateTable, rel, LockMode::None, st.loc.offset);
+      Node query;
+      if (str(body, "objtype") == "OBJECT_MATVIEW" && field(body, "query", query)) view_reads(c, query, a);
+    }
   } else if (type == "ViewStmt") {
     model::RelationName rel;
     relation_field(c, body, "view", rel);
-    add_action(c, ActionKind::CreateView, rel, LockMode::AccessExclusive, st.loc.offset);
+    Action& a = add_action(c, ActionKind::CreateView, rel, LockMode::AccessExclusive, st.loc.offset);
+    Node query;
+    if (field(body, "query", query)) view_reads(c, query, a);
   } else if (type == "AlterObjectSchemaStmt") {
     model::RelationName rel;
     if (relation_field(c, body, "relation", rel))

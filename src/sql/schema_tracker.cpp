@@ -1,5 +1,6 @@
 #include "sql/schema_tracker.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iterator>
 #include <vector>
@@ -379,6 +380,16 @@ void SchemaTracker::move_relation(const model::Action& a, const model::RelationN
   origins_[to_key] = std::move(origin);
   for (auto& [index, table] : index_table_)
     if (table == key) table = to_key;
+  // Views follow a renamed table (PostgreSQL records dependencies by OID), and a renamed view.
+  for (auto& [name, view] : views_) {
+    if (view.tables.erase(key)) view.tables.insert(to_key);
+    if (view.columns.erase(key + ".*")) view.columns.insert(to_key + ".*");
+  }
+  if (auto v = views_.extract(key); !v.empty()) {
+    v.key() = to_key;
+    v.mapped().display = to.name;
+    views_.insert(std::move(v));
+  }
   if (auto n = table_names_.extract(key); !n.empty()) {
     n.key() = to_key;
     n.mapped() = to;
@@ -448,7 +459,13 @@ void SchemaTracker::apply(model::Statement& st) {
 
     annotate(a, key);
     record(a, key);
+    if ((a.kind == ActionKind::CreateView || a.kind == ActionKind::CreateTable) && !a.reads.empty()) {
+      View& v = views_[key];  // CREATE OR REPLACE VIEW: what the new query reads
+      v = View{a.relation.display(), {}, {a.read_columns.begin(), a.read_columns.end()}};
+      for (const auto& t : a.reads) v.tables.insert(t.key());
+    }
     switch (a.kind) {
+      case ActionKind::DropView: views_.erase(key); break;
       case ActionKind::CreateTable: {
         // CREATE TABLE IF NOT EXISTS of a table an earlier migration made (or renamed to this
         // name), or that the database holds: nothing is created, and the table keeps its rows.
@@ -462,6 +479,7 @@ void SchemaTracker::apply(model::Statement& st) {
         origins_[key] = Origin{migration_, {}};
         a.created_by = migration_;
         a.renamed_from.clear();
+        for (const auto& col : a.not_null_columns) not_null_.insert(column_key(key, col));
         Columns& cols = tables_[key];
         cols.clear();
         for (const auto& [name, type] : a.columns) cols[name] = type;
@@ -484,6 +502,7 @@ void SchemaTracker::apply(model::Statement& st) {
       }
       case ActionKind::DropTable:
       case ActionKind::DropView:
+        views_.erase(key);
         tables_.erase(key);
         created_here_.erase(key);
         origins_.erase(key);
@@ -494,7 +513,11 @@ void SchemaTracker::apply(model::Statement& st) {
       case ActionKind::SetSchema:
         move_relation(a, model::RelationName{a.object, a.relation.name, false});
         break;
-      case ActionKind::AddColumn: tables_[key][a.column] = a.new_type; break;
+      case ActionKind::AddColumn:
+        tables_[key][a.column] = a.new_type;
+        if (a.not_null) not_null_.insert(column_key(key, a.column));
+        break;
+      case ActionKind::DropNotNull: not_null_.erase(column_key(key, a.column)); break;
       case ActionKind::DropColumn: {
         auto t = tables_.find(key);
         if (t != tables_.end()) t->second.erase(a.column);
@@ -510,6 +533,8 @@ void SchemaTracker::apply(model::Statement& st) {
             t->second[a.object] = type;
           }
         }
+        for (auto& [name, view] : views_)
+          if (view.tables.count(key) && view.columns.erase(a.column)) view.columns.insert(a.object);
         break;
       }
       case ActionKind::AlterColumnType: {
@@ -520,6 +545,13 @@ void SchemaTracker::apply(model::Statement& st) {
           if (c != t->second.end()) old = c->second;
         }
         a.old_type = old;
+        // PostgreSQL refuses ALTER COLUMN TYPE on a column a view or rule uses ("cannot alter type
+        // of a column used by a view or rule"). Columns are matched by name in every table the
+        // view reads: a view over two tables that both have the column counts for both.
+        for (const auto& [name, view] : views_)
+          if (view.tables.count(key) && (view.columns.count(a.column) || view.columns.count(key + ".*")))
+            a.dependent_views.push_back(view.display);
+        std::sort(a.dependent_views.begin(), a.dependent_views.end());
         if (!a.detail.empty()) {
           a.rewrites = true;  // a USING expression recomputes every row
         } else if (old.empty()) {
@@ -532,6 +564,8 @@ void SchemaTracker::apply(model::Statement& st) {
         break;
       }
       case ActionKind::AddCheck:
+        checks_[key + "/" + (a.object.empty() ? "#" + std::to_string(++unnamed_checks_) : a.object)] = {
+            !a.not_valid, a};
         if (a.check_is_not_null) {
           if (a.not_valid)
             pending_not_null_checks_[a.object] = column_key(key, a.column);
@@ -539,7 +573,36 @@ void SchemaTracker::apply(model::Statement& st) {
             valid_not_null_checks_.insert(column_key(key, a.column));
         }
         break;
+      case ActionKind::DropConstraint: checks_.erase(key + "/" + a.object); break;
+      case ActionKind::AttachPartition: {
+        // PostgreSQL skips the partition's scan when its constraints imply the bound; a validated
+        // CHECK that names every value of the bound is taken as one that does.
+        if (!a.scans || a.default_partition || a.constants.empty()) break;
+        std::string prefix = key + "/";
+        for (const auto& [name, check] : checks_) {
+          if (name.compare(0, prefix.size(), prefix) != 0 || !check.first) continue;
+          const model::Action& c = check.second;
+          auto has = [](const std::vector<std::string>& list, const std::string& v) {
+            return std::find(list.begin(), list.end(), v) != list.end();
+          };
+          bool names_bound = std::all_of(a.constants.begin(), a.constants.end(),
+                                         [&](const std::string& v) { return has(c.constants, v); });
+          // The bound's constraint also says `key IS NOT NULL`: a CHECK implies it only where its
+          // columns cannot be NULL (declared NOT NULL, or tested IS NOT NULL by the CHECK).
+          bool not_null =
+              std::all_of(c.read_columns.begin(), c.read_columns.end(), [&](const std::string& col) {
+                return has(c.not_null_columns, col) || not_null_.count(column_key(key, col));
+              });
+          if (names_bound && not_null) {
+            a.scans = false;
+            a.detail = "the validated CHECK " + name.substr(prefix.size()) + " names the bound";
+            break;
+          }
+        }
+        break;
+      }
       case ActionKind::ValidateConstraint: {
+        if (auto c = checks_.find(key + "/" + a.object); c != checks_.end()) c->second.first = true;
         auto it = pending_not_null_checks_.find(a.object);
         if (it != pending_not_null_checks_.end()) {
           valid_not_null_checks_.insert(it->second);
@@ -548,6 +611,7 @@ void SchemaTracker::apply(model::Statement& st) {
         break;
       }
       case ActionKind::SetNotNull:
+        not_null_.insert(column_key(key, a.column));
         // PostgreSQL 12+ skips the scan when a valid CHECK (col IS NOT NULL) exists.
         if (valid_not_null_checks_.count(column_key(key, a.column))) {
           a.scans = false;

@@ -10,6 +10,9 @@
 //   name is the table PostgreSQL will really use;
 // - where each relation comes from: the migration that created it, the names it had before
 //   (RENAME TO, SET SCHEMA), and whether CREATE TABLE IF NOT EXISTS found it there already.
+// - which views read which columns, so that ALTER COLUMN TYPE knows PostgreSQL will refuse it;
+// - which validated CHECK constraints a table has, so that ATTACH PARTITION knows whether one
+//   names its bound (PostgreSQL then skips the partition's scan).
 #pragma once
 
 #include <functional>
@@ -17,6 +20,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "model/statement.h"
@@ -86,6 +90,17 @@ class SchemaTracker {
   // schemas to look it up in when that takes the database.
   void resolve(model::RelationName& name, std::vector<std::string>& path) const;
   void move_relation(const model::Action& a, const model::RelationName& to);
+  // Views and materialized views made so far: what ALTER COLUMN TYPE would break.
+  struct View {
+    std::string display;
+    std::unordered_set<std::string> tables;   // table keys its query reads
+    std::unordered_set<std::string> columns;  // column names it uses; "*" for every column
+  };
+  std::unordered_map<std::string, View> views_;  // view key -> what it reads
+  // CHECK constraints: "table key/constraint" -> whether validated, and the ADD CHECK action.
+  std::unordered_map<std::string, std::pair<bool, model::Action>> checks_;
+  std::unordered_set<std::string> not_null_;  // "table key/column" declared NOT NULL
+  uint64_t unnamed_checks_ = 0;
 };
 
 // Whether every value of type `from` converts to `to` without an error (int4 to int8, any type

@@ -1,0 +1,40 @@
+// type-change-breaks-view: ALTER COLUMN TYPE on a column that a view or materialized view made by
+// an earlier statement reads: PostgreSQL refuses it and the migration fails.
+#include "checks/rule.h"
+
+namespace sm::checks::rules {
+
+static void check(const model::Migration& m, Reporter& r) {
+  for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
+    if (a.kind != model::ActionKind::AlterColumnType || a.dependent_views.empty()) return;
+    std::string views;
+    for (const std::string& v : a.dependent_views) views += (views.empty() ? "" : ", ") + v;
+    r.at(st, &a,
+         "ALTER COLUMN TYPE of " + table_name(a) + ".\"" + a.column +
+             "\" fails: " + (a.dependent_views.size() == 1 ? "view " : "views ") + views +
+             " (made by an earlier migration) read" + (a.dependent_views.size() == 1 ? "s" : "") +
+             " it, and PostgreSQL refuses to change the type of a column a view uses");
+  });
+}
+
+extern const Rule kTypeChangeBreaksView = {
+    {"type-change-breaks-view", model::Severity::Error,
+     "ALTER COLUMN … TYPE on a column that a view or materialized view uses: the migration fails.",
+     "Drop the views that use the column, change the type, and create the views again, in one "
+     "transaction.",
+     "PostgreSQL records which columns a view or materialized view reads and refuses to change their\n"
+     "type: \"cannot alter type of a column used by a view or rule\" (ERROR 0A000, measured on PG 15).\n"
+     "The migration fails on deploy, after its earlier statements ran (and committed, where the\n"
+     "statements do not share a transaction). safemigrate follows the views that earlier statements\n"
+     "create, replace, rename and drop, and matches columns by name in each table a view reads; views\n"
+     "made outside these migrations are not seen.",
+     "BEGIN;\n"
+     "DROP VIEW \"ActiveUser\";\n"
+     "ALTER TABLE \"User\" ALTER COLUMN \"email\" TYPE VARCHAR(320);\n"
+     "CREATE VIEW \"ActiveUser\" AS SELECT \"id\", \"email\" FROM \"User\" WHERE \"active\";\n"
+     "COMMIT;",
+     "Use RunSQL that drops the view, changes the column and creates the view again (or "
+     "SeparateDatabaseAndState around AlterField)."},
+    check};
+
+}  // namespace sm::checks::rules
