@@ -93,6 +93,97 @@ def gives_database_url(args):
     return any(a == "--database-url" or a.startswith("--database-url=") for a in args)
 
 
+class ExporterLines:
+    """Standard error during the export: the exporter's lines are said by manage.py safemigrate,
+    the command the user ran (not by export_plan.py, which they never called)."""
+
+    def __init__(self, stream):
+        self.stream, self.pending = stream, ""
+
+    def write(self, text):
+        self.pending += text
+        while "\n" in self.pending:
+            line, self.pending = self.pending.split("\n", 1)
+            if line.startswith("export_plan.py:"):
+                line = "manage.py safemigrate:" + line[len("export_plan.py:"):]
+            self.stream.write(line + "\n")
+        return len(text)
+
+    def flush(self):
+        if self.pending:
+            self.write("\n")
+        self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def export_plan(options, output):
+    old = sys.stderr
+    sys.stderr = ExporterLines(old)
+    try:
+        plan_export.export(options, output)
+    finally:
+        sys.stderr.flush()
+        sys.stderr = old
+
+
+def plan_cache_key(options):
+    """What an exported plan depends on: every migration file of every installed app, the settings
+    module, the alias and export options, and the interpreter that records itself in the plan."""
+    import hashlib
+    import importlib
+
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    from django.conf import settings
+
+    # The alias's connection settings too (not the password): an online plan holds names read there.
+    db = settings.DATABASES.get(options["database"]) or {}
+    h = hashlib.sha256()
+    for part in (os.environ.get("DJANGO_SETTINGS_MODULE", ""), options["database"],
+                 repr(sorted((k, repr(v)) for k, v in db.items() if k != "PASSWORD")),
+                 repr(plan_export.exporter_argv(options, None)), sys.executable,
+                 os.environ.get("PYTHONPATH", ""), os.path.abspath(__file__)):
+        h.update(part.encode() + b"\0")
+    for app in sorted(apps.get_app_configs(), key=lambda a: a.label):
+        module_name, _ = MigrationLoader.migrations_module(app.label)
+        try:
+            module = importlib.import_module(module_name) if module_name else None
+        except ImportError:
+            module = None
+        for folder in list(getattr(module, "__path__", None) or []):
+            for root, dirs, files in os.walk(folder):
+                dirs.sort()
+                for name in sorted(files):
+                    if name.endswith(".py"):
+                        path = os.path.join(root, name)
+                        with open(path, "rb") as f:
+                            h.update(path.encode() + b"\0" + f.read() + b"\0")
+    return h.hexdigest()
+
+
+def cached_plan(options):
+    """apply's plan: the one exported before from the same migrations, settings and alias, else a
+    new export kept for next time (in $XDG_CACHE_HOME/safemigrate/plans)."""
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "safemigrate", "plans")
+    plan = os.path.join(cache, plan_cache_key(options) + ".json")
+    if os.path.isfile(plan):
+        sys.stderr.write("manage.py safemigrate: migrations unchanged since the last export; using %s\n" % plan)
+        return plan
+    os.makedirs(cache, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=cache, suffix=".partial")
+    os.close(fd)
+    try:
+        export_plan(options, partial)
+        os.replace(partial, plan)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return plan
+
+
 class Command(BaseCommand):
     help = (
         "Run the bundled safemigrate binary: `manage.py safemigrate check` (also status, verify, "
@@ -151,9 +242,11 @@ class Command(BaseCommand):
             # The PostgreSQL the migrations will run on: the exporter's offline assumption and the
             # checks' target version are the same thing.
             passthrough = passthrough + ["--postgres-version", str(options["postgres_version"])]
+        if command == "apply":
+            sys.exit(self.run([binary, command, cached_plan(options)] + passthrough[1:], env))
         with tempfile.TemporaryDirectory(prefix="safemigrate-") as tmp:
             plan = os.path.join(tmp, "plan.json")
-            plan_export.export(options, plan)
+            export_plan(options, plan)
             code = self.run([binary, command, plan] + passthrough[1:], env)
         sys.exit(code)
 
