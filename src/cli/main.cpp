@@ -209,6 +209,8 @@ std::optional<sm::prisma::PrismaProject> prisma_project_paths(std::vector<std::s
     if (!fs::is_directory(path, ec)) continue;
     std::optional<sm::prisma::PrismaProject> p = sm::prisma::find_prisma_project(path);
     if (!p) continue;
+    // A given folder whose project has no migrations yet is searched as before.
+    if (!fs::is_directory(p->migrations_dir, ec) && !none_given) continue;
     if (!fs::is_directory(p->migrations_dir, ec))
       throw sm::prisma::ProjectError("the Prisma project in " +
                                      fs::absolute(path, ec).lexically_normal().string() +
@@ -262,7 +264,7 @@ std::optional<int> history_runs(const sm::app::HistoryOptions& base, bool url_gi
   if (!one.paths.empty()) {
     if (std::string url = path_database_url(config, one.paths.front()); !url_given && !url.empty()) {
       one.database_url = url;
-    } else if (!url_given && project && !rehearse) {
+    } else if (!url_given && project && project->url && !rehearse) {
       // The database Prisma would use, with where it came from (masked).
       auto found = sm::prisma::prisma_database_url(
           *project, one.prisma_version.empty() ? sm::prisma::detect_prisma_version(project->migrations_dir)
