@@ -311,10 +311,14 @@ std::optional<PrismaProject> find_prisma_project(const fs::path& dir_in) {
   auto config_value = [&](const std::string& key) -> const ConfigValue* {
     auto it = config.values.find(key);
     if (it != config.values.end()) return &it->second;
-    // A spread (`...base`) may set any key of its object: not known without running the file.
-    std::string parent = key.substr(0, key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
-    auto spread = config.values.find(parent + "*");
-    if (spread != config.values.end()) return &spread->second;
+    // A spread (`...base`) in the key's object or any object around it may set the key: not
+    // known without running the file.
+    for (std::string parent = key; !parent.empty();) {
+      size_t dot = parent.rfind('.');
+      parent = dot == std::string::npos ? "" : parent.substr(0, dot);
+      auto spread = config.values.find(parent.empty() ? "*" : parent + ".*");
+      if (spread != config.values.end()) return &spread->second;
+    }
     return nullptr;
   };
 
