@@ -273,7 +273,7 @@ TEST(ZeroConfig, Prisma6StatusAndApplyUseTheDotEnvDatabase) {
   RunResult apply = sm_in(d.path(), "apply .");
   ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
   EXPECT_EQ(pg.psql("SELECT string_agg(migration_name, ',') FROM _prisma_migrations"),
-            "20240101000000_init\n");
+            "20240101000000_init");
   EXPECT_EQ(sm_in(d.path(), "verify").exit_code, 0);
 }
 
@@ -296,7 +296,7 @@ TEST(ZeroConfig, Prisma7ReadsTheConfigAndNeverDotEnv) {
   RunResult apply = sm_in(d.path(), "apply", "PRISMA_URL=" + shell_quote(pg.url()));
   ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
   EXPECT_THAT(apply.err, HasSubstr("$PRISMA_URL from the environment, named by prisma.config.ts:6"));
-  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL"), "1\n");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL"), "1");
 }
 
 TEST(ZeroConfig, ComputedConfigAsksForAPath) {
