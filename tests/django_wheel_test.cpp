@@ -343,4 +343,51 @@ TEST_F(DjangoWheelDatabase, ApplyRunsTheProjectsDjangoAndStatusAgrees) {
   EXPECT_NE(django.out.find("[X] 0002_item_sku"), std::string::npos) << django.out;
 }
 
+// With no --database-url, status and apply use DATABASES['default'] of the settings; the password
+// reaches the binary in libpq's PGPASSWORD, never on its command line, and nothing is printed
+// about Prisma.
+TEST_F(DjangoWheelDatabase, StatusAndApplyWithNoUrlUseTheProjectsDatabases) {
+  auto no_url = [&](const std::string& args) {
+    return sh(
+        "env -u DATABASE_URL -u PGPASSWORD XDG_CACHE_HOME=" + shell_quote((tmp_.path() / "cache").string()) +
+            " " + venv_python() + " manage.py safemigrate " + args,
+        "w");
+  };
+  RunResult status = no_url("status --online");
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_NE(status.out.find("inv.0002_item_sku"), std::string::npos) << status.out;
+  EXPECT_NE(status.err.find("DATABASES['default']"), std::string::npos) << status.err;
+  EXPECT_NE(status.err.find("postgresql://postgres@127.0.0.1:" + std::to_string(pg_->port()) + "/w"),
+            std::string::npos)
+      << status.err;
+  RunResult apply = no_url("apply --online");
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_EQ(rows("w"), "inv.0001_initial\ninv.0002_item_sku");
+  EXPECT_NE(apply.err.find("manage.py safemigrate: "), std::string::npos) << apply.err;
+  EXPECT_NE(apply.err.find(" migrations (online) written to"), std::string::npos) << apply.err;
+  RunResult verify = no_url("verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  // A second apply with the same migrations, settings and alias does not export the plan again.
+  RunResult again = no_url("apply --online");
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.err.find("migrations unchanged since the last export"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("written to"), std::string::npos) << again.err;
+  tmp_.write("proj/inv/migrations/0003_noop.py",
+             "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+             "    dependencies = [('inv', '0002_item_sku')]\n    operations = []\n");
+  RunResult changed = no_url("apply --online");
+  EXPECT_EQ(changed.exit_code, 0) << changed.out << changed.err;
+  EXPECT_NE(changed.err.find(" migrations (online) written to"), std::string::npos) << changed.err;
+  EXPECT_EQ(rows("w"), "inv.0001_initial\ninv.0002_item_sku\ninv.0003_noop");
+  for (const RunResult* r : {&status, &apply, &verify, &again}) {
+    EXPECT_EQ((r->out + r->err).find(sm::test::PgCluster::kPassword), std::string::npos) << r->out << r->err;
+    EXPECT_EQ((r->out + r->err).find("Prisma"), std::string::npos) << r->out << r->err;
+  }
+  // An alias that is not in DATABASES is the command's own usage error.
+  RunResult bad = no_url("status --database nope");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("manage.py safemigrate: error: DATABASES has no alias 'nope'"), std::string::npos)
+      << bad.err;
+}
+
 }  // namespace

@@ -178,8 +178,7 @@ HistoryOptions for_server(const HistoryOptions& o, db::Database& dbc) {
 }
 
 std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
-  if (o.database_url.empty())
-    throw InputError("no database URL: pass --database-url or set DATABASE_URL (as Prisma reads it)");
+  if (o.database_url.empty()) throw InputError("no database URL: pass --database-url or set DATABASE_URL");
   db::ConnectOptions co;
   co.connect_timeout_s = o.connect_timeout_s;
   return std::make_unique<db::Database>(o.database_url, co);

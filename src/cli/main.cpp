@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "adapters/django/django_plan_reader.h"
+#include "adapters/prisma/prisma_project.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
 #include "app/history_command.h"
@@ -160,8 +161,9 @@ std::optional<int> config_sources(const std::optional<sm::config::Config>& confi
   if (!config) {
     std::cerr
         << "safemigrate: no paths given and no " << sm::config::kFileName
-        << " found in this folder or above it (up to the repository root); give migration folders or plan "
-           "files, or --config FILE\n";
+        << " found in this folder or above it (up to the repository root), and no Prisma project here "
+           "(prisma.config.ts, package.json \"prisma\": {\"schema\"}, prisma/schema.prisma); give migration "
+           "folders or plan files, or --config FILE\n";
     return kExitUsage;
   }
   if (config->sources.empty()) {
@@ -206,12 +208,46 @@ std::string path_database_url(const std::optional<sm::config::Config>& config, c
   return "";
 }
 
+// A folder that holds a Prisma project (prisma.config.ts, package.json's prisma.schema, a schema at
+// a default place) stands for that project's migrations folder, as `npx prisma migrate` finds it:
+// a stray second migrations folder elsewhere in the tree is not read. With no paths and no
+// [[sources]], the working folder is that folder. Returns the project of the last path mapped.
+std::optional<sm::prisma::PrismaProject> prisma_project_paths(std::vector<std::string>& paths,
+                                                              bool none_given) {
+  namespace fs = std::filesystem;
+  std::optional<sm::prisma::PrismaProject> found;
+  if (none_given) paths = {"."};
+  for (std::string& path : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) continue;
+    std::optional<sm::prisma::PrismaProject> p = sm::prisma::find_prisma_project(path);
+    if (!p) continue;
+    // A given folder whose project has no migrations yet is searched as before.
+    if (!fs::is_directory(p->migrations_dir, ec) && !none_given) continue;
+    if (!fs::is_directory(p->migrations_dir, ec))
+      throw sm::prisma::ProjectError("the Prisma project in " +
+                                     fs::absolute(path, ec).lexically_normal().string() +
+                                     " keeps its migrations in " + p->migrations_dir.string() + " (" +
+                                     p->migrations_from + "), which does not exist");
+    path = (fs::path(path) / fs::relative(p->migrations_dir, p->root, ec)).lexically_normal().string();
+    found = std::move(p);
+  }
+  if (none_given && !found) paths.clear();
+  return found;
+}
+
+// No path and no [[sources]] (the config's precedence is kept).
+bool no_sources(const std::optional<sm::config::Config>& config, const std::vector<std::string>& paths) {
+  return paths.empty() && (!config || config->sources.empty());
+}
+
 // check and list: the config's rules and ignore patterns apply; without paths on the command
 // line its sources are the paths; each path has its source's database (for table sizes).
 std::optional<int> resolve_config(const std::string& config_path, sm::app::CheckOptions& options,
                                   std::optional<sm::config::Config>& config) {
   config = load_config(config_path);
   if (config) options.config = &*config;
+  prisma_project_paths(options.paths, no_sources(config, options.paths));
   if (!options.paths.empty()) {
     for (const std::string& path : options.paths)
       options.source_database_urls.push_back(path_database_url(config, path));
@@ -230,15 +266,26 @@ std::optional<int> resolve_config(const std::string& config_path, sm::app::Check
 // entry of the config; the database is --database-url when given, else the source's
 // database_url_env (also for a path that a source names), else $DATABASE_URL. The config's rules
 // and ignore patterns apply to apply's gate.
-std::optional<int> history_runs(const sm::app::HistoryOptions& base, bool url_given,
+std::optional<int> history_runs(const sm::app::HistoryOptions& base, bool url_given, bool rehearse,
                                 const std::string& config_path, std::optional<sm::config::Config>& config,
                                 std::vector<sm::app::HistoryOptions>& runs) {
   config = load_config(config_path);
   sm::app::HistoryOptions one = base;
   if (config) one.config = &*config;
-  if (!base.paths.empty()) {
-    if (std::string url = path_database_url(config, base.paths.front()); !url_given && !url.empty())
+  std::optional<sm::prisma::PrismaProject> project =
+      prisma_project_paths(one.paths, no_sources(config, one.paths));
+  if (!one.paths.empty()) {
+    if (std::string url = path_database_url(config, one.paths.front()); !url_given && !url.empty()) {
       one.database_url = url;
+    } else if (!url_given && project && project->url && !rehearse) {
+      // The database Prisma would use, with where it came from (masked).
+      auto found = sm::prisma::prisma_database_url(
+          *project, one.prisma_version.empty() ? sm::prisma::detect_prisma_version(project->migrations_dir)
+                                               : sm::prisma::parse_prisma_version(one.prisma_version));
+      one.database_url = found.url;
+      std::cerr << "safemigrate: database " << sm::db::mask_url(found.url) << " ("
+                << sm::report::printable(found.from) << ")\n";
+    }
     runs.push_back(one);
     return std::nullopt;
   }
@@ -516,7 +563,8 @@ int main(int argc, char** argv) {
                    : mode == "safe"     ? sm::app::ApplyMode::Safe
                                         : sm::app::ApplyMode::Auto;
     std::vector<sm::app::HistoryOptions> runs;
-    if (auto code = history_runs(history, url_given, config_path, config, runs)) return *code;
+    if (auto code = history_runs(history, url_given, rehearse_cmd->parsed(), config_path, config, runs))
+      return *code;
     if (runs.size() > 1 && (resolve_cmd->parsed() || rehearse_cmd->parsed())) {
       std::cerr << "safemigrate: " << history_cmd->get_name()
                 << " works on one migrations folder or plan at a time; give its path ("
