@@ -250,6 +250,8 @@ void lexing_set_config(Ctx& c, Node call) {
   if (value && lexes_as_read(n, *value)) return;
   c.st.lexing_changes.push_back(fmt::format("set_config('{}', {}, …)", n,
                                             value ? "'" + *value + "'" : std::string("(not a constant)")));
+}
+
 // A list-valued setting as PostgreSQL splits it (SplitIdentifierString): names separated by
 // commas, white space around them ignored, "quoted" names kept as written ("" is a quote), other
 // names lower-cased. This reads a setting's value, not SQL. False when the list is malformed.

@@ -465,7 +465,6 @@ void SchemaTracker::apply(model::Statement& st) {
       for (const auto& t : a.reads) v.tables.insert(t.key());
     }
     switch (a.kind) {
-      case ActionKind::DropView: views_.erase(key); break;
       case ActionKind::CreateTable: {
         // CREATE TABLE IF NOT EXISTS of a table an earlier migration made (or renamed to this
         // name), or that the database holds: nothing is created, and the table keeps its rows.
