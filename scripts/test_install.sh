@@ -415,7 +415,9 @@ check_legal() {
   done
   if [[ -d $lib ]]; then
     for so in "$lib"/*; do
-      pkg=$(dpkg -S "/usr/lib/x86_64-linux-gnu/$(basename "$so")" 2>/dev/null | cut -d: -f1 | head -n 1)
+      # dpkg names the path a package shipped: /usr/lib or, before merged /usr, /lib.
+      pkg=$(dpkg -S "/usr/lib/x86_64-linux-gnu/$(basename "$so")" "/lib/x86_64-linux-gnu/$(basename "$so")" \
+        2>/dev/null | cut -d: -f1 | head -n 1)
       if [[ -z $pkg ]]; then
         log "$way: cannot tell which Debian package $(basename "$so") came from"
         bad=1
