@@ -379,7 +379,16 @@ TEST_F(DjangoWheelDatabase, StatusAndApplyWithNoUrlUseTheProjectsDatabases) {
   EXPECT_EQ(changed.exit_code, 0) << changed.out << changed.err;
   EXPECT_NE(changed.err.find(" migrations (online) written to"), std::string::npos) << changed.err;
   EXPECT_EQ(rows("w"), "inv.0001_initial\ninv.0002_item_sku\ninv.0003_noop");
-  for (const RunResult* r : {&status, &apply, &verify, &again}) {
+  // check --sizes reads the table sizes from the same DATABASES entry; plain check connects to nothing.
+  RunResult sized = no_url("check --sizes --format json");
+  EXPECT_NE(sized.err.find("DATABASES['default']"), std::string::npos) << sized.err;
+  EXPECT_EQ((sized.out + sized.err).find("cannot read table sizes"), std::string::npos)
+      << sized.out << sized.err;
+  RunResult plain = no_url("check --format json");
+  EXPECT_EQ(sized.exit_code, plain.exit_code) << sized.out << sized.err;
+  EXPECT_EQ(plain.err.find("DATABASES['default']"), std::string::npos) << plain.err;
+  EXPECT_EQ(no_url("status --sizes").exit_code, 2);
+  for (const RunResult* r : {&status, &apply, &verify, &again, &sized}) {
     EXPECT_EQ((r->out + r->err).find(sm::test::PgCluster::kPassword), std::string::npos) << r->out << r->err;
     EXPECT_EQ((r->out + r->err).find("Prisma"), std::string::npos) << r->out << r->err;
   }

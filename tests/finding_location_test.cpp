@@ -110,8 +110,17 @@ TEST(FindingLocation, DjangoPlanWithoutOrPastLinesChecksQuicklyInEveryFormat) {
       auto r = run_cli_in(d.path(), std::string("check --format ") + format + " plan.json");
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::string what = std::string(mode) + ", " + format;
-      EXPECT_EQ(r.exit_code, 1) << what << ": the fixture's error findings\n" << r.err;
       EXPECT_LT(seconds, 20.0) << what;
+      if (std::string(mode) == "past-end") {
+        // A line past the end of the file it names is the plan's input error (issue 18), named by
+        // its key and the file's length, not a location to print.
+        EXPECT_EQ(r.exit_code, 2) << what << "\n" << r.out << r.err;
+        EXPECT_NE((r.out + r.err).find("is 1000000, but "), std::string::npos) << what << "\n"
+                                                                               << r.out << r.err;
+        if (std::string(format) == "json" || std::string(format) == "sarif") expect_valid_json(r.out, what);
+        continue;
+      }
+      EXPECT_EQ(r.exit_code, 1) << what << ": the fixture's error findings\n" << r.err;
       EXPECT_LT(r.out.size(), 1u << 20) << what;
       EXPECT_NE(r.out.find("run-python-without-reverse"), std::string::npos) << what;
       EXPECT_NE(r.out.find("missing-lock-timeout"), std::string::npos) << what;

@@ -38,6 +38,7 @@ def own_parser():
     exporter's."""
     p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     p.add_argument("--plan")
+    p.add_argument("--sizes", action="store_true")
     plan_export.add_export_arguments(p)
     p.add_argument("--settings")
     p.add_argument("--pythonpath")
@@ -190,7 +191,8 @@ class Command(BaseCommand):
         "apply, resolve, rehearse, list) exports this project's plan to a temporary file first, with "
         "--offline, --online, --database ALIAS and --postgres-version as for safemigrate_export, or "
         "uses --plan FILE; every other argument goes to the binary (e.g. --format json, "
-        "--database-url URL). rules, explain and --version run the binary alone. The binary's "
+        "--database-url URL); status, verify, apply, resolve, rehearse and `check --sizes` connect to "
+        "DATABASES[alias] unless --database-url is given. rules, explain and --version run the binary alone. The binary's "
         "output and exit code pass through."
     )
     requires_system_checks = []
@@ -199,6 +201,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # for `manage.py help safemigrate`; run_from_argv parses
         parser.add_argument("command", nargs="?", help="the safemigrate command: " + ", ".join(PLAN_COMMANDS))
         parser.add_argument("--plan", help="use this plan file instead of exporting one")
+        parser.add_argument("--sizes", action="store_true",
+                            help="check: read the size of every table a finding is about from DATABASES[alias]")
         plan_export.add_export_arguments(parser)
         parser.add_argument("binary_args", nargs=argparse.REMAINDER, help="passed to the safemigrate binary")
 
@@ -227,7 +231,11 @@ class Command(BaseCommand):
             self.exec_binary([binary] + passthrough)  # no plan needed
         exported = options["offline"] or options["online"] or options["postgres_version"] is not None
         env = None
-        if command in DATABASE_COMMANDS and not gives_database_url(passthrough):
+        # check reads table sizes only when asked (--sizes): a check in CI may have no database.
+        wants_database = command in DATABASE_COMMANDS or (command == "check" and options.get("sizes"))
+        if options.get("sizes") and command != "check":
+            usage_error("--sizes goes with check")
+        if wants_database and not gives_database_url(passthrough):
             # The database the project itself uses: that of the alias the plan is exported for.
             url, env = database_connection(options["database"])
             sys.stderr.write("manage.py safemigrate: database %s (DATABASES[%r], password not shown)\n"
