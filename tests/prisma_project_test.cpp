@@ -272,8 +272,7 @@ TEST(ZeroConfig, Prisma6StatusAndApplyUseTheDotEnvDatabase) {
   EXPECT_THAT(status.err + status.out, Not(HasSubstr(PgCluster::kPassword)));
   RunResult apply = sm_in(d.path(), "apply .");
   ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
-  EXPECT_EQ(pg.psql("SELECT string_agg(migration_name, ',') FROM _prisma_migrations"),
-            "20240101000000_init");
+  EXPECT_EQ(pg.psql("SELECT string_agg(migration_name, ',') FROM _prisma_migrations"), "20240101000000_init");
   EXPECT_EQ(sm_in(d.path(), "verify").exit_code, 0);
 }
 

@@ -116,7 +116,7 @@ void Reporter::in_python(const model::Operation& op, const std::string& file, ui
 TableRebuilds table_rebuilds(const model::Migration& m) {
   TableRebuilds out;
   std::map<std::string, std::string> renamed;  // old key -> new key, until the old name is made again
-  std::set<std::string> rebuilt;                // new keys of renamed tables whose old name was made again
+  std::set<std::string> rebuilt;               // new keys of renamed tables whose old name was made again
   for (const model::Statement* st : m.statements())
     for (const model::Action& a : st->actions) {
       std::string key = a.relation.key();

@@ -7,7 +7,8 @@ static void check(const model::Migration& m, Reporter& r) {
   // The old copy of a rebuilt table, every row of which was copied into the new one, loses nothing.
   TableRebuilds rebuilds = table_rebuilds(m);
   for_each_action(m, [&](const model::Statement& st, const model::Action& a) {
-    if (a.kind == model::ActionKind::DropTable && !a.on_new_relation && !rebuilds.copied.count(a.relation.key()))
+    if (a.kind == model::ActionKind::DropTable && !a.on_new_relation &&
+        !rebuilds.copied.count(a.relation.key()))
       r.at(st, &a, "drops table " + table_name(a) + ": its data is gone, and code still using it fails");
   });
 }
