@@ -261,6 +261,21 @@ TEST(ZeroConfig, CheckWithNoPathReadsOnlyTheFolderPrismaRuns) {
   EXPECT_THAT(none.err, HasSubstr("no Prisma project here"));
 }
 
+// A monorepo: the app's package.json names a schema in a shared package; `check` run in the app
+// with no path reads that package's migrations, and no other folder of the repository.
+TEST(ZeroConfig, MonorepoCheckFollowsPackageJsonSchemaKey) {
+  TempDir d;
+  d.write("apps/api/package.json",
+          R"({"name": "api", "prisma": {"schema": "../../packages/db/schema.prisma"}})");
+  d.write("packages/db/schema.prisma", kSchema6);
+  d.write("packages/db/migrations/20240101000000_init/migration.sql", kInit);
+  d.write("apps/api/prisma/migrations/20230101000000_old/migration.sql", kDanger);
+  RunResult r = sm_in(d.path() / "apps/api", "check --format json");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("20240101000000_init"));
+  EXPECT_THAT(r.out, Not(HasSubstr("20230101000000_old")));
+}
+
 TEST(ZeroConfig, Prisma6StatusAndApplyUseTheDotEnvDatabase) {
   SM_START_PG(pg);
   TempDir d;
