@@ -191,6 +191,17 @@ std::string one_line(std::string s, size_t max = 200) {
   return s;
 }
 
+// Rows of (pid, application_name, state, query) from pg_stat_activity, one line each, as the
+// waits and refusals name other sessions: "pid 42 psql (active): ALTER TABLE …".
+std::vector<std::string> session_lines(const pqxx::result& r) {
+  std::vector<std::string> out;
+  for (const auto& row : r)
+    out.push_back(fmt::format("pid {}{} ({}): {}", row[0].as<int>(),
+                              row[1].as<std::string>().empty() ? "" : " " + row[1].as<std::string>(),
+                              row[2].as<std::string>(), one_line(row[3].as<std::string>(), 100)));
+  return out;
+}
+
 // Sessions other than safemigrate's that are running Django's `migrate` on this database, as far as
 // PostgreSQL shows it: a lock on django_migrations, or a query on it that is running or just ended.
 std::vector<std::string> other_migrators(db::Database& dbc, const std::string& table) {
@@ -202,12 +213,7 @@ std::vector<std::string> other_migrators(db::Database& dbc, const std::string& t
       dbc.quote(table) +
       ")) OR (a.query ILIKE '%django_migrations%' AND (a.state <> 'idle' OR a.state_change > now() - "
       "interval '2 seconds'))) ORDER BY 1");
-  std::vector<std::string> out;
-  for (const auto& row : r)
-    out.push_back(fmt::format("pid {}{} ({}): {}", row[0].as<int>(),
-                              row[1].as<std::string>().empty() ? "" : " " + row[1].as<std::string>(),
-                              row[2].as<std::string>(), one_line(row[3].as<std::string>(), 100)));
-  return out;
+  return session_lines(r);
 }
 
 // Client sessions other than safemigrate's that hold a lock only DDL takes (SHARE UPDATE EXCLUSIVE
@@ -245,12 +251,7 @@ std::vector<std::string> busy_sessions(db::Database& dbc) {
       "pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = "
       "'client backend' AND coalesce(application_name, '') NOT LIKE 'safemigrate%' AND state IN ('active', "
       "'idle in transaction', 'idle in transaction (aborted)') ORDER BY 1");
-  std::vector<std::string> out;
-  for (const auto& row : r)
-    out.push_back(fmt::format("pid {}{} ({}): {}", row[0].as<int>(),
-                              row[1].as<std::string>().empty() ? "" : " " + row[1].as<std::string>(),
-                              row[2].as<std::string>(), one_line(row[3].as<std::string>(), 100)));
-  return out;
+  return session_lines(r);
 }
 
 // The tables the statements of `todo` act on, as the plan's parsed SQL names them.
