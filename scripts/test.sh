@@ -7,6 +7,8 @@
 #   SAFEMIGRATE_JOBS=N            build and test parallelism (default 2)
 #   SAFEMIGRATE_FUZZ_SECONDS=N    how long parse_fuzz_test mutates inputs (default 20; 60 in the
 #                                 sanitizer build, where a memory error shows)
+#   SAFEMIGRATE_ASAN_DJANGO_MATRIX=L  Django-driver pairs the sanitizer build tests (default
+#                                 "3.2-psycopg2;5.2-psycopg"; the release build tests them all)
 #   SAFEMIGRATE_SKIP_INSTALL_TEST=1  skip the last step, scripts/test_install.sh (each install way
 #                                 on a clean Debian root; needs root, fails without it under CI)
 set -euo pipefail
@@ -67,7 +69,9 @@ else
   export ASAN_OPTIONS=detect_leaks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export SAFEMIGRATE_FUZZ_SECONDS=${SAFEMIGRATE_FUZZ_SECONDS:-60}
-  build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DSAFEMIGRATE_WERROR=ON -DSAFEMIGRATE_SANITIZE=ON
+  # The oldest and the newest Django, each driver once: the release build runs the whole matrix.
+  build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DSAFEMIGRATE_WERROR=ON -DSAFEMIGRATE_SANITIZE=ON \
+    "-DSAFEMIGRATE_DJANGO_MATRIX=${SAFEMIGRATE_ASAN_DJANGO_MATRIX:-3.2-psycopg2;5.2-psycopg}"
 fi
 
 # --- the install ways on clean roots (docs/install.md, "Testing the install ways") ------------
