@@ -20,6 +20,7 @@
 #include "checks/registry.h"
 #include "db/database.h"
 #include "db/table_sizes.h"
+#include "model/errors.h"
 #include "sql/parse.h"
 #include "sql/schema_tracker.h"
 #include "util/parallel.h"
@@ -32,7 +33,7 @@ namespace {
 
 model::Finding input_error(const std::string& file, std::string message) {
   model::Finding f;
-  f.rule = "input-error";
+  f.rule = model::kInputErrorRule;
   f.severity = model::Severity::Error;
   f.loc.file = file;
   f.message = std::move(message);
@@ -70,7 +71,7 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
                const std::string& deploy_lock_timeout, const sql::SchemaTracker::InDatabase& in_database,
                const std::set<std::string>& applied, SetResult& out) {
   for (const auto& f : set.input_findings) {
-    out.input_error = out.input_error || f.rule == "input-error";
+    out.input_error = out.input_error || f.rule == model::kInputErrorRule;
     out.findings.push_back(f);
   }
   size_t set_begin = out.findings.size(), checked = 0;
@@ -107,12 +108,12 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
     std::vector<model::Finding> found = m.input_findings;
     for (auto& f : found) {
       f.migration = m.id;
-      out.input_error = out.input_error || f.rule == "input-error";
+      out.input_error = out.input_error || f.rule == model::kInputErrorRule;
     }
     if (since && m.main_file() && !since->added.count(canonical_path(m.main_file()->path))) {
       // Not added since the ref: its schema was followed above; only reading problems count.
       for (auto& f : found)
-        if (f.rule == "input-error") out.findings.push_back(std::move(f));
+        if (f.rule == model::kInputErrorRule) out.findings.push_back(std::move(f));
       continue;
     }
     m.under_review = since.has_value();
@@ -419,7 +420,7 @@ void apply_exclude_apps(const config::Config& config, const std::vector<model::M
   }
   if (excluded.empty()) return;
   std::erase_if(findings, [&](model::Finding& f) {
-    if (f.rule == "input-error") return false;
+    if (f.rule == model::kInputErrorRule) return false;
     auto it = excluded.find(f.migration);
     if (it == excluded.end()) return false;
     if (gate && !config.exclude_apps_pass_apply) {
@@ -440,7 +441,7 @@ void apply_exclude_apps(const config::Config& config, const std::vector<model::M
 void apply_config(const config::Config& config, std::vector<model::Finding>& findings) {
   std::erase_if(findings, [&](model::Finding& f) {
     // Problems reading the input are never silenced: they mean migrations went unchecked.
-    if (f.rule == "input-error") return false;
+    if (f.rule == model::kInputErrorRule) return false;
     if (config.ignored(f.loc.file)) return true;
     auto it = config.rules.find(f.rule);
     if (it == config.rules.end()) return false;

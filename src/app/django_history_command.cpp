@@ -15,6 +15,7 @@
 #include "adapters/django/django_migrate.h"
 #include "app/check_command.h"
 #include "app/history_support.h"
+#include "model/errors.h"
 #include "report/sanitize.h"
 #include "sql/parse.h"
 #include "util/subprocess.h"
@@ -41,7 +42,7 @@ Plan load_plan(const HistoryOptions& o) {
   Plan p{run_check(co, nullptr)};
   if (p.run.sets.size() != 1) throw InputError("cannot read " + o.paths.front());
   for (const model::Finding& f : p.set().input_findings)
-    if (f.rule == "input-error") throw InputError(f.loc.file + ": " + f.message);
+    if (f.rule == model::kInputErrorRule) throw InputError(f.loc.file + ": " + f.message);
   if (p.set().framework != model::Framework::Django)
     throw InputError(o.paths.front() + " is not a Django plan");
   return p;
@@ -330,7 +331,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     // run_migrate.py checks Django's own connection the same way before it migrates.
     if (std::string why = lexing_mismatch(*dbc); !why.empty()) {
       err << "safemigrate: " << why << "; nothing was applied\n";
-      return kHistoryError;
+      return model::kExitUsage;
     }
     Plan plan = load_plan(for_server(o, *dbc));
     const model::MigrationSet& set = plan.set();
@@ -386,7 +387,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Inconsistent) {
         err << fmt::format("safemigrate: {}: {}; nothing was applied\n", s.name, s.detail);
-        return kHistoryDrift;
+        return model::kExitFindings;
       }
     std::vector<const model::Migration*> todo;
     for (size_t i = 0; i < set.migrations.size(); ++i)
@@ -401,7 +402,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
       return code;
     if (todo.empty()) {
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";
-      return kHistoryOk;
+      return model::kExitOk;
     }
     std::string expect = "{";
     for (const auto* m : todo) {
@@ -475,7 +476,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                            run.exit_code);
         for (const std::string& l : run.other_output) err << "  " << l << "\n";
       }
-      return run.problems.empty() ? kHistoryError : kHistoryDrift;
+      return run.problems.empty() ? model::kExitUsage : model::kExitFindings;
     };
 
     if (o.dry_run) {
@@ -484,7 +485,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
       for (const std::string& id : run.planned) out << "would apply " << id << "\n";
       out << "then post_migrate (content types, permissions), as `migrate` ends\n";
       out << "dry run: nothing was written\n";
-      return kHistoryOk;
+      return model::kExitOk;
     }
 
     MigrateRun last;
@@ -531,7 +532,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                "migrations twice); nothing was applied. Apply again once it has ended:\n";
         for (const std::string& w : who) err << "  " << w << "\n";
         if (who.empty()) err << "  (it has ended since)\n";
-        return kHistoryError;
+        return model::kExitUsage;
       }
       err << fmt::format("safemigrate: {} failed after {:.2f} s: {}{}\n",
                          id.empty() ? "migrate (after the migrations: post_migrate or the history table)"
@@ -546,11 +547,11 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                                      "it was not retried")
             << fmt::format("; it is not recorded in django_migrations. {} migration(s) applied, {} left.\n",
                            done, todo.size() - std::min(done, todo.size()));
-      return kHistoryDrift;
+      return model::kExitFindings;
     }
     out << fmt::format("applied {} migration(s) in {}; post_migrate ran once at the end, as in `migrate`\n",
                        done, fmt_seconds(std::chrono::steady_clock::now() - all_start));
-    return kHistoryOk;
+    return model::kExitOk;
   });
 }
 
