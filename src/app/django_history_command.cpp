@@ -24,12 +24,14 @@ namespace sm::app {
 
 namespace {
 
-struct Plan {
+// The Django plan file, as `check` reads it (history_command.cpp's Plan is another thing: how a
+// Prisma migration is sent to PostgreSQL).
+struct PlanFile {
   CheckRun run;  // sets[0] is the plan
   const model::MigrationSet& set() const { return run.sets.front(); }
 };
 
-Plan load_plan(const HistoryOptions& o) {
+PlanFile load_plan(const HistoryOptions& o) {
   if (o.paths.size() != 1)
     throw InputError("give one Django plan file (one database has one django_migrations table)");
   CheckOptions co;
@@ -39,7 +41,7 @@ Plan load_plan(const HistoryOptions& o) {
   co.postgres_version = o.postgres_version;
   co.database = o.database;
   co.gate = true;  // exclude_apps: the gate decides by exclude_apps_apply
-  Plan p{run_check(co, nullptr)};
+  PlanFile p{run_check(co, nullptr)};
   if (p.run.sets.size() != 1) throw InputError("cannot read " + o.paths.front());
   for (const model::Finding& f : p.set().input_findings)
     if (f.rule == model::kInputErrorRule) throw InputError(f.loc.file + ": " + f.message);
@@ -299,7 +301,7 @@ bool is_django_plan(const HistoryOptions& o) {
 }
 
 PendingMigrations load_django_pending(const HistoryOptions& o, db::Database& dbc) {
-  Plan plan = load_plan(o);
+  PlanFile plan = load_plan(o);
   django::DjangoHistory hist(dbc, plan.set().history_id_type);
   bool exists = false;
   std::vector<django::DjangoRow> rows = db::read_checked_rows(hist, exists);
@@ -317,7 +319,7 @@ PendingMigrations load_django_pending(const HistoryOptions& o, db::Database& dbc
 
 int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
   return guarded(err, o, [&] {
-    Plan plan = load_plan(o);
+    PlanFile plan = load_plan(o);
     auto dbc = connect(o);
     django::DjangoHistory hist(*dbc, plan.set().history_id_type);
     db::HistoryReport rep = hist.report(plan.set());
@@ -333,7 +335,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
       err << "safemigrate: " << why << "; nothing was applied\n";
       return model::kExitUsage;
     }
-    Plan plan = load_plan(for_server(o, *dbc));
+    PlanFile plan = load_plan(for_server(o, *dbc));
     const model::MigrationSet& set = plan.set();
     django::DjangoHistory hist(*dbc, set.history_id_type);
     // run_migrate.py proves that Django's database is this one by finding this session by name.
