@@ -15,6 +15,7 @@
 #include "adapters/prisma/prisma_history.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
+#include "app/database_choice.h"
 #include "app/git_since.h"
 #include "app/history_support.h"
 #include "checks/registry.h"
@@ -171,11 +172,13 @@ struct Servers {
   }
 };
 
-// The database each set's tables live in (empty: none, sizes unknown).
+// The database each set's tables live in (empty: none, sizes unknown), as choose_database decides.
 std::string set_database_url(const CheckOptions& options, const CheckRun& run, size_t set) {
-  if (!options.database_url.empty()) return options.database_url;
+  DatabaseCandidates c;
+  if (!options.database_url.empty()) c.flag = options.database_url;
   size_t path = run.set_path[set];
-  return path < options.source_database_urls.size() ? options.source_database_urls[path] : std::string{};
+  if (path < options.source_database_urls.size()) c.source = options.source_database_urls[path];
+  return choose_database(DatabaseUse::TableSizes, c).url;
 }
 
 // The migrations of `set` that `dbc` records as applied (finished and not rolled back in
