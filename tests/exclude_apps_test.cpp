@@ -175,7 +175,7 @@ TEST(ExcludeAppsGate, ErrorsOfExcludedAppsStopApplyUnlessToldToPass) {
     return code;
   };
   std::string err;
-  EXPECT_EQ(gate(nullptr, err), sm::app::kHistoryDrift) << err;
+  EXPECT_EQ(gate(nullptr, err), sm::model::kExitFindings) << err;
   EXPECT_THAT(err, HasSubstr("[run-python-imports-models]"));
 
   // Excluding the app from the report does not open the gate; the gate says why it still stops.
@@ -183,7 +183,7 @@ TEST(ExcludeAppsGate, ErrorsOfExcludedAppsStopApplyUnlessToldToPass) {
        {"exclude_apps = [\"shop\"]\n", "exclude_apps = [\"shop\"]\nexclude_apps_findings = \"off\"\n",
         "exclude_apps = [\"shop\"]\nexclude_apps_apply = \"stop\"\n"}) {
     auto cfg = config_of(text);
-    EXPECT_EQ(gate(&cfg, err), sm::app::kHistoryDrift) << text << err;
+    EXPECT_EQ(gate(&cfg, err), sm::model::kExitFindings) << text << err;
     EXPECT_THAT(err, HasSubstr("(app excluded by exclude_apps \"shop\"; its errors stop apply unless "
                                "exclude_apps_apply = \"pass\") [run-python-imports-models]"))
         << text;
@@ -191,7 +191,7 @@ TEST(ExcludeAppsGate, ErrorsOfExcludedAppsStopApplyUnlessToldToPass) {
 
   // Told to pass: the gate opens and lists what it let through.
   auto pass = config_of("exclude_apps = [\"django.shop\"]\nexclude_apps_apply = \"pass\"\n");
-  EXPECT_EQ(gate(&pass, err), sm::app::kHistoryOk) << err;
+  EXPECT_EQ(gate(&pass, err), sm::model::kExitOk) << err;
   EXPECT_THAT(
       err, HasSubstr("error finding(s) in apps named by exclude_apps do not stop apply (exclude_apps_apply = "
                      "\"pass\"):"));
@@ -200,7 +200,7 @@ TEST(ExcludeAppsGate, ErrorsOfExcludedAppsStopApplyUnlessToldToPass) {
 
   // An app that is not excluded still stops it.
   auto other = config_of("exclude_apps = [\"audit\"]\nexclude_apps_apply = \"pass\"\n");
-  EXPECT_EQ(gate(&other, err), sm::app::kHistoryDrift) << err;
+  EXPECT_EQ(gate(&other, err), sm::model::kExitFindings) << err;
 }
 
 }  // namespace

@@ -37,6 +37,15 @@ RunResult sm_in(const fs::path& cwd, const std::string& args, const std::string&
       cwd, "env -u DATABASE_URL -u PRISMA_URL " + env + " " + shell_quote(SAFEMIGRATE_BINARY) + " " + args);
 }
 
+// A monorepo: the app apps/api names, in its package.json, the schema of the shared package
+// packages/db, whose migrations folder holds one migration.
+void write_monorepo(const TempDir& d) {
+  d.write("apps/api/package.json",
+          R"({"name": "api", "prisma": {"schema": "../../packages/db/schema.prisma"}})");
+  d.write("packages/db/schema.prisma", kSchema6);
+  d.write("packages/db/migrations/20240101000000_init/migration.sql", kInit);
+}
+
 std::optional<prisma::PrismaVersion> v(const char* text) {
   return prisma::parse_prisma_version(text);
 }
@@ -204,10 +213,7 @@ TEST(Project, ConfigFileWinsAndDotEnvOnlyWithDotenvImport) {
 
 TEST(Project, MonorepoPackageJsonSchemaKey) {
   TempDir d;
-  d.write("apps/api/package.json",
-          R"({"name": "api", "prisma": {"schema": "../../packages/db/schema.prisma"}})");
-  d.write("packages/db/schema.prisma", kSchema6);
-  d.write("packages/db/migrations/20240101000000_init/migration.sql", kInit);
+  write_monorepo(d);
   auto p = find_prisma_project(d.path() / "apps/api");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->migrations_dir, d.path() / "packages/db/migrations");
@@ -265,10 +271,7 @@ TEST(ZeroConfig, CheckWithNoPathReadsOnlyTheFolderPrismaRuns) {
 // with no path reads that package's migrations, and no other folder of the repository.
 TEST(ZeroConfig, MonorepoCheckFollowsPackageJsonSchemaKey) {
   TempDir d;
-  d.write("apps/api/package.json",
-          R"({"name": "api", "prisma": {"schema": "../../packages/db/schema.prisma"}})");
-  d.write("packages/db/schema.prisma", kSchema6);
-  d.write("packages/db/migrations/20240101000000_init/migration.sql", kInit);
+  write_monorepo(d);
   d.write("apps/api/prisma/migrations/20230101000000_old/migration.sql", kDanger);
   RunResult r = sm_in(d.path() / "apps/api", "check --format json");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;

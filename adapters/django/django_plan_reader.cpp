@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/errors.h"
 #include "sql/parse.h"
 #include "util/big_stack.h"
 #include "util/file_read.h"
@@ -27,7 +28,7 @@ constexpr size_t kJsonWalkStack = 64u << 20;
 model::Finding input_error(const std::string& file, std::string message, uint32_t line = 0,
                            uint32_t column = 0) {
   model::Finding f;
-  f.rule = "input-error";
+  f.rule = model::kInputErrorRule;
   f.severity = model::Severity::Error;
   f.loc.file = file;
   f.loc.line = line;

@@ -12,12 +12,13 @@
 #include <string_view>
 
 #include "adapters/prisma/prisma_version.h"
+#include "model/errors.h"
 
 namespace sm::prisma {
 
 // A project that cannot be read without guessing: the message names the file and line.
-struct ProjectError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+struct ProjectError : model::Error {
+  using model::Error::Error;
 };
 
 // A value read from prisma.config.ts or a .prisma file.

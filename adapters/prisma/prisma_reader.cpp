@@ -9,6 +9,7 @@
 #include <system_error>
 #include <utility>
 
+#include "model/errors.h"
 #include "util/sha256.h"
 
 namespace sm::prisma {
@@ -37,7 +38,7 @@ Finding make_finding(const char* rule, Severity severity, std::string migration,
 }
 
 Finding input_error(std::string migration, std::string file, std::string message, std::string help = {}) {
-  return make_finding("input-error", Severity::Error, std::move(migration), std::move(file),
+  return make_finding(model::kInputErrorRule, Severity::Error, std::move(migration), std::move(file),
                       std::move(message), std::move(help));
 }
 
@@ -400,7 +401,7 @@ ReadResult read_migrations_dir(const fs::path& dir, const ReadOptions& options) 
       std::error_code ec2;
       if (it->is_symlink(ec2) && it->is_directory(ec2))
         set.input_findings.push_back(
-            make_finding("input-error", Severity::Warning, {}, (dir / name).string(),
+            make_finding(model::kInputErrorRule, Severity::Warning, {}, (dir / name).string(),
                          (dir / name).string() +
                              " is a symbolic link to a folder: Prisma does not follow it, so it is not a "
                              "migration and was not read"));
@@ -414,7 +415,7 @@ ReadResult read_migrations_dir(const fs::path& dir, const ReadOptions& options) 
   }
   if (names.empty()) {
     set.input_findings.push_back(
-        make_finding("input-error", Severity::Warning, {}, dir.string(),
+        make_finding(model::kInputErrorRule, Severity::Warning, {}, dir.string(),
                      dir.string() + " holds no migration folders; nothing was checked"));
     return result;
   }

@@ -15,11 +15,13 @@
 #include "adapters/prisma/prisma_history.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
+#include "app/database_choice.h"
 #include "app/git_since.h"
 #include "app/history_support.h"
 #include "checks/registry.h"
 #include "db/database.h"
 #include "db/table_sizes.h"
+#include "model/errors.h"
 #include "sql/parse.h"
 #include "sql/schema_tracker.h"
 #include "util/parallel.h"
@@ -32,7 +34,7 @@ namespace {
 
 model::Finding input_error(const std::string& file, std::string message) {
   model::Finding f;
-  f.rule = "input-error";
+  f.rule = model::kInputErrorRule;
   f.severity = model::Severity::Error;
   f.loc.file = file;
   f.message = std::move(message);
@@ -70,7 +72,7 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
                const std::string& deploy_lock_timeout, const sql::SchemaTracker::InDatabase& in_database,
                const std::set<std::string>& applied, SetResult& out) {
   for (const auto& f : set.input_findings) {
-    out.input_error = out.input_error || f.rule == "input-error";
+    out.input_error = out.input_error || f.rule == model::kInputErrorRule;
     out.findings.push_back(f);
   }
   size_t set_begin = out.findings.size(), checked = 0;
@@ -107,12 +109,12 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
     std::vector<model::Finding> found = m.input_findings;
     for (auto& f : found) {
       f.migration = m.id;
-      out.input_error = out.input_error || f.rule == "input-error";
+      out.input_error = out.input_error || f.rule == model::kInputErrorRule;
     }
     if (since && m.main_file() && !since->added.count(canonical_path(m.main_file()->path))) {
       // Not added since the ref: its schema was followed above; only reading problems count.
       for (auto& f : found)
-        if (f.rule == "input-error") out.findings.push_back(std::move(f));
+        if (f.rule == model::kInputErrorRule) out.findings.push_back(std::move(f));
       continue;
     }
     m.under_review = since.has_value();
@@ -170,11 +172,13 @@ struct Servers {
   }
 };
 
-// The database each set's tables live in (empty: none, sizes unknown).
+// The database each set's tables live in (empty: none, sizes unknown), as choose_database decides.
 std::string set_database_url(const CheckOptions& options, const CheckRun& run, size_t set) {
-  if (!options.database_url.empty()) return options.database_url;
+  DatabaseCandidates c;
+  if (!options.database_url.empty()) c.flag = options.database_url;
   size_t path = run.set_path[set];
-  return path < options.source_database_urls.size() ? options.source_database_urls[path] : std::string{};
+  if (path < options.source_database_urls.size()) c.source = options.source_database_urls[path];
+  return choose_database(DatabaseUse::TableSizes, c).url;
 }
 
 // The migrations of `set` that `dbc` records as applied (finished and not rolled back in
@@ -419,7 +423,7 @@ void apply_exclude_apps(const config::Config& config, const std::vector<model::M
   }
   if (excluded.empty()) return;
   std::erase_if(findings, [&](model::Finding& f) {
-    if (f.rule == "input-error") return false;
+    if (f.rule == model::kInputErrorRule) return false;
     auto it = excluded.find(f.migration);
     if (it == excluded.end()) return false;
     if (gate && !config.exclude_apps_pass_apply) {
@@ -440,7 +444,7 @@ void apply_exclude_apps(const config::Config& config, const std::vector<model::M
 void apply_config(const config::Config& config, std::vector<model::Finding>& findings) {
   std::erase_if(findings, [&](model::Finding& f) {
     // Problems reading the input are never silenced: they mean migrations went unchecked.
-    if (f.rule == "input-error") return false;
+    if (f.rule == model::kInputErrorRule) return false;
     if (config.ignored(f.loc.file)) return true;
     auto it = config.rules.find(f.rule);
     if (it == config.rules.end()) return false;

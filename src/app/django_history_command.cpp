@@ -15,6 +15,7 @@
 #include "adapters/django/django_migrate.h"
 #include "app/check_command.h"
 #include "app/history_support.h"
+#include "model/errors.h"
 #include "report/sanitize.h"
 #include "sql/parse.h"
 #include "util/subprocess.h"
@@ -23,12 +24,14 @@ namespace sm::app {
 
 namespace {
 
-struct Plan {
+// The Django plan file, as `check` reads it (history_command.cpp's Plan is another thing: how a
+// Prisma migration is sent to PostgreSQL).
+struct PlanFile {
   CheckRun run;  // sets[0] is the plan
   const model::MigrationSet& set() const { return run.sets.front(); }
 };
 
-Plan load_plan(const HistoryOptions& o) {
+PlanFile load_plan(const HistoryOptions& o) {
   if (o.paths.size() != 1)
     throw InputError("give one Django plan file (one database has one django_migrations table)");
   CheckOptions co;
@@ -38,10 +41,10 @@ Plan load_plan(const HistoryOptions& o) {
   co.postgres_version = o.postgres_version;
   co.database = o.database;
   co.gate = true;  // exclude_apps: the gate decides by exclude_apps_apply
-  Plan p{run_check(co, nullptr)};
+  PlanFile p{run_check(co, nullptr)};
   if (p.run.sets.size() != 1) throw InputError("cannot read " + o.paths.front());
   for (const model::Finding& f : p.set().input_findings)
-    if (f.rule == "input-error") throw InputError(f.loc.file + ": " + f.message);
+    if (f.rule == model::kInputErrorRule) throw InputError(f.loc.file + ": " + f.message);
   if (p.set().framework != model::Framework::Django)
     throw InputError(o.paths.front() + " is not a Django plan");
   return p;
@@ -298,7 +301,7 @@ bool is_django_plan(const HistoryOptions& o) {
 }
 
 PendingMigrations load_django_pending(const HistoryOptions& o, db::Database& dbc) {
-  Plan plan = load_plan(o);
+  PlanFile plan = load_plan(o);
   django::DjangoHistory hist(dbc, plan.set().history_id_type);
   bool exists = false;
   std::vector<django::DjangoRow> rows = db::read_checked_rows(hist, exists);
@@ -316,7 +319,7 @@ PendingMigrations load_django_pending(const HistoryOptions& o, db::Database& dbc
 
 int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
   return guarded(err, o, [&] {
-    Plan plan = load_plan(o);
+    PlanFile plan = load_plan(o);
     auto dbc = connect(o);
     django::DjangoHistory hist(*dbc, plan.set().history_id_type);
     db::HistoryReport rep = hist.report(plan.set());
@@ -330,9 +333,9 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     // run_migrate.py checks Django's own connection the same way before it migrates.
     if (std::string why = lexing_mismatch(*dbc); !why.empty()) {
       err << "safemigrate: " << why << "; nothing was applied\n";
-      return kHistoryError;
+      return model::kExitUsage;
     }
-    Plan plan = load_plan(for_server(o, *dbc));
+    PlanFile plan = load_plan(for_server(o, *dbc));
     const model::MigrationSet& set = plan.set();
     django::DjangoHistory hist(*dbc, set.history_id_type);
     // run_migrate.py proves that Django's database is this one by finding this session by name.
@@ -386,7 +389,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Inconsistent) {
         err << fmt::format("safemigrate: {}: {}; nothing was applied\n", s.name, s.detail);
-        return kHistoryDrift;
+        return model::kExitFindings;
       }
     std::vector<const model::Migration*> todo;
     for (size_t i = 0; i < set.migrations.size(); ++i)
@@ -401,7 +404,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
       return code;
     if (todo.empty()) {
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";
-      return kHistoryOk;
+      return model::kExitOk;
     }
     std::string expect = "{";
     for (const auto* m : todo) {
@@ -475,7 +478,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                            run.exit_code);
         for (const std::string& l : run.other_output) err << "  " << l << "\n";
       }
-      return run.problems.empty() ? kHistoryError : kHistoryDrift;
+      return run.problems.empty() ? model::kExitUsage : model::kExitFindings;
     };
 
     if (o.dry_run) {
@@ -484,7 +487,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
       for (const std::string& id : run.planned) out << "would apply " << id << "\n";
       out << "then post_migrate (content types, permissions), as `migrate` ends\n";
       out << "dry run: nothing was written\n";
-      return kHistoryOk;
+      return model::kExitOk;
     }
 
     MigrateRun last;
@@ -531,7 +534,7 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                "migrations twice); nothing was applied. Apply again once it has ended:\n";
         for (const std::string& w : who) err << "  " << w << "\n";
         if (who.empty()) err << "  (it has ended since)\n";
-        return kHistoryError;
+        return model::kExitUsage;
       }
       err << fmt::format("safemigrate: {} failed after {:.2f} s: {}{}\n",
                          id.empty() ? "migrate (after the migrations: post_migrate or the history table)"
@@ -546,11 +549,11 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
                                      "it was not retried")
             << fmt::format("; it is not recorded in django_migrations. {} migration(s) applied, {} left.\n",
                            done, todo.size() - std::min(done, todo.size()));
-      return kHistoryDrift;
+      return model::kExitFindings;
     }
     out << fmt::format("applied {} migration(s) in {}; post_migrate ran once at the end, as in `migrate`\n",
                        done, fmt_seconds(std::chrono::steady_clock::now() - all_start));
-    return kHistoryOk;
+    return model::kExitOk;
   });
 }
 

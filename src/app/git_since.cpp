@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "checks/registry.h"
+#include "model/errors.h"
 #include "report/sanitize.h"
 
 namespace sm::app {
@@ -35,7 +36,7 @@ struct GitResult {
 GitResult git(const fs::path& cwd, const std::vector<std::string>& args) {
   char err_name[] = "/tmp/safemigrate-git-XXXXXX";
   int err_fd = mkstemp(err_name);
-  if (err_fd < 0) throw std::runtime_error("--since: cannot create a temporary file for git's messages");
+  if (err_fd < 0) throw model::InputError("--since: cannot create a temporary file for git's messages");
   close(err_fd);
   std::string cmd = "git -C " + quote(cwd.string());
   for (const auto& a : args) cmd += " " + quote(a);
@@ -44,7 +45,7 @@ GitResult git(const fs::path& cwd, const std::vector<std::string>& args) {
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) {
     unlink(err_name);
-    throw std::runtime_error("--since: cannot run git (is it installed?)");
+    throw model::InputError("--since: cannot run git (is it installed?)");
   }
   char buf[65536];
   for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
@@ -101,49 +102,47 @@ GitSince git_changes_since(const fs::path& cwd, const std::string& ref) {
   // character is in no git ref name (git check-ref-format), and a newline quoted in a message
   // would start a line of its own in a CI log ("::error …").
   if (ref.empty())
-    throw std::runtime_error("--since: the git ref is empty (an unset CI variable?); give e.g. origin/main");
+    throw model::InputError("--since: the git ref is empty (an unset CI variable?); give e.g. origin/main");
   for (unsigned char c : ref)
     if (c < 0x20 || c == 0x7f)
-      throw std::runtime_error("--since \"" + report::printable(ref) +
-                               "\": a git ref holds no control characters (newline, tab, escape…)");
+      throw model::InputError("--since \"" + report::printable(ref) +
+                              "\": a git ref holds no control characters (newline, tab, escape…)");
   GitSince s;
   s.ref = ref;
   GitResult top = git(cwd, {"rev-parse", "--show-toplevel"});
   if (top.status != 0)
-    throw std::runtime_error("--since " + ref + ": " + cwd.string() + " is not in a git repository (" +
-                             top.err + ")");
+    throw model::InputError("--since " + ref + ": " + cwd.string() + " is not in a git repository (" +
+                            top.err + ")");
   s.top = canonical_path(trim(top.out));
   bool shallow = trim(git(s.top, {"rev-parse", "--is-shallow-repository"}).out) == "true";
 
   GitResult commit = git(s.top, {"rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"});
   if (commit.status != 0) {
     if (shallow)
-      throw std::runtime_error(
-          "--since " + ref + ": no commit named \"" + ref +
-          "\" in this clone, which is shallow (only the latest commits were fetched), so "
-          "the migrations that existed at " +
-          ref + " cannot be known; " + kShallowHelp +
-          " (a branch may also simply not have been fetched: git fetch origin BRANCH)");
-    throw std::runtime_error(
-        "--since " + ref + ": no commit named \"" + ref +
-        "\" in this repository (a branch, tag or commit id; for a remote branch fetch it "
-        "first, e.g. git fetch origin main, and use origin/main)");
+      throw model::InputError("--since " + ref + ": no commit named \"" + ref +
+                              "\" in this clone, which is shallow (only the latest commits were fetched), so "
+                              "the migrations that existed at " +
+                              ref + " cannot be known; " + kShallowHelp +
+                              " (a branch may also simply not have been fetched: git fetch origin BRANCH)");
+    throw model::InputError("--since " + ref + ": no commit named \"" + ref +
+                            "\" in this repository (a branch, tag or commit id; for a remote branch fetch it "
+                            "first, e.g. git fetch origin main, and use origin/main)");
   }
   // What this branch added: compared with the merge base, so that migrations merged into REF
   // meanwhile are neither "added" here nor "deleted" by this branch.
   GitResult base = git(s.top, {"merge-base", trim(commit.out), "HEAD"});
   if (base.status != 0) {
     if (shallow)
-      throw std::runtime_error("--since " + ref + ": " + ref +
-                               " and HEAD have no common commit in this clone, which is shallow; " +
-                               kShallowHelp);
-    throw std::runtime_error("--since " + ref + ": " + ref + " and HEAD have no common history");
+      throw model::InputError("--since " + ref + ": " + ref +
+                              " and HEAD have no common commit in this clone, which is shallow; " +
+                              kShallowHelp);
+    throw model::InputError("--since " + ref + ": " + ref + " and HEAD have no common history");
   }
   s.base = trim(base.out);
 
   // Committed and uncommitted changes against the base (the working tree as it is now).
   GitResult diff = git(s.top, {"diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", s.base, "--"});
-  if (diff.status != 0) throw std::runtime_error("--since " + ref + ": git diff failed: " + diff.err);
+  if (diff.status != 0) throw model::InputError("--since " + ref + ": git diff failed: " + diff.err);
   std::vector<std::string> fields = split_nul(diff.out);
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
     char status = fields[i].empty() ? '?' : fields[i][0];

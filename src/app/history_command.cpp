@@ -16,6 +16,7 @@
 #include "app/django_history_command.h"
 #include "app/history_support.h"
 #include "db/database.h"
+#include "model/errors.h"
 #include "util/file_read.h"
 
 namespace sm::app {
@@ -114,7 +115,7 @@ Local load_local(const HistoryOptions& o) {
   local.run = run_check(co, nullptr);
   if (local.run.sets.size() != 1) throw InputError("cannot read " + local.dir.string());
   for (const model::Finding& f : local.set().input_findings)
-    if (f.rule == "input-error") throw InputError(f.message);
+    if (f.rule == model::kInputErrorRule) throw InputError(f.message);
 
   for (const model::Migration& m : local.set().migrations) {
     prisma::LocalMigration lm;
@@ -518,7 +519,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
     auto dbc = connect(o);
     if (std::string why = lexing_mismatch(*dbc); !why.empty()) {
       err << "safemigrate: " << why << "; nothing was applied\n";
-      return kHistoryError;
+      return model::kExitUsage;
     }
     Local local = load_local(for_server(o, *dbc));
     const model::MigrationSet& set = local.set();
@@ -552,7 +553,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
               "Its folder is no longer in {}. After checking the database (undo what it did, or keep it), "
               "run `safemigrate resolve --rolled-back {}`.\n",
               local.dir.string(), s.name);
-        return kHistoryDrift;
+        return model::kExitFindings;
       }
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Edited || s.state == db::MigrationState::MissingLocally)
@@ -575,7 +576,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
 
     if (todo.empty()) {
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) are applied\n";
-      return kHistoryOk;
+      return model::kExitOk;
     }
     if (o.dry_run) {
       if (!exists) out << "would create " << hist.table() << "\n";
@@ -592,7 +593,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
                              u.transaction ? "in a transaction:" : "in autocommit:  ", unit_label(u));
       }
       out << "dry run: nothing was written\n";
-      return kHistoryOk;
+      return model::kExitOk;
     }
 
     prepare_to_apply(hist, exists, *dbc, o, out);
@@ -605,7 +606,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
             "safemigrate: {} has no migration.sql, so apply stops there (Prisma stops with P3015); {} later "
             "migration(s) not applied\n",
             m.id, todo.size() - k - 1);
-        return kHistoryDrift;
+        return model::kExitFindings;
       }
       Plan plan = plan_migration(m, local.mode);
       out << fmt::format("[{}/{}] applying {} ({})\n", k + 1, todo.size(), m.id, plan.description);
@@ -619,7 +620,7 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
         if (dbc->conn().is_open()) throw;
         err << lost_connection(o, e, m.id, todo.size() - k - 1,
                                [&](db::Database& fresh) { return recorded_state(fresh, m.id); });
-        return kHistoryError;
+        return model::kExitUsage;
       }
       if (!ok) {
         bool recorded = error.find("nothing was recorded") == std::string::npos;
@@ -631,14 +632,14 @@ int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
                                                   "`--applied {}`.",
                                                   m.id, m.id)
                                     : "");
-        return kHistoryDrift;
+        return model::kExitFindings;
       }
       out << fmt::format("[{}/{}] applied {} in {}, {} left\n", k + 1, todo.size(), m.id,
                          fmt_seconds(Clock::now() - start), todo.size() - k - 1);
       out.flush();
     }
     out << fmt::format("applied {} migration(s) in {}\n", todo.size(), fmt_seconds(Clock::now() - all_start));
-    return kHistoryOk;
+    return model::kExitOk;
   });
 }
 
@@ -675,19 +676,19 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
             "(Prisma: P3011). Hint: did you pass in the whole migration name? (example: "
             "\"20201207184859_initial_migration\")\n",
             name);
-        return kHistoryDrift;
+        return model::kExitFindings;
       }
       if (all_finished) {
         err << fmt::format(
             "safemigrate: Migration `{}` cannot be rolled back because it is not in a failed state (Prisma: "
             "P3012); nothing was written\n",
             name);
-        return kHistoryDrift;
+        return model::kExitFindings;
       }
       if (!failed) {
         // Prisma does the same: nothing left to mark, and that is not an error.
         out << fmt::format("{} is already marked rolled back; nothing was written\n", name);
-        return kHistoryOk;
+        return model::kExitOk;
       }
       pqxx::nontransaction tx(dbc->conn());
       int n = hist.mark_rolled_back(tx, name);
@@ -695,7 +696,7 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
                          found != local.migrations.end()
                              ? "the next apply runs it again"
                              : "its folder is gone, so the next apply goes on without it");
-      return kHistoryOk;
+      return model::kExitOk;
     }
     if (found == local.migrations.end()) {
       err << fmt::format(
@@ -705,12 +706,12 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
           failed ? fmt::format(
                        "; its failed record can be cleared with `safemigrate resolve --rolled-back {}`", name)
                  : "");
-      return kHistoryDrift;
+      return model::kExitFindings;
     }
     if (applied) {
       err << fmt::format(
           "safemigrate: {} is already recorded as applied (Prisma: P3008); nothing was written\n", name);
-      return kHistoryDrift;
+      return model::kExitFindings;
     }
     if (!found->has_script) throw InputError(name + " has no migration.sql: its checksum cannot be recorded");
     if (!exists) {
@@ -723,7 +724,7 @@ int run_resolve(const HistoryOptions& o, const std::string& applied_name, const 
     tx.commit();
     out << fmt::format("recorded {} as applied{}\n", name,
                        n ? fmt::format(" (its {} failed record(s) are marked rolled back)", n) : "");
-    return kHistoryOk;
+    return model::kExitOk;
   });
 }
 

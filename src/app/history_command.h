@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/check_command.h"
+#include "model/errors.h"
 
 namespace sm::db {
 class Database;
@@ -48,10 +49,8 @@ struct HistoryOptions {
   db::Database* database = nullptr;
 };
 
-// Exit codes shared by these commands.
-inline constexpr int kHistoryOk = 0;
-inline constexpr int kHistoryDrift = 1;  // verify: drift; apply: a migration failed or was refused
-inline constexpr int kHistoryError = 2;  // bad input, unreachable database, unexpected history table
+// Exit codes: model/errors.h (kExitFindings: verify's drift; apply: a migration failed or was
+// refused).
 
 // status (verify = false): prints every migration's state, exit 0. verify: the same, exit 1 on
 // any drift (pending, failed, rolled back, edited, missing locally, no migration.sql, invalid index).

@@ -9,6 +9,7 @@
 
 #include "app/check_command.h"
 #include "db/table_sizes.h"
+#include "model/errors.h"
 
 namespace sm::app {
 
@@ -187,13 +188,13 @@ std::unique_ptr<db::Database> connect(const HistoryOptions& o) {
 int report_status(const db::HistoryReport& rep, const db::Database& dbc, const std::string& table,
                   bool verify, const std::string& local, std::ostream& out) {
   print_report(rep, dbc, table, out);
-  if (!verify) return kHistoryOk;
+  if (!verify) return model::kExitOk;
   if (any_drift(rep)) {
     out << "verify: FAILED: the database and " << local << " differ\n";
-    return kHistoryDrift;
+    return model::kExitFindings;
   }
   out << "verify: ok: every migration of " << local << " is applied, and nothing else is recorded\n";
-  return kHistoryOk;
+  return model::kExitOk;
 }
 
 namespace {
@@ -250,7 +251,7 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
     const model::Finding& f = *errors[i];
     const db::TableSize* size = relation_of[i] >= 0 ? &sizes[static_cast<size_t>(relation_of[i])] : nullptr;
     std::string why = blocks_no_one(f, pending, size);
-    input = input || f.rule == "input-error";
+    input = input || f.rule == model::kInputErrorRule;
     if (why.empty())
       blocking.push_back(fmt::format("  {}:{}: {} [{}]\n", f.loc.file, f.loc.line, f.message, f.rule));
     else
@@ -295,7 +296,7 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
       blocking.push_back(fmt::format("  {}:{}: {} [never applied]\n", st->loc.file, st->loc.line, why));
     }
   }
-  if (blocking.empty()) return kHistoryOk;
+  if (blocking.empty()) return model::kExitOk;
   err << fmt::format("safemigrate: {} error(s) in pending migrations; nothing was applied:\n",
                      blocking.size());
   for (const std::string& line : blocking) err << line;
@@ -305,7 +306,7 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
         unanalysed);
   if (blocking.size() > unanalysed)
     err << "Fix them, or silence one with " << ignore_hint << " (`safemigrate check` shows the details).\n";
-  return input ? kHistoryError : kHistoryDrift;
+  return input ? model::kExitUsage : model::kExitFindings;
 }
 
 std::string scrub_password(const std::string& text, const std::string& url) {

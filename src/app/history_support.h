@@ -18,14 +18,13 @@
 #include "app/history_command.h"
 #include "db/database.h"
 #include "db/history_store.h"
+#include "model/errors.h"
 #include "model/finding.h"
 
 namespace sm::app {
 
 // A usage or input problem: exit 2 with this message.
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using InputError = model::InputError;
 
 std::string first_line(const std::string& s);
 // The error a failed migration's `logs` records, in one line ("ERROR: relation \"t\" does not
@@ -109,8 +108,8 @@ void prepare_to_apply(db::HistoryStore& hist, bool exists, db::Database& dbc, co
 // Runs a command's body, turning its exceptions into a message (password scrubbed) and exit 2.
 // The checklist as the gate of `apply`: unsuppressed error findings of the pending migrations
 // (ids in `pending`) are printed to `err` with how to silence one (`ignore_hint`), and so is every
-// statement of theirs that was not parsed or analysed (never silenced). The exit code: kHistoryOk
-// when none, kHistoryError when one is an input error (an unreadable file), else kHistoryDrift.
+// statement of theirs that was not parsed or analysed (never silenced). The exit code: model::kExitOk
+// when none, model::kExitUsage when one is an input error (an unreadable file), else model::kExitFindings.
 // The gate judges the database it applies to (`dbc`): a finding about a table that this run
 // creates (in its own or an earlier pending migration), or that holds no rows there (or does not
 // exist), blocks no one and does not stop apply (said on `err` as a count, each one listed when
@@ -135,13 +134,13 @@ int guarded(std::ostream& err, const HistoryOptions& o, F&& body) {
     return body();
   } catch (const InputError& e) {
     err << "safemigrate: " << e.what() << "\n";
-    return kHistoryError;
+    return model::kExitUsage;
   } catch (const db::DbError& e) {
     err << "safemigrate: " << scrub_password(e.what(), o.database_url) << "\n";
-    return kHistoryError;
+    return model::kExitUsage;
   } catch (const std::exception& e) {
     err << "safemigrate: database error: " << clean_error(scrub_password(e.what(), o.database_url)) << "\n";
-    return kHistoryError;
+    return model::kExitUsage;
   }
 }
 

@@ -471,10 +471,10 @@ std::string yes_no_blocked(bool tried, bool blocked) {
 
 RehearsalResult rehearse(const RehearseOptions& o) {
   if (!o.is_copy)
-    throw std::invalid_argument(
+    throw model::InputError(
         "rehearse runs the pending migrations against the database (then rolls back): point it at a copy of "
         "production, never production itself, and say so with --i-know-this-is-a-copy");
-  if (o.history.database_url.empty()) throw std::invalid_argument("no database URL: pass --database-url");
+  if (o.history.database_url.empty()) throw model::InputError("no database URL: pass --database-url");
   RehearsalResult result;
   Rehearser(o, result).run();
   return result;
@@ -564,13 +564,13 @@ int run_rehearse(const RehearseOptions& o, std::ostream& out, std::ostream& err)
     r = rehearse(o);
   } catch (const std::exception& e) {
     err << "safemigrate: " << clean_error(scrub_password(e.what(), o.history.database_url)) << "\n";
-    return kHistoryError;
+    return model::kExitUsage;
   }
   if (o.json)
     write_rehearsal_json(out, r);
   else
     write_rehearsal_text(out, r);
-  return r.failed ? kHistoryDrift : kHistoryOk;
+  return r.failed ? model::kExitFindings : model::kExitOk;
 }
 
 }  // namespace sm::app

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "model/errors.h"
 #include "model/migration.h"
 
 namespace re2 {
@@ -22,9 +23,9 @@ namespace sm::config {
 inline constexpr const char* kFileName = "safemigrate.toml";
 
 // A bad file: the message names the file, the line and column, and the key.
-class ConfigError : public std::runtime_error {
+class ConfigError : public model::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using model::Error::Error;
 };
 
 struct Source {

@@ -12,14 +12,15 @@
 #include <string>
 
 #include "db/url.h"
+#include "model/errors.h"
 
 namespace sm::db {
 
 // A database problem with a message a user can act on (password already masked).
-class DbError : public std::runtime_error {
+class DbError : public model::Error {
  public:
   explicit DbError(const std::string& message, std::string sqlstate = {})
-      : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+      : model::Error(message), sqlstate_(std::move(sqlstate)) {}
   const std::string& sqlstate() const { return sqlstate_; }
 
  private:

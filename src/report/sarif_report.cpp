@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "checks/registry.h"
+#include "model/errors.h"
 #include "report/report.h"
 #include "report/sanitize.h"
 
@@ -43,7 +44,7 @@ struct Descriptor {
 // Ids that findings carry without being rules: problems reading the input.
 const std::map<std::string, std::string>& input_ids() {
   static const std::map<std::string, std::string> ids = {
-      {"input-error",
+      {model::kInputErrorRule,
        "A path or file could not be read (missing, unreadable, binary, not UTF-8, too large)."},
       {"missing-migration-file",
        "A migration folder without migration.sql: prisma migrate deploy stops there (P3015)."},
