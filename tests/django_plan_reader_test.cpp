@@ -144,6 +144,49 @@ TEST(DjangoPlanReader, MalformedJsonNamesLineAndColumn) {
   EXPECT_EQ(f.loc.column, 23u) << "the second comma";
 }
 
+// Issue 26: a truncated plan (a copy cut short, a disk full) was reported without line and column.
+// Every cut of the fixture's plan that is not itself valid JSON is an input error at a line and
+// column inside the text that is there.
+TEST(DjangoPlanReader, PropertyEveryTruncatedPlanIsReportedWithLineAndColumn) {
+  std::string whole = sm::test::read_file(sm::test::source_dir() / "fixtures/django/plan.json");
+  ASSERT_GT(whole.size(), 1000u);
+  TempDir d;
+  size_t step = std::max<size_t>(1, whole.size() / 400);
+  int cuts = 0;
+  for (size_t cut = 1; cut < whole.size() - 2; cut += step) {
+    std::string part = whole.substr(0, cut);
+    auto set = sm::django::read_plan(d.write("plan.json", part), 1 << 24);
+    ASSERT_EQ(set.input_findings.size(), 1u) << "cut at " << cut;
+    const auto& f = set.input_findings[0];
+    EXPECT_NE(f.message.find("malformed JSON"), std::string::npos) << cut << ": " << f.message;
+    size_t lines = static_cast<size_t>(std::count(part.begin(), part.end(), '\n')) + 1;
+    EXPECT_GE(f.loc.line, 1u) << "cut at " << cut << ": " << f.message;
+    EXPECT_LE(f.loc.line, lines) << "cut at " << cut;
+    EXPECT_GE(f.loc.column, 1u) << "cut at " << cut;
+    ++cuts;
+  }
+  EXPECT_GE(cuts, 300);
+}
+
+// A plan with no "format" key is said to have none, not to have the wrong one ("").
+TEST(DjangoPlanReader, MissingFormatIsNamedAsMissing) {
+  TempDir d;
+  auto set = sm::django::read_plan(d.write("plan.json", "{\"format_version\": \"1.0\", \"migrations\": []}"),
+                                   1 << 20);
+  ASSERT_EQ(set.input_findings.size(), 1u);
+  const auto& f = set.input_findings[0];
+  EXPECT_NE(f.message.find("it has no \"format\" key"), std::string::npos) << f.message;
+  EXPECT_EQ(f.message.find("is \"\""), std::string::npos) << f.message;
+  auto array = sm::django::read_plan(d.write("array.json", "[1, 2]"), 1 << 20);
+  ASSERT_EQ(array.input_findings.size(), 1u);
+  EXPECT_NE(array.input_findings[0].message.find("not a JSON object"), std::string::npos)
+      << array.input_findings[0].message;
+  auto wrong = sm::django::read_plan(d.write("wrong.json", "{\"format\": \"other\"}"), 1 << 20);
+  ASSERT_EQ(wrong.input_findings.size(), 1u);
+  EXPECT_NE(wrong.input_findings[0].message.find("its \"format\" is \"other\""), std::string::npos)
+      << wrong.input_findings[0].message;
+}
+
 TEST(DjangoPlanReader, UnknownMajorVersionIsRejected) {
   TempDir d;
   auto path = d.write("plan.json", plan_json("", "2.0"));

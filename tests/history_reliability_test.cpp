@@ -17,6 +17,7 @@ namespace sm::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Starts `safemigrate ARGS` in the background (stdout/stderr to files); returns its pid.
 pid_t spawn_cli(const std::string& args, const std::filesystem::path& out, const std::filesystem::path& err) {
@@ -160,6 +161,34 @@ TEST(Reliability, LockedTableMakesApplyRetryThenFailNamingTheTable) {
   RunResult ok = sm_cli("apply", pg.url(), p, "--mode safe");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(pg.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'age'"), "1");
+}
+
+// Issue 26: a migration's own SET lock_timeout replaces --lock-timeout for its session; the retry
+// and give-up lines said the flag's value (5000 ms) while the migration's 200ms had fired.
+TEST(Reliability, RetryLinesNameTheMigrationsOwnLockTimeout) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", "CREATE TABLE \"users\" (\"id\" INTEGER);\n");
+  ASSERT_EQ(sm_cli("apply", pg.url(), p).exit_code, 0);
+  p.add("20240102000000_age",
+        "SET lock_timeout = '200ms';\nALTER TABLE \"users\" ADD COLUMN \"age\" INTEGER;\n");
+  pqxx::connection holder(pg.url());
+  pqxx::work tx(holder);
+  tx.exec("LOCK TABLE \"users\" IN ACCESS SHARE MODE");
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = sm_cli("apply", pg.url(), p, "--mode safe --lock-timeout 5s --lock-retries 1");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  // Two attempts of 0.2 s and 0.5 s of backoff: the 5 s of the flag never applied.
+  EXPECT_LT(secs, 4.5) << r.out;
+  EXPECT_THAT(r.out,
+              HasSubstr("lock timeout (lock_timeout = 200ms set by the migration at line 1, in place of "
+                        "--lock-timeout's 5000 ms)"));
+  EXPECT_THAT(r.out, Not(HasSubstr("lock timeout (5000 ms)")));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("gave up after 2 attempt(s): lock timeout (lock_timeout = 200ms set by the migration"));
+  tx.abort();
 }
 
 TEST(Reliability, AdvisoryLockHeldByAnotherRunGivesUpWithItsHolder) {

@@ -12,6 +12,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 constexpr int kBigRows = 300000;
 
@@ -163,6 +164,32 @@ TEST(Rehearse, ConcurrentlyIsSkippedUnlessAskedAndThenDoesNotBlock) {
   // It ran for real: the index is there, valid.
   EXPECT_EQ(pg.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = '\"Booking_amount_idx\"'::regclass"),
             "t");
+}
+
+// Issue 26: on a blank copy, a CONCURRENTLY statement on a table that an earlier pending migration
+// creates failed with "relation does not exist" under --run-concurrently (the transaction that
+// made the table is rolled back first), was reported as failing and said the copy changed.
+TEST(Rehearse, RunConcurrentlyOnATableAnEarlierPendingMigrationCreatesIsSkippedNotFailed) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", "CREATE TABLE \"Item\" (\"id\" INTEGER NOT NULL, \"sku\" TEXT);\n");
+  p.add("20240102000000_sku_idx", "CREATE INDEX CONCURRENTLY \"Item_sku_idx\" ON \"Item\"(\"sku\");\n");
+  app::RehearseOptions o = options(pg, p);
+  o.run_concurrently = true;
+  app::RehearsalResult r = app::rehearse(o);
+  ASSERT_EQ(r.migrations.size(), 2u);
+  ASSERT_EQ(r.migrations[1].statements.size(), 1u);
+  const app::StatementRehearsal& s = r.migrations[1].statements[0];
+  EXPECT_EQ(s.status, app::StepStatus::Skipped) << s.note;
+  EXPECT_THAT(s.note, HasSubstr("\"Item\" is made by an earlier statement of this rehearsal"));
+  EXPECT_FALSE(r.failed);
+  EXPECT_FALSE(r.changed_database);
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_class WHERE relname IN ('Item', 'Item_sku_idx')"), "0");
+  // The CLI's JSON says the same, and exits 0.
+  RunResult cli = sm_cli("rehearse", pg.url(), p, "--i-know-this-is-a-copy --run-concurrently --format json");
+  EXPECT_EQ(cli.exit_code, 0) << cli.out << cli.err;
+  EXPECT_THAT(cli.out, HasSubstr("\"changed_database\": false"));
+  EXPECT_THAT(cli.out, Not(HasSubstr("does not exist")));
 }
 
 TEST(Rehearse, AFailingStatementIsReportedAndNothingChanges) {

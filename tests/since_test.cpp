@@ -5,6 +5,8 @@
 #include <simdjson.h>
 
 #include <map>
+#include <tuple>
+#include <vector>
 
 #include "test_support.h"
 
@@ -69,6 +71,49 @@ TEST(Since, OnlyMigrationsAddedSinceTheRefAreChecked) {
   // Without --since the old migration is checked as well.
   r = run_cli_in(d.path(), "check --format json prisma/migrations");
   EXPECT_EQ(findings(r.out)["require-concurrent-index-creation"].size(), 3u) << r.out;
+}
+
+// Issue 26: with the sources from safemigrate.toml, JSON paths were absolute, and the --since
+// finding's was absolute among relative ones. Every path in the JSON is now relative to the
+// working folder, whether the command line, the config or git named the file, from the root
+// and from a subfolder alike.
+TEST(Since, JsonPathsAreRelativeWhereverTheyComeFrom) {
+  TempDir d;
+  make_repo(d);
+  d.write("safemigrate.toml", "[[sources]]\nframework = \"prisma\"\npath = \"prisma/migrations\"\n");
+  d.write(migration("20240103000000_c"), kUnsafeIndex);
+  d.write(migration("20240101000000_a"), kUnsafeIndex + std::string("-- edited\n"));  // edited after merge
+  fs::create_directories(d.path() / "sub");
+  for (const auto& [cwd, args, prefix] : std::vector<std::tuple<fs::path, std::string, std::string>>{
+           {d.path(), "check --format json --since base prisma/migrations", ""},
+           {d.path(), "check --format json --since base", ""},
+           {d.path() / "sub", "check --format json --since base", "../"}}) {
+    auto r = run_cli_in(cwd, args);
+    EXPECT_EQ(r.exit_code, 1) << args << r.err;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(r.out).get(doc), simdjson::SUCCESS) << r.out;
+    std::vector<std::string> paths;
+    for (simdjson::dom::element f : doc["findings"].get_array())
+      paths.emplace_back(std::string_view(f["file"]));
+    for (simdjson::dom::element s : doc["sources"].get_array()) {
+      paths.emplace_back(std::string_view(s["path"]));
+      for (simdjson::dom::element m : s["migrations"].get_array())
+        paths.emplace_back(std::string_view(m["file"]));
+    }
+    ASSERT_GE(paths.size(), 5u) << r.out;
+    bool edited = false;
+    for (const auto& p : paths) {
+      if (prefix.empty()) {
+        EXPECT_EQ(p.rfind("prisma/migrations", 0), 0u) << args << ": " << p;
+      } else {
+        // Outside the working folder a path would climb with "..": absolute, as SARIF does.
+        EXPECT_EQ(p.rfind((d.path() / "prisma/migrations").string(), 0), 0u) << args << ": " << p;
+      }
+      edited = edited || p.find("20240101000000_a") != std::string::npos;
+    }
+    EXPECT_TRUE(edited) << "the migration-edited-after-merge finding is there: " << r.out;
+  }
 }
 
 TEST(Since, SchemaOfOlderMigrationsIsStillKnown) {

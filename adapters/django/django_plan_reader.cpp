@@ -79,7 +79,10 @@ constexpr size_t kMaxJsonDepth = simdjson::DEFAULT_MAX_DEPTH;
 std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string& json) {
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
-  if (parser.iterate(json).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  // An unclosed string, array or object (a truncated plan) already fails here: the document
+  // ends where something was still open, so the end is where it went wrong.
+  if (parser.iterate(json).get(doc) != simdjson::SUCCESS)
+    return util::line_column_at(std::string_view(json.data(), json.size()), json.size());
   const char* too_deep = nullptr;
   std::function<bool(simdjson::ondemand::value, size_t)> walk = [&](simdjson::ondemand::value v,
                                                                     size_t depth) -> bool {
@@ -115,7 +118,12 @@ std::optional<util::LineColumn> locate_json_error(const simdjson::padded_string&
       case simdjson::ondemand::json_type::string: return v.get_string().error() == simdjson::SUCCESS;
       case simdjson::ondemand::json_type::number: return v.get_double().error() == simdjson::SUCCESS;
       case simdjson::ondemand::json_type::boolean: return v.get_bool().error() == simdjson::SUCCESS;
-      case simdjson::ondemand::json_type::null: return v.is_null();
+      case simdjson::ondemand::json_type::null: {
+        // A literal cut short ("nu", a truncated plan) is an error, not a value: as a bool, the
+        // result threw simdjson's exception out of the reader (issue 26's truncated plan).
+        bool is = false;
+        return v.is_null().get(is) == simdjson::SUCCESS && is;
+      }
     }
     return false;
   };
@@ -866,6 +874,17 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
     return set;
   }
   std::string format = str(doc, "format"), version = str(doc, "format_version");
+  element format_value;
+  if (!doc.is_object() || doc["format"].get(format_value) != simdjson::SUCCESS) {
+    set.input_findings.push_back(
+        input_error(path.string(),
+                    std::string("not a safemigrate Django plan: ") +
+                        (doc.is_object() ? "it has no \"format\" key" : "not a JSON object") +
+                        " (a plan starts with \"format\": \"safemigrate-django-plan\"); write one with "
+                        "adapters/django/export_plan.py",
+                    1, 1));
+    return set;
+  }
   if (format != "safemigrate-django-plan") {
     set.input_findings.push_back(
         input_error(path.string(), "not a safemigrate Django plan (its \"format\" is \"" + format +

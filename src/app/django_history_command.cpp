@@ -398,9 +398,12 @@ int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& e
     // The checklist is the gate, as for Prisma; Django then runs exactly what it checked.
     std::set<std::string> pending;
     for (const auto* m : todo) pending.insert(m->id);
-    if (int code = gate_blocks(set, plan.run.findings, pending,
-                               "a `# safemigrate-ignore: RULE reason` comment on the operation", *dbc, err,
-                               o.dry_run))
+    if (int code =
+            gate_blocks(set, plan.run.findings, pending,
+                        "a `# safemigrate-ignore: RULE reason` comment on the operation (SQL findings; "
+                        "for RunPython code or a whole migration, RULE = \"warning\" under [rules] in "
+                        "safemigrate.toml)",
+                        *dbc, err, o.dry_run))
       return code;
     if (todo.empty()) {
       out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";

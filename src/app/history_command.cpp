@@ -388,6 +388,22 @@ class Applier {
     return hits == 1 ? hit : nullptr;
   }
 
+  // The lock_timeout an attempt ran under: a `SET lock_timeout` of the migration itself, up to
+  // the end of the unit, replaces --lock-timeout's for the rest of the session (issue 26: the
+  // lines printed the flag's value while the migration's own had fired).
+  std::string lock_timeout_text(const model::Migration& m, const Unit& u) const {
+    const model::Statement* end = u.statements.empty() ? nullptr : u.statements.back();
+    const model::Statement* set = nullptr;
+    for (const model::Statement* st : m.statements()) {
+      if (st->cls == model::StatementClass::Session && st->set_name == "lock_timeout") set = st;
+      if (st == end) break;
+    }
+    if (!set) return fmt::format("{} ms", o_.lock_timeout.count());
+    return fmt::format(
+        "lock_timeout = {} set by the migration at line {}, in place of --lock-timeout's {} ms",
+        set->set_value, set->loc.line, o_.lock_timeout.count());
+  }
+
   template <typename F>
   std::optional<SqlFailure> with_retries(const model::Migration& m, const Unit& u, F&& attempt) {
     return retry_on_lock_timeout(
@@ -395,12 +411,12 @@ class Applier {
         [&](SqlFailure& e, int n, std::optional<std::chrono::milliseconds> wait) {
           std::string who = blocking_tables(db_, u, m);
           if (!wait) {
-            e.message = fmt::format("gave up after {} attempt(s): lock timeout ({} ms) on {}, waiting for {}",
-                                    n, o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who);
+            e.message = fmt::format("gave up after {} attempt(s): lock timeout ({}) on {}, waiting for {}", n,
+                                    lock_timeout_text(m, u), unit_label(u), who.empty() ? "a lock" : who);
             return;
           }
-          out_ << fmt::format("  lock timeout ({} ms) on {}, waiting for {}; retry {}/{} in {:.1f} s\n",
-                              o_.lock_timeout.count(), unit_label(u), who.empty() ? "a lock" : who, n,
+          out_ << fmt::format("  lock timeout ({}) on {}, waiting for {}; retry {}/{} in {:.1f} s\n",
+                              lock_timeout_text(m, u), unit_label(u), who.empty() ? "a lock" : who, n,
                               o_.lock_retries, static_cast<double>(wait->count()) / 1000.0);
           out_.flush();
         });

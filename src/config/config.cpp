@@ -15,6 +15,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The keys the reader accepts, per table; config_keys() exports them (docs_test checks the docs'
+// keys against it), and only_keys() refuses any other.
+const std::vector<const char*> kTopKeys = {"sources",
+                                           "rules",
+                                           "ignore",
+                                           "postgres_version",
+                                           "thresholds",
+                                           "deploy_lock_timeout",
+                                           "exclude_apps",
+                                           "exclude_apps_findings",
+                                           "exclude_apps_apply"};
+const std::vector<const char*> kSourceKeys = {"framework", "path", "database_url_env"};
+const std::vector<const char*> kThresholdKeys = {"large_table_rows", "large_table_bytes"};
+
 class Reader {
  public:
   explicit Reader(std::string name) : name_(std::move(name)) {}
@@ -27,7 +41,7 @@ class Reader {
 
   // Every key of `table` must be one of `allowed`.
   void only_keys(const toml::table& table, const std::string& prefix,
-                 std::initializer_list<const char*> allowed) {
+                 const std::vector<const char*>& allowed) {
     for (auto&& [key, node] : table) {
       bool ok = false;
       for (const char* a : allowed) ok = ok || key.str() == a;
@@ -201,9 +215,7 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
   }
   table = std::move(parsed).table();
 #endif
-  r.only_keys(table, "",
-              {"sources", "rules", "ignore", "postgres_version", "thresholds", "deploy_lock_timeout",
-               "exclude_apps", "exclude_apps_findings", "exclude_apps_apply"});
+  r.only_keys(table, "", kTopKeys);
 
   if (const toml::node* n = table.get("sources")) {
     const toml::array* list = n->as_array();
@@ -213,7 +225,7 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
       std::string key = fmt::format("sources[{}]", i);
       const toml::table* t = item.as_table();
       if (!t) r.fail(item.source(), key, "expected a table ([[sources]])");
-      r.only_keys(*t, key + ".", {"framework", "path", "database_url_env"});
+      r.only_keys(*t, key + ".", kSourceKeys);
       Source s;
       s.line = item.source().begin.line;
       const toml::node* fw = t->get("framework");
@@ -320,7 +332,7 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
   if (const toml::node* n = table.get("thresholds")) {
     const toml::table* t = n->as_table();
     if (!t) r.fail(n->source(), "thresholds", "expected a table ([thresholds])");
-    r.only_keys(*t, "thresholds.", {"large_table_rows", "large_table_bytes"});
+    r.only_keys(*t, "thresholds.", kThresholdKeys);
     if (const toml::node* v = t->get("large_table_rows"))
       cfg.large_table_rows =
           static_cast<uint64_t>(r.integer(*v, "thresholds.large_table_rows", 0, INT64_MAX));
@@ -362,6 +374,14 @@ bool Config::ignored(const std::string& finding_file) const {
     if (end == 0) break;
   }
   return false;
+}
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> keys;
+  for (const char* k : kTopKeys) keys.emplace_back(k);
+  for (const char* k : kSourceKeys) keys.push_back(std::string("sources.") + k);
+  for (const char* k : kThresholdKeys) keys.push_back(std::string("thresholds.") + k);
+  return keys;
 }
 
 }  // namespace sm::config

@@ -74,6 +74,10 @@ Config load_config(const std::filesystem::path& file);
 // Parses config text (for tests); `name` is used in messages, `root` resolves paths.
 Config parse_config(const std::string& text, const std::string& name, const std::filesystem::path& root);
 
+// Every key the reader accepts: top-level keys ("postgres_version"), and a table's keys after its
+// name and a dot ("sources.path", "thresholds.large_table_rows"). [rules] takes rule ids.
+std::vector<std::string> config_keys();
+
 // Looks for safemigrate.toml in `start` and its parents, up to and including the repository
 // root (the first folder holding .git); std::nullopt when there is none.
 std::optional<std::filesystem::path> find_config(const std::filesystem::path& start);

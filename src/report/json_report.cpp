@@ -37,7 +37,7 @@ void write_json(std::ostream& out, const Input& in) {
     out << "    {\"rule\": " << json_quote(f.rule)
         << ", \"severity\": " << json_quote(model::severity_name(f.severity))
         << ", \"migration\": " << json_quote(f.migration) << ", \"operation\": " << json_quote(f.operation)
-        << ", \"file\": " << json_quote(f.loc.file) << ", \"line\": " << f.loc.line
+        << ", \"file\": " << json_quote(path_from_cwd(f.loc.file)) << ", \"line\": " << f.loc.line
         << ", \"column\": " << f.loc.column << ", \"message\": " << json_quote(f.message)
         << ", \"help\": " << json_quote(f.help) << ", \"statement\": " << json_quote(f.statement)
         << ", \"suppressed\": " << (f.suppressed ? "true" : "false");
@@ -55,7 +55,9 @@ void write_json(std::ostream& out, const Input& in) {
   for (const auto& s : in.sets) {
     out << (first ? "\n" : ",\n");
     first = false;
-    out << "    {\"path\": " << json_quote(s.source)
+    // Paths as SARIF and GitHub give them (issue 26: sources from the config and the --since
+    // finding were absolute among relative ones): relative to the working folder when inside it.
+    out << "    {\"path\": " << json_quote(path_from_cwd(s.source))
         << ", \"framework\": " << json_quote(model::framework_name(s.framework)) << ", \"migrations\": [";
     bool first_m = true;
     for (const auto& m : s.migrations) {
@@ -64,7 +66,7 @@ void write_json(std::ostream& out, const Input& in) {
       size_t statements = 0;
       for (const auto& op : m.operations) statements += op.statements.size();
       out << "      {\"id\": " << json_quote(m.id)
-          << ", \"file\": " << json_quote(m.main_file() ? m.main_file()->path : "")
+          << ", \"file\": " << json_quote(m.main_file() ? path_from_cwd(m.main_file()->path) : "")
           << ", \"checksum\": " << json_quote(m.checksum) << ", \"statements\": " << statements
           << ", \"has_down\": " << (m.has_down ? "true" : "false")
           << ", \"marked_irreversible\": " << (m.marked_irreversible ? "true" : "false");
