@@ -15,6 +15,7 @@
 #include "adapters/prisma/prisma_history.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
+#include "app/fingerprint.h"
 #include "app/git_since.h"
 #include "app/history_support.h"
 #include "checks/registry.h"
@@ -403,6 +404,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     apply_exclude_apps(*options.config, run.sets, run.findings, options.gate);
     apply_config(*options.config, run.findings);
   }
+  assign_fingerprints(run.sets, run.findings);
   return run;
 }
 
