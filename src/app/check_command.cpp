@@ -15,6 +15,7 @@
 #include "adapters/prisma/prisma_history.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
+#include "app/baseline_command.h"
 #include "app/fingerprint.h"
 #include "app/git_since.h"
 #include "app/history_support.h"
@@ -405,6 +406,8 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     apply_config(*options.config, run.findings);
   }
   assign_fingerprints(run.sets, run.findings);
+  if (std::string path = baseline_path(options); !path.empty())
+    apply_baseline(read_baseline(path), run, since.has_value());
   return run;
 }
 

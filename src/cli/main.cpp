@@ -17,6 +17,7 @@
 #include "adapters/django/django_plan_reader.h"
 #include "adapters/prisma/prisma_project.h"
 #include "adapters/prisma/prisma_version.h"
+#include "app/baseline_command.h"
 #include "app/check_command.h"
 #include "app/history_command.h"
 #include "app/rehearse_command.h"
@@ -67,6 +68,8 @@ int run_check(const sm::app::CheckOptions& options, const std::string& format, b
     sm::report::write_text(std::cout, input, text);
   }
   std::cout.flush();
+  if (std::string path = sm::app::baseline_path(options); !path.empty())
+    sm::app::print_baseline_summary(run, path, std::cerr);
   if (run.input_error) return kExitUsage;
   return sm::report::count(input).errors > 0 ? kExitFindings : kExitOk;
 }
@@ -378,6 +381,9 @@ int main(int argc, char** argv) {
           "(committed, uncommitted or untracked), and report changes to migrations that existed there")
       ->check(git_ref);
   check->add_flag("--show-suppressed", show_suppressed, "Also print findings silenced by safemigrate-ignore");
+  check->add_option("--baseline", options.baseline,
+                    "Leave out the findings this baseline file accepts (safemigrate baseline writes it; "
+                    "default: the config's baseline) and list its entries that match nothing");
   check->add_option("--database-url", options.database_url,
                     "Read the size of every table the findings are about from this database (one catalog "
                     "query; DATABASE_URL is not read implicitly, but a config source's database_url_env "
@@ -400,6 +406,16 @@ int main(int argc, char** argv) {
                                           "it touches and its findings");
   add_inputs(list_cmd, {"text", "json"});
   list_cmd->add_flag("--all", list_all, "List every migration, not only data migrations");
+
+  // `safemigrate baseline [PATH…]`: the current findings, accepted (src/app/baseline_command.h).
+  std::string baseline_output;
+  CLI::App* baseline_cmd = app.add_subcommand(
+      "baseline", "Write the current findings to safemigrate-baseline.json (or -o FILE, or the config's "
+                  "baseline): check --baseline then reports only findings not in it");
+  add_inputs(baseline_cmd, {"json"});
+  baseline_cmd->add_option("-o,--output", baseline_output,
+                           "The baseline file to write (default: the config's baseline, else "
+                           "safemigrate-baseline.json in the working folder)");
 
   app.add_subcommand("rules", "List every rule with its severity and summary");
   std::string rule_id;
@@ -519,6 +535,10 @@ int main(int argc, char** argv) {
   if (url_given_as_path(options.paths) || url_given_as_path(history.paths)) return kExitUsage;
 
   try {
+    if (baseline_cmd->parsed()) {
+      if (auto code = resolve_config(config_path, options, config)) return *code;
+      return sm::app::run_baseline(options, baseline_output, std::cerr);
+    }
     if (check->parsed() || list_cmd->parsed()) {
       if (auto code = resolve_config(config_path, options, config)) return *code;
     }
