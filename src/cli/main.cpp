@@ -61,6 +61,8 @@ int run_check(const sm::app::CheckOptions& options, const std::string& format, b
     sm::report::write_sarif(std::cout, input);
   } else if (format == "github") {
     sm::report::write_github(std::cout, input);
+  } else if (format == "gitlab") {
+    sm::report::write_gitlab(std::cout, input);
   } else {
     sm::report::TextOptions text;
     text.color = !no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
@@ -372,7 +374,7 @@ int main(int argc, char** argv) {
     cmd->add_flag("-q,--quiet", quiet, "No progress output");
   };
   CLI::App* check = app.add_subcommand("check", "Check migrations against the safety checklist");
-  add_inputs(check, {"text", "json", "sarif", "github"});
+  add_inputs(check, {"text", "json", "sarif", "github", "gitlab"});
   check->add_flag("--no-color", no_color, "No colours in text output (also NO_COLOR)");
   check
       ->add_option(

@@ -43,6 +43,10 @@ void write_sarif(std::ostream& out, const Input& in);
 // into annotations on the pull request's diff. Suppressed findings are left out.
 void write_github(std::ostream& out, const Input& in);
 
+// GitLab Code Quality (a Code Climate issue array) for `artifacts: reports: codequality`: one issue
+// per finding with its fingerprint; suppressed findings are left out.
+void write_gitlab(std::ostream& out, const Input& in);
+
 // `file` as a path relative to the working folder (forward slashes), or absolute when it lies
 // outside it: what CI systems match against the repository's files.
 std::string path_from_cwd(const std::string& file);
