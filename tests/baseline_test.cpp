@@ -60,7 +60,8 @@ std::vector<Entry> entries_of(const fs::path& file) {
   EXPECT_FALSE(parser.parse(padded).get(doc));
   EXPECT_EQ(doc["safemigrate_baseline"].get_int64().value(), 1);
   std::vector<Entry> out;
-  for (auto e : doc["findings"].get_array().value()) {
+  simdjson::dom::array list = doc["findings"].get_array().value();
+  for (auto e : list) {
     Entry x;
     x.fingerprint = std::string(e["fingerprint"].get_string().value());
     x.rule = std::string(e["rule"].get_string().value());
@@ -84,8 +85,9 @@ void write(const fs::path& p, const std::string& text) {
 class CorpusBaseline : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto r = run_shell(dir_.path(), "cp -r " + shell_quote((sm::test::shared_dir() / "corpus" / "prisma").string()) +
-                                        " corpus");
+    auto r = run_shell(
+        dir_.path(),
+        "cp -r " + shell_quote((sm::test::shared_dir() / "corpus" / "prisma").string()) + " corpus");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     umami_ = dir_.path() / "corpus/umami-software__umami/prisma__migrations";
     ASSERT_TRUE(fs::is_directory(umami_));
@@ -103,7 +105,8 @@ TEST_F(CorpusBaseline, ABaselineSilencesTheCorpusAndANewRiskyMigrationIsReported
 
   auto taken = run_cli_in(dir_.path(), "baseline corpus");
   ASSERT_EQ(taken.exit_code, 0) << taken.err;
-  EXPECT_NE(taken.err.find("wrote " + std::to_string(expected) + " findings"), std::string::npos) << taken.err;
+  EXPECT_NE(taken.err.find("wrote " + std::to_string(expected) + " findings"), std::string::npos)
+      << taken.err;
   fs::path file = dir_.path() / "safemigrate-baseline.json";
   auto entries = entries_of(file);
   ASSERT_EQ(entries.size(), expected);
@@ -123,7 +126,8 @@ TEST_F(CorpusBaseline, ABaselineSilencesTheCorpusAndANewRiskyMigrationIsReported
   auto quiet = run_cli_in(dir_.path(), "check --baseline safemigrate-baseline.json --format json corpus");
   EXPECT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_TRUE(findings_of(quiet.out).empty()) << quiet.out.substr(0, 2000);
-  EXPECT_NE(quiet.err.find(std::to_string(expected) + " findings accepted by the baseline"), std::string::npos)
+  EXPECT_NE(quiet.err.find(std::to_string(expected) + " findings accepted by the baseline"),
+            std::string::npos)
       << quiet.err;
   EXPECT_EQ(quiet.err.find("stale"), std::string::npos) << quiet.err;
 
@@ -163,7 +167,8 @@ TEST_F(CorpusBaseline, ANewStatementInABaselinedMigrationIsReported) {
     EXPECT_EQ(f.migration, migration);
     EXPECT_GT(f.line, lines) << f.rule << ": only the new statement's findings are new";
   }
-  EXPECT_TRUE(std::any_of(reported.begin(), reported.end(), [](const Found& f) { return f.rule == "dropping-table"; }));
+  EXPECT_TRUE(std::any_of(reported.begin(), reported.end(),
+                          [](const Found& f) { return f.rule == "dropping-table"; }));
 }
 
 TEST_F(CorpusBaseline, EntriesThatMatchNothingAreReportedAsStale) {
@@ -235,7 +240,8 @@ TEST(Baseline, AnUnreadableOrForeignBaselineIsAnInputError) {
   write(d.path() / "broken.json", "{\"safemigrate_baseline\": 1, \"findings\": [{\"rule\": \"x\"}]}");
   auto broken = run_cli_in(d.path(), "check --baseline broken.json prisma/migrations");
   EXPECT_EQ(broken.exit_code, 2);
-  EXPECT_NE(broken.err.find("broken.json: finding 1 has no \"fingerprint\""), std::string::npos) << broken.err;
+  EXPECT_NE(broken.err.find("broken.json: finding 1 has no \"fingerprint\""), std::string::npos)
+      << broken.err;
 }
 
 TEST(Baseline, AMigrationThatCannotBeReadIsNotBaselined) {

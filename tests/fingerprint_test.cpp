@@ -4,9 +4,9 @@
 // over generated layouts of the same statements.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <map>
 #include <random>
-#include <cctype>
 #include <set>
 
 #include "app/check_command.h"
@@ -34,13 +34,14 @@ std::string flip_case(const std::string& token, std::mt19937& rng) {
   if (token.front() == '"' || token.front() == '\'') return token;  // quoted: case is meaning
   std::string out = token;
   for (char& c : out)
-    if (rng() % 2) c = static_cast<char>(std::isupper(static_cast<unsigned char>(c)) ? std::tolower(c) : std::toupper(c));
+    if (rng() % 2)
+      c = static_cast<char>(std::isupper(static_cast<unsigned char>(c)) ? std::tolower(c) : std::toupper(c));
   return out;
 }
 
 std::string layout(const std::vector<std::string>& tokens, std::mt19937& rng) {
-  static const std::vector<std::string> gaps = {" ", "  ", "\n", "\t", "\n    ", " -- a comment\n", " /* c */ ",
-                                                "\r\n"};
+  static const std::vector<std::string> gaps = {" ",         "  ",  "\n", "\t", "\n    ", " -- a comment\n",
+                                                " /* c */ ", "\r\n"};
   std::string out = rng() % 2 ? "" : "-- leading comment\n";
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (i) out += gaps[rng() % gaps.size()];
@@ -118,8 +119,8 @@ TEST(Fingerprint, EqualAcrossRunsAndUniqueWithinOne) {
   std::set<std::string> unique;
   for (const auto& f : first) {
     EXPECT_EQ(f.fingerprint.size(), 32u) << f.rule;
-    EXPECT_TRUE(unique.insert(f.fingerprint).second)
-        << "two findings share " << f.fingerprint << ": " << f.rule << " " << f.migration << ":" << f.loc.line;
+    EXPECT_TRUE(unique.insert(f.fingerprint).second) << "two findings share " << f.fingerprint << ": "
+                                                     << f.rule << " " << f.migration << ":" << f.loc.line;
   }
   // The two identical UPDATEs of one file are two findings each with a fingerprint of its own
   // (an occurrence index); the same CREATE INDEX in two migrations differs by the migration.
@@ -131,8 +132,9 @@ TEST(Fingerprint, EqualAcrossRunsAndUniqueWithinOne) {
 TEST(Fingerprint, SurvivesAnEditAboveTheStatementAndAFolderRename) {
   TempDir a, b, c;
   write_project(a.path(), "prisma/migrations");
-  write_project(b.path(), "prisma/migrations",
-                "-- reviewed with the DBA\nSET lock_timeout = '5s';\n\n\nCREATE TABLE \"Audit\" (\"id\" INT);\n");
+  write_project(
+      b.path(), "prisma/migrations",
+      "-- reviewed with the DBA\nSET lock_timeout = '5s';\n\n\nCREATE TABLE \"Audit\" (\"id\" INT);\n");
   write_project(c.path(), "db/schema/migrations-renamed");
   auto before = check(a.path() / "prisma/migrations");
   auto edited = check(b.path() / "prisma/migrations");
@@ -145,7 +147,8 @@ TEST(Fingerprint, SurvivesAnEditAboveTheStatementAndAFolderRename) {
     // missing-lock-timeout is about the file, and the edit set lock_timeout: it goes away.
     if (f.rule == "missing-lock-timeout") continue;
     auto it = after.find(f.fingerprint);
-    ASSERT_NE(it, after.end()) << f.rule << " at " << f.migration << ":" << f.loc.line << " got a new fingerprint";
+    ASSERT_NE(it, after.end()) << f.rule << " at " << f.migration << ":" << f.loc.line
+                               << " got a new fingerprint";
     EXPECT_EQ(it->second->rule, f.rule);
     EXPECT_EQ(it->second->statement, f.statement);
     moved_lines += it->second->loc.line != f.loc.line;
@@ -162,7 +165,8 @@ TEST(Fingerprint, DifferentStatementsGetDifferentFingerprints) {
   for (int i = 0; i < 40; ++i) init += "CREATE TABLE t" + std::to_string(i) + " (id INT, c INT);\n";
   d.write("migrations/20240101000000_init/migration.sql", init);
   for (int i = 0; i < 40; ++i)
-    d.write("migrations/20240102" + std::string(i < 10 ? "00000" : "0000") + std::to_string(i) + "_m/migration.sql",
+    d.write("migrations/20240102" + std::string(i < 10 ? "00000" : "0000") + std::to_string(i) +
+                "_m/migration.sql",
             "CREATE INDEX i" + std::to_string(i) + " ON t" + std::to_string(i) + " (c);\n");
   auto first = check(dir);
   std::map<std::string, std::string> by_file;  // file -> fingerprint of its index finding
@@ -204,7 +208,8 @@ TEST(Fingerprint, DjangoPlanFindingsHaveDistinctStableFingerprints) {
   ASSERT_FALSE(first.empty());
   EXPECT_EQ(fingerprints(first), fingerprints(second));
   std::set<std::string> unique;
-  for (const auto& f : first) EXPECT_TRUE(unique.insert(f.fingerprint).second) << f.rule << " " << f.migration;
+  for (const auto& f : first)
+    EXPECT_TRUE(unique.insert(f.fingerprint).second) << f.rule << " " << f.migration;
 }
 
 }  // namespace

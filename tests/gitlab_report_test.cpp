@@ -28,10 +28,11 @@ void install_validator() {
 }
 
 sm::test::RunResult validate(const fs::path& file) {
-  return run_shell(sm::test::source_dir(),
-                   "node tests/tools/validate_json_schema.js " + shell_quote(validator_cache().string()) + " " +
-                       shell_quote((sm::test::source_dir() / "tests/tools/gitlab-codequality.schema.json").string()) +
-                       " " + shell_quote(file.string()));
+  return run_shell(
+      sm::test::source_dir(),
+      "node tests/tools/validate_json_schema.js " + shell_quote(validator_cache().string()) + " " +
+          shell_quote((sm::test::source_dir() / "tests/tools/gitlab-codequality.schema.json").string()) +
+          " " + shell_quote(file.string()));
 }
 
 // An error, a warning, a suppressed finding, a project-wide condition and a folder name with a
@@ -64,7 +65,8 @@ TEST(GitlabReport, ValidatesAgainstTheSchemaAndMatchesTheJsonReport) {
   simdjson::dom::element json = pj.parse(jt).value(), gitlab = pg.parse(gt).value();
   std::map<std::string, simdjson::dom::element> by_fp;
   size_t suppressed = 0, project = 0;
-  for (auto f : json["findings"].get_array().value()) {
+  simdjson::dom::array json_findings = json["findings"].get_array().value();
+  for (auto f : json_findings) {
     if (f["suppressed"].get_bool().value()) {
       ++suppressed;
       continue;
@@ -73,15 +75,18 @@ TEST(GitlabReport, ValidatesAgainstTheSchemaAndMatchesTheJsonReport) {
   }
   EXPECT_EQ(suppressed, 1u);
   std::set<std::string> seen;
-  std::map<std::string, std::string> severity = {{"error", "critical"}, {"warning", "major"}, {"info", "info"}};
-  for (auto issue : gitlab.get_array().value()) {
+  std::map<std::string, std::string> severity = {
+      {"error", "critical"}, {"warning", "major"}, {"info", "info"}};
+  simdjson::dom::array issues = gitlab.get_array().value();
+  for (auto issue : issues) {
     std::string fp(issue["fingerprint"].get_string().value());
     EXPECT_TRUE(seen.insert(fp).second) << "GitLab keeps one issue per fingerprint: " << fp;
     auto it = by_fp.find(fp);
     ASSERT_NE(it, by_fp.end()) << fp;
     auto f = it->second;
     EXPECT_EQ(issue["check_name"].get_string().value(), f["rule"].get_string().value());
-    EXPECT_EQ(issue["severity"].get_string().value(), severity[std::string(f["severity"].get_string().value())]);
+    EXPECT_EQ(issue["severity"].get_string().value(),
+              severity[std::string(f["severity"].get_string().value())]);
     std::string path(issue["location"]["path"].get_string().value());
     EXPECT_EQ(fs::path(path).lexically_normal(), fs::path(f["file"].get_string().value()).lexically_normal());
     EXPECT_EQ(path.rfind("prisma/migrations", 0), 0u) << "relative to the repository: " << path;
@@ -118,7 +123,8 @@ TEST(GitlabReport, NoFindingsIsAnEmptyArrayAndADjangoPlanValidates) {
   ASSERT_NO_FATAL_FAILURE(install_validator());
   TempDir d;
   d.write("prisma/migrations/20240101000000_init/migration.sql",
-          "-- safemigrate: irreversible\nSET lock_timeout = '2s';\nCREATE TABLE \"A\" (\"id\" BIGINT PRIMARY KEY);\n");
+          "-- safemigrate: irreversible\nSET lock_timeout = '2s';\nCREATE TABLE \"A\" (\"id\" BIGINT PRIMARY "
+          "KEY);\n");
   auto empty = run_cli_in(d.path(), "check --format gitlab prisma/migrations");
   EXPECT_EQ(empty.exit_code, 0) << empty.out << empty.err;
   EXPECT_EQ(empty.out, "[]\n");

@@ -48,7 +48,8 @@ std::vector<BaselineEntry> baseline_entries(const std::vector<model::Finding>& f
 
 void write_baseline(std::ostream& out, const std::vector<BaselineEntry>& entries) {
   out << "{\n  \"safemigrate_baseline\": " << kBaselineFormatVersion << ",\n"
-      << "  \"about\": \"Findings accepted when this baseline was taken: safemigrate check reports only findings "
+      << "  \"about\": \"Findings accepted when this baseline was taken: safemigrate check reports only "
+         "findings "
          "not listed here, matched by fingerprint (rule, migration, statement), not by line. Delete an "
          "entry once its migration is fixed; check lists the entries that match nothing.\",\n"
       << "  \"findings\": [";
@@ -56,7 +57,8 @@ void write_baseline(std::ostream& out, const std::vector<BaselineEntry>& entries
     const BaselineEntry& e = entries[i];
     // One entry per line: a review or a diff shows exactly what was accepted or dropped.
     out << (i ? ",\n" : "\n") << "    {\"fingerprint\": " << report::json_quote(e.fingerprint)
-        << ", \"rule\": " << report::json_quote(e.rule) << ", \"migration\": " << report::json_quote(e.migration)
+        << ", \"rule\": " << report::json_quote(e.rule)
+        << ", \"migration\": " << report::json_quote(e.migration)
         << ", \"file\": " << report::json_quote(e.file) << ", \"line\": " << e.line
         << ", \"reason\": " << report::json_quote(e.reason) << "}";
   }
@@ -167,9 +169,9 @@ int run_baseline(CheckOptions options, const std::string& output, std::ostream& 
   }
   std::set<std::string> migrations;
   for (const auto& e : entries) migrations.insert(e.migration);
-  printable << "safemigrate: wrote " << entries.size() << " finding" << (entries.size() == 1 ? "" : "s") << " of "
-            << migrations.size() << " migration" << (migrations.size() == 1 ? "" : "s") << " to " << path
-            << "; check reports only findings not in it\n";
+  printable << "safemigrate: wrote " << entries.size() << " finding" << (entries.size() == 1 ? "" : "s")
+            << " of " << migrations.size() << " migration" << (migrations.size() == 1 ? "" : "s") << " to "
+            << path << "; check reports only findings not in it\n";
   return 0;
 }
 
@@ -180,8 +182,8 @@ void print_baseline_summary(const CheckRun& run, const std::string& path, std::o
   if (run.stale_baseline.empty()) return;
   out << "safemigrate: " << run.stale_baseline.size() << " baseline entr"
       << (run.stale_baseline.size() == 1 ? "y matches" : "ies match")
-      << " no finding any more (fixed or gone): delete "
-      << (run.stale_baseline.size() == 1 ? "it" : "them") << " from " << path << "\n";
+      << " no finding any more (fixed or gone): delete " << (run.stale_baseline.size() == 1 ? "it" : "them")
+      << " from " << path << "\n";
   for (size_t i : run.stale_baseline) {
     const BaselineEntry& e = run.baseline[i];
     out << "  stale: " << e.rule << " " << e.file << ":" << e.line << " (" << e.migration << ") "

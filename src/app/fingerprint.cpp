@@ -8,7 +8,8 @@
 
 namespace sm::app {
 
-void assign_fingerprints(const std::vector<model::MigrationSet>& sets, std::vector<model::Finding>& findings) {
+void assign_fingerprints(const std::vector<model::MigrationSet>& sets,
+                         std::vector<model::Finding>& findings) {
   std::map<std::string, model::Framework> framework_of;  // migration id -> its framework
   for (const auto& s : sets)
     for (const auto& m : s.migrations) framework_of.emplace(m.id, s.framework);

@@ -34,21 +34,21 @@ void write_gitlab(std::ostream& out, const Input& in) {
   std::set<std::string> written;  // GitLab drops all but one of the issues that share a fingerprint
   for (const auto& f : in.findings) {
     if (f.suppressed) continue;  // GitLab has no notion of a suppressed issue
-    std::string fingerprint = f.fingerprint.empty() ? fmt::format("{}:{}:{}", f.rule, f.loc.file, f.loc.line)
-                                                    : f.fingerprint;
+    std::string fingerprint =
+        f.fingerprint.empty() ? fmt::format("{}:{}:{}", f.rule, f.loc.file, f.loc.line) : f.fingerprint;
     if (!written.insert(fingerprint).second) continue;
     std::string text = f.message;
     if (!f.operation.empty()) text += " (" + f.operation + ")";
     std::string path = path_from_cwd(f.loc.file);
-    if (path.empty()) path = ".";
+    if (path.empty()) path.push_back('.');  // not `= "."`: GCC 12 -Wrestrict false positive
     out << (first ? "\n" : ",\n");
     first = false;
-    out << "  {\"type\": \"issue\", \"description\": " << json_quote(text) << ", \"check_name\": " << json_quote(f.rule)
-        << ", \"fingerprint\": " << json_quote(fingerprint) << ", \"severity\": \""
-        << gitlab_severity(f.severity) << "\", \"categories\": [\"Bug Risk\"]"
+    out << "  {\"type\": \"issue\", \"description\": " << json_quote(text)
+        << ", \"check_name\": " << json_quote(f.rule) << ", \"fingerprint\": " << json_quote(fingerprint)
+        << ", \"severity\": \"" << gitlab_severity(f.severity) << "\", \"categories\": [\"Bug Risk\"]"
         << ", \"content\": {\"body\": " << json_quote(f.help) << "}"
-        << ", \"location\": {\"path\": " << json_quote(path) << ", \"lines\": {\"begin\": "
-        << std::max<uint32_t>(f.loc.line, 1) << "}}}";
+        << ", \"location\": {\"path\": " << json_quote(path)
+        << ", \"lines\": {\"begin\": " << std::max<uint32_t>(f.loc.line, 1) << "}}}";
   }
   out << (first ? "]\n" : "\n]\n");
 }
