@@ -54,7 +54,7 @@ int run_check(const sm::app::CheckOptions& options, const std::string& format, b
   bool progress = !quiet && isatty(STDERR_FILENO);
   sm::report::PrintableStream progress_lines(std::cerr);  // they name folders
   sm::app::CheckRun run = sm::app::run_check(options, progress ? &progress_lines : nullptr);
-  sm::report::Input input{run.sets, run.findings, run.statements};
+  sm::report::Input input{run.sets, run.findings, run.statements, run.baselined};
   if (format == "json") {
     sm::report::write_json(std::cout, input);
   } else if (format == "sarif") {
@@ -63,6 +63,8 @@ int run_check(const sm::app::CheckOptions& options, const std::string& format, b
     sm::report::write_github(std::cout, input);
   } else if (format == "gitlab") {
     sm::report::write_gitlab(std::cout, input);
+  } else if (format == "markdown") {
+    sm::report::write_markdown(std::cout, input);
   } else {
     sm::report::TextOptions text;
     text.color = !no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
@@ -374,7 +376,7 @@ int main(int argc, char** argv) {
     cmd->add_flag("-q,--quiet", quiet, "No progress output");
   };
   CLI::App* check = app.add_subcommand("check", "Check migrations against the safety checklist");
-  add_inputs(check, {"text", "json", "sarif", "github", "gitlab"});
+  add_inputs(check, {"text", "json", "sarif", "github", "gitlab", "markdown"});
   check->add_flag("--no-color", no_color, "No colours in text output (also NO_COLOR)");
   check
       ->add_option(
@@ -412,8 +414,9 @@ int main(int argc, char** argv) {
   // `safemigrate baseline [PATH…]`: the current findings, accepted (src/app/baseline_command.h).
   std::string baseline_output;
   CLI::App* baseline_cmd = app.add_subcommand(
-      "baseline", "Write the current findings to safemigrate-baseline.json (or -o FILE, or the config's "
-                  "baseline): check --baseline then reports only findings not in it");
+      "baseline",
+      "Write the current findings to safemigrate-baseline.json (or -o FILE, or the config's "
+      "baseline): check --baseline then reports only findings not in it");
   add_inputs(baseline_cmd, {"json"});
   baseline_cmd->add_option("-o,--output", baseline_output,
                            "The baseline file to write (default: the config's baseline, else "
