@@ -254,6 +254,32 @@ TEST(Baseline, AMigrationThatCannotBeReadIsNotBaselined) {
   EXPECT_FALSE(fs::exists(d.path() / "safemigrate-baseline.json"));
 }
 
+// Under --since only the migrations under review are checked: the others' entries are not stale.
+TEST(Baseline, UnderSinceOnlyReviewedMigrationsCanMakeEntriesStale) {
+  TempDir d;
+  small_project(d.path());
+  ASSERT_EQ(run_cli_in(d.path(), "baseline prisma/migrations").exit_code, 0);
+  auto git = [&](const std::string& cmd) {
+    auto r = run_shell(d.path(), "git -c user.name=t -c user.email=t@t -c init.defaultBranch=main " + cmd);
+    ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+  };
+  git("init -q");
+  git("add -A");
+  git("commit -q -m init");
+  write(d.path() / "prisma/migrations/20240103000000_three/migration.sql",
+        "CREATE INDEX \"w\" ON \"User\"(\"id\");\n");
+  auto r = run_cli_in(
+      d.path(), "check --since HEAD --baseline safemigrate-baseline.json --format json prisma/migrations");
+  auto reported = findings_of(r.out);
+  ASSERT_FALSE(reported.empty()) << r.err;
+  for (const auto& f : reported) EXPECT_EQ(f.migration, "20240103000000_three") << f.rule;
+  EXPECT_EQ(r.err.find("stale"), std::string::npos) << r.err;
+  // Without --since the same baseline checks everything, and nothing in it is stale either.
+  auto all =
+      run_cli_in(d.path(), "check --baseline safemigrate-baseline.json --format json prisma/migrations");
+  EXPECT_EQ(all.err.find("stale"), std::string::npos) << all.err;
+}
+
 // Each entry accepts one finding: a second identical statement is a finding of its own.
 TEST(Baseline, AnEntryAcceptsOneFindingOnly) {
   TempDir d;
