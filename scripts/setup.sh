@@ -22,6 +22,8 @@ PACKAGES=(
   hyperfine time clang-format
   # scripts/test_install.sh: clean Debian roots for the install ways
   debootstrap
+  # tests/pre_commit_hook_test.cpp reads .pre-commit-hooks.yaml as pre-commit does (YAML)
+  python3-yaml
 )
 
 if [[ $(id -u) -eq 0 ]]; then

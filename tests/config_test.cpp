@@ -155,7 +155,7 @@ TEST(ConfigParse, ErrorsNameTheKeyAndItsLine) {
   EXPECT_EQ(error_of("postgres_version = 15\npostgres_verison = 16\n"),
             "safemigrate.toml:2:1: postgres_verison: unknown key (expected one of: sources, rules, ignore, "
             "postgres_version, thresholds, deploy_lock_timeout, exclude_apps, exclude_apps_findings, "
-            "exclude_apps_apply)");
+            "exclude_apps_apply, baseline)");
   EXPECT_EQ(error_of("[rules]\ndropping-column = \"off\"\nmissing-lock-timout = \"off\"\n"),
             "safemigrate.toml:3:1: rules.missing-lock-timout: no rule of that name (`safemigrate rules` "
             "lists them)");

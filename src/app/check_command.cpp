@@ -16,6 +16,8 @@
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/database_choice.h"
+#include "app/baseline_command.h"
+#include "app/fingerprint.h"
 #include "app/git_since.h"
 #include "app/history_support.h"
 #include "checks/registry.h"
@@ -407,6 +409,9 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     apply_exclude_apps(*options.config, run.sets, run.findings, options.gate);
     apply_config(*options.config, run.findings);
   }
+  assign_fingerprints(run.sets, run.findings);
+  if (std::string path = baseline_path(options); !path.empty())
+    apply_baseline(read_baseline(path), run, since.has_value());
   return run;
 }
 

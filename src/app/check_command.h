@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/baseline_entry.h"
 #include "app/size_findings.h"
 #include "config/config.h"
 #include "model/migration.h"
@@ -43,6 +44,10 @@ struct CheckOptions {
   // The findings are for apply's gate: findings of apps named by the config's exclude_apps stay
   // blocking unless exclude_apps_apply = "pass" (check reports them apart or drops them).
   bool gate = false;
+  // --baseline FILE (src/app/baseline_command.h): findings it holds are left out. Empty: the
+  // config's `baseline`, unless use_baseline is off (`safemigrate baseline` itself).
+  std::string baseline;
+  bool use_baseline = true;
 };
 
 // Findings of Django migrations in apps named by the config's exclude_apps: suppressed with the
@@ -61,6 +66,11 @@ struct CheckRun {
   std::vector<model::Finding> findings;  // in set, migration and line order
   size_t statements = 0;
   bool input_error = false;  // a path or file could not be read: exit 2
+  // With a baseline: the findings it accepted (left out of `findings`), its entries, and the
+  // indexes of those that matched no finding (stale).
+  size_t baselined = 0;
+  std::vector<BaselineEntry> baseline;
+  std::vector<size_t> stale_baseline;
 };
 
 // `progress` (may be null) receives a line per migration folder read.

@@ -38,6 +38,7 @@ PlanFile load_plan(const HistoryOptions& o) {
   co.paths = o.paths;
   co.max_file_size = o.max_file_size;
   co.config = o.config;
+  co.use_baseline = false;  // the gate judges what will run; a baseline only quiets review
   co.postgres_version = o.postgres_version;
   co.database = o.database;
   co.gate = true;  // exclude_apps: the gate decides by exclude_apps_apply

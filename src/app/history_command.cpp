@@ -109,6 +109,7 @@ Local load_local(const HistoryOptions& o) {
   co.prisma_version = check_version;
   co.max_file_size = o.max_file_size;
   co.config = o.config;
+  co.use_baseline = false;  // the gate judges what will run; a baseline only quiets review
   co.postgres_version = o.postgres_version;
   co.database = o.database;
   co.jobs = 0;

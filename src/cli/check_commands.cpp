@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "adapters/prisma/prisma_version.h"
+#include "app/baseline_command.h"
 #include "checks/registry.h"
 #include "cli/command.h"
 #include "cli/commands.h"
@@ -21,7 +22,7 @@ using model::kExitOk;
 using model::kExitUsage;
 
 void check_setup(CLI::App& cmd, CheckArgs& a) {
-  add_inputs(cmd, a, {"text", "json", "sarif", "github"});
+  add_inputs(cmd, a, {"text", "json", "sarif", "github", "gitlab", "markdown"});
   app::CheckOptions& o = a.options;
   cmd.add_flag("--no-color", a.no_color, "No colours in text output (also NO_COLOR)");
   cmd.add_option("--since", o.since,
@@ -29,6 +30,9 @@ void check_setup(CLI::App& cmd, CheckArgs& a) {
                  "(committed, uncommitted or untracked), and report changes to migrations that existed there")
       ->check(git_ref());
   cmd.add_flag("--show-suppressed", a.show_suppressed, "Also print findings silenced by safemigrate-ignore");
+  cmd.add_option("--baseline", o.baseline,
+                 "Leave out the findings this baseline file accepts (safemigrate baseline writes it; "
+                 "default: the config's baseline) and list its entries that match nothing");
   cmd.add_option("--database-url", o.database_url,
                  "Read the size of every table the findings are about from this database (one catalog "
                  "query; DATABASE_URL is not read implicitly, but a config source's database_url_env "
@@ -62,13 +66,17 @@ int check_run(CheckArgs& a, const CLI::App& cmd) {
   bool progress = !a.quiet && isatty(STDERR_FILENO);
   report::PrintableStream progress_lines(std::cerr);  // they name folders
   app::CheckRun run = app::run_check(o, progress ? &progress_lines : nullptr);
-  report::Input input{run.sets, run.findings, run.statements};
+  report::Input input{run.sets, run.findings, run.statements, run.baselined};
   if (a.format == "json") {
     report::write_json(std::cout, input);
   } else if (a.format == "sarif") {
     report::write_sarif(std::cout, input);
   } else if (a.format == "github") {
     report::write_github(std::cout, input);
+  } else if (a.format == "gitlab") {
+    report::write_gitlab(std::cout, input);
+  } else if (a.format == "markdown") {
+    report::write_markdown(std::cout, input);
   } else {
     report::TextOptions text;
     text.color = !a.no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
@@ -76,8 +84,23 @@ int check_run(CheckArgs& a, const CLI::App& cmd) {
     report::write_text(std::cout, input, text);
   }
   std::cout.flush();
+  if (std::string path = app::baseline_path(o); !path.empty()) app::print_baseline_summary(run, path, std::cerr);
   if (run.input_error) return kExitUsage;
   return report::count(input).errors > 0 ? kExitFindings : kExitOk;
+}
+
+// `safemigrate baseline [PATH…]`: the current findings, accepted (app/baseline_command.h).
+void baseline_setup(CLI::App& cmd, BaselineArgs& a) {
+  add_inputs(cmd, a, {"json"});
+  cmd.add_option("-o,--output", a.output,
+                 "The baseline file to write (default: the config's baseline, else "
+                 "safemigrate-baseline.json in the working folder)");
+}
+
+int baseline_run(BaselineArgs& a, const CLI::App&) {
+  if (url_given_as_path(a.options.paths)) return kExitUsage;
+  if (auto code = resolve_inputs(a)) return *code;
+  return app::run_baseline(a.options, a.output, std::cerr);
 }
 
 void list_setup(CLI::App& cmd, ListArgs& a) {

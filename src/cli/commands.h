@@ -1,6 +1,6 @@
 // Each command's options (an Args struct its setup function binds to CLI11) and its two
 // functions: NAME_setup declares the options, NAME_run runs the command (src/cli/command.h).
-// check_commands.cpp: check, list, rules, explain. history_commands.cpp: status, verify, apply,
+// check_commands.cpp: check, list, baseline, rules, explain. history_commands.cpp: status, verify, apply,
 // resolve, rehearse.
 #pragma once
 
@@ -33,6 +33,12 @@ struct ListArgs : InputArgs {
 };
 void list_setup(CLI::App& cmd, ListArgs& a);
 int list_run(ListArgs& a, const CLI::App& cmd);
+
+struct BaselineArgs : InputArgs {
+  std::string output;  // -o: the file to write
+};
+void baseline_setup(CLI::App& cmd, BaselineArgs& a);
+int baseline_run(BaselineArgs& a, const CLI::App& cmd);
 
 struct NoArgs {};
 void rules_setup(CLI::App& cmd, NoArgs& a);

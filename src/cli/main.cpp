@@ -42,6 +42,10 @@ const Command kCommands[] = {
             "Audit view: every data migration (RunPython, RunSQL, DML) with its reversibility, atomicity, "
             "the tables it touches and its findings",
             list_setup, list_run),
+    command("baseline",
+            "Write the current findings to safemigrate-baseline.json (or -o FILE, or the config's "
+            "baseline): check --baseline then reports only findings not in it",
+            baseline_setup, baseline_run),
     command("rules", "List every rule with its severity and summary", rules_setup, rules_run),
     command("explain", "Explain a rule: why it matters and the safe alternative", explain_setup, explain_run),
     command(

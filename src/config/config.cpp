@@ -25,7 +25,8 @@ const std::vector<const char*> kTopKeys = {"sources",
                                            "deploy_lock_timeout",
                                            "exclude_apps",
                                            "exclude_apps_findings",
-                                           "exclude_apps_apply"};
+                                           "exclude_apps_apply",
+                                           "baseline"};
 const std::vector<const char*> kSourceKeys = {"framework", "path", "database_url_env"};
 const std::vector<const char*> kThresholdKeys = {"large_table_rows", "large_table_bytes"};
 
@@ -318,6 +319,10 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
     if (v != "stop" && v != "pass")
       r.fail(n->source(), "exclude_apps_apply", "\"" + v + "\" is not \"stop\" or \"pass\"");
     cfg.exclude_apps_pass_apply = v == "pass";
+  }
+  if (const toml::node* n = table.get("baseline")) {
+    cfg.baseline = r.string(*n, "baseline");
+    if (cfg.baseline.empty()) r.fail(n->source(), "baseline", "expected the path of a baseline file");
   }
   if (const toml::node* n = table.get("postgres_version"))
     cfg.postgres_version = static_cast<int>(r.integer(*n, "postgres_version", 10, 99));

@@ -44,6 +44,8 @@ struct Config {
   std::map<std::string, std::optional<model::Severity>> rules;
   std::vector<std::string> ignore;  // glob patterns as written
   std::optional<int> postgres_version;
+  // The baseline file check reads (relative to the config's folder), as --baseline; empty: none.
+  std::string baseline;
   // The lock_timeout every deploy sets (the connection's options, the role, `safemigrate apply`),
   // e.g. "5s"; empty when not said. missing-lock-timeout then counts every statement as covered.
   std::string deploy_lock_timeout;

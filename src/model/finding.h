@@ -35,6 +35,9 @@ struct Finding {
   // > 0: this finding is that project-wide condition ("scope": "project" in JSON), said once for
   // a source (loc.file is its folder) and standing for this many migrations.
   size_t migrations_concerned = 0;
+  // Stable identity across runs (src/app/fingerprint.h): the rule, the migration as the framework
+  // names it and the normalised statement, not the line. Empty until run_check assigns it.
+  std::string fingerprint;
 };
 
 }  // namespace sm::model

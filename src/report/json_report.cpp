@@ -41,6 +41,7 @@ void write_json(std::ostream& out, const Input& in) {
         << ", \"column\": " << f.loc.column << ", \"message\": " << json_quote(f.message)
         << ", \"help\": " << json_quote(f.help) << ", \"statement\": " << json_quote(f.statement)
         << ", \"suppressed\": " << (f.suppressed ? "true" : "false");
+    if (!f.fingerprint.empty()) out << ", \"fingerprint\": " << json_quote(f.fingerprint);
     if (f.suppressed) out << ", \"suppression_reason\": " << json_quote(f.suppression_reason);
     if (f.migrations_concerned)
       out << ", \"scope\": \"project\", \"migrations_concerned\": " << f.migrations_concerned;

@@ -14,6 +14,7 @@ struct Input {
   const std::vector<model::MigrationSet>& sets;
   const std::vector<model::Finding>& findings;
   size_t statements = 0;
+  size_t baselined = 0;  // findings a baseline accepted (left out of `findings`)
 };
 
 struct Counts {
@@ -42,6 +43,14 @@ void write_sarif(std::ostream& out, const Input& in);
 // GitHub Actions workflow commands (`::error file=…,line=…::message`), which the runner turns
 // into annotations on the pull request's diff. Suppressed findings are left out.
 void write_github(std::ostream& out, const Input& in);
+
+// GitLab Code Quality (a Code Climate issue array) for `artifacts: reports: codequality`: one issue
+// per finding with its fingerprint; suppressed findings are left out.
+void write_gitlab(std::ostream& out, const Input& in);
+
+// A pull-request / merge-request comment in GitHub-flavoured markdown, starting with the hidden
+// marker `<!-- safemigrate-report -->` by which CI finds the comment to update.
+void write_markdown(std::ostream& out, const Input& in);
 
 // `file` as a path relative to the working folder (forward slashes), or absolute when it lies
 // outside it: what CI systems match against the repository's files.

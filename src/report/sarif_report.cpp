@@ -127,6 +127,9 @@ void write_sarif(std::ostream& out, const Input& in) {
     if (f.suppressed)
       out << ", \"suppressions\": [{\"kind\": \"inSource\", \"justification\": "
           << json_quote(f.suppression_reason) << "}]";
+    // Code scanning matches results across runs by this, not by the line (which edits move).
+    if (!f.fingerprint.empty())
+      out << ", \"partialFingerprints\": {\"safemigrate/v1\": " << json_quote(f.fingerprint) << "}";
     out << ", \"properties\": {\"migration\": " << json_quote(f.migration);
     if (f.migrations_concerned)
       out << ", \"scope\": \"project\", \"migrationsConcerned\": " << f.migrations_concerned;

@@ -40,3 +40,14 @@ class LineIndex {
 };
 
 }  // namespace sm::sql
+
+namespace sm::sql {
+
+// The statement as PostgreSQL's scanner reads it, for telling statements apart regardless of
+// layout: its tokens joined by one space, comments dropped, keywords and unquoted identifiers in
+// lower case (PostgreSQL folds them), a trailing `;` dropped. Constants stay as written, so
+// `DEFAULT 1` and `DEFAULT 2` differ. Text the scanner rejects (an unterminated string) is
+// returned with its runs of white space made one space.
+std::string normalized_statement(std::string_view text);
+
+}  // namespace sm::sql
