@@ -159,6 +159,7 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
   options.paths = {(dir.path() / "migrations").string()};
   options.prisma_version = version;
   options.postgres_version = postgres;
+  options.table_sizes = true;  // as `check` does: "(size unknown)" without a database
   sm::config::Config config;
   config.deploy_lock_timeout = deploy_lock_timeout;
   if (!deploy_lock_timeout.empty()) options.config = &config;
@@ -189,6 +190,22 @@ TEST_P(RuleFixture, FindingsMatchAnnotations) {
     actual.insert(std::to_string(finding.loc.line) + ":" + finding.rule);
     details << "  " << finding.loc.line << ":" << finding.loc.column << " " << finding.rule << ": "
             << finding.message << "\n";
+    // The size note follows the table's name, except where the message's own parenthesis follows
+    // the name (a column's type, `"T"."x" (text) with "y" (enum)`): there it goes at the end, not
+    // as "(size unknown) (text)".
+    if (!finding.table_size.empty()) {
+      EXPECT_EQ(finding.message.find("(" + finding.table_size + ") ("), std::string::npos)
+          << f.name << ": " << finding.message;
+    }
+    // A condition said once for the project has help of its own (the rule's condition_fix), not
+    // the per-statement fix.
+    if (finding.migrations_concerned) {
+      const sm::checks::Rule* rule = sm::checks::find_rule(finding.rule);
+      ASSERT_NE(rule, nullptr);
+      EXPECT_FALSE(rule->doc.condition_fix.empty())
+          << finding.rule << " is said once but has no condition_fix";
+      EXPECT_EQ(finding.help, rule->doc.condition_fix) << f.name;
+    }
   }
   EXPECT_EQ(actual, expected) << "findings of " << f.name << ".sql:\n" << details.str();
 }

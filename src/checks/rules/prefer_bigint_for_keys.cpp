@@ -68,6 +68,14 @@ extern const Rule kPreferBigintForKeys = {
                            ");",
             .django_fix = "Use BigAutoField (DEFAULT_AUTO_FIELD = "
                           "'django.db.models.BigAutoField', the default since Django 3.2).",
+            // Said once for a history read once: the keys exist already, so the help is about new
+            // tables from now on and about watching the old sequences, not about each CREATE TABLE.
+            .condition_fix =
+                "Make the keys of new tables bigint from now on (Prisma: BigInt "
+                "@default(autoincrement()); Django: DEFAULT_AUTO_FIELD = BigAutoField); for "
+                "the existing ones, compare each sequence's last value with its type's limit and "
+                "widen the keys of fast-growing tables in a planned window, long before they run "
+                "out.",
         },
     .check = check,
 };
