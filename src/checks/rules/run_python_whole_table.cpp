@@ -8,8 +8,11 @@ namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
   static const re2::RE2 all_loop(R"(^\s*for\s.+\sin\s.*\.all\(\))");
-  static const re2::RE2 unfiltered_update(R"((\.objects|\.all\(\))\.update\()");
-  static const re2::RE2 unfiltered_delete(R"((\.objects|\.all\(\))\.delete\()");
+  // `Model.objects.using(alias)` is already a queryset of every row (data migrations that honour
+  // `schema_editor.connection.alias` write it so; seen in Debian's Django apps, issue 19).
+  static const re2::RE2 using_loop(R"(^\s*for\s.+\sin\s.*\.objects\.using\([^()]*\)\s*:)");
+  static const re2::RE2 unfiltered_update(R"((\.objects(\.using\([^()]*\))?|\.all\(\))\.update\()");
+  static const re2::RE2 unfiltered_delete(R"((\.objects(\.using\([^()]*\))?|\.all\(\))\.delete\()");
   static const re2::RE2 save(R"(\.save\()");
   static const re2::RE2 delete_call(R"(\.delete\()");
   for (const auto& op : m.operations) {
@@ -19,6 +22,8 @@ static void check(const model::Migration& m, Reporter& r) {
         std::string why;
         if (RE2::PartialMatch(line.text, all_loop))
           why = "iterates over every row with .all(): one query loads the whole table";
+        else if (RE2::PartialMatch(line.text, using_loop))
+          why = "iterates over every row of .objects.using(…): one query loads the whole table";
         else if (RE2::PartialMatch(line.text, unfiltered_update))
           why =
               "updates every row in one statement, holding row locks on all of them until the migration "
