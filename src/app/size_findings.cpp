@@ -139,8 +139,12 @@ void apply_table_sizes(std::span<model::Finding> findings, const std::vector<db:
     std::string name = a.relation.display();
     size_t at = find_name(f.message, name);
     std::string note = "(" + f.table_size + ")";
-    if (at != std::string::npos)
-      f.message.insert(after_column(f.message, at + name.size()), " " + note);
+    size_t insert_at = at == std::string::npos ? at : after_column(f.message, at + name.size());
+    // A name followed by a parenthesis of its own (a column's type: `"T"."x" (text) with "y"
+    // (enum)`) would read "(size unknown) (text)": the size then goes at the end, as when the
+    // message does not name the table.
+    if (insert_at != std::string::npos && f.message.compare(insert_at, 2, " (") != 0)
+      f.message.insert(insert_at, " " + note);
     else
       f.message += " [" + name + ": " + f.table_size + "]";
     if (!estimate.empty()) f.message += "; " + estimate;

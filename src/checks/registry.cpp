@@ -6,101 +6,18 @@
 
 namespace sm::checks {
 
+// Each SM_RULE(Name) line of rules.def: the rule's declaration, then its place in the list.
 namespace rules {
-extern const Rule kSyntaxError;
-extern const Rule kStatementTooComplex;
-extern const Rule kCopyFromStdin;
-extern const Rule kAddingNotNullColumn;
-extern const Rule kRequireConcurrentIndexCreation;
-extern const Rule kRequireConcurrentIndexDeletion;
-extern const Rule kConcurrentlyInTransaction;
-extern const Rule kNonAtomicMigration;
-extern const Rule kMixedSchemaAndData;
-extern const Rule kTableRewrite;
-extern const Rule kConstraintMissingNotValid;
-extern const Rule kSetNotNullWithoutCheck;
-extern const Rule kUniqueConstraintBuildsIndex;
-extern const Rule kRenamingColumn;
-extern const Rule kRenamingTable;
-extern const Rule kDroppingColumn;
-extern const Rule kDroppingTable;
-extern const Rule kChangingColumnType;
-extern const Rule kNoDownMigration;
-extern const Rule kMissingLockTimeout;
-extern const Rule kEnumValueUsedInTransaction;
-extern const Rule kRunPythonWithoutReverse;
-extern const Rule kRunSqlWithoutReverse;
-extern const Rule kRunPythonImportsModels;
-extern const Rule kRunPythonWholeTable;
-extern const Rule kRunPythonDynamicSql;
-extern const Rule kMigrationConflict;
-extern const Rule kInconsistentHistory;
-extern const Rule kMigrationEditedAfterMerge;
-extern const Rule kDroppingDatabase;
-extern const Rule kTruncateTable;
-extern const Rule kTransactionNesting;
-extern const Rule kUncommittedTransaction;
-extern const Rule kPreferBigintForKeys;
-extern const Rule kRequireConcurrentReindex;
-extern const Rule kRequireConcurrentPartitionDetach;
-extern const Rule kRequiresNewerPostgres;
-extern const Rule kWholeTableWrite;
-extern const Rule kLexingSettingChanged;
-extern const Rule kDroppingSchemaCascade;
-extern const Rule kAttachPartitionWithoutCheck;
-extern const Rule kUnboundedBackfill;
-extern const Rule kTypeChangeBreaksView;
-extern const Rule kLockHeldAcrossStatements;
-extern const Rule kValidateInSameTransaction;
+#define SM_RULE(Name) extern const Rule k##Name;
+#include "checks/rules/rules.def"
+#undef SM_RULE
 }  // namespace rules
 
 const std::vector<const Rule*>& all_rules() {
   static const std::vector<const Rule*> list = {
-      &rules::kSyntaxError,
-      &rules::kStatementTooComplex,
-      &rules::kCopyFromStdin,
-      &rules::kLexingSettingChanged,
-      &rules::kAddingNotNullColumn,
-      &rules::kRequireConcurrentIndexCreation,
-      &rules::kRequireConcurrentIndexDeletion,
-      &rules::kRequireConcurrentReindex,
-      &rules::kRequireConcurrentPartitionDetach,
-      &rules::kConcurrentlyInTransaction,
-      &rules::kNonAtomicMigration,
-      &rules::kMixedSchemaAndData,
-      &rules::kWholeTableWrite,
-      &rules::kUnboundedBackfill,
-      &rules::kLockHeldAcrossStatements,
-      &rules::kValidateInSameTransaction,
-      &rules::kAttachPartitionWithoutCheck,
-      &rules::kTableRewrite,
-      &rules::kConstraintMissingNotValid,
-      &rules::kSetNotNullWithoutCheck,
-      &rules::kUniqueConstraintBuildsIndex,
-      &rules::kRenamingColumn,
-      &rules::kRenamingTable,
-      &rules::kDroppingColumn,
-      &rules::kDroppingTable,
-      &rules::kDroppingDatabase,
-      &rules::kDroppingSchemaCascade,
-      &rules::kTruncateTable,
-      &rules::kChangingColumnType,
-      &rules::kTypeChangeBreaksView,
-      &rules::kNoDownMigration,
-      &rules::kMissingLockTimeout,
-      &rules::kEnumValueUsedInTransaction,
-      &rules::kTransactionNesting,
-      &rules::kUncommittedTransaction,
-      &rules::kPreferBigintForKeys,
-      &rules::kRequiresNewerPostgres,
-      &rules::kRunPythonWithoutReverse,
-      &rules::kRunSqlWithoutReverse,
-      &rules::kRunPythonImportsModels,
-      &rules::kRunPythonWholeTable,
-      &rules::kRunPythonDynamicSql,
-      &rules::kMigrationConflict,
-      &rules::kInconsistentHistory,
-      &rules::kMigrationEditedAfterMerge,
+#define SM_RULE(Name) &rules::k##Name,
+#include "checks/rules/rules.def"
+#undef SM_RULE
   };
   return list;
 }

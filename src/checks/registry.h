@@ -1,4 +1,5 @@
-// The list of every rule, in the order `safemigrate rules` prints them, and running them.
+// The list of every rule (rules/rules.def, in the order `safemigrate rules` prints them), and
+// running them.
 #pragma once
 
 #include <string_view>

@@ -1,5 +1,7 @@
 // What a rule is: its documentation and one function that reads a migration (the model
-// only, never a framework's files) and reports findings. Rules are listed in registry.cpp.
+// only, never a framework's files) and reports findings. Each rule is defined in its own file in
+// rules/ with designated initializers (`.id = …`), and listed once in rules/rules.def
+// (docs/adding-a-rule.md).
 #pragma once
 
 #include <set>
@@ -25,6 +27,9 @@ struct RuleDoc {
   // Rules whose findings can restate a project-wide condition: the one thing to do about it,
   // the help of the one finding that stands for all of them (docs/rules.md, "Said once").
   std::string_view condition_fix = {};
+  // What `safemigrate fix` can do about a finding of this rule (one line); empty: nothing, the
+  // change is the author's. Not printed yet.
+  std::string_view autofix = {};
 };
 
 using CheckFn = void (*)(const model::Migration&, Reporter&);
@@ -34,7 +39,7 @@ using SetCheckFn = void (*)(const model::MigrationSet&, const Rule&, std::vector
 
 struct Rule {
   RuleDoc doc;
-  CheckFn check;  // may be null for set-level rules
+  CheckFn check = nullptr;  // null for set-level rules
   SetCheckFn check_set = nullptr;
 };
 

@@ -35,22 +35,31 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kChangingColumnType = {
-    {"changing-column-type", model::Severity::Error,
-     "Changing a column's type in a way that rewrites the table.",
-     "Add a column of the new type, backfill, switch code over, then drop the old column.",
-     "Most type changes rewrite the whole table and rebuild its indexes while holding ACCESS\n"
-     "EXCLUSIVE (int to bigint, text to varchar(n), varchar(n) to a smaller n, any USING expression).\n"
-     "Binary-coercible changes do not: varchar(n) to varchar(m >= n) or text, numeric(p,s) to\n"
-     "numeric(q >= p, s), timestamp precision up. safemigrate knows the old type when an earlier\n"
-     "migration in the same folder created the column; otherwise it warns that the rewrite depends on it.",
-     "-- expand\n"
-     "ALTER TABLE \"Order\" ADD COLUMN \"total_cents_big\" BIGINT;\n"
-     "-- backfill in batches; write both from the code; then switch reads\n"
-     "-- contract, later\n"
-     "ALTER TABLE \"Order\" DROP COLUMN \"total_cents\";\n"
-     "ALTER TABLE \"Order\" RENAME COLUMN \"total_cents_big\" TO \"total_cents\";  -- after code uses the "
-     "new name",
-     "Add a field of the new type, backfill in batches, switch code, then remove the old field."},
-    check};
+    .doc =
+        {
+            .id = "changing-column-type",
+            .severity = model::Severity::Error,
+            .summary = "Changing a column's type in a way that rewrites the table.",
+            .fix = "Add a column of the new type, backfill, switch code over, then drop the old column.",
+            .why = "Most type changes rewrite the whole table and rebuild its indexes while holding ACCESS\n"
+                   "EXCLUSIVE (int to bigint, text to varchar(n), "
+                   "varchar(n) to a smaller n, any USING expression).\n"
+                   "Binary-coercible changes do not: varchar(n) to varchar(m >= n) or text, numeric(p,s) to\n"
+                   "numeric(q >= p, s), timestamp precision up. "
+                   "safemigrate knows the old type when an earlier\n"
+                   "migration in the same folder created the column; "
+                   "otherwise it warns that the rewrite depends on it.",
+            .alternative = "-- expand\n"
+                           "ALTER TABLE \"Order\" ADD COLUMN \"total_cents_big\" BIGINT;\n"
+                           "-- backfill in batches; write both from the code; then switch reads\n"
+                           "-- contract, later\n"
+                           "ALTER TABLE \"Order\" DROP COLUMN \"total_cents\";\n"
+                           "ALTER TABLE \"Order\" RENAME COLUMN "
+                           "\"total_cents_big\" TO \"total_cents\";  -- after code uses the new name",
+            .django_fix =
+                "Add a field of the new type, backfill in batches, switch code, then remove the old field.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

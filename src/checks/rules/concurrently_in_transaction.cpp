@@ -38,25 +38,37 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kConcurrentlyInTransaction = {
-    {"concurrently-in-transaction", model::Severity::Error,
-     "CONCURRENTLY (or VACUUM) where it will run inside a transaction block.",
-     "Put the CONCURRENTLY statement alone in its own migration.",
-     "PostgreSQL refuses CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY,\n"
-     "DETACH PARTITION CONCURRENTLY and VACUUM inside a transaction block. How a migration runs\n"
-     "decides whether that is the case:\n"
-     "- Prisma <= 7.3 sends the whole migration.sql as one simple-protocol query. PostgreSQL runs a\n"
-     "  multi-statement query as one implicit transaction, so CONCURRENTLY fails as soon as the file\n"
-     "  holds any other statement (measured with Prisma 6.19.3). Alone in its file, it works.\n"
-     "- Prisma >= 7.4 sends statements one by one, so CONCURRENTLY works unless it sits between BEGIN\n"
-     "  and COMMIT written in the file, or the file contains a statement Prisma's splitter cannot\n"
-     "  parse (then the file is sent as one batch again).\n"
-     "- Django runs an atomic migration inside one transaction: use atomic = False.\n"
-     "When the Prisma version is unknown, safemigrate reports what happens under each.",
-     "-- migration A: the schema change\n"
-     "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n"
-     "-- migration B, nothing else in the file:\n"
-     "CREATE INDEX CONCURRENTLY \"Post_slug_idx\" ON \"Post\"(\"slug\");",
-     "Set atomic = False on the migration and keep the concurrent operation alone in it."},
-    check};
+    .doc =
+        {
+            .id = "concurrently-in-transaction",
+            .severity = model::Severity::Error,
+            .summary = "CONCURRENTLY (or VACUUM) where it will run inside a transaction block.",
+            .fix = "Put the CONCURRENTLY statement alone in its own migration.",
+            .why = "PostgreSQL refuses CREATE INDEX CONCURRENTLY, "
+                   "DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY,\n"
+                   "DETACH PARTITION CONCURRENTLY and VACUUM "
+                   "inside a transaction block. How a migration runs\n"
+                   "decides whether that is the case:\n"
+                   "- Prisma <= 7.3 sends the whole migration.sql "
+                   "as one simple-protocol query. PostgreSQL runs a\n"
+                   "  multi-statement query as one implicit "
+                   "transaction, so CONCURRENTLY fails as soon as the file\n"
+                   "  holds any other statement (measured with Prisma 6.19.3). Alone in its file, it works.\n"
+                   "- Prisma >= 7.4 sends statements one by one, so "
+                   "CONCURRENTLY works unless it sits between BEGIN\n"
+                   "  and COMMIT written in the file, or the file "
+                   "contains a statement Prisma's splitter cannot\n"
+                   "  parse (then the file is sent as one batch again).\n"
+                   "- Django runs an atomic migration inside one transaction: use atomic = False.\n"
+                   "When the Prisma version is unknown, safemigrate reports what happens under each.",
+            .alternative = "-- migration A: the schema change\n"
+                           "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n"
+                           "-- migration B, nothing else in the file:\n"
+                           "CREATE INDEX CONCURRENTLY \"Post_slug_idx\" ON \"Post\"(\"slug\");",
+            .django_fix =
+                "Set atomic = False on the migration and keep the concurrent operation alone in it.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -19,19 +19,29 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kConstraintMissingNotValid = {
-    {"constraint-missing-not-valid", model::Severity::Error,
-     "A CHECK or FOREIGN KEY constraint added to an existing table without NOT VALID.",
-     "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later migration.",
-     "Adding a validated CHECK scans the whole table under ACCESS EXCLUSIVE; a validated FOREIGN KEY\n"
-     "scans the child under SHARE ROW EXCLUSIVE on both tables. With NOT VALID the constraint is added\n"
-     "in a moment and enforced for new rows; VALIDATE CONSTRAINT then checks old rows holding only\n"
-     "SHARE UPDATE EXCLUSIVE, which lets reads and writes go on.",
-     "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\")\n"
-     "  REFERENCES \"User\"(\"id\") NOT VALID;\n"
-     "-- later migration\n"
-     "ALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_authorId_fkey\";",
-     "Django cannot add NOT VALID itself: use SeparateDatabaseAndState with RunSQL(\"… NOT VALID\") as the "
-     "database operation, and RunSQL(\"… VALIDATE CONSTRAINT …\") in a later migration."},
-    check};
+    .doc =
+        {
+            .id = "constraint-missing-not-valid",
+            .severity = model::Severity::Error,
+            .summary = "A CHECK or FOREIGN KEY constraint added to an existing table without NOT VALID.",
+            .fix = "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later migration.",
+            .why = "Adding a validated CHECK scans the whole table "
+                   "under ACCESS EXCLUSIVE; a validated FOREIGN KEY\n"
+                   "scans the child under SHARE ROW EXCLUSIVE on both "
+                   "tables. With NOT VALID the constraint is added\n"
+                   "in a moment and enforced for new rows; VALIDATE "
+                   "CONSTRAINT then checks old rows holding only\n"
+                   "SHARE UPDATE EXCLUSIVE, which lets reads and writes go on.",
+            .alternative =
+                "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\")\n"
+                "  REFERENCES \"User\"(\"id\") NOT VALID;\n"
+                "-- later migration\n"
+                "ALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_authorId_fkey\";",
+            .django_fix = "Django cannot add NOT VALID itself: use "
+                          "SeparateDatabaseAndState with RunSQL(\"… NOT VALID\") as the database "
+                          "operation, and RunSQL(\"… VALIDATE CONSTRAINT …\") in a later migration.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -18,18 +18,28 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kCopyFromStdin = {
-    {"copy-from-stdin", model::Severity::Error, "COPY … FROM STDIN, whose rows only psql can send.",
-     "Write the rows as INSERT statements, or load them with a separate psql step.",
-     "pg_dump writes table data as `COPY … FROM stdin;` followed by the rows and a line `\\.`. psql\n"
-     "reads those rows from the file and streams them to the server. Prisma and Django send a\n"
-     "migration's SQL to the server as statements: the server then waits for COPY data that never\n"
-     "comes, and the deploy fails (the rows are a syntax error when sent as SQL). safemigrate treats\n"
-     "the lines up to `\\.` as data: they are not checked as SQL, and this finding stands for them.",
-     "-- Instead of\n"
-     "--   COPY \"Country\" (code, name) FROM stdin;\n"
-     "--   de\tGermany\n"
-     "--   \\.\n"
-     "INSERT INTO \"Country\" (code, name) VALUES ('de', 'Germany');"},
-    check};
+    .doc =
+        {
+            .id = "copy-from-stdin",
+            .severity = model::Severity::Error,
+            .summary = "COPY … FROM STDIN, whose rows only psql can send.",
+            .fix = "Write the rows as INSERT statements, or load them with a separate psql step.",
+            .why = "pg_dump writes table data as `COPY … FROM "
+                   "stdin;` followed by the rows and a line `\\.`. psql\n"
+                   "reads those rows from the file and streams them to the server. Prisma and Django send a\n"
+                   "migration's SQL to the server as statements: "
+                   "the server then waits for COPY data that never\n"
+                   "comes, and the deploy fails (the rows are a "
+                   "syntax error when sent as SQL). safemigrate treats\n"
+                   "the lines up to `\\.` as data: they are not "
+                   "checked as SQL, and this finding stands for them.",
+            .alternative = "-- Instead of\n"
+                           "--   COPY \"Country\" (code, name) FROM stdin;\n"
+                           "--   de\tGermany\n"
+                           "--   \\.\n"
+                           "INSERT INTO \"Country\" (code, name) VALUES ('de', 'Germany');",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -13,16 +13,26 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kDroppingColumn = {
-    {"dropping-column", model::Severity::Warning, "Dropping a column of an existing table.",
-     "Deploy code that no longer uses the column first; drop it in a later release.",
-     "DROP COLUMN is a quick catalog change, but it loses the data for good, and any application\n"
-     "version still running that selects, inserts or updates the column fails. With Prisma, remove the\n"
-     "field from the schema and deploy the client before the migration that drops it runs.",
-     "-- release N: remove every use of \"legacyId\" from the code (and from schema.prisma's client)\n"
-     "-- release N+1:\n"
-     "ALTER TABLE \"User\" DROP COLUMN \"legacyId\";",
-     "Drop the field from the code first: SeparateDatabaseAndState(state_operations=[RemoveField]) now, the "
-     "real RemoveField in a later release."},
-    check};
+    .doc =
+        {
+            .id = "dropping-column",
+            .severity = model::Severity::Warning,
+            .summary = "Dropping a column of an existing table.",
+            .fix = "Deploy code that no longer uses the column first; drop it in a later release.",
+            .why = "DROP COLUMN is a quick catalog change, but it "
+                   "loses the data for good, and any application\n"
+                   "version still running that selects, inserts or "
+                   "updates the column fails. With Prisma, remove the\n"
+                   "field from the schema and deploy the client before the migration that drops it runs.",
+            .alternative = "-- release N: remove every use of \"legacyId\" "
+                           "from the code (and from schema.prisma's client)\n"
+                           "-- release N+1:\n"
+                           "ALTER TABLE \"User\" DROP COLUMN \"legacyId\";",
+            .django_fix = "Drop the field from the code first: "
+                          "SeparateDatabaseAndState(state_operations=[RemoveField]) "
+                          "now, the real RemoveField in a later release.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

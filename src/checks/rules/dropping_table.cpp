@@ -14,15 +14,23 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kDroppingTable = {
-    {"dropping-table", model::Severity::Warning, "Dropping an existing table.",
-     "Stop using the table in code first; drop it in a later release, after a backup.",
-     "DROP TABLE cannot be undone by a later migration: the rows are gone. It also takes ACCESS\n"
-     "EXCLUSIVE, which waits behind running queries on the table.",
-     "-- release N: remove all uses of \"AuditLog\"; keep a dump\n"
-     "-- release N+1:\n"
-     "DROP TABLE \"AuditLog\";",
-     "Stop using the model first: SeparateDatabaseAndState(state_operations=[DeleteModel]) now, the real "
-     "DeleteModel later."},
-    check};
+    .doc =
+        {
+            .id = "dropping-table",
+            .severity = model::Severity::Warning,
+            .summary = "Dropping an existing table.",
+            .fix = "Stop using the table in code first; drop it in a later release, after a backup.",
+            .why = "DROP TABLE cannot be undone by a later "
+                   "migration: the rows are gone. It also takes ACCESS\n"
+                   "EXCLUSIVE, which waits behind running queries on the table.",
+            .alternative = "-- release N: remove all uses of \"AuditLog\"; keep a dump\n"
+                           "-- release N+1:\n"
+                           "DROP TABLE \"AuditLog\";",
+            .django_fix =
+                "Stop using the model first: "
+                "SeparateDatabaseAndState(state_operations=[DeleteModel]) now, the real DeleteModel later.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -30,16 +30,23 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kEnumValueUsedInTransaction = {
-    {"enum-value-used-in-transaction", model::Severity::Error,
-     "ALTER TYPE … ADD VALUE whose new value is used later in the same transaction.",
-     "Add the enum value in one migration and use it in the next.",
-     "A value added with ALTER TYPE … ADD VALUE cannot be used until the transaction that added it\n"
-     "commits. Under Prisma <= 7.3 the whole migration.sql is one transaction, so an UPDATE or a\n"
-     "DEFAULT using the new value in the same file fails at deploy.",
-     "-- migration 1\n"
-     "ALTER TYPE \"Role\" ADD VALUE 'MODERATOR';\n"
-     "-- migration 2\n"
-     "UPDATE \"User\" SET \"role\" = 'MODERATOR' WHERE \"isMod\";"},
-    check};
+    .doc =
+        {
+            .id = "enum-value-used-in-transaction",
+            .severity = model::Severity::Error,
+            .summary = "ALTER TYPE … ADD VALUE whose new value is used later in the same transaction.",
+            .fix = "Add the enum value in one migration and use it in the next.",
+            .why = "A value added with ALTER TYPE … ADD VALUE "
+                   "cannot be used until the transaction that added it\n"
+                   "commits. Under Prisma <= 7.3 the whole "
+                   "migration.sql is one transaction, so an UPDATE or a\n"
+                   "DEFAULT using the new value in the same file fails at deploy.",
+            .alternative = "-- migration 1\n"
+                           "ALTER TYPE \"Role\" ADD VALUE 'MODERATOR';\n"
+                           "-- migration 2\n"
+                           "UPDATE \"User\" SET \"role\" = 'MODERATOR' WHERE \"isMod\";",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -21,16 +21,24 @@ static void check_set(const model::MigrationSet& set, const Rule& rule, std::vec
 }
 
 extern const Rule kInconsistentHistory = {
-    {"inconsistent-history", model::Severity::Error,
-     "An applied Django migration whose dependency is not applied (django_migrations disagrees with the "
-     "graph).",
-     "Apply the missing dependency (or fake it if its changes are present), then migrate.",
-     "Django checks the history table against the graph before every migrate; a migration recorded\n"
-     "as applied while one it depends on is not means the database was changed out of order (a\n"
-     "renamed migration, a manual insert into django_migrations, a branch deployed and reverted).",
-     "python3 manage.py showmigrations shop   # see what is recorded\n"
-     "python3 manage.py migrate shop 0002 --fake   # only if its changes are really in the database"},
-    nullptr,
-    check_set};
+    .doc =
+        {
+            .id = "inconsistent-history",
+            .severity = model::Severity::Error,
+            .summary = "An applied Django migration whose dependency is not "
+                       "applied (django_migrations disagrees with the graph).",
+            .fix = "Apply the missing dependency (or fake it if its changes are present), then migrate.",
+            .why =
+                "Django checks the history table against the "
+                "graph before every migrate; a migration recorded\n"
+                "as applied while one it depends on is not means the database was changed out of order (a\n"
+                "renamed migration, a manual insert into "
+                "django_migrations, a branch deployed and reverted).",
+            .alternative = "python3 manage.py showmigrations shop   # see what is recorded\n"
+                           "python3 manage.py migrate shop 0002 --fake   # "
+                           "only if its changes are really in the database",
+        },
+    .check_set = check_set,
+};
 
 }  // namespace sm::checks::rules

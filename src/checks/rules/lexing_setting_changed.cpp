@@ -19,22 +19,39 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kLexingSettingChanged = {
-    {"lexing-setting-changed", model::Severity::Error,
-     "A migration changes standard_conforming_strings, backslash_quote or client_encoding.",
-     "Remove the setting change; write strings that need escapes as E'…' (standard strings stay on).",
-     "safemigrate reads every migration as PostgreSQL does by default: standard_conforming_strings\n"
-     "on (a backslash is an ordinary character in '…'), UTF-8. With standard_conforming_strings off\n"
-     "the server lexes `SELECT 'x\\'' ; DROP TABLE \"T\"; --';` as three statements where the parser\n"
-     "safemigrate uses sees one SELECT, so the checks see one thing and the server runs another.\n"
-     "A migration that changes such a setting - SET, SET LOCAL, set_config(), ALTER ROLE/DATABASE\n"
-     "… SET (every later session), ALTER SYSTEM (every session after a reload) - makes the SQL that\n"
-     "follows mean something else than what was checked. `safemigrate apply` refuses to run on a\n"
-     "session whose standard_conforming_strings is off or whose client_encoding is a client-only\n"
-     "one (SJIS, BIG5, GBK, UHC, GB18030, JOHAB), and this rule stops it before any migration that\n"
-     "changes them. Setting the values safemigrate reads with (on, safe_encoding, UTF8) is fine.",
-     "-- instead of SET standard_conforming_strings = off; INSERT … VALUES ('it\\'s'):\n"
-     "INSERT INTO \"Note\" (body) VALUES ('it''s');   -- or E'it\\'s'",
-     "Remove the setting change from RunSQL; Django's own SQL never needs it."},
-    check};
+    .doc =
+        {
+            .id = "lexing-setting-changed",
+            .severity = model::Severity::Error,
+            .summary = "A migration changes standard_conforming_strings, backslash_quote or client_encoding.",
+            .fix = "Remove the setting change; write strings that "
+                   "need escapes as E'…' (standard strings stay on).",
+            .why =
+                "safemigrate reads every migration as PostgreSQL "
+                "does by default: standard_conforming_strings\n"
+                "on (a backslash is an ordinary character in "
+                "'…'), UTF-8. With standard_conforming_strings off\n"
+                "the server lexes `SELECT 'x\\'' ; DROP TABLE "
+                "\"T\"; --';` as three statements where the parser\n"
+                "safemigrate uses sees one SELECT, so the "
+                "checks see one thing and the server runs another.\n"
+                "A migration that changes such a setting - SET, "
+                "SET LOCAL, set_config(), ALTER ROLE/DATABASE\n"
+                "… SET (every later session), ALTER SYSTEM "
+                "(every session after a reload) - makes the SQL that\n"
+                "follows mean something else than what was "
+                "checked. `safemigrate apply` refuses to run on a\n"
+                "session whose standard_conforming_strings is "
+                "off or whose client_encoding is a client-only\n"
+                "one (SJIS, BIG5, GBK, UHC, GB18030, JOHAB), and "
+                "this rule stops it before any migration that\n"
+                "changes them. Setting the values safemigrate reads with (on, safe_encoding, UTF8) is fine.",
+            .alternative =
+                "-- instead of SET standard_conforming_strings = off; INSERT … VALUES ('it\\'s'):\n"
+                "INSERT INTO \"Note\" (body) VALUES ('it''s');   -- or E'it\\'s'",
+            .django_fix = "Remove the setting change from RunSQL; Django's own SQL never needs it.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

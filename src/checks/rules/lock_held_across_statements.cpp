@@ -43,22 +43,34 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kLockHeldAcrossStatements = {
-    {"lock-held-across-statements", model::Severity::Warning,
-     "LOCK TABLE … IN ACCESS EXCLUSIVE MODE followed by more statements in the same transaction.",
-     "Take the lock as late as possible: run only the statement that needs it after LOCK TABLE, and "
-     "commit right away.",
-     "LOCK TABLE … ACCESS EXCLUSIVE keeps every session from reading or writing the table until the\n"
-     "transaction ends, not until the next statement does. Each statement after it in the same\n"
-     "transaction (an ALTER, a backfill, an index build) adds its whole run time to the outage, and a\n"
-     "statement that waits for another lock holds everyone behind it meanwhile. eugene reports the\n"
-     "same as E4 (\"running more statements after taking an ACCESS EXCLUSIVE lock\"). Tables created in\n"
-     "the same migration are not reported.",
-     "SET lock_timeout = '5s';\n"
-     "BEGIN;\n"
-     "LOCK TABLE \"Account\" IN ACCESS EXCLUSIVE MODE;\n"
-     "ALTER TABLE \"Account\" RENAME TO \"Account_old\";  -- the one statement that needs it\n"
-     "COMMIT;\n"
-     "-- the slow work (backfills, index builds) in other transactions"},
-    check};
+    .doc =
+        {
+            .id = "lock-held-across-statements",
+            .severity = model::Severity::Warning,
+            .summary =
+                "LOCK TABLE … IN ACCESS EXCLUSIVE MODE followed by more statements in the same transaction.",
+            .fix = "Take the lock as late as possible: run only the "
+                   "statement that needs it after LOCK TABLE, and commit right away.",
+            .why =
+                "LOCK TABLE … ACCESS EXCLUSIVE keeps every "
+                "session from reading or writing the table until the\n"
+                "transaction ends, not until the next statement does. Each statement after it in the same\n"
+                "transaction (an ALTER, a backfill, an index "
+                "build) adds its whole run time to the outage, and a\n"
+                "statement that waits for another lock holds "
+                "everyone behind it meanwhile. eugene reports the\n"
+                "same as E4 (\"running more statements after "
+                "taking an ACCESS EXCLUSIVE lock\"). Tables created in\n"
+                "the same migration are not reported.",
+            .alternative =
+                "SET lock_timeout = '5s';\n"
+                "BEGIN;\n"
+                "LOCK TABLE \"Account\" IN ACCESS EXCLUSIVE MODE;\n"
+                "ALTER TABLE \"Account\" RENAME TO \"Account_old\";  -- the one statement that needs it\n"
+                "COMMIT;\n"
+                "-- the slow work (backfills, index builds) in other transactions",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -19,12 +19,19 @@ static void check_set(const model::MigrationSet& set, const Rule& rule, std::vec
 }
 
 extern const Rule kMigrationConflict = {
-    {"migration-conflict", model::Severity::Error, "Two or more leaf migrations in one Django app.",
-     "Run `manage.py makemigrations --merge` (or rebase one branch's migration onto the other).",
-     "Two branches each added a migration on top of the same parent. Django refuses to migrate\n"
-     "until a merge migration says in which order they apply; deploying before that fails.",
-     "python3 manage.py makemigrations --merge shop"},
-    nullptr,
-    check_set};
+    .doc =
+        {
+            .id = "migration-conflict",
+            .severity = model::Severity::Error,
+            .summary = "Two or more leaf migrations in one Django app.",
+            .fix =
+                "Run `manage.py makemigrations --merge` (or rebase one branch's migration onto the other).",
+            .why =
+                "Two branches each added a migration on top of the same parent. Django refuses to migrate\n"
+                "until a merge migration says in which order they apply; deploying before that fails.",
+            .alternative = "python3 manage.py makemigrations --merge shop",
+        },
+    .check_set = check_set,
+};
 
 }  // namespace sm::checks::rules

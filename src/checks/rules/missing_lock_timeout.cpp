@@ -71,32 +71,51 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kMissingLockTimeout = {
-    {"missing-lock-timeout", model::Severity::Warning,
-     "A lock that blocks writes on an existing table without a lock_timeout set before it.",
-     "Start the migration with SET lock_timeout = '5s'; and retry the deploy if it times out.",
-     "Even an instant change (ADD COLUMN, DROP CONSTRAINT, RENAME) needs ACCESS EXCLUSIVE, and\n"
-     "CREATE INDEX (SHARE), a foreign key (SHARE ROW EXCLUSIVE on both tables) or LOCK TABLE take locks\n"
-     "that writes wait for. If any transaction holds a conflicting lock on the table, the migration\n"
-     "waits in the lock queue, and while it waits every new query that conflicts with it queues\n"
-     "behind it: a one-millisecond change becomes an outage. A lock_timeout makes the migration fail\n"
-     "fast instead, so it can be retried at a quieter moment. A statement under a lock its transaction\n"
-     "already holds (an earlier statement took as strong a lock on the table) queues for nothing new.\n"
-     "This is a property of how a project deploys, not of one file: a project that sets no\n"
-     "lock_timeout anywhere hears it once, as a project-wide condition with the number of migrations\n"
-     "concerned. A project whose deploys set one (the URL's options=-c lock_timeout=5s, ALTER ROLE …\n"
-     "SET lock_timeout, `safemigrate apply`, which sets 5s) says so with deploy_lock_timeout in\n"
-     "safemigrate.toml and hears nothing; so does one whose database, given to `check`, starts every\n"
-     "session with a lock_timeout (URL options, ALTER ROLE or ALTER DATABASE … SET); Django's DATABASES\n"
-     "OPTIONS are read from the plan. A project\n"
-     "whose migrations set it themselves hears about each file that forgets, and a file that turns it\n"
-     "off (SET lock_timeout = 0) is always reported.",
-     "SET lock_timeout = '5s';\n"
-     "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;",
-     "Start the migration with RunSQL(\"SET lock_timeout = '5s'\", migrations.RunSQL.noop), or set it in "
-     "DATABASES OPTIONS.",
-     "Set a lock_timeout for every deploy (the database URL's options=-c lock_timeout=5s, ALTER ROLE … SET "
-     "lock_timeout = '5s', or deploy with `safemigrate apply`, which sets 5s) and record it in "
-     "safemigrate.toml as deploy_lock_timeout = \"5s\"."},
-    check};
+    .doc =
+        {
+            .id = "missing-lock-timeout",
+            .severity = model::Severity::Warning,
+            .summary = "A lock that blocks writes on an existing table without a lock_timeout set before it.",
+            .fix = "Start the migration with SET lock_timeout = '5s'; and retry the deploy if it times out.",
+            .why =
+                "Even an instant change (ADD COLUMN, DROP CONSTRAINT, RENAME) needs ACCESS EXCLUSIVE, and\n"
+                "CREATE INDEX (SHARE), a foreign key (SHARE ROW "
+                "EXCLUSIVE on both tables) or LOCK TABLE take locks\n"
+                "that writes wait for. If any transaction holds "
+                "a conflicting lock on the table, the migration\n"
+                "waits in the lock queue, and while it waits "
+                "every new query that conflicts with it queues\n"
+                "behind it: a one-millisecond change becomes an "
+                "outage. A lock_timeout makes the migration fail\n"
+                "fast instead, so it can be retried at a quieter "
+                "moment. A statement under a lock its transaction\n"
+                "already holds (an earlier statement took as "
+                "strong a lock on the table) queues for nothing new.\n"
+                "This is a property of how a project deploys, not of one file: a project that sets no\n"
+                "lock_timeout anywhere hears it once, as a "
+                "project-wide condition with the number of migrations\n"
+                "concerned. A project whose deploys set one (the "
+                "URL's options=-c lock_timeout=5s, ALTER ROLE …\n"
+                "SET lock_timeout, `safemigrate apply`, which "
+                "sets 5s) says so with deploy_lock_timeout in\n"
+                "safemigrate.toml and hears nothing; so does one "
+                "whose database, given to `check`, starts every\n"
+                "session with a lock_timeout (URL options, ALTER "
+                "ROLE or ALTER DATABASE … SET); Django's DATABASES\n"
+                "OPTIONS are read from the plan. A project\n"
+                "whose migrations set it themselves hears about "
+                "each file that forgets, and a file that turns it\n"
+                "off (SET lock_timeout = 0) is always reported.",
+            .alternative = "SET lock_timeout = '5s';\n"
+                           "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;",
+            .django_fix = "Start the migration with RunSQL(\"SET lock_timeout = "
+                          "'5s'\", migrations.RunSQL.noop), or set it in DATABASES OPTIONS.",
+            .condition_fix =
+                "Set a lock_timeout for every deploy (the database URL's options=-c "
+                "lock_timeout=5s, ALTER ROLE … SET lock_timeout = '5s', or deploy with `safemigrate "
+                "apply`, which sets 5s) and record it in safemigrate.toml as deploy_lock_timeout = \"5s\".",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

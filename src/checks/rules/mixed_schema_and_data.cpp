@@ -83,22 +83,35 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kMixedSchemaAndData = {
-    {"mixed-schema-and-data", model::Severity::Warning,
-     "A schema change and a data change (UPDATE, INSERT, DELETE, MERGE, COPY, DO) in one migration.",
-     "Move the data change to a migration of its own, after the schema change.",
-     "In one transaction, the locks taken by the DDL (often ACCESS EXCLUSIVE) are held until the data\n"
-     "change finishes, so a backfill of a large table blocks all traffic to it. A failure in the data\n"
-     "part rolls back (or, when not atomic, half-applies) the schema part. Data written to a table\n"
-     "created in the same migration (seed rows) is not reported.\n"
-     "The advice follows the order: a data change that comes after the schema change (a backfill of a\n"
-     "new column) moves to a migration after it; one that comes before (normalising values before an\n"
-     "enum change, filling NULLs before SET NOT NULL) prepares what the schema change needs and moves to\n"
-     "a migration before it.",
-     "-- migration 1: schema\n"
-     "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;\n"
-     "-- migration 2: data, in batches\n"
-     "UPDATE \"User\" SET \"plan\" = 'free' WHERE \"plan\" IS NULL AND \"id\" < 10000;",
-     "Put the RunPython/RunSQL data change in a migration of its own, after the schema migration."},
-    check};
+    .doc =
+        {
+            .id = "mixed-schema-and-data",
+            .severity = model::Severity::Warning,
+            .summary = "A schema change and a data change (UPDATE, "
+                       "INSERT, DELETE, MERGE, COPY, DO) in one migration.",
+            .fix = "Move the data change to a migration of its own, after the schema change.",
+            .why = "In one transaction, the locks taken by the DDL "
+                   "(often ACCESS EXCLUSIVE) are held until the data\n"
+                   "change finishes, so a backfill of a large table "
+                   "blocks all traffic to it. A failure in the data\n"
+                   "part rolls back (or, when not atomic, "
+                   "half-applies) the schema part. Data written to a table\n"
+                   "created in the same migration (seed rows) is not reported.\n"
+                   "The advice follows the order: a data change that "
+                   "comes after the schema change (a backfill of a\n"
+                   "new column) moves to a migration after it; one "
+                   "that comes before (normalising values before an\n"
+                   "enum change, filling NULLs before SET NOT NULL) "
+                   "prepares what the schema change needs and moves to\n"
+                   "a migration before it.",
+            .alternative = "-- migration 1: schema\n"
+                           "ALTER TABLE \"User\" ADD COLUMN \"plan\" TEXT;\n"
+                           "-- migration 2: data, in batches\n"
+                           "UPDATE \"User\" SET \"plan\" = 'free' WHERE \"plan\" IS NULL AND \"id\" < 10000;",
+            .django_fix = "Put the RunPython/RunSQL data change in a "
+                          "migration of its own, after the schema migration.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

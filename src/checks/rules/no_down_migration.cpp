@@ -61,30 +61,43 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kNoDownMigration = {
-    {"no-down-migration",
-     model::Severity::Warning,
-     "A migration with neither a down migration nor an explicit irreversible marker.",
-     "Add down.sql beside migration.sql, or the comment `-- safemigrate: irreversible`.",
-     "The checklist asks for both UP and DOWN, or an explicit statement that there is no way back.\n"
-     "Prisma has no down migrations of its own. safemigrate's convention: a `down.sql` file beside\n"
-     "`migration.sql` (prisma migrate diff --from-schema-datamodel … --script can write one) holds the\n"
-     "SQL that undoes it; or a comment `-- safemigrate: irreversible` anywhere in migration.sql records\n"
-     "that the change is forward-only on purpose (the rollback plan is a new forward migration).\n"
-     "A project that never writes either hears it once, as a project-wide condition with the number\n"
-     "of migrations concerned: repeating it on every file would say nothing about any of them. A file\n"
-     "is still reported on its own when it destroys data that no other finding names (TRUNCATE, a\n"
-     "DELETE of every row) on a table that existed before it, because no forward migration brings that\n"
-     "data back (DROP TABLE and DROP COLUMN carry dropping-table and dropping-column); and in a project "
-     "where at least half of the migrations have a down.sql or a marker, every\n"
-     "file that has neither is.",
-     "-- prisma/migrations/20240101000000_add_plan/down.sql\n"
-     "ALTER TABLE \"User\" DROP COLUMN \"plan\";\n"
-     "-- or, in migration.sql:\n"
-     "-- safemigrate: irreversible (drops legacy data; restore from backup)",
-     {},
-     "Decide it once for the project: roll back with new forward migrations (Prisma's way) and mark the "
-     "migrations that destroy data with `-- safemigrate: irreversible` after taking a backup, or write a "
-     "down.sql beside each migration.sql."},
-    check};
+    .doc =
+        {
+            .id = "no-down-migration",
+            .severity = model::Severity::Warning,
+            .summary = "A migration with neither a down migration nor an explicit irreversible marker.",
+            .fix = "Add down.sql beside migration.sql, or the comment `-- safemigrate: irreversible`.",
+            .why = "The checklist asks for both UP and DOWN, or an "
+                   "explicit statement that there is no way back.\n"
+                   "Prisma has no down migrations of its own. "
+                   "safemigrate's convention: a `down.sql` file beside\n"
+                   "`migration.sql` (prisma migrate diff "
+                   "--from-schema-datamodel … --script can write one) holds the\n"
+                   "SQL that undoes it; or a comment `-- safemigrate: "
+                   "irreversible` anywhere in migration.sql records\n"
+                   "that the change is forward-only on purpose "
+                   "(the rollback plan is a new forward migration).\n"
+                   "A project that never writes either hears it "
+                   "once, as a project-wide condition with the number\n"
+                   "of migrations concerned: repeating it on every "
+                   "file would say nothing about any of them. A file\n"
+                   "is still reported on its own when it destroys "
+                   "data that no other finding names (TRUNCATE, a\n"
+                   "DELETE of every row) on a table that existed "
+                   "before it, because no forward migration brings that\n"
+                   "data back (DROP TABLE and DROP COLUMN carry dropping-table and dropping-column); and "
+                   "in a project where at least half of the migrations have a down.sql or a marker, every\n"
+                   "file that has neither is.",
+            .alternative = "-- prisma/migrations/20240101000000_add_plan/down.sql\n"
+                           "ALTER TABLE \"User\" DROP COLUMN \"plan\";\n"
+                           "-- or, in migration.sql:\n"
+                           "-- safemigrate: irreversible (drops legacy data; restore from backup)",
+            .condition_fix =
+                "Decide it once for the project: roll back with new forward migrations "
+                "(Prisma's way) and mark the migrations that destroy data with `-- safemigrate: "
+                "irreversible` after taking a backup, or write a down.sql beside each migration.sql.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -102,37 +102,59 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kNonAtomicMigration = {
-    {"non-atomic-migration", model::Severity::Warning,
-     "A multi-statement migration whose statements commit separately under the executing framework.",
-     "Wrap the transactional statements in BEGIN; … COMMIT; or split the migration.",
-     "From Prisma 7.4 the engine splits migration.sql into statements and sends each on its own\n"
-     "(prisma-engines pull request 5767): CONCURRENTLY works, but the migration is no longer atomic.\n"
-     "When statement N fails, statements 1..N-1 stay applied, the migration is marked failed, and the\n"
-     "next deploy refuses to run until someone repairs the schema by hand and resolves it. Up to\n"
-     "Prisma 7.3 the file ran as one implicit transaction and rolled back as a whole. A COMMIT written\n"
-     "in the middle of a file splits it into several transactions under any version.\n"
-     "Under Prisma >= 7.4 this holds for every multi-statement file, so it is said once, as a\n"
-     "project-wide condition with the number of migrations concerned. A file is reported on its own when a\n"
-     "statement after the first committed change can fail on the rows already in production, which a\n"
-     "test on an empty database never shows: SET NOT NULL, a UNIQUE index or constraint, a validated\n"
-     "CHECK or FOREIGN KEY, VALIDATE CONSTRAINT, a type cast, ADD COLUMN NOT NULL without a default, a\n"
-     "data change. A generated CREATE TABLE + CREATE INDEX + ADD FOREIGN KEY on new tables can only fail\n"
-     "for reasons unrelated to the file and is not reported, nor is what cannot fail on the rows there:\n"
-     "a FOREIGN KEY or UNIQUE index on a column the same file added NULL without a default (only NULLs)\n"
-     "or as serial (distinct values), a foreign key re-added right after being dropped, a cast that\n"
-     "always succeeds (int to bigint or text, varchar(n) to text or a longer varchar), an UPDATE that\n"
-     "sets only columns the file added, to plain values, with no constraint or trigger to reject them. Files "
-     "that split themselves (COMMIT in the\n"
-     "middle) and Django's atomic = False migrations are reported as before.",
-     "BEGIN;\n"
-     "ALTER TABLE \"Order\" ADD COLUMN \"status\" TEXT;\n"
-     "ALTER TABLE \"Order\" ADD CONSTRAINT \"Order_status_check\" CHECK (\"status\" <> '') NOT VALID;\n"
-     "COMMIT;",
-     "Keep only the concurrent index operation in the atomic = False migration; move the rest to an atomic "
-     "one.",
-     "Wrap a migration.sql in BEGIN; … COMMIT; wherever a failure half-way would need repair by hand "
-     "(safemigrate names each file where a later statement can fail on existing rows); keep CONCURRENTLY "
-     "statements in migrations of their own."},
-    check};
+    .doc =
+        {
+            .id = "non-atomic-migration",
+            .severity = model::Severity::Warning,
+            .summary = "A multi-statement migration whose statements "
+                       "commit separately under the executing framework.",
+            .fix = "Wrap the transactional statements in BEGIN; … COMMIT; or split the migration.",
+            .why = "From Prisma 7.4 the engine splits "
+                   "migration.sql into statements and sends each on its own\n"
+                   "(prisma-engines pull request 5767): CONCURRENTLY "
+                   "works, but the migration is no longer atomic.\n"
+                   "When statement N fails, statements 1..N-1 stay "
+                   "applied, the migration is marked failed, and the\n"
+                   "next deploy refuses to run until someone "
+                   "repairs the schema by hand and resolves it. Up to\n"
+                   "Prisma 7.3 the file ran as one implicit "
+                   "transaction and rolled back as a whole. A COMMIT written\n"
+                   "in the middle of a file splits it into several transactions under any version.\n"
+                   "Under Prisma >= 7.4 this holds for every multi-statement file, so it is said once, as a\n"
+                   "project-wide condition with the number of "
+                   "migrations concerned. A file is reported on its own when a\n"
+                   "statement after the first committed change can "
+                   "fail on the rows already in production, which a\n"
+                   "test on an empty database never shows: SET NOT "
+                   "NULL, a UNIQUE index or constraint, a validated\n"
+                   "CHECK or FOREIGN KEY, VALIDATE CONSTRAINT, a type "
+                   "cast, ADD COLUMN NOT NULL without a default, a\n"
+                   "data change. A generated CREATE TABLE + CREATE "
+                   "INDEX + ADD FOREIGN KEY on new tables can only fail\n"
+                   "for reasons unrelated to the file and is not "
+                   "reported, nor is what cannot fail on the rows there:\n"
+                   "a FOREIGN KEY or UNIQUE index on a column the "
+                   "same file added NULL without a default (only NULLs)\n"
+                   "or as serial (distinct values), a foreign key "
+                   "re-added right after being dropped, a cast that\n"
+                   "always succeeds (int to bigint or text, "
+                   "varchar(n) to text or a longer varchar), an UPDATE that\n"
+                   "sets only columns the file added, to plain values, with no constraint "
+                   "or trigger to reject them. Files that split themselves (COMMIT in the\n"
+                   "middle) and Django's atomic = False migrations are reported as before.",
+            .alternative = "BEGIN;\n"
+                           "ALTER TABLE \"Order\" ADD COLUMN \"status\" TEXT;\n"
+                           "ALTER TABLE \"Order\" ADD CONSTRAINT "
+                           "\"Order_status_check\" CHECK (\"status\" <> '') NOT VALID;\n"
+                           "COMMIT;",
+            .django_fix = "Keep only the concurrent index operation in the "
+                          "atomic = False migration; move the rest to an atomic one.",
+            .condition_fix =
+                "Wrap a migration.sql in BEGIN; … COMMIT; wherever a failure half-way would "
+                "need repair by hand (safemigrate names each file where a later statement can "
+                "fail on existing rows); keep CONCURRENTLY statements in migrations of their own.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -17,21 +17,35 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kRenamingColumn = {
-    {"renaming-column", model::Severity::Error, "Renaming a column of an existing table.",
-     "Expand-contract: add the new column, write both, backfill, switch reads, drop the old one.",
-     "During a deploy, old and new versions of the application run side by side. The rename is\n"
-     "instant, but every query of the old version that names the column fails until it is gone.\n"
-     "(Prisma's @map lets the code use a new name without renaming the column.)\n"
-     "Not reported: a column added earlier in the same migration (no running code knows its name;\n"
-     "when it takes the place of a dropped column of another type, changing-column-type reports the\n"
-     "type change), and the columns of a table renamed earlier in it (renaming-table reports that).",
-     "-- 1. expand\n"
-     "ALTER TABLE \"User\" ADD COLUMN \"full_name\" TEXT;\n"
-     "-- 2. deploy code that writes both columns; backfill full_name from name in batches\n"
-     "-- 3. deploy code that reads full_name only\n"
-     "-- 4. contract, in a later release\n"
-     "ALTER TABLE \"User\" DROP COLUMN \"name\";",
-     "Add the new field, copy, switch code, remove the old one; or keep the column with db_column=."},
-    check};
+    .doc =
+        {
+            .id = "renaming-column",
+            .severity = model::Severity::Error,
+            .summary = "Renaming a column of an existing table.",
+            .fix =
+                "Expand-contract: add the new column, write both, backfill, switch reads, drop the old one.",
+            .why =
+                "During a deploy, old and new versions of the application run side by side. The rename is\n"
+                "instant, but every query of the old version "
+                "that names the column fails until it is gone.\n"
+                "(Prisma's @map lets the code use a new name without renaming the column.)\n"
+                "Not reported: a column added earlier in the "
+                "same migration (no running code knows its name;\n"
+                "when it takes the place of a dropped column of "
+                "another type, changing-column-type reports the\n"
+                "type change), and the columns of a table "
+                "renamed earlier in it (renaming-table reports that).",
+            .alternative =
+                "-- 1. expand\n"
+                "ALTER TABLE \"User\" ADD COLUMN \"full_name\" TEXT;\n"
+                "-- 2. deploy code that writes both columns; backfill full_name from name in batches\n"
+                "-- 3. deploy code that reads full_name only\n"
+                "-- 4. contract, in a later release\n"
+                "ALTER TABLE \"User\" DROP COLUMN \"name\";",
+            .django_fix = "Add the new field, copy, switch code, remove "
+                          "the old one; or keep the column with db_column=.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -16,17 +16,28 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kRenamingTable = {
-    {"renaming-table", model::Severity::Error, "Renaming an existing table (or view).",
-     "Create the new table (or a view with the new name), move code over, then drop the old name.",
-     "The rename itself takes a brief ACCESS EXCLUSIVE lock, but every query of the application\n"
-     "version still running that names the old table fails. Prisma's @@map keeps the model name\n"
-     "independent of the table name.",
-     "-- expand: let both names work during the deploy\n"
-     "ALTER TABLE \"Customer\" RENAME TO \"Client\";\n"
-     "CREATE VIEW \"Customer\" AS SELECT * FROM \"Client\";  -- simple views are updatable\n"
-     "-- contract, after no code uses \"Customer\":\n"
-     "DROP VIEW \"Customer\";",
-     "Keep the table name with Meta.db_table while renaming the model, or expand-contract."},
-    check};
+    .doc =
+        {
+            .id = "renaming-table",
+            .severity = model::Severity::Error,
+            .summary = "Renaming an existing table (or view).",
+            .fix = "Create the new table (or a view with the new "
+                   "name), move code over, then drop the old name.",
+            .why = "The rename itself takes a brief ACCESS "
+                   "EXCLUSIVE lock, but every query of the application\n"
+                   "version still running that names the old "
+                   "table fails. Prisma's @@map keeps the model name\n"
+                   "independent of the table name.",
+            .alternative =
+                "-- expand: let both names work during the deploy\n"
+                "ALTER TABLE \"Customer\" RENAME TO \"Client\";\n"
+                "CREATE VIEW \"Customer\" AS SELECT * FROM \"Client\";  -- simple views are updatable\n"
+                "-- contract, after no code uses \"Customer\":\n"
+                "DROP VIEW \"Customer\";",
+            .django_fix =
+                "Keep the table name with Meta.db_table while renaming the model, or expand-contract.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -45,20 +45,31 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kRequireConcurrentIndexDeletion = {
-    {"require-concurrent-index-deletion", model::Severity::Error,
-     "DROP INDEX without CONCURRENTLY on an index that already exists.",
-     "Use DROP INDEX CONCURRENTLY, alone in its own migration.",
-     "DROP INDEX takes ACCESS EXCLUSIVE on the table the index belongs to (measured on PostgreSQL 15).\n"
-     "The drop itself is quick, but the lock request waits behind every running query on the table, and\n"
-     "every query that arrives after it waits too. DROP INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE.\n"
-     "Note that Prisma >= 7.4's statement splitter cannot parse DROP INDEX CONCURRENTLY and falls back\n"
-     "to sending the file as one batch: keep it alone in its migration.\n"
-     "Not reported when the drop adds no blocking: the same transaction already holds ACCESS EXCLUSIVE\n"
-     "on the table from an earlier statement, or a later statement of the migration drops the table or\n"
-     "an indexed column (which drops the index anyway, under the same lock).",
-     "-- its own migration\n"
-     "DROP INDEX CONCURRENTLY IF EXISTS \"User_email_idx\";",
-     "Use RemoveIndexConcurrently in a migration with atomic = False."},
-    check};
+    .doc =
+        {
+            .id = "require-concurrent-index-deletion",
+            .severity = model::Severity::Error,
+            .summary = "DROP INDEX without CONCURRENTLY on an index that already exists.",
+            .fix = "Use DROP INDEX CONCURRENTLY, alone in its own migration.",
+            .why = "DROP INDEX takes ACCESS EXCLUSIVE on the table "
+                   "the index belongs to (measured on PostgreSQL 15).\n"
+                   "The drop itself is quick, but the lock request "
+                   "waits behind every running query on the table, and\n"
+                   "every query that arrives after it waits too. DROP "
+                   "INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE.\n"
+                   "Note that Prisma >= 7.4's statement splitter "
+                   "cannot parse DROP INDEX CONCURRENTLY and falls back\n"
+                   "to sending the file as one batch: keep it alone in its migration.\n"
+                   "Not reported when the drop adds no blocking: the "
+                   "same transaction already holds ACCESS EXCLUSIVE\n"
+                   "on the table from an earlier statement, or a "
+                   "later statement of the migration drops the table or\n"
+                   "an indexed column (which drops the index anyway, under the same lock).",
+            .alternative = "-- its own migration\n"
+                           "DROP INDEX CONCURRENTLY IF EXISTS \"User_email_idx\";",
+            .django_fix = "Use RemoveIndexConcurrently in a migration with atomic = False.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -19,19 +19,30 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kRequireConcurrentPartitionDetach = {
-    {"require-concurrent-partition-detach", model::Severity::Error,
-     "DETACH PARTITION without CONCURRENTLY on an existing partitioned table.",
-     "Use ALTER TABLE … DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+), alone in its own migration.",
-     "Detaching a partition the plain way locks the whole partitioned table in ACCESS EXCLUSIVE mode:\n"
-     "reads and writes of every partition stop until it is done, and the lock request itself waits\n"
-     "behind running queries while blocking the ones that arrive after it. The CONCURRENTLY form\n"
-     "takes SHARE UPDATE EXCLUSIVE on the parent and waits for running queries instead of blocking\n"
-     "new ones. It cannot run in a transaction block; if it is interrupted, finish it with\n"
-     "DETACH PARTITION … FINALIZE. Not reported when the same transaction already holds ACCESS\n"
-     "EXCLUSIVE on the parent from an earlier statement: the detach then adds no blocking.",
-     "-- its own migration\n"
-     "ALTER TABLE \"Event\" DETACH PARTITION \"Event_2023\" CONCURRENTLY;",
-     "Run it with RunSQL in a migration with atomic = False."},
-    check};
+    .doc =
+        {
+            .id = "require-concurrent-partition-detach",
+            .severity = model::Severity::Error,
+            .summary = "DETACH PARTITION without CONCURRENTLY on an existing partitioned table.",
+            .fix = "Use ALTER TABLE … DETACH PARTITION … "
+                   "CONCURRENTLY (PostgreSQL 14+), alone in its own migration.",
+            .why =
+                "Detaching a partition the plain way locks the "
+                "whole partitioned table in ACCESS EXCLUSIVE mode:\n"
+                "reads and writes of every partition stop until "
+                "it is done, and the lock request itself waits\n"
+                "behind running queries while blocking the ones "
+                "that arrive after it. The CONCURRENTLY form\n"
+                "takes SHARE UPDATE EXCLUSIVE on the parent and "
+                "waits for running queries instead of blocking\n"
+                "new ones. It cannot run in a transaction block; if it is interrupted, finish it with\n"
+                "DETACH PARTITION … FINALIZE. Not reported when the same transaction already holds ACCESS\n"
+                "EXCLUSIVE on the parent from an earlier statement: the detach then adds no blocking.",
+            .alternative = "-- its own migration\n"
+                           "ALTER TABLE \"Event\" DETACH PARTITION \"Event_2023\" CONCURRENTLY;",
+            .django_fix = "Run it with RunSQL in a migration with atomic = False.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -14,16 +14,26 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kRequireConcurrentReindex = {
-    {"require-concurrent-reindex", model::Severity::Error, "REINDEX without CONCURRENTLY.",
-     "Use REINDEX … CONCURRENTLY (PostgreSQL 12+), alone in its own migration.",
-     "Plain REINDEX takes a SHARE lock on the table, which blocks every INSERT, UPDATE and DELETE for\n"
-     "as long as the rebuild takes, and an ACCESS EXCLUSIVE lock on each index it rebuilds, which\n"
-     "blocks the reads that would use it. On a large table that is minutes of downtime. REINDEX\n"
-     "CONCURRENTLY builds a new index next to the old one and swaps them, taking only SHARE UPDATE\n"
-     "EXCLUSIVE; it cannot run inside a transaction block.",
-     "-- its own migration\n"
-     "REINDEX INDEX CONCURRENTLY \"User_email_idx\";",
-     "Run REINDEX … CONCURRENTLY with RunSQL in a migration with atomic = False."},
-    check};
+    .doc =
+        {
+            .id = "require-concurrent-reindex",
+            .severity = model::Severity::Error,
+            .summary = "REINDEX without CONCURRENTLY.",
+            .fix = "Use REINDEX … CONCURRENTLY (PostgreSQL 12+), alone in its own migration.",
+            .why = "Plain REINDEX takes a SHARE lock on the table, "
+                   "which blocks every INSERT, UPDATE and DELETE for\n"
+                   "as long as the rebuild takes, and an ACCESS "
+                   "EXCLUSIVE lock on each index it rebuilds, which\n"
+                   "blocks the reads that would use it. On a "
+                   "large table that is minutes of downtime. REINDEX\n"
+                   "CONCURRENTLY builds a new index next to the old "
+                   "one and swaps them, taking only SHARE UPDATE\n"
+                   "EXCLUSIVE; it cannot run inside a transaction block.",
+            .alternative = "-- its own migration\n"
+                           "REINDEX INDEX CONCURRENTLY \"User_email_idx\";",
+            .django_fix = "Run REINDEX … CONCURRENTLY with RunSQL in a migration with atomic = False.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -57,16 +57,24 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kRunPythonImportsModels = {
-    {"run-python-imports-models", model::Severity::Error,
-     "RunPython code that imports models directly instead of apps.get_model.",
-     "Use apps.get_model('app_label', 'Model') inside the RunPython function.",
-     "A migration runs against the historical schema of its point in the history. A model imported\n"
-     "from the app's models.py has today's fields: once a later migration adds a field, the old\n"
-     "data migration breaks on a fresh database (tests, new environments) with errors about\n"
-     "missing columns. apps.get_model returns the model as it was at that migration.",
-     "def forwards(apps, schema_editor):\n"
-     "    Product = apps.get_model('shop', 'Product')  # not: from shop.models import Product\n"
-     "    ..."},
-    check};
+    .doc =
+        {
+            .id = "run-python-imports-models",
+            .severity = model::Severity::Error,
+            .summary = "RunPython code that imports models directly instead of apps.get_model.",
+            .fix = "Use apps.get_model('app_label', 'Model') inside the RunPython function.",
+            .why = "A migration runs against the historical schema "
+                   "of its point in the history. A model imported\n"
+                   "from the app's models.py has today's fields: "
+                   "once a later migration adds a field, the old\n"
+                   "data migration breaks on a fresh database (tests, new environments) with errors about\n"
+                   "missing columns. apps.get_model returns the model as it was at that migration.",
+            .alternative =
+                "def forwards(apps, schema_editor):\n"
+                "    Product = apps.get_model('shop', 'Product')  # not: from shop.models import Product\n"
+                "    ...",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -8,8 +8,11 @@ namespace sm::checks::rules {
 
 static void check(const model::Migration& m, Reporter& r) {
   static const re2::RE2 all_loop(R"(^\s*for\s.+\sin\s.*\.all\(\))");
-  static const re2::RE2 unfiltered_update(R"((\.objects|\.all\(\))\.update\()");
-  static const re2::RE2 unfiltered_delete(R"((\.objects|\.all\(\))\.delete\()");
+  // `Model.objects.using(alias)` is already a queryset of every row (data migrations that honour
+  // `schema_editor.connection.alias` write it so; seen in Debian's Django apps, issue 19).
+  static const re2::RE2 using_loop(R"(^\s*for\s.+\sin\s.*\.objects\.using\([^()]*\)\s*:)");
+  static const re2::RE2 unfiltered_update(R"((\.objects(\.using\([^()]*\))?|\.all\(\))\.update\()");
+  static const re2::RE2 unfiltered_delete(R"((\.objects(\.using\([^()]*\))?|\.all\(\))\.delete\()");
   static const re2::RE2 save(R"(\.save\()");
   static const re2::RE2 delete_call(R"(\.delete\()");
   for (const auto& op : m.operations) {
@@ -19,6 +22,8 @@ static void check(const model::Migration& m, Reporter& r) {
         std::string why;
         if (RE2::PartialMatch(line.text, all_loop))
           why = "iterates over every row with .all(): one query loads the whole table";
+        else if (RE2::PartialMatch(line.text, using_loop))
+          why = "iterates over every row of .objects.using(…): one query loads the whole table";
         else if (RE2::PartialMatch(line.text, unfiltered_update))
           why =
               "updates every row in one statement, holding row locks on all of them until the migration "
@@ -56,24 +61,33 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kRunPythonWholeTable = {
-    {"run-python-whole-table", model::Severity::Warning,
-     "RunPython code that walks or updates a whole table without batching.",
-     "Process rows in batches (by primary key ranges), outside the schema migration.",
-     "A data migration that touches every row in one transaction holds its row locks (and, in an\n"
-     "atomic migration, the schema changes' locks) until the end, bloats the table, and can run for\n"
-     "minutes on production data although it took milliseconds on a developer's database. Work in\n"
-     "batches of a few thousand rows, ideally in a migration with atomic = False or a management\n"
-     "command, so each batch commits on its own.",
-     "def forwards(apps, schema_editor):\n"
-     "    Product = apps.get_model('shop', 'Product')\n"
-     "    last = 0\n"
-     "    while True:\n"
-     "        ids = list(Product.objects.filter(pk__gt=last, sku__isnull=True)\n"
-     "                   .order_by('pk').values_list('pk', flat=True)[:1000])\n"
-     "        if not ids:\n"
-     "            break\n"
-     "        Product.objects.filter(pk__in=ids).update(sku='')\n"
-     "        last = ids[-1]"},
-    check};
+    .doc =
+        {
+            .id = "run-python-whole-table",
+            .severity = model::Severity::Warning,
+            .summary = "RunPython code that walks or updates a whole table without batching.",
+            .fix = "Process rows in batches (by primary key ranges), outside the schema migration.",
+            .why = "A data migration that touches every row in one "
+                   "transaction holds its row locks (and, in an\n"
+                   "atomic migration, the schema changes' locks) "
+                   "until the end, bloats the table, and can run for\n"
+                   "minutes on production data although it took "
+                   "milliseconds on a developer's database. Work in\n"
+                   "batches of a few thousand rows, ideally in a "
+                   "migration with atomic = False or a management\n"
+                   "command, so each batch commits on its own.",
+            .alternative = "def forwards(apps, schema_editor):\n"
+                           "    Product = apps.get_model('shop', 'Product')\n"
+                           "    last = 0\n"
+                           "    while True:\n"
+                           "        ids = list(Product.objects.filter(pk__gt=last, sku__isnull=True)\n"
+                           "                   .order_by('pk').values_list('pk', flat=True)[:1000])\n"
+                           "        if not ids:\n"
+                           "            break\n"
+                           "        Product.objects.filter(pk__in=ids).update(sku='')\n"
+                           "        last = ids[-1]",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -11,15 +11,23 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kRunSqlWithoutReverse = {
-    {"run-sql-without-reverse", model::Severity::Warning, "A RunSQL operation without reverse_sql.",
-     "Give RunSQL a reverse_sql, or reverse_sql=migrations.RunSQL.noop when nothing needs undoing.",
-     "Without reverse_sql Django cannot unapply the migration, so a rollback of the release stops\n"
-     "at it. If the SQL changes the schema, also give state_operations so that Django's model\n"
-     "state matches the database.",
-     "migrations.RunSQL(\n"
-     "    sql='UPDATE shop_product SET sku = id::text WHERE sku IS NULL',\n"
-     "    reverse_sql=migrations.RunSQL.noop,\n"
-     ")"},
-    check};
+    .doc =
+        {
+            .id = "run-sql-without-reverse",
+            .severity = model::Severity::Warning,
+            .summary = "A RunSQL operation without reverse_sql.",
+            .fix = "Give RunSQL a reverse_sql, or "
+                   "reverse_sql=migrations.RunSQL.noop when nothing needs undoing.",
+            .why = "Without reverse_sql Django cannot unapply the "
+                   "migration, so a rollback of the release stops\n"
+                   "at it. If the SQL changes the schema, also give state_operations so that Django's model\n"
+                   "state matches the database.",
+            .alternative = "migrations.RunSQL(\n"
+                           "    sql='UPDATE shop_product SET sku = id::text WHERE sku IS NULL',\n"
+                           "    reverse_sql=migrations.RunSQL.noop,\n"
+                           ")",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -19,18 +19,27 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kSetNotNullWithoutCheck = {
-    {"set-not-null-without-check", model::Severity::Error,
-     "ALTER COLUMN … SET NOT NULL on an existing table without a validated CHECK first.",
-     "Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL.",
-     "SET NOT NULL reads the whole table to prove there is no NULL, holding ACCESS EXCLUSIVE. Since\n"
-     "PostgreSQL 12 the scan is skipped when a validated CHECK (col IS NOT NULL) constraint exists, and\n"
-     "that CHECK can be validated without blocking. safemigrate follows constraints through earlier\n"
-     "migrations and stays silent when such a CHECK was validated before.",
-     "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_nn\" CHECK (\"email\" IS NOT NULL) NOT VALID;\n"
-     "-- later migration\n"
-     "ALTER TABLE \"User\" VALIDATE CONSTRAINT \"User_email_nn\";\n"
-     "ALTER TABLE \"User\" ALTER COLUMN \"email\" SET NOT NULL;\n"
-     "ALTER TABLE \"User\" DROP CONSTRAINT \"User_email_nn\";"},
-    check};
+    .doc =
+        {
+            .id = "set-not-null-without-check",
+            .severity = model::Severity::Error,
+            .summary = "ALTER COLUMN … SET NOT NULL on an existing table without a validated CHECK first.",
+            .fix = "Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL.",
+            .why = "SET NOT NULL reads the whole table to prove "
+                   "there is no NULL, holding ACCESS EXCLUSIVE. Since\n"
+                   "PostgreSQL 12 the scan is skipped when a "
+                   "validated CHECK (col IS NOT NULL) constraint exists, and\n"
+                   "that CHECK can be validated without blocking. "
+                   "safemigrate follows constraints through earlier\n"
+                   "migrations and stays silent when such a CHECK was validated before.",
+            .alternative = "ALTER TABLE \"User\" ADD CONSTRAINT "
+                           "\"User_email_nn\" CHECK (\"email\" IS NOT NULL) NOT VALID;\n"
+                           "-- later migration\n"
+                           "ALTER TABLE \"User\" VALIDATE CONSTRAINT \"User_email_nn\";\n"
+                           "ALTER TABLE \"User\" ALTER COLUMN \"email\" SET NOT NULL;\n"
+                           "ALTER TABLE \"User\" DROP CONSTRAINT \"User_email_nn\";",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -19,19 +19,33 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kTableRewrite = {
-    {"table-rewrite", model::Severity::Error, "A statement that rewrites an existing table.",
-     "Add the column without the volatile default, backfill in batches, then set the default.",
-     "Some statements copy the whole table into a new file while holding ACCESS EXCLUSIVE: ADD COLUMN\n"
-     "with a volatile default (gen_random_uuid(), clock_timestamp(), serial, identity, GENERATED …\n"
-     "STORED), SET LOGGED/UNLOGGED, SET TABLESPACE, SET ACCESS METHOD, VACUUM FULL and CLUSTER. Nobody\n"
-     "can read or write the table until the copy is done, and the disk needs room for a second copy.\n"
-     "Before PostgreSQL 11 any ADD COLUMN with a default rewrote the table (set postgres_version).",
-     "-- instead of: ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID NOT NULL DEFAULT gen_random_uuid();\n"
-     "ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID;                       -- instant\n"
-     "ALTER TABLE \"Event\" ALTER COLUMN \"uid\" SET DEFAULT gen_random_uuid(); -- new rows only\n"
-     "-- backfill old rows in batches in a later migration, then add NOT NULL via a CHECK … NOT VALID",
-     "Add the field with null=True and no default (or a constant one), backfill in batches in later "
-     "migrations, then set the default and NOT NULL."},
-    check};
+    .doc =
+        {
+            .id = "table-rewrite",
+            .severity = model::Severity::Error,
+            .summary = "A statement that rewrites an existing table.",
+            .fix = "Add the column without the volatile default, backfill in batches, then set the default.",
+            .why = "Some statements copy the whole table into a new "
+                   "file while holding ACCESS EXCLUSIVE: ADD COLUMN\n"
+                   "with a volatile default (gen_random_uuid(), "
+                   "clock_timestamp(), serial, identity, GENERATED …\n"
+                   "STORED), SET LOGGED/UNLOGGED, SET TABLESPACE, SET "
+                   "ACCESS METHOD, VACUUM FULL and CLUSTER. Nobody\n"
+                   "can read or write the table until the copy is "
+                   "done, and the disk needs room for a second copy.\n"
+                   "Before PostgreSQL 11 any ADD COLUMN with a "
+                   "default rewrote the table (set postgres_version).",
+            .alternative = "-- instead of: ALTER TABLE \"Event\" ADD COLUMN "
+                           "\"uid\" UUID NOT NULL DEFAULT gen_random_uuid();\n"
+                           "ALTER TABLE \"Event\" ADD COLUMN \"uid\" UUID;                       -- instant\n"
+                           "ALTER TABLE \"Event\" ALTER COLUMN \"uid\" SET "
+                           "DEFAULT gen_random_uuid(); -- new rows only\n"
+                           "-- backfill old rows in batches in a later "
+                           "migration, then add NOT NULL via a CHECK … NOT VALID",
+            .django_fix = "Add the field with null=True and no default (or a constant one), "
+                          "backfill in batches in later migrations, then set the default and NOT NULL.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

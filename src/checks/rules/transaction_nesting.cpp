@@ -45,21 +45,31 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kTransactionNesting = {
-    {"transaction-nesting", model::Severity::Error,
-     "BEGIN inside an open transaction, or COMMIT/ROLLBACK inside a migration the framework runs in a "
-     "transaction.",
-     "One BEGIN … COMMIT per block; in migrations the framework wraps, write none.",
-     "PostgreSQL has no nested transactions: a second BEGIN is ignored with a warning, and the first\n"
-     "COMMIT commits everything since the outer BEGIN, so the boundaries the author wrote are not the\n"
-     "real ones. Django runs an atomic migration inside its own transaction; a COMMIT in its RunSQL\n"
-     "commits that transaction early, and a failure after it leaves the migration half-applied and\n"
-     "unrecorded. SAVEPOINT gives real nesting when it is needed.",
-     "BEGIN;\n"
-     "ALTER TABLE \"Order\" ADD COLUMN \"a\" TEXT;\n"
-     "SAVEPOINT before_b;           -- not BEGIN\n"
-     "ALTER TABLE \"Order\" ADD COLUMN \"b\" TEXT;\n"
-     "COMMIT;",
-     "Remove BEGIN/COMMIT from RunSQL; to run outside a transaction, set atomic = False on the migration."},
-    check};
+    .doc =
+        {
+            .id = "transaction-nesting",
+            .severity = model::Severity::Error,
+            .summary = "BEGIN inside an open transaction, or COMMIT/ROLLBACK "
+                       "inside a migration the framework runs in a transaction.",
+            .fix = "One BEGIN … COMMIT per block; in migrations the framework wraps, write none.",
+            .why = "PostgreSQL has no nested transactions: a second "
+                   "BEGIN is ignored with a warning, and the first\n"
+                   "COMMIT commits everything since the outer BEGIN, "
+                   "so the boundaries the author wrote are not the\n"
+                   "real ones. Django runs an atomic migration "
+                   "inside its own transaction; a COMMIT in its RunSQL\n"
+                   "commits that transaction early, and a failure "
+                   "after it leaves the migration half-applied and\n"
+                   "unrecorded. SAVEPOINT gives real nesting when it is needed.",
+            .alternative = "BEGIN;\n"
+                           "ALTER TABLE \"Order\" ADD COLUMN \"a\" TEXT;\n"
+                           "SAVEPOINT before_b;           -- not BEGIN\n"
+                           "ALTER TABLE \"Order\" ADD COLUMN \"b\" TEXT;\n"
+                           "COMMIT;",
+            .django_fix = "Remove BEGIN/COMMIT from RunSQL; to run outside a "
+                          "transaction, set atomic = False on the migration.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

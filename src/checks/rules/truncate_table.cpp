@@ -16,16 +16,27 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kTruncateTable = {
-    {"truncate-table", model::Severity::Error, "TRUNCATE of an existing table, worst with CASCADE.",
-     "Delete the rows you mean with DELETE … WHERE, in batches; never CASCADE into tables you did not name.",
-     "TRUNCATE removes every row at once under ACCESS EXCLUSIVE, which also blocks reads while it\n"
-     "waits behind running queries. CASCADE extends it to every table with a foreign key to the\n"
-     "named ones, recursively: a migration written for a staging table can empty production tables\n"
-     "nobody looked at. A migration cannot restore the data afterwards.",
-     "-- instead of TRUNCATE \"Session\" CASCADE:\n"
-     "DELETE FROM \"Session\" WHERE \"expiresAt\" < now() - interval '30 days';  -- in batches if large",
-     "Delete in batches with a RunPython data migration (or a management command), filtered to the rows "
-     "meant."},
-    check};
+    .doc =
+        {
+            .id = "truncate-table",
+            .severity = model::Severity::Error,
+            .summary = "TRUNCATE of an existing table, worst with CASCADE.",
+            .fix = "Delete the rows you mean with DELETE … WHERE, in "
+                   "batches; never CASCADE into tables you did not name.",
+            .why = "TRUNCATE removes every row at once under "
+                   "ACCESS EXCLUSIVE, which also blocks reads while it\n"
+                   "waits behind running queries. CASCADE extends "
+                   "it to every table with a foreign key to the\n"
+                   "named ones, recursively: a migration written "
+                   "for a staging table can empty production tables\n"
+                   "nobody looked at. A migration cannot restore the data afterwards.",
+            .alternative = "-- instead of TRUNCATE \"Session\" CASCADE:\n"
+                           "DELETE FROM \"Session\" WHERE \"expiresAt\" < "
+                           "now() - interval '30 days';  -- in batches if large",
+            .django_fix = "Delete in batches with a RunPython data migration "
+                          "(or a management command), filtered to the rows meant.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

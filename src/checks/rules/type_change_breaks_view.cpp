@@ -18,23 +18,35 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kTypeChangeBreaksView = {
-    {"type-change-breaks-view", model::Severity::Error,
-     "ALTER COLUMN … TYPE on a column that a view or materialized view uses: the migration fails.",
-     "Drop the views that use the column, change the type, and create the views again, in one "
-     "transaction.",
-     "PostgreSQL records which columns a view or materialized view reads and refuses to change their\n"
-     "type: \"cannot alter type of a column used by a view or rule\" (ERROR 0A000, measured on PG 15).\n"
-     "The migration fails on deploy, after its earlier statements ran (and committed, where the\n"
-     "statements do not share a transaction). safemigrate follows the views that earlier statements\n"
-     "create, replace, rename and drop, and matches columns by name in each table a view reads; views\n"
-     "made outside these migrations are not seen.",
-     "BEGIN;\n"
-     "DROP VIEW \"ActiveUser\";\n"
-     "ALTER TABLE \"User\" ALTER COLUMN \"email\" TYPE VARCHAR(320);\n"
-     "CREATE VIEW \"ActiveUser\" AS SELECT \"id\", \"email\" FROM \"User\" WHERE \"active\";\n"
-     "COMMIT;",
-     "Use RunSQL that drops the view, changes the column and creates the view again (or "
-     "SeparateDatabaseAndState around AlterField)."},
-    check};
+    .doc =
+        {
+            .id = "type-change-breaks-view",
+            .severity = model::Severity::Error,
+            .summary = "ALTER COLUMN … TYPE on a column that a view "
+                       "or materialized view uses: the migration fails.",
+            .fix = "Drop the views that use the column, change the "
+                   "type, and create the views again, in one transaction.",
+            .why = "PostgreSQL records which columns a view or "
+                   "materialized view reads and refuses to change their\n"
+                   "type: \"cannot alter type of a column used by a "
+                   "view or rule\" (ERROR 0A000, measured on PG 15).\n"
+                   "The migration fails on deploy, after its "
+                   "earlier statements ran (and committed, where the\n"
+                   "statements do not share a transaction). "
+                   "safemigrate follows the views that earlier statements\n"
+                   "create, replace, rename and drop, and matches "
+                   "columns by name in each table a view reads; views\n"
+                   "made outside these migrations are not seen.",
+            .alternative =
+                "BEGIN;\n"
+                "DROP VIEW \"ActiveUser\";\n"
+                "ALTER TABLE \"User\" ALTER COLUMN \"email\" TYPE VARCHAR(320);\n"
+                "CREATE VIEW \"ActiveUser\" AS SELECT \"id\", \"email\" FROM \"User\" WHERE \"active\";\n"
+                "COMMIT;",
+            .django_fix = "Use RunSQL that drops the view, changes the column and creates "
+                          "the view again (or SeparateDatabaseAndState around AlterField).",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -16,25 +16,37 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kUnboundedBackfill = {
-    {"unbounded-backfill", model::Severity::Warning,
-     "A backfill UPDATE whose WHERE only tests the column it sets for NULL (WHERE col IS NULL): no batch "
-     "bound.",
-     "Backfill in bounded batches (a primary-key range or a LIMITed subquery per statement), each "
-     "committed on its own.",
-     "`UPDATE t SET c = … WHERE c IS NULL` looks selective, but on a backfill the rows with c NULL are\n"
-     "most of the table: the one statement writes a new version of each, holds a row lock on each\n"
-     "until its transaction commits (application writes to those rows wait), and produces the\n"
-     "table's size again in WAL at once (replicas fall behind). A WHERE that names only the columns\n"
-     "the UPDATE sets selects the rows still to do, never a batch of them; an UPDATE that picks rows\n"
-     "by another value of the column it sets (`WHERE status = 'old'`) is a data fix and is not reported. "
-     "With a database (`check\n"
-     "--database-url`) a large table makes the warning an error. UPDATEs with no WHERE at all are\n"
-     "whole-table-write's; tables created in the same migration are not reported.",
-     "-- repeat, each in its own transaction, until it updates 0 rows\n"
-     "UPDATE \"User\" SET \"plan\" = 'free'\n"
-     "WHERE \"id\" IN (SELECT \"id\" FROM \"User\" WHERE \"plan\" IS NULL LIMIT 10000);",
-     "Use RunPython that updates in batches (queryset.filter(pk__in=…)[:10000]) in a migration of its "
-     "own with atomic = False."},
-    check};
+    .doc =
+        {
+            .id = "unbounded-backfill",
+            .severity = model::Severity::Warning,
+            .summary = "A backfill UPDATE whose WHERE only tests the column "
+                       "it sets for NULL (WHERE col IS NULL): no batch bound.",
+            .fix = "Backfill in bounded batches (a primary-key range or a "
+                   "LIMITed subquery per statement), each committed on its own.",
+            .why = "`UPDATE t SET c = … WHERE c IS NULL` looks "
+                   "selective, but on a backfill the rows with c NULL are\n"
+                   "most of the table: the one statement writes a "
+                   "new version of each, holds a row lock on each\n"
+                   "until its transaction commits (application writes to those rows wait), and produces the\n"
+                   "table's size again in WAL at once (replicas "
+                   "fall behind). A WHERE that names only the columns\n"
+                   "the UPDATE sets selects the rows still to do, "
+                   "never a batch of them; an UPDATE that picks rows\n"
+                   "by another value of the column it sets (`WHERE status = "
+                   "'old'`) is a data fix and is not reported. With a database (`check\n"
+                   "--database-url`) a large table makes the "
+                   "warning an error. UPDATEs with no WHERE at all are\n"
+                   "whole-table-write's; tables created in the same migration are not reported.",
+            .alternative =
+                "-- repeat, each in its own transaction, until it updates 0 rows\n"
+                "UPDATE \"User\" SET \"plan\" = 'free'\n"
+                "WHERE \"id\" IN (SELECT \"id\" FROM \"User\" WHERE \"plan\" IS NULL LIMIT 10000);",
+            .django_fix =
+                "Use RunPython that updates in batches "
+                "(queryset.filter(pk__in=…)[:10000]) in a migration of its own with atomic = False.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -17,18 +17,27 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kUncommittedTransaction = {
-    {"uncommitted-transaction", model::Severity::Error,
-     "BEGIN without a COMMIT or ROLLBACK later in the migration.",
-     "End every BEGIN with COMMIT in the same file.",
-     "A migration that opens a transaction block and never closes it leaves the block open on the\n"
-     "framework's connection. Whatever the framework runs next (Prisma's update of\n"
-     "_prisma_migrations, the next migration) joins that block, and when the connection closes,\n"
-     "PostgreSQL rolls all of it back: the deploy can look successful while the schema did not\n"
-     "change, or leave a migration recorded as started but never finished.",
-     "BEGIN;\n"
-     "ALTER TABLE \"Order\" ADD COLUMN \"note\" TEXT;\n"
-     "COMMIT;",
-     "Do not write BEGIN in RunSQL: Django wraps atomic migrations in a transaction itself."},
-    check};
+    .doc =
+        {
+            .id = "uncommitted-transaction",
+            .severity = model::Severity::Error,
+            .summary = "BEGIN without a COMMIT or ROLLBACK later in the migration.",
+            .fix = "End every BEGIN with COMMIT in the same file.",
+            .why =
+                "A migration that opens a transaction block and "
+                "never closes it leaves the block open on the\n"
+                "framework's connection. Whatever the framework runs next (Prisma's update of\n"
+                "_prisma_migrations, the next migration) joins "
+                "that block, and when the connection closes,\n"
+                "PostgreSQL rolls all of it back: the deploy can look successful while the schema did not\n"
+                "change, or leave a migration recorded as started but never finished.",
+            .alternative = "BEGIN;\n"
+                           "ALTER TABLE \"Order\" ADD COLUMN \"note\" TEXT;\n"
+                           "COMMIT;",
+            .django_fix =
+                "Do not write BEGIN in RunSQL: Django wraps atomic migrations in a transaction itself.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

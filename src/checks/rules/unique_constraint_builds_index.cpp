@@ -17,18 +17,28 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kUniqueConstraintBuildsIndex = {
-    {"unique-constraint-builds-index", model::Severity::Error,
-     "A UNIQUE, PRIMARY KEY or EXCLUDE constraint that builds its index under ACCESS EXCLUSIVE.",
-     "Build the index with CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX.",
-     "ALTER TABLE … ADD UNIQUE / PRIMARY KEY builds a new index while holding ACCESS EXCLUSIVE on the\n"
-     "table: nobody can read or write it during the build. Build the index concurrently first; turning\n"
-     "an existing valid index into a constraint is a catalog change.",
-     "-- migration 1, alone in its file\n"
-     "CREATE UNIQUE INDEX CONCURRENTLY \"User_email_key\" ON \"User\"(\"email\");\n"
-     "-- migration 2\n"
-     "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_key\" UNIQUE USING INDEX \"User_email_key\";",
-     "Build the index first with AddIndexConcurrently (atomic = False), then add the constraint with "
-     "SeparateDatabaseAndState + RunSQL(\"… UNIQUE USING INDEX …\")."},
-    check};
+    .doc =
+        {
+            .id = "unique-constraint-builds-index",
+            .severity = model::Severity::Error,
+            .summary =
+                "A UNIQUE, PRIMARY KEY or EXCLUDE constraint that builds its index under ACCESS EXCLUSIVE.",
+            .fix =
+                "Build the index with CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX.",
+            .why = "ALTER TABLE … ADD UNIQUE / PRIMARY KEY builds a "
+                   "new index while holding ACCESS EXCLUSIVE on the\n"
+                   "table: nobody can read or write it during the "
+                   "build. Build the index concurrently first; turning\n"
+                   "an existing valid index into a constraint is a catalog change.",
+            .alternative = "-- migration 1, alone in its file\n"
+                           "CREATE UNIQUE INDEX CONCURRENTLY \"User_email_key\" ON \"User\"(\"email\");\n"
+                           "-- migration 2\n"
+                           "ALTER TABLE \"User\" ADD CONSTRAINT "
+                           "\"User_email_key\" UNIQUE USING INDEX \"User_email_key\";",
+            .django_fix = "Build the index first with AddIndexConcurrently (atomic = False), then add the "
+                          "constraint with SeparateDatabaseAndState + RunSQL(\"… UNIQUE USING INDEX …\").",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

@@ -38,22 +38,35 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kValidateInSameTransaction = {
-    {"validate-in-same-transaction", model::Severity::Error,
-     "VALIDATE CONSTRAINT in the same transaction as the ADD CONSTRAINT … NOT VALID it validates.",
-     "Validate in a later migration (or after a COMMIT): the ADD's lock is then released before the scan.",
-     "NOT VALID exists so that the constraint is added in a moment and the scan of existing rows runs\n"
-     "later under SHARE UPDATE EXCLUSIVE, which lets reads and writes go on. Locks last until the\n"
-     "transaction ends: when VALIDATE runs in the ADD's transaction, the ADD's lock (ACCESS EXCLUSIVE\n"
-     "for a CHECK, SHARE ROW EXCLUSIVE on both tables for a FOREIGN KEY) is still held during the\n"
-     "scan, and the table is blocked exactly as without NOT VALID. A Prisma migration.sql is one\n"
-     "transaction up to Prisma 7.3, so both statements in one file are in one transaction.",
-     "-- migration 1\n"
-     "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\")\n"
-     "  REFERENCES \"User\"(\"id\") NOT VALID;\n"
-     "-- migration 2\n"
-     "ALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_authorId_fkey\";",
-     "Put RunSQL(\"… VALIDATE CONSTRAINT …\") in a later migration than the one that adds the constraint "
-     "NOT VALID, or mark the migration atomic = False."},
-    check};
+    .doc =
+        {
+            .id = "validate-in-same-transaction",
+            .severity = model::Severity::Error,
+            .summary = "VALIDATE CONSTRAINT in the same transaction "
+                       "as the ADD CONSTRAINT … NOT VALID it validates.",
+            .fix = "Validate in a later migration (or after a "
+                   "COMMIT): the ADD's lock is then released before the scan.",
+            .why = "NOT VALID exists so that the constraint is added "
+                   "in a moment and the scan of existing rows runs\n"
+                   "later under SHARE UPDATE EXCLUSIVE, which lets "
+                   "reads and writes go on. Locks last until the\n"
+                   "transaction ends: when VALIDATE runs in the "
+                   "ADD's transaction, the ADD's lock (ACCESS EXCLUSIVE\n"
+                   "for a CHECK, SHARE ROW EXCLUSIVE on both "
+                   "tables for a FOREIGN KEY) is still held during the\n"
+                   "scan, and the table is blocked exactly as "
+                   "without NOT VALID. A Prisma migration.sql is one\n"
+                   "transaction up to Prisma 7.3, so both statements in one file are in one transaction.",
+            .alternative =
+                "-- migration 1\n"
+                "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\")\n"
+                "  REFERENCES \"User\"(\"id\") NOT VALID;\n"
+                "-- migration 2\n"
+                "ALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_authorId_fkey\";",
+            .django_fix = "Put RunSQL(\"… VALIDATE CONSTRAINT …\") in a later migration than the one "
+                          "that adds the constraint NOT VALID, or mark the migration atomic = False.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules

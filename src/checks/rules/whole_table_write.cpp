@@ -27,22 +27,34 @@ static void check(const model::Migration& m, Reporter& r) {
 }
 
 extern const Rule kWholeTableWrite = {
-    {"whole-table-write", model::Severity::Warning,
-     "UPDATE, DELETE or INSERT … SELECT of every row of an existing table in one statement (no WHERE).",
-     "Write the rows in batches (a bounded WHERE per batch, e.g. by primary key range), in a migration of "
-     "its own or a script.",
-     "One statement that updates or deletes every row holds a row lock on each of them until its\n"
-     "transaction commits: every application write to any of those rows waits for the whole\n"
-     "statement. An UPDATE also writes a new version of every row (the table's size again in heap and\n"
-     "WAL, replicas falling behind); a DELETE leaves every row dead until VACUUM. On a small table this\n"
-     "is nothing; with a database (`check --database-url`) the table's size decides: on a large table\n"
-     "the warning becomes an error, as for the other rules. Tables created in the same migration are\n"
-     "not reported. squawk has no such rule.",
-     "-- in batches, each its own transaction (repeat until it updates 0 rows)\n"
-     "UPDATE \"User\" SET \"plan\" = 'free'\n"
-     "WHERE \"id\" IN (SELECT \"id\" FROM \"User\" WHERE \"plan\" IS NULL LIMIT 10000);",
-     "Use RunPython that updates in batches (queryset.filter(pk__in=…)) in a migration of its own with "
-     "atomic = False."},
-    check};
+    .doc =
+        {
+            .id = "whole-table-write",
+            .severity = model::Severity::Warning,
+            .summary = "UPDATE, DELETE or INSERT … SELECT of every row "
+                       "of an existing table in one statement (no WHERE).",
+            .fix = "Write the rows in batches (a bounded WHERE per batch, e.g. "
+                   "by primary key range), in a migration of its own or a script.",
+            .why = "One statement that updates or deletes every "
+                   "row holds a row lock on each of them until its\n"
+                   "transaction commits: every application write to any of those rows waits for the whole\n"
+                   "statement. An UPDATE also writes a new version "
+                   "of every row (the table's size again in heap and\n"
+                   "WAL, replicas falling behind); a DELETE leaves "
+                   "every row dead until VACUUM. On a small table this\n"
+                   "is nothing; with a database (`check "
+                   "--database-url`) the table's size decides: on a large table\n"
+                   "the warning becomes an error, as for the other "
+                   "rules. Tables created in the same migration are\n"
+                   "not reported. squawk has no such rule.",
+            .alternative =
+                "-- in batches, each its own transaction (repeat until it updates 0 rows)\n"
+                "UPDATE \"User\" SET \"plan\" = 'free'\n"
+                "WHERE \"id\" IN (SELECT \"id\" FROM \"User\" WHERE \"plan\" IS NULL LIMIT 10000);",
+            .django_fix = "Use RunPython that updates in batches "
+                          "(queryset.filter(pk__in=…)) in a migration of its own with atomic = False.",
+        },
+    .check = check,
+};
 
 }  // namespace sm::checks::rules
