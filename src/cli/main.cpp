@@ -19,6 +19,7 @@
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
 #include "app/history_command.h"
+#include "app/drift_command.h"
 #include "app/rehearse_command.h"
 #include "checks/registry.h"
 #include "cli/build_info.h"
@@ -492,6 +493,41 @@ int main(int argc, char** argv) {
                            "lock_timeout of the rehearsal's own statements (default 5s; 0 turns it off)");
   rehearse_cmd->add_option("--format", rehearse_format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
+
+  // drift (issue 21): the whole command in this one block; its callback runs it and exits, so that
+  // nothing else in main needs to know about it.
+  sm::app::DriftOptions drift;
+  if (const char* env = std::getenv("DATABASE_URL")) drift.history.database_url = env;
+  CLI::App* drift_cmd = app.add_subcommand(
+      "drift",
+      "Replay the migrations the database's _prisma_migrations records as applied on a scratch database and "
+      "report every difference (schemas, tables, columns, indexes, constraints, enums, sequences, views, "
+      "triggers, functions, extensions) with the SQL that brings the database back to the migrations; exit 1 "
+      "on drift");
+  drift_cmd->add_option("paths", drift.history.paths, "The Prisma migrations folder (or the project root holding it)")
+      ->required();
+  drift_cmd->add_option("--database-url", drift.history.database_url,
+                        "The database to compare (default: $DATABASE_URL); the password is never printed");
+  drift_cmd->add_option("--shadow-database-url", drift.shadow_database_url,
+                        "An empty database to replay the migrations on (default: a temporary database created "
+                        "on the same server and always dropped, which needs CREATEDB)");
+  drift_cmd->add_option("--prisma-version", drift.history.prisma_version,
+                        "Prisma version of the project: how each migration.sql is run (default: read from "
+                        "package.json or lock files)");
+  drift_cmd->add_option("--exclude", drift.exclude,
+                        "Leave out objects whose schema.name (a table's, for its columns, indexes, constraints "
+                        "and triggers) fully matches this RE2 pattern; repeatable");
+  drift_cmd->add_option("--format", drift.format, "Output format")
+      ->check(CLI::IsMember({"text", "json", "github"}));
+  drift_cmd->callback([&drift] {
+    int code;
+    {
+      sm::report::PrintableStream out(std::cout), err(std::cerr);
+      code = sm::app::run_drift(drift, out, err);
+    }
+    std::cout.flush();
+    std::exit(code);
+  });
 
   // `safemigrate` alone and `safemigrate help [COMMAND]` show the commands (or one's options), as
   // git and ninja do; alone it is still a usage error, since nothing was asked.
