@@ -3,9 +3,9 @@
 // database back (the next drift exits 0); databases built by the migrations alone (the Prisma
 // fixture, the shared corpus's projects) show no drift; the temporary database goes even when
 // safemigrate is killed.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,36 +86,40 @@ const Case kCases[] = {
     // Its functions and types are the extension's own: one difference, not dozens.
     {"extension", "CREATE EXTENSION pg_trgm", "extension pg_trgm", "production-only", 1},
     {"enum_value_added", "ALTER TYPE \"Role\" ADD VALUE 'GUEST'", "enum public.Role", "differs", 1},
-    {"enum_value_renamed", "ALTER TYPE \"Role\" RENAME VALUE 'ADMIN' TO 'OWNER'", "enum public.Role", "differs", 1},
-    {"sequence", "ALTER SEQUENCE \"invoice_number_seq\" INCREMENT BY 10", "sequence public.invoice_number_seq",
+    {"enum_value_renamed", "ALTER TYPE \"Role\" RENAME VALUE 'ADMIN' TO 'OWNER'", "enum public.Role",
      "differs", 1},
+    {"sequence", "ALTER SEQUENCE \"invoice_number_seq\" INCREMENT BY 10",
+     "sequence public.invoice_number_seq", "differs", 1},
     {"function",
      "CREATE OR REPLACE FUNCTION \"touch\"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
      "function public.touch()", "differs", 1},
-    {"table_added", "CREATE TABLE \"Scratch\" (\"x\" INTEGER PRIMARY KEY, \"y\" TEXT)", "table public.Scratch",
-     "production-only", 1},
+    {"table_added", "CREATE TABLE \"Scratch\" (\"x\" INTEGER PRIMARY KEY, \"y\" TEXT)",
+     "table public.Scratch", "production-only", 1},
     {"table_dropped", "DROP TABLE \"audit\".\"Event\"", "table audit.Event", "migrations-only", 0},
     {"column_added", "ALTER TABLE \"User\" ADD COLUMN \"nickname\" TEXT", "column public.User.nickname",
      "production-only", 1},
     {"column_dropped", "ALTER TABLE \"Post\" DROP COLUMN \"updatedAt\"", "column public.Post.updatedAt",
      "migrations-only", 1},
-    {"column_type", "ALTER TABLE \"Post\" ALTER COLUMN \"title\" TYPE VARCHAR(200)", "column public.Post.title",
-     "differs", 0},
+    {"column_type", "ALTER TABLE \"Post\" ALTER COLUMN \"title\" TYPE VARCHAR(200)",
+     "column public.Post.title", "differs", 0},
     {"column_not_null", "ALTER TABLE \"Post\" ALTER COLUMN \"updatedAt\" SET NOT NULL",
      "column public.Post.updatedAt", "differs", 1},
     {"column_default", "ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" DROP DEFAULT",
      "column public.User.createdAt", "differs", 1},
-    {"column_identity", "ALTER TABLE \"Post\" ALTER COLUMN \"id\" DROP IDENTITY", "column public.Post.id", "differs",
-     1},
+    {"column_identity", "ALTER TABLE \"Post\" ALTER COLUMN \"id\" DROP IDENTITY", "column public.Post.id",
+     "differs", 1},
     {"column_generated", "ALTER TABLE \"User\" ALTER COLUMN \"emailDomain\" DROP EXPRESSION",
      "column public.User.emailDomain", "differs", 1},
     {"index_added", "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\")", "index public.User.User_name_idx",
      "production-only", 1},
-    {"index_dropped", "DROP INDEX \"Post_title_idx\"", "index public.Post.Post_title_idx", "migrations-only", 1},
-    {"index_redefined", "DROP INDEX \"Post_title_idx\"; CREATE INDEX \"Post_title_idx\" ON \"Post\"(lower(\"title\"))",
+    {"index_dropped", "DROP INDEX \"Post_title_idx\"", "index public.Post.Post_title_idx", "migrations-only",
+     1},
+    {"index_redefined",
+     "DROP INDEX \"Post_title_idx\"; CREATE INDEX \"Post_title_idx\" ON \"Post\"(lower(\"title\"))",
      "index public.Post.Post_title_idx", "differs", 1},
     // What a failed CREATE INDEX CONCURRENTLY leaves behind.
-    {"index_invalid", "UPDATE pg_index SET indisvalid = false WHERE indexrelid = '\"Post_title_idx\"'::regclass",
+    {"index_invalid",
+     "UPDATE pg_index SET indisvalid = false WHERE indexrelid = '\"Post_title_idx\"'::regclass",
      "index public.Post.Post_title_idx", "differs", 1},
     {"constraint_dropped", "ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_authorId_fkey\"",
      "constraint public.Post.Post_authorId_fkey", "migrations-only", 1},
@@ -129,8 +133,8 @@ const Case kCases[] = {
      "view public.UserNames", "differs", 1},
     {"trigger_dropped", "DROP TRIGGER \"Post_touch\" ON \"Post\"", "trigger public.Post.Post_touch",
      "migrations-only", 1},
-    {"trigger_disabled", "ALTER TABLE \"Post\" DISABLE TRIGGER \"Post_touch\"", "trigger public.Post.Post_touch",
-     "differs", 1},
+    {"trigger_disabled", "ALTER TABLE \"Post\" DISABLE TRIGGER \"Post_touch\"",
+     "trigger public.Post.Post_touch", "differs", 1},
 };
 
 size_t count_of(const std::string& s, const std::string& what) {
@@ -158,7 +162,8 @@ TEST(Drift, EachManualChangeIsReportedAndItsFixEndsTheDrift) {
     pg.psql(c.manual, db);
     RunResult j = drift(pg.url(db), p.migrations().string(), "--format json");
     EXPECT_EQ(j.exit_code, 1) << j.out << j.err;
-    EXPECT_THAT(j.out, HasSubstr(std::string("\"object\": \"") + c.object + "\", \"side\": \"" + c.side + "\""))
+    EXPECT_THAT(j.out,
+                HasSubstr(std::string("\"object\": \"") + c.object + "\", \"side\": \"" + c.side + "\""))
         << j.out;
     if (c.count) {
       EXPECT_EQ(count_of(j.out, "\"kind\": "), static_cast<size_t>(c.count)) << j.out;
@@ -203,9 +208,10 @@ TEST(Drift, PendingAndFailedAreNotDriftAndTheShadowMustBeEmpty) {
   EXPECT_THAT(again.err, HasSubstr("is not empty"));
 
   // A migration recorded as started and never finished (Prisma's failed state).
-  pg.psql("INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ('x', 'c', "
-          "'20240102000000_more', now())",
-          "target");
+  pg.psql(
+      "INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ('x', 'c', "
+      "'20240102000000_more', now())",
+      "target");
   RunResult f = drift(url, p.migrations().string(), "--format json");
   EXPECT_EQ(f.exit_code, 0) << f.out << f.err;
   EXPECT_THAT(f.out, HasSubstr("\"failed\": [\"20240102000000_more\"]"));
@@ -221,7 +227,8 @@ TEST(Drift, AReplayThatFailsIsAnError) {
   ASSERT_EQ(sm_cli("apply", url, p).exit_code, 0);
   pg.psql("CREATE TABLE \"zzz\" (id int)", "target");
   // Edited after it was applied, into something that fails on an empty database.
-  p.add("20240101000000_init", "CREATE TABLE \"a\" (\"id\" INTEGER PRIMARY KEY REFERENCES \"zzz\"(\"nope\"));\n");
+  p.add("20240101000000_init",
+        "CREATE TABLE \"a\" (\"id\" INTEGER PRIMARY KEY REFERENCES \"zzz\"(\"nope\"));\n");
   RunResult r = drift(url, p.migrations().string());
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr("fails when replayed"));
@@ -252,8 +259,10 @@ TEST(Drift, TheTemporaryDatabaseGoesEvenWhenKilled) {
   bool sleeping = false;
   for (int k = 0; k < 200 && !sleeping; ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    sleeping = pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND datname "
-                       "LIKE 'safemigrate_drift_%'") == "1";
+    sleeping =
+        pg.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND datname "
+            "LIKE 'safemigrate_drift_%'") == "1";
   }
   ASSERT_TRUE(sleeping) << scratch_databases(pg);
   ASSERT_NE(scratch_databases(pg), "");

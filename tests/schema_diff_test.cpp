@@ -34,7 +34,9 @@ Catalog random_catalog(std::mt19937& rng) {
   Catalog c;
   for (const char* s : {"public", "audit"})
     if (coin()) c.objects.push_back(obj(ObjectKind::Schema, "", "", s));
-  if (coin()) c.objects.push_back(obj(ObjectKind::Extension, "", "", "citext", {{"schema", "public"}, {"version", pick({"1.5", "1.6"})}}));
+  if (coin())
+    c.objects.push_back(obj(ObjectKind::Extension, "", "", "citext",
+                            {{"schema", "public"}, {"version", pick({"1.5", "1.6"})}}));
   for (const char* e : {"Role", "Kind"})
     if (coin()) {
       CatalogObject o = obj(ObjectKind::Enum, "public", "", e);
@@ -44,16 +46,26 @@ Catalog random_catalog(std::mt19937& rng) {
     }
   if (coin())
     c.objects.push_back(obj(ObjectKind::Sequence, "public", "", "seq",
-                            {{"type", "bigint"}, {"start", "1"}, {"increment", pick({"1", "5"})}, {"min", "1"},
-                             {"max", "100"}, {"cache", "1"}, {"cycle", "f"}}));
+                            {{"type", "bigint"},
+                             {"start", "1"},
+                             {"increment", pick({"1", "5"})},
+                             {"min", "1"},
+                             {"max", "100"},
+                             {"cache", "1"},
+                             {"cycle", "f"}}));
   if (coin()) {
-    CatalogObject f = obj(ObjectKind::Function, "public", "", "f", {{"kind", "f"}, {"definition", pick({"CREATE OR REPLACE FUNCTION public.f() x", "CREATE OR REPLACE FUNCTION public.f() y"})}});
+    CatalogObject f =
+        obj(ObjectKind::Function, "public", "", "f",
+            {{"kind", "f"},
+             {"definition",
+              pick({"CREATE OR REPLACE FUNCTION public.f() x", "CREATE OR REPLACE FUNCTION public.f() y"})}});
     f.signature = "integer";
     c.objects.push_back(f);
   }
   for (const char* t : {"User", "Post", "Tag"}) {
     if (!coin()) continue;
-    c.objects.push_back(obj(ObjectKind::Table, "public", "", t, {{"kind", "r"}, {"persistence", pick({"p", "u"})}}));
+    c.objects.push_back(
+        obj(ObjectKind::Table, "public", "", t, {{"kind", "r"}, {"persistence", pick({"p", "u"})}}));
     for (const char* col : {"id", "name", "email"})
       if (coin())
         c.objects.push_back(obj(ObjectKind::Column, "public", t, col,
@@ -65,21 +77,25 @@ Catalog random_catalog(std::mt19937& rng) {
                                  {"collation", ""}}));
     if (coin())
       c.objects.push_back(obj(ObjectKind::Constraint, "public", t, std::string(t) + "_fkey",
-                              {{"type", "f"}, {"definition", "FOREIGN KEY (id) REFERENCES public.\"User\"(id)"},
+                              {{"type", "f"},
+                               {"definition", "FOREIGN KEY (id) REFERENCES public.\"User\"(id)"},
                                {"validated", pick({"t", "f"})}}));
     if (coin())
       c.objects.push_back(obj(ObjectKind::Constraint, "public", t, std::string(t) + "_check",
-                              {{"type", "c"}, {"definition", pick({"CHECK (id > 0)", "CHECK (id > 1)"})},
+                              {{"type", "c"},
+                               {"definition", pick({"CHECK (id > 0)", "CHECK (id > 1)"})},
                                {"validated", pick({"t", "f"})}}));
     if (coin())
-      c.objects.push_back(obj(ObjectKind::Index, "public", t, std::string(t) + "_idx",
-                              {{"definition", pick({"CREATE INDEX a", "CREATE INDEX b"})}, {"valid", pick({"t", "f"})}}));
+      c.objects.push_back(
+          obj(ObjectKind::Index, "public", t, std::string(t) + "_idx",
+              {{"definition", pick({"CREATE INDEX a", "CREATE INDEX b"})}, {"valid", pick({"t", "f"})}}));
     if (coin())
       c.objects.push_back(obj(ObjectKind::Trigger, "public", t, std::string(t) + "_trg",
                               {{"definition", "CREATE TRIGGER x"}, {"enabled", pick({"O", "D"})}}));
   }
   if (coin())
-    c.objects.push_back(obj(ObjectKind::View, "public", "", "v", {{"kind", "v"}, {"definition", pick({" SELECT 1;", " SELECT 2;"})}}));
+    c.objects.push_back(obj(ObjectKind::View, "public", "", "v",
+                            {{"kind", "v"}, {"definition", pick({" SELECT 1;", " SELECT 2;"})}}));
   return c;
 }
 
@@ -113,22 +129,24 @@ TEST(SchemaDiff, GeneratedCatalogsEqualThemselvesAndMirrorEachOther) {
 
 TEST(SchemaDiff, ATableOnOneSideCarriesItsObjectsButNotItsForeignKeys) {
   Catalog prod, mig;
-  mig.objects = {obj(ObjectKind::Table, "public", "", "T", {{"kind", "r"}, {"persistence", "p"}}),
-                 obj(ObjectKind::Column, "public", "T", "id", {{"type", "integer"}, {"notnull", "t"}}),
-                 obj(ObjectKind::Column, "public", "T", "u", {{"type", "integer"}, {"notnull", "f"}}),
-                 obj(ObjectKind::Constraint, "public", "T", "T_pkey",
-                     {{"type", "p"}, {"definition", "PRIMARY KEY (id)"}, {"validated", "t"}}),
-                 obj(ObjectKind::Constraint, "public", "T", "T_u_fkey",
-                     {{"type", "f"}, {"definition", "FOREIGN KEY (u) REFERENCES public.\"U\"(id)"}, {"validated", "t"}}),
-                 obj(ObjectKind::Index, "public", "T", "T_u_idx",
-                     {{"definition", "CREATE INDEX \"T_u_idx\" ON public.\"T\" USING btree (u)"}, {"valid", "t"}})};
+  mig.objects = {
+      obj(ObjectKind::Table, "public", "", "T", {{"kind", "r"}, {"persistence", "p"}}),
+      obj(ObjectKind::Column, "public", "T", "id", {{"type", "integer"}, {"notnull", "t"}}),
+      obj(ObjectKind::Column, "public", "T", "u", {{"type", "integer"}, {"notnull", "f"}}),
+      obj(ObjectKind::Constraint, "public", "T", "T_pkey",
+          {{"type", "p"}, {"definition", "PRIMARY KEY (id)"}, {"validated", "t"}}),
+      obj(ObjectKind::Constraint, "public", "T", "T_u_fkey",
+          {{"type", "f"}, {"definition", "FOREIGN KEY (u) REFERENCES public.\"U\"(id)"}, {"validated", "t"}}),
+      obj(ObjectKind::Index, "public", "T", "T_u_idx",
+          {{"definition", "CREATE INDEX \"T_u_idx\" ON public.\"T\" USING btree (u)"}, {"valid", "t"}})};
   std::vector<Difference> d = diff_catalogs(prod, mig);
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].object, "table public.T");
   EXPECT_EQ(d[0].side, DriftSide::MigrationsOnly);
-  EXPECT_THAT(d[0].fix, ElementsAre("CREATE TABLE \"public\".\"T\" (\n  \"id\" integer NOT NULL,\n  \"u\" integer\n);",
-                                    "ALTER TABLE \"public\".\"T\" ADD CONSTRAINT \"T_pkey\" PRIMARY KEY (id);",
-                                    "CREATE INDEX \"T_u_idx\" ON public.\"T\" USING btree (u);"));
+  EXPECT_THAT(d[0].fix,
+              ElementsAre("CREATE TABLE \"public\".\"T\" (\n  \"id\" integer NOT NULL,\n  \"u\" integer\n);",
+                          "ALTER TABLE \"public\".\"T\" ADD CONSTRAINT \"T_pkey\" PRIMARY KEY (id);",
+                          "CREATE INDEX \"T_u_idx\" ON public.\"T\" USING btree (u);"));
   EXPECT_EQ(d[1].object, "constraint public.T.T_u_fkey");
   // The other way, the foreign key goes first, then DROP TABLE takes the rest.
   std::vector<Difference> r = diff_catalogs(mig, prod);

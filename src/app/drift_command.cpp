@@ -33,7 +33,8 @@ std::string url_for_database(const db::DatabaseUrl& url, const std::string& dbna
     PQfreemem(error);
     throw InputError(msg);
   }
-  std::string out = "postgresql:///" + db::percent_encode(dbname) + "?schema=" + db::percent_encode(url.schema);
+  std::string out =
+      "postgresql:///" + db::percent_encode(dbname) + "?schema=" + db::percent_encode(url.schema);
   for (PQconninfoOption* o = opts; o->keyword; ++o)
     if (o->val && *o->val && std::string_view(o->keyword) != "dbname")
       out += std::string("&") + o->keyword + "=" + db::percent_encode(o->val);
@@ -143,7 +144,9 @@ struct DriftResult {
   std::vector<model::Difference> differences;
 };
 
-std::string joined(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ", ")); }
+std::string joined(const std::vector<std::string>& v) {
+  return fmt::format("{}", fmt::join(v, ", "));
+}
 
 void write_text(std::ostream& out, const DriftResult& r) {
   const ReplayOutcome& h = r.replay;
@@ -153,12 +156,14 @@ void write_text(std::ostream& out, const DriftResult& r) {
     out << fmt::format("pending (not applied yet, so not compared): {}\n", joined(h.pending));
   if (!h.failed.empty())
     out << fmt::format(
-        "failed and not resolved (not replayed; what it did before failing shows below as production-only): {}\n",
+        "failed and not resolved (not replayed; what it did before failing shows below as production-only): "
+        "{}\n",
         joined(h.failed));
   if (!h.no_script.empty()) out << fmt::format("no migration.sql (not replayed): {}\n", joined(h.no_script));
   if (!h.missing_locally.empty())
     out << fmt::format(
-        "recorded as applied but missing locally (not replayed; what it made shows below as production-only): {}\n",
+        "recorded as applied but missing locally (not replayed; what it made shows below as "
+        "production-only): {}\n",
         joined(h.missing_locally));
   if (!h.edited.empty())
     out << fmt::format(
@@ -215,9 +220,10 @@ void write_json(std::ostream& out, const DriftResult& r) {
   for (size_t i = 0; i < r.differences.size(); ++i) {
     const model::Difference& d = r.differences[i];
     out << (i ? ",\n" : "\n") << "    {\"kind\": " << json_quote(model::object_kind_name(d.kind))
-        << ", \"object\": " << json_quote(d.object) << ", \"side\": " << json_quote(model::drift_side_name(d.side))
-        << ", \"production\": " << json_quote(d.production) << ", \"migrations\": " << json_quote(d.migrations)
-        << ", \"attributes\": [";
+        << ", \"object\": " << json_quote(d.object)
+        << ", \"side\": " << json_quote(model::drift_side_name(d.side))
+        << ", \"production\": " << json_quote(d.production)
+        << ", \"migrations\": " << json_quote(d.migrations) << ", \"attributes\": [";
     for (size_t j = 0; j < d.attrs.size(); ++j)
       out << (j ? ", " : "") << "{\"name\": " << json_quote(d.attrs[j].attr)
           << ", \"production\": " << json_quote(d.attrs[j].production)
@@ -244,7 +250,8 @@ void write_github(std::ostream& out, const DriftResult& r) {
     return o;
   };
   for (const model::Difference& d : r.differences) {
-    std::string msg = fmt::format("{} ({}); fix: {}", d.object, model::drift_side_name(d.side), joined(d.fix));
+    std::string msg =
+        fmt::format("{} ({}); fix: {}", d.object, model::drift_side_name(d.side), joined(d.fix));
     out << "::error title=drift::" << escape(msg) << "\n";
   }
   if (!r.replay.pending.empty())
@@ -276,10 +283,11 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
       try {
         temp = std::make_unique<ScratchDatabase>(*target, err);
       } catch (const pqxx::failure& e) {
-        throw db::DbError(fmt::format(
-            "cannot create a temporary database on {}'s server to replay the migrations on ({}); give an empty "
-            "one with --shadow-database-url",
-            target->url().display, clean_error(e.what())));
+        throw db::DbError(
+            fmt::format("cannot create a temporary database on {}'s server to replay the migrations on ({}); "
+                        "give an empty "
+                        "one with --shadow-database-url",
+                        target->url().display, clean_error(e.what())));
       }
       scratch_url = temp->url();
     }
@@ -306,7 +314,8 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
     r.replay = replay_applied(so, *target, *scratch, replay_log);
     if (!r.replay.error.empty()) {
       err << fmt::format(
-          "safemigrate: a migration recorded as applied in {} fails when replayed on an empty database, so the "
+          "safemigrate: a migration recorded as applied in {} fails when replayed on an empty database, so "
+          "the "
           "migrations cannot say what the database should hold:\n{}",
           r.database, r.replay.error);
       return kDriftError;

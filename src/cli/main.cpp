@@ -18,8 +18,8 @@
 #include "adapters/prisma/prisma_project.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
-#include "app/history_command.h"
 #include "app/drift_command.h"
+#include "app/history_command.h"
 #include "app/rehearse_command.h"
 #include "checks/registry.h"
 #include "cli/build_info.h"
@@ -504,22 +504,37 @@ int main(int argc, char** argv) {
       "report every difference (schemas, tables, columns, indexes, constraints, enums, sequences, views, "
       "triggers, functions, extensions) with the SQL that brings the database back to the migrations; exit 1 "
       "on drift");
-  drift_cmd->add_option("paths", drift.history.paths, "The Prisma migrations folder (or the project root holding it)")
+  drift_cmd
+      ->add_option("paths", drift.history.paths,
+                   "The Prisma migrations folder (or the project root holding it)")
       ->required();
   drift_cmd->add_option("--database-url", drift.history.database_url,
                         "The database to compare (default: $DATABASE_URL); the password is never printed");
-  drift_cmd->add_option("--shadow-database-url", drift.shadow_database_url,
-                        "An empty database to replay the migrations on (default: a temporary database created "
-                        "on the same server and always dropped, which needs CREATEDB)");
+  drift_cmd->add_option(
+      "--shadow-database-url", drift.shadow_database_url,
+      "An empty database to replay the migrations on (default: a temporary database created "
+      "on the same server and always dropped, which needs CREATEDB)");
   drift_cmd->add_option("--prisma-version", drift.history.prisma_version,
                         "Prisma version of the project: how each migration.sql is run (default: read from "
                         "package.json or lock files)");
-  drift_cmd->add_option("--exclude", drift.exclude,
-                        "Leave out objects whose schema.name (a table's, for its columns, indexes, constraints "
-                        "and triggers) fully matches this RE2 pattern; repeatable");
+  static std::string drift_mode = "auto";
+  drift_cmd
+      ->add_option(
+          "--mode", drift_mode,
+          "How each migration.sql is replayed, as apply's --mode (default auto: the project's Prisma "
+          "version's)")
+      ->check(CLI::IsMember({"auto", "prisma-6", "prisma-7", "safe"}));
+  drift_cmd->add_option(
+      "--exclude", drift.exclude,
+      "Leave out objects whose schema.name (a table's, for its columns, indexes, constraints "
+      "and triggers) fully matches this RE2 pattern; repeatable");
   drift_cmd->add_option("--format", drift.format, "Output format")
       ->check(CLI::IsMember({"text", "json", "github"}));
   drift_cmd->callback([&drift] {
+    drift.history.mode = drift_mode == "prisma-6"   ? sm::app::ApplyMode::Prisma6
+                         : drift_mode == "prisma-7" ? sm::app::ApplyMode::Prisma7
+                         : drift_mode == "safe"     ? sm::app::ApplyMode::Safe
+                                                    : sm::app::ApplyMode::Auto;
     int code;
     {
       sm::report::PrintableStream out(std::cout), err(std::cerr);

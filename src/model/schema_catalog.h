@@ -8,7 +8,19 @@
 
 namespace sm::model {
 
-enum class ObjectKind { Schema, Extension, Enum, Sequence, Function, Table, Column, Constraint, Index, View, Trigger };
+enum class ObjectKind {
+  Schema,
+  Extension,
+  Enum,
+  Sequence,
+  Function,
+  Table,
+  Column,
+  Constraint,
+  Index,
+  View,
+  Trigger
+};
 const char* object_kind_name(ObjectKind k);  // "schema", "extension", "enum", ...
 
 struct CatalogObject {
@@ -61,8 +73,8 @@ struct Difference {
   ObjectKind kind = ObjectKind::Table;
   std::string object;  // display()
   DriftSide side = DriftSide::Differs;
-  std::string production;  // what production has (a definition or a summary), "" when absent
-  std::string migrations;  // what the migrations make
+  std::string production;             // what production has (a definition or a summary), "" when absent
+  std::string migrations;             // what the migrations make
   std::vector<AttrDifference> attrs;  // for Differs
   // The statements that bring production back to what the migrations make, in order.
   std::vector<std::string> fix;

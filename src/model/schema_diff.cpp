@@ -77,9 +77,13 @@ using Obj = CatalogObject;
 std::string qn(const std::string& schema, const std::string& name) {
   return quote_ident(schema) + "." + quote_ident(name);
 }
-std::string qtable(const Obj& o) { return qn(o.schema, o.table); }
+std::string qtable(const Obj& o) {
+  return qn(o.schema, o.table);
+}
 
-bool is_fk(const Obj& o) { return o.kind == ObjectKind::Constraint && o.attr("type") == "f"; }
+bool is_fk(const Obj& o) {
+  return o.kind == ObjectKind::Constraint && o.attr("type") == "f";
+}
 bool belongs_to_table(const Obj& o) {
   return o.kind == ObjectKind::Column || o.kind == ObjectKind::Constraint || o.kind == ObjectKind::Index ||
          o.kind == ObjectKind::Trigger;
@@ -115,13 +119,15 @@ std::string sequence_options(const Obj& s) {
 }
 
 std::string constraint_add(const Obj& c) {
-  std::string s = "ALTER TABLE " + qtable(c) + " ADD CONSTRAINT " + quote_ident(c.name) + " " +
-                  c.attr("definition");
+  std::string s =
+      "ALTER TABLE " + qtable(c) + " ADD CONSTRAINT " + quote_ident(c.name) + " " + c.attr("definition");
   if (c.attr("validated") == "f") s += " NOT VALID";
   return s + ";";
 }
 
-std::string function_keyword(const Obj& f) { return f.attr("kind") == "p" ? "PROCEDURE" : "FUNCTION"; }
+std::string function_keyword(const Obj& f) {
+  return f.attr("kind") == "p" ? "PROCEDURE" : "FUNCTION";
+}
 
 // The statement(s) that create `o`; for a table, with the columns, constraints (not foreign
 // keys, which are their own differences so that they come after every table), indexes and
@@ -140,15 +146,18 @@ std::vector<std::string> create_sql(const Obj& o, const std::vector<const Obj*>&
       std::vector<std::string> out;
       std::string cols;
       for (const Obj* c : children)
-        if (c->kind == ObjectKind::Column) cols += std::string(cols.empty() ? "\n  " : ",\n  ") + column_def(*c);
-      std::string head = std::string("CREATE ") + (o.attr("persistence") == "u" ? "UNLOGGED " : "") + "TABLE " +
-                         qn(o.schema, o.name);
+        if (c->kind == ObjectKind::Column)
+          cols += std::string(cols.empty() ? "\n  " : ",\n  ") + column_def(*c);
+      std::string head = std::string("CREATE ") + (o.attr("persistence") == "u" ? "UNLOGGED " : "") +
+                         "TABLE " + qn(o.schema, o.name);
       if (!o.attr("partition_of").empty()) {
         // A partition's columns are its parent's.
-        out.push_back(head + " PARTITION OF " + o.attr("partition_of") + " " + o.attr("partition_bound") + ";");
+        out.push_back(head + " PARTITION OF " + o.attr("partition_of") + " " + o.attr("partition_bound") +
+                      ";");
       } else {
         out.push_back(head + " (" + cols + (cols.empty() ? ")" : "\n)") +
-                      (o.attr("partition_by").empty() ? "" : " PARTITION BY " + o.attr("partition_by")) + ";");
+                      (o.attr("partition_by").empty() ? "" : " PARTITION BY " + o.attr("partition_by")) +
+                      ";");
       }
       for (const Obj* c : children)
         if (c->kind == ObjectKind::Constraint && !is_fk(*c)) out.push_back(constraint_add(*c));
@@ -185,7 +194,8 @@ std::vector<std::string> drop_sql(const Obj& o) {
     case ObjectKind::Function:
       return {"DROP " + function_keyword(o) + " " + qn(o.schema, o.name) + "(" + o.signature + ");"};
     case ObjectKind::Table: return {"DROP TABLE " + qn(o.schema, o.name) + ";"};
-    case ObjectKind::Column: return {"ALTER TABLE " + qtable(o) + " DROP COLUMN " + quote_ident(o.name) + ";"};
+    case ObjectKind::Column:
+      return {"ALTER TABLE " + qtable(o) + " DROP COLUMN " + quote_ident(o.name) + ";"};
     case ObjectKind::Constraint:
       return {"ALTER TABLE " + qtable(o) + " DROP CONSTRAINT " + quote_ident(o.name) + ";"};
     case ObjectKind::Index: return {"DROP INDEX " + qn(o.schema, o.name) + ";"};
@@ -212,7 +222,7 @@ std::vector<std::string> alter_enum(const Obj& have, const Obj& want) {
         current.push_back(w[i]);
         continue;
       }
-      std::string where = i > 0 ? " AFTER " + quote_literal(w[i - 1])
+      std::string where = i > 0        ? " AFTER " + quote_literal(w[i - 1])
                           : !h.empty() ? " BEFORE " + quote_literal(h.front())
                                        : "";
       out.push_back("ALTER TYPE " + type + " ADD VALUE " + quote_literal(w[i]) + where + ";");
@@ -227,8 +237,8 @@ std::vector<std::string> alter_enum(const Obj& have, const Obj& want) {
     for (size_t i = 0; i < h.size() && renames; ++i)
       if (h[i] != w[i]) {
         renames = !hs.count(w[i]) && !ws.count(h[i]);
-        out.push_back("ALTER TYPE " + type + " RENAME VALUE " + quote_literal(h[i]) + " TO " + quote_literal(w[i]) +
-                      ";");
+        out.push_back("ALTER TYPE " + type + " RENAME VALUE " + quote_literal(h[i]) + " TO " +
+                      quote_literal(w[i]) + ";");
       }
     if (renames) return out;
   }
@@ -241,9 +251,10 @@ std::vector<std::string> alter_enum(const Obj& have, const Obj& want) {
     if (col.size() < 4) continue;
     std::string t = qn(col[0], col[1]), c = quote_ident(col[2]);
     if (!col[3].empty()) out.push_back("ALTER TABLE " + t + " ALTER COLUMN " + c + " DROP DEFAULT;");
-    out.push_back("ALTER TABLE " + t + " ALTER COLUMN " + c + " TYPE " + type + " USING " + c + "::text::" + type +
-                  ";");
-    if (!col[3].empty()) out.push_back("ALTER TABLE " + t + " ALTER COLUMN " + c + " SET DEFAULT " + col[3] + ";");
+    out.push_back("ALTER TABLE " + t + " ALTER COLUMN " + c + " TYPE " + type + " USING " + c +
+                  "::text::" + type + ";");
+    if (!col[3].empty())
+      out.push_back("ALTER TABLE " + t + " ALTER COLUMN " + c + " SET DEFAULT " + col[3] + ";");
   }
   out.push_back("DROP TYPE " + qn(want.schema, old_name) + ";");
   return out;
@@ -259,15 +270,18 @@ std::vector<std::string> alter_column(const Obj& have, const Obj& want) {
   std::string col = "ALTER TABLE " + qtable(want) + " ALTER COLUMN " + quote_ident(want.name);
   std::vector<std::string> out;
   std::string hi = have.attr("identity"), wi = want.attr("identity");
-  bool type_changes = have.attr("type") != want.attr("type") || have.attr("collation") != want.attr("collation");
+  bool type_changes =
+      have.attr("type") != want.attr("type") || have.attr("collation") != want.attr("collation");
   if (!hi.empty() && wi.empty()) out.push_back(col + " DROP IDENTITY;");
   // A default of the old type may not cast to the new one: it goes first, and comes back after.
   bool default_changes = have.attr("default") != want.attr("default");
-  if (!have.attr("default").empty() && (default_changes || type_changes)) out.push_back(col + " DROP DEFAULT;");
+  if (!have.attr("default").empty() && (default_changes || type_changes))
+    out.push_back(col + " DROP DEFAULT;");
   if (type_changes) {
     std::string type = want.attr("type");
     if (!want.attr("collation").empty()) type += " COLLATE " + want.attr("collation");
-    out.push_back(col + " TYPE " + type + " USING " + quote_ident(want.name) + "::" + want.attr("type") + ";");
+    out.push_back(col + " TYPE " + type + " USING " + quote_ident(want.name) + "::" + want.attr("type") +
+                  ";");
   }
   if (!want.attr("default").empty() && (default_changes || type_changes))
     out.push_back(col + " SET DEFAULT " + want.attr("default") + ";");
@@ -281,7 +295,8 @@ std::vector<std::string> alter_column(const Obj& have, const Obj& want) {
 }
 
 // The statements that turn `have` into `want` (same kind and name).
-std::vector<std::string> alter_sql(const Obj& have, const Obj& want, const std::vector<const Obj*>& want_children) {
+std::vector<std::string> alter_sql(const Obj& have, const Obj& want,
+                                   const std::vector<const Obj*>& want_children) {
   auto replace = [&] {
     std::vector<std::string> out = drop_sql(have);
     for (const std::string& s : create_sql(want, want_children)) out.push_back(s);
@@ -292,15 +307,16 @@ std::vector<std::string> alter_sql(const Obj& have, const Obj& want, const std::
     case ObjectKind::Extension: {
       std::vector<std::string> out;
       if (have.attr("schema") != want.attr("schema"))
-        out.push_back("ALTER EXTENSION " + quote_ident(want.name) + " SET SCHEMA " + quote_ident(want.attr("schema")) +
-                      ";");
+        out.push_back("ALTER EXTENSION " + quote_ident(want.name) + " SET SCHEMA " +
+                      quote_ident(want.attr("schema")) + ";");
       if (have.attr("version") != want.attr("version"))
-        out.push_back("ALTER EXTENSION " + quote_ident(want.name) + " UPDATE TO " + quote_literal(want.attr("version")) +
-                      ";");
+        out.push_back("ALTER EXTENSION " + quote_ident(want.name) + " UPDATE TO " +
+                      quote_literal(want.attr("version")) + ";");
       return out;
     }
     case ObjectKind::Enum: return alter_enum(have, want);
-    case ObjectKind::Sequence: return {"ALTER SEQUENCE " + qn(want.schema, want.name) + sequence_options(want) + ";"};
+    case ObjectKind::Sequence:
+      return {"ALTER SEQUENCE " + qn(want.schema, want.name) + sequence_options(want) + ";"};
     case ObjectKind::Function: return {want.attr("definition") + ";"};  // CREATE OR REPLACE
     case ObjectKind::Table:
       if (have.attr("kind") == want.attr("kind") && have.attr("partition_by") == want.attr("partition_by") &&
@@ -440,7 +456,8 @@ std::vector<Difference> diff_catalogs(const Catalog& production, const Catalog& 
       for (const auto& [a, v] : m->attrs) names.insert(a);
       for (const std::string& a : names)
         if (p->attr(a) != m->attr(a)) d.attrs.push_back({a, p->attr(a), m->attr(a)});
-      if (p->labels != m->labels) d.attrs.push_back({"labels", enum_labels(p->labels), enum_labels(m->labels)});
+      if (p->labels != m->labels)
+        d.attrs.push_back({"labels", enum_labels(p->labels), enum_labels(m->labels)});
     } else {
       d.side = p ? DriftSide::ProductionOnly : DriftSide::MigrationsOnly;
     }
@@ -451,7 +468,8 @@ std::vector<Difference> diff_catalogs(const Catalog& production, const Catalog& 
     d.phase = phase(p, m);
     out.push_back(std::move(d));
   }
-  std::stable_sort(out.begin(), out.end(), [](const Difference& a, const Difference& b) { return a.phase < b.phase; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Difference& a, const Difference& b) { return a.phase < b.phase; });
   return out;
 }
 
