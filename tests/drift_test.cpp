@@ -12,9 +12,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "history_helpers.h"
+#include "json_tree.h"
 #include "model/schema_catalog.h"
 
 namespace sm::test {
@@ -74,75 +76,81 @@ std::string scratch_databases(const PgCluster& pg) {
 
 struct Case {
   const char* name;
+  int group;           // cases of one group are made in one database (they touch different objects)
   const char* manual;  // what someone ran in production by hand
   const char* object;  // the difference drift must report (display form)
   const char* side;
-  int count = 0;  // the number of differences, when it is known exactly (0: at least one)
+  int count = 0;  // the number of differences it makes, when known exactly (0: at least one)
 };
 
 // One case per kind of object and per attribute that can drift.
 const Case kCases[] = {
-    {"schema", "CREATE SCHEMA \"hotfix\"", "schema hotfix", "production-only", 1},
+    {"schema", 0, "CREATE SCHEMA \"hotfix\"", "schema hotfix", "production-only", 1},
     // Its functions and types are the extension's own: one difference, not dozens.
-    {"extension", "CREATE EXTENSION pg_trgm", "extension pg_trgm", "production-only", 1},
-    {"enum_value_added", "ALTER TYPE \"Role\" ADD VALUE 'GUEST'", "enum public.Role", "differs", 1},
-    {"enum_value_renamed", "ALTER TYPE \"Role\" RENAME VALUE 'ADMIN' TO 'OWNER'", "enum public.Role",
+    {"extension", 0, "CREATE EXTENSION pg_trgm", "extension pg_trgm", "production-only", 1},
+    {"enum_value_added", 0, "ALTER TYPE \"Role\" ADD VALUE 'GUEST'", "enum public.Role", "differs", 1},
+    {"enum_value_renamed", 1, "ALTER TYPE \"Role\" RENAME VALUE 'ADMIN' TO 'OWNER'", "enum public.Role",
      "differs", 1},
-    {"sequence", "ALTER SEQUENCE \"invoice_number_seq\" INCREMENT BY 10",
+    {"sequence", 0, "ALTER SEQUENCE \"invoice_number_seq\" INCREMENT BY 10",
      "sequence public.invoice_number_seq", "differs", 1},
-    {"function",
+    {"function", 0,
      "CREATE OR REPLACE FUNCTION \"touch\"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
      "function public.touch()", "differs", 1},
-    {"table_added", "CREATE TABLE \"Scratch\" (\"x\" INTEGER PRIMARY KEY, \"y\" TEXT)",
+    {"table_added", 0, "CREATE TABLE \"Scratch\" (\"x\" INTEGER PRIMARY KEY, \"y\" TEXT)",
      "table public.Scratch", "production-only", 1},
-    {"table_dropped", "DROP TABLE \"audit\".\"Event\"", "table audit.Event", "migrations-only", 0},
-    {"column_added", "ALTER TABLE \"User\" ADD COLUMN \"nickname\" TEXT", "column public.User.nickname",
+    // Its bigserial's sequence goes with it: two differences.
+    {"table_dropped", 1, "DROP TABLE \"audit\".\"Event\"", "table audit.Event", "migrations-only", 2},
+    {"column_added", 0, "ALTER TABLE \"User\" ADD COLUMN \"nickname\" TEXT", "column public.User.nickname",
      "production-only", 1},
-    {"column_dropped", "ALTER TABLE \"Post\" DROP COLUMN \"updatedAt\"", "column public.Post.updatedAt",
+    {"column_dropped", 0, "ALTER TABLE \"Post\" DROP COLUMN \"updatedAt\"", "column public.Post.updatedAt",
      "migrations-only", 1},
-    {"column_type", "ALTER TABLE \"Post\" ALTER COLUMN \"title\" TYPE VARCHAR(200)",
-     "column public.Post.title", "differs", 0},
-    {"column_not_null", "ALTER TABLE \"Post\" ALTER COLUMN \"updatedAt\" SET NOT NULL",
+    // The CHECK on the column is printed with a cast then: two differences.
+    {"column_type", 2, "ALTER TABLE \"Post\" ALTER COLUMN \"title\" TYPE VARCHAR(200)",
+     "column public.Post.title", "differs", 2},
+    {"column_not_null", 1, "ALTER TABLE \"Post\" ALTER COLUMN \"updatedAt\" SET NOT NULL",
      "column public.Post.updatedAt", "differs", 1},
-    {"column_default", "ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" DROP DEFAULT",
+    {"column_default", 1, "ALTER TABLE \"User\" ALTER COLUMN \"createdAt\" DROP DEFAULT",
      "column public.User.createdAt", "differs", 1},
-    {"column_identity", "ALTER TABLE \"Post\" ALTER COLUMN \"id\" DROP IDENTITY", "column public.Post.id",
+    {"column_identity", 2, "ALTER TABLE \"Post\" ALTER COLUMN \"id\" DROP IDENTITY", "column public.Post.id",
      "differs", 1},
-    {"column_generated", "ALTER TABLE \"User\" ALTER COLUMN \"emailDomain\" DROP EXPRESSION",
+    {"column_generated", 2, "ALTER TABLE \"User\" ALTER COLUMN \"emailDomain\" DROP EXPRESSION",
      "column public.User.emailDomain", "differs", 1},
-    {"index_added", "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\")", "index public.User.User_name_idx",
-     "production-only", 1},
-    {"index_dropped", "DROP INDEX \"Post_title_idx\"", "index public.Post.Post_title_idx", "migrations-only",
-     1},
-    {"index_redefined",
+    {"index_added", 0, "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\")",
+     "index public.User.User_name_idx", "production-only", 1},
+    {"index_dropped", 0, "DROP INDEX \"Post_title_idx\"", "index public.Post.Post_title_idx",
+     "migrations-only", 1},
+    {"index_redefined", 1,
      "DROP INDEX \"Post_title_idx\"; CREATE INDEX \"Post_title_idx\" ON \"Post\"(lower(\"title\"))",
      "index public.Post.Post_title_idx", "differs", 1},
     // What a failed CREATE INDEX CONCURRENTLY leaves behind.
-    {"index_invalid",
+    {"index_invalid", 3,
      "UPDATE pg_index SET indisvalid = false WHERE indexrelid = '\"Post_title_idx\"'::regclass",
      "index public.Post.Post_title_idx", "differs", 1},
-    {"constraint_dropped", "ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_authorId_fkey\"",
+    {"constraint_dropped", 0, "ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_authorId_fkey\"",
      "constraint public.Post.Post_authorId_fkey", "migrations-only", 1},
-    {"constraint_added", "ALTER TABLE \"User\" ADD CONSTRAINT \"User_name_key\" UNIQUE (\"name\")",
+    {"constraint_added", 1, "ALTER TABLE \"User\" ADD CONSTRAINT \"User_name_key\" UNIQUE (\"name\")",
      "constraint public.User.User_name_key", "production-only", 1},
-    {"constraint_not_valid",
+    {"constraint_not_valid", 3,
      "ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_title_check\", ADD CONSTRAINT \"Post_title_check\" CHECK "
      "(length(\"title\") > 0) NOT VALID",
      "constraint public.Post.Post_title_check", "differs", 1},
-    {"view", "CREATE OR REPLACE VIEW \"UserNames\" AS SELECT \"id\", \"name\", \"email\" FROM \"User\"",
+    {"view", 0, "CREATE OR REPLACE VIEW \"UserNames\" AS SELECT \"id\", \"name\", \"email\" FROM \"User\"",
      "view public.UserNames", "differs", 1},
-    {"trigger_dropped", "DROP TRIGGER \"Post_touch\" ON \"Post\"", "trigger public.Post.Post_touch",
+    {"trigger_dropped", 0, "DROP TRIGGER \"Post_touch\" ON \"Post\"", "trigger public.Post.Post_touch",
      "migrations-only", 1},
-    {"trigger_disabled", "ALTER TABLE \"Post\" DISABLE TRIGGER \"Post_touch\"",
+    {"trigger_disabled", 1, "ALTER TABLE \"Post\" DISABLE TRIGGER \"Post_touch\"",
      "trigger public.Post.Post_touch", "differs", 1},
 };
 
-size_t count_of(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-  return n;
+const Json* field(const Json& j, const std::string& name) {
+  for (const auto& [k, v] : j.fields)
+    if (k == name) return &v;
+  return nullptr;
 }
 
+// Each group of cases in its own copy of the migrated database: every change is reported with its
+// side (and the exact number of differences), the fix drift prints runs, and drift then exits 0.
+// Groups keep the number of drift runs (about two seconds each) small.
 TEST(Drift, EachManualChangeIsReportedAndItsFixEndsTheDrift) {
   SM_START_PG(pg);
   PrismaProject p;
@@ -154,25 +162,40 @@ TEST(Drift, EachManualChangeIsReportedAndItsFixEndsTheDrift) {
   ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
   EXPECT_THAT(clean.out, HasSubstr("no drift"));
 
-  int i = 0;
-  for (const Case& c : kCases) {
-    SCOPED_TRACE(c.name);
-    std::string db = "case" + std::to_string(i++);
+  std::set<int> groups;
+  for (const Case& c : kCases) groups.insert(c.group);
+  for (int g : groups) {
+    SCOPED_TRACE("group " + std::to_string(g));
+    std::string db = "group" + std::to_string(g);
     pg.psql("CREATE DATABASE " + db + " TEMPLATE base");
-    pg.psql(c.manual, db);
+    size_t expected = 0;
+    for (const Case& c : kCases)
+      if (c.group == g) {
+        pg.psql(c.manual, db);
+        expected += static_cast<size_t>(c.count);
+      }
     RunResult j = drift(pg.url(db), p.migrations().string(), "--format json");
     EXPECT_EQ(j.exit_code, 1) << j.out << j.err;
-    EXPECT_THAT(j.out,
-                HasSubstr(std::string("\"object\": \"") + c.object + "\", \"side\": \"" + c.side + "\""))
-        << j.out;
-    if (c.count) {
-      EXPECT_EQ(count_of(j.out, "\"kind\": "), static_cast<size_t>(c.count)) << j.out;
+    Json doc = Json::parse(j.out);
+    const Json* diffs = field(doc, "differences");
+    ASSERT_NE(diffs, nullptr) << j.out;
+    EXPECT_EQ(diffs->items.size(), expected) << j.out;
+    for (const Case& c : kCases) {
+      if (c.group != g) continue;
+      bool found = false;
+      for (const Json& d : diffs->items)
+        found = found || (field(d, "object")->s == c.object && field(d, "side")->s == c.side);
+      EXPECT_TRUE(found) << c.name << ": no " << c.object << " " << c.side << " in\n" << j.out;
     }
-
-    RunResult t = drift(pg.url(db), p.migrations().string());
-    EXPECT_EQ(t.exit_code, 1) << t.out << t.err;
-    std::string fix = fix_script(t.out);
-    ASSERT_FALSE(fix.empty()) << t.out;
+    std::string fix;
+    for (const Json& d : diffs->items)
+      for (const Json& st : field(d, "fix")->items) fix += st.s + "\n";
+    if (g == 0) {
+      // The text output ends with the same script.
+      RunResult t = drift(pg.url(db), p.migrations().string());
+      EXPECT_EQ(t.exit_code, 1);
+      EXPECT_EQ(fix_script(t.out), fix);
+    }
     try {
       pg.psql(fix, db);
     } catch (const std::exception& e) {
@@ -282,11 +305,40 @@ TEST(Drift, TheFixtureProjectAppliedHasNoDrift) {
   SM_START_PG(pg);
   std::string url = pg.create_database("shop");
   std::string path = (source_dir() / "fixtures/prisma/shop/prisma/migrations").string();
-  RunResult a = run_cli("apply --database-url " + shell_quote(url) + " " + shell_quote(path));
+  // Its fourth migration's CONCURRENTLY cannot run under its Prisma 6's one-query mode: applied
+  // and replayed in safe mode.
+  RunResult a = run_cli("apply --mode safe --database-url " + shell_quote(url) + " " + shell_quote(path));
   ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
-  RunResult r = drift(url, path);
+  RunResult r = drift(url, path, "--mode safe");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("5 migration(s) recorded as applied"));
+}
+
+// The shared corpus's projects that apply on an empty database (measured: these four; langfuse's
+// last migration fails on an empty database and its 433 others take 30 s to apply and replay, so it
+// is left out of CI; trigger.dev's main folder and civitai are as costly), applied by safemigrate:
+// no drift.
+TEST(Drift, CorpusProjectsAppliedHaveNoDrift) {
+  SM_START_PG(pg);
+  const char* projects[] = {
+      "umami-software__umami/prisma__migrations",
+      "hoppscotch__hoppscotch/packages__hoppscotch-backend__prisma__migrations",
+      "teableio__teable/packages__db-main-prisma__prisma__postgres__migrations",
+      "triggerdotdev__trigger.dev/internal-packages__run-ops-database__prisma__migrations",
+  };
+  int i = 0;
+  for (const char* project : projects) {
+    SCOPED_TRACE(project);
+    fs::path dir = shared_dir() / "corpus/prisma" / project;
+    ASSERT_TRUE(fs::is_directory(dir)) << dir;
+    std::string url = pg.create_database("corpus" + std::to_string(i++));
+    RunResult a = run_cli("apply --database-url " + shell_quote(url) + " " + shell_quote(dir.string()));
+    ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+    RunResult r = drift(url, dir.string());
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("no drift"));
+    EXPECT_THAT(r.out, Not(HasSubstr("pending")));
+  }
 }
 
 }  // namespace
