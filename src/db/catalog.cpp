@@ -32,7 +32,8 @@ model::Catalog read_catalog(Database& db, const CatalogFilter& filter) {
   tx.exec("SET LOCAL search_path = pg_catalog");
   std::string skip;
   for (const std::string& t : filter.skip_tables) skip += (skip.empty() ? "" : ", ") + tx.quote(t);
-  if (skip.empty()) skip = "NULL";
+  // NOT IN (NULL) would leave out every table: with nothing to skip, skip a name no table has.
+  if (skip.empty()) skip = "''";
   // The tables (and partitioned tables) read: relations of user schemas, not an extension's, not
   // a skipped one.
   const std::string tables =
