@@ -48,7 +48,8 @@ struct CatalogObject {
   }
   // What identifies it across two databases: kind, schema, table, name, signature.
   std::string key() const;
-  // "index public.User_email_key", "column public.User.email", "function public.f(integer)".
+  // "index public.User.User_email_key" (with its table), "column public.User.email",
+  // "function public.f(integer)".
   std::string display() const;
 };
 
