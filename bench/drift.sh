@@ -45,7 +45,7 @@ for i in $(seq "$RUNS"); do
   code=$?
   set -e
   [[ $code == 0 ]] || { cat "$TMP/out"; echo "drift exited $code on a database without drift" >&2; exit 1; }
-  times+=("$(cat "$TMP/time")")
+  times+=("$(grep -v '^Command' "$TMP/time") [$(grep '^drift: replay' "$TMP/out" | sed 's/^drift: //')]")
 done
 psql -X -q -h "$TMP" -p "$PORT" -U postgres -d bench -c 'CREATE INDEX "manual_idx" ON "t7"("c1", "c2")'
 set +e
@@ -53,7 +53,7 @@ set +e
 code=$?
 set -e
 [[ $code == 1 ]] || { cat "$TMP/out"; echo "drift exited $code after a manual index" >&2; exit 1; }
-DRIFT_TIME=$(cat "$TMP/time")
+DRIFT_TIME="$(grep -v '^Command' "$TMP/time") [$(grep '^drift: replay' "$TMP/out" | sed 's/^drift: //')]"
 # The replay alone: the same migration applied by safemigrate to an empty database.
 psql -X -q -h "$TMP" -p "$PORT" -U postgres -d postgres -c "CREATE DATABASE bench2"
 /usr/bin/time -f '%e %U %S' -o "$TMP/time" "$SM" apply --database-url "postgresql://postgres@/bench2?host=$TMP&port=$PORT" "$MIG" >/dev/null
@@ -65,7 +65,7 @@ REPORT=$(cat <<EOF2
 - machine: $(nproc) cores (nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), RAM $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); shared with other work (load average $(cut -d' ' -f1-3 /proc/loadavg)), so expect noise
 - PostgreSQL $(psql -X -q -A -t -h "$TMP" -p "$PORT" -U postgres -d postgres -c "SHOW server_version"), default settings except fsync=off, Unix socket
 - command: TABLES=$TABLES INDEXES_PER_TABLE=$PER RUNS=$RUNS bash bench/drift.sh (repository $(git rev-parse --short HEAD)); one migration of $TABLES tables (serial key, $PER text columns, a timestamp) and $PER indexes each
-- whole \`safemigrate drift\` processes, no drift (wall s, user s, sys s): $(printf '%s; ' "${times[@]}")
+- whole \`safemigrate drift\` processes, no drift (wall s, user s, sys s [drift's own split]): $(printf '%s; ' "${times[@]}")
 - after \`CREATE INDEX manual_idx\` by hand (exit 1, one difference): $DRIFT_TIME
 - of which replaying the migration (the same file by \`safemigrate apply\` on an empty database): $APPLY_TIME
 EOF2

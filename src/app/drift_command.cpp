@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <ostream>
 #include <random>
@@ -311,7 +312,10 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
     r.database = target->url().display;
     r.scratch = temp ? "a temporary database (" + temp->name() + ")" : scratch->url().display;
     std::ostringstream replay_log;
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
     r.replay = replay_applied(so, *target, *scratch, replay_log);
+    const auto t1 = Clock::now();
     if (!r.replay.error.empty()) {
       err << fmt::format(
           "safemigrate: a migration recorded as applied in {} fails when replayed on an empty database, so "
@@ -320,12 +324,22 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
           r.database, r.replay.error);
       return kDriftError;
     }
-    model::Catalog prod = db::read_catalog(*target), mig = db::read_catalog(*scratch);
+    model::Catalog prod = db::read_catalog(*target);
+    const auto t2 = Clock::now();
+    model::Catalog mig = db::read_catalog(*scratch);
+    const auto t3 = Clock::now();
     apply_exclusions(prod, exclude);
     apply_exclusions(mig, exclude);
     r.differences = model::diff_catalogs(prod, mig);
+    const auto t4 = Clock::now();
     scratch.reset();
     temp.reset();
+    // Where the time went (on stderr, so that every format's output stays what it is).
+    err << fmt::format(
+        "drift: replay {}, catalogs read in {} ({} objects) and {} ({} objects), compared in {}, scratch "
+        "dropped in {}\n",
+        fmt_seconds(t1 - t0), fmt_seconds(t2 - t1), prod.objects.size(), fmt_seconds(t3 - t2),
+        mig.objects.size(), fmt_seconds(t4 - t3), fmt_seconds(Clock::now() - t4));
     if (o.format == "json")
       write_json(out, r);
     else if (o.format == "github")
