@@ -332,6 +332,14 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
     apply_exclusions(mig, exclude);
     r.differences = model::diff_catalogs(prod, mig);
     const auto t4 = Clock::now();
+    // The report first: dropping a scratch database of thousands of relations takes seconds.
+    if (o.format == "json")
+      write_json(out, r);
+    else if (o.format == "github")
+      write_github(out, r);
+    else
+      write_text(out, r);
+    out.flush();
     scratch.reset();
     temp.reset();
     // Where the time went (on stderr, so that every format's output stays what it is).
@@ -340,12 +348,6 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
         "dropped in {}\n",
         fmt_seconds(t1 - t0), fmt_seconds(t2 - t1), prod.objects.size(), fmt_seconds(t3 - t2),
         mig.objects.size(), fmt_seconds(t4 - t3), fmt_seconds(Clock::now() - t4));
-    if (o.format == "json")
-      write_json(out, r);
-    else if (o.format == "github")
-      write_github(out, r);
-    else
-      write_text(out, r);
     return r.differences.empty() ? kDriftNone : kDriftFound;
   });
 }
