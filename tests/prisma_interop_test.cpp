@@ -255,5 +255,38 @@ TEST(PrismaInterop, ResolveAppliedByPrismaIsAppliedForSafemigrate) {
   EXPECT_THAT(st.out + st.err, Not(HasSubstr("P3")));
 }
 
+// `drift` (issue 21) on a database `prisma migrate deploy` built: what Prisma ran and what
+// safemigrate replays agree, so there is no drift; an index added by hand afterwards is drift.
+TEST(PrismaInterop, DeployedByPrismaHasNoDrift) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_init",
+        "CREATE TYPE \"Role\" AS ENUM ('USER', 'ADMIN');\n"
+        "CREATE TABLE \"User\" (\"id\" SERIAL NOT NULL, \"email\" TEXT NOT NULL, \"role\" \"Role\" NOT NULL "
+        "DEFAULT 'USER', \"createdAt\" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, CONSTRAINT "
+        "\"User_pkey\" "
+        "PRIMARY KEY (\"id\"));\n"
+        "CREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(\"email\");\n");
+  p.add(
+      "20240102000000_posts",
+      "CREATE TABLE \"Post\" (\"id\" SERIAL NOT NULL, \"authorId\" INTEGER NOT NULL, \"title\" VARCHAR(200), "
+      "CONSTRAINT \"Post_pkey\" PRIMARY KEY (\"id\"));\n"
+      "CREATE INDEX \"Post_authorId_idx\" ON \"Post\"(\"authorId\");\n"
+      "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES "
+      "\"User\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;\n"
+      "ALTER TYPE \"Role\" ADD VALUE 'GUEST';\n");
+  RunResult dep = p.prisma(pg.url(), "migrate deploy");
+  ASSERT_EQ(dep.exit_code, 0) << dep.out << dep.err;
+  RunResult d = sm_cli("drift", pg.url(), p);
+  EXPECT_EQ(d.exit_code, 0) << d.out << d.err;
+  EXPECT_THAT(d.out, HasSubstr("2 migration(s) recorded as applied"));
+  EXPECT_THAT(d.out, HasSubstr("no drift"));
+  pg.psql("CREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\")");
+  RunResult d2 = sm_cli("drift", pg.url(), p);
+  EXPECT_EQ(d2.exit_code, 1) << d2.out << d2.err;
+  EXPECT_THAT(d2.out, HasSubstr("index public.Post.Post_title_idx: only in production"));
+}
+
 }  // namespace
 }  // namespace sm::test

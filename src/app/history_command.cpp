@@ -767,4 +767,50 @@ PendingMigrations load_pending(const HistoryOptions& o, db::Database& dbc) {
   return p;
 }
 
+ReplayOutcome replay_applied(const HistoryOptions& o, db::Database& target, db::Database& scratch,
+                             std::ostream& out) {
+  Local local = load_local(o);
+  prisma::PrismaHistory hist(target);
+  bool exists = false;
+  std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
+  std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
+  ReplayOutcome r;
+  r.history_table = hist.table();
+  r.mode = fmt::format("{} ({})", apply_mode_name(local.mode), local.mode_reason);
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < status.size(); ++i) {
+    const db::MigrationStatus& s = status[i];
+    switch (s.state) {
+      case db::MigrationState::Applied:
+      case db::MigrationState::Duplicate:
+      case db::MigrationState::Inconsistent: todo.push_back(i); break;
+      case db::MigrationState::Edited:
+        todo.push_back(i);
+        r.edited.push_back(s.name);
+        break;
+      case db::MigrationState::Pending:
+      case db::MigrationState::RolledBack: r.pending.push_back(s.name); break;
+      case db::MigrationState::Failed: r.failed.push_back(s.name); break;
+      case db::MigrationState::MissingLocally: r.missing_locally.push_back(s.name); break;
+      case db::MigrationState::NoScript: r.no_script.push_back(s.name); break;
+    }
+  }
+  prisma::PrismaHistory shadow_hist(scratch);
+  HistoryOptions so = o;
+  so.lock_retries = 0;
+  prepare_to_apply(shadow_hist, false, scratch, so, out);
+  Applier applier(scratch, shadow_hist, so, out);
+  for (size_t i : todo) {
+    if (i >= local.set().migrations.size()) continue;
+    const model::Migration& m = local.set().migrations[i];
+    std::string error;
+    if (!applier.apply(m, local.migrations[i].script, plan_migration(m, local.mode), error)) {
+      r.error = error;
+      return r;
+    }
+    r.replayed.push_back(m.id);
+  }
+  return r;
+}
+
 }  // namespace sm::app

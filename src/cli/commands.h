@@ -1,7 +1,7 @@
 // Each command's options (an Args struct its setup function binds to CLI11) and its two
 // functions: NAME_setup declares the options, NAME_run runs the command (src/cli/command.h).
 // check_commands.cpp: check, list, baseline, rules, explain. history_commands.cpp: status, verify, apply,
-// resolve, rehearse.
+// resolve, rehearse. drift_commands.cpp: drift.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "app/check_command.h"
+#include "app/drift_command.h"
 #include "app/history_command.h"
 #include "app/rehearse_command.h"
 #include "config/config.h"
@@ -79,5 +80,13 @@ struct RehearseArgs : HistoryArgs {
 };
 void rehearse_setup(CLI::App& cmd, RehearseArgs& a);
 int rehearse_run(RehearseArgs& a, const CLI::App& cmd);
+
+// ---- drift (cli/drift_commands.cpp) ----
+struct DriftArgs {
+  app::DriftOptions drift;
+  std::string mode = "auto";
+};
+void drift_setup(CLI::App& cmd, DriftArgs& a);
+int drift_run(DriftArgs& a, const CLI::App& cmd);
 
 }  // namespace sm::cli

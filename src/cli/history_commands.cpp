@@ -105,10 +105,7 @@ void apply_setup(CLI::App& cmd, ApplyArgs& a) {
 }
 
 int apply_run(ApplyArgs& a, const CLI::App& cmd) {
-  a.options.mode = a.mode == "prisma-6"   ? app::ApplyMode::Prisma6
-                   : a.mode == "prisma-7" ? app::ApplyMode::Prisma7
-                   : a.mode == "safe"     ? app::ApplyMode::Safe
-                                          : app::ApplyMode::Auto;
+  a.options.mode = apply_mode(a.mode);
   return run_history(a, cmd, {.stop_after_failure = true},
                      [](const auto& run, auto& out, auto& err) { return app::run_apply(run, out, err); });
 }

@@ -273,4 +273,11 @@ std::optional<int> history_runs(HistoryArgs& a, const CLI::App& cmd, app::Databa
   return std::nullopt;
 }
 
+app::ApplyMode apply_mode(const std::string& mode) {
+  return mode == "prisma-6"   ? app::ApplyMode::Prisma6
+         : mode == "prisma-7" ? app::ApplyMode::Prisma7
+         : mode == "safe"     ? app::ApplyMode::Safe
+                              : app::ApplyMode::Auto;
+}
+
 }  // namespace sm::cli

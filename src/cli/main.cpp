@@ -73,6 +73,12 @@ const Command kCommands[] = {
             "static prediction beside each observation; then roll back. A Prisma folder or a Django plan "
             "(RunPython is shown as skipped)",
             rehearse_setup, rehearse_run),
+    command("drift",
+            "Replay the migrations the database's _prisma_migrations records as applied on a scratch database "
+            "and report every difference (schemas, tables, columns, indexes, constraints, enums, sequences, "
+            "views, triggers, functions, extensions) with the SQL that brings the database back to the "
+            "migrations; exit 1 on drift",
+            drift_setup, drift_run),
 };
 
 // `safemigrate` alone and `safemigrate help [COMMAND]` show the commands (or one's options), as

@@ -1,0 +1,43 @@
+// drift: the database against what its recorded migrations build (app/drift_command.h).
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/inputs.h"
+#include "model/errors.h"
+#include "report/sanitize.h"
+
+namespace sm::cli {
+
+void drift_setup(CLI::App& cmd, DriftArgs& a) {
+  app::HistoryOptions& h = a.drift.history;
+  cmd.add_option("paths", h.paths, "The Prisma migrations folder (or the project root holding it)")->required();
+  cmd.add_option("--database-url", h.database_url,
+                 "The database to compare (default: $DATABASE_URL); the password is never printed");
+  cmd.add_option("--shadow-database-url", a.drift.shadow_database_url,
+                 "An empty database to replay the migrations on (default: a temporary database created "
+                 "on the same server and always dropped, which needs CREATEDB)");
+  cmd.add_option("--prisma-version", h.prisma_version,
+                 "Prisma version of the project: how each migration.sql is run (default: read from "
+                 "package.json or lock files)");
+  cmd.add_option("--mode", a.mode,
+                 "How each migration.sql is replayed, as apply's --mode (default auto: the project's Prisma "
+                 "version's)")
+      ->check(CLI::IsMember({"auto", "prisma-6", "prisma-7", "safe"}));
+  cmd.add_option("--exclude", a.drift.exclude,
+                 "Leave out objects whose schema.name (a table's, for its columns, indexes, constraints "
+                 "and triggers) fully matches this RE2 pattern; repeatable");
+  cmd.add_option("--format", a.drift.format, "Output format")->check(CLI::IsMember({"text", "json", "github"}));
+}
+
+int drift_run(DriftArgs& a, const CLI::App& cmd) {
+  app::HistoryOptions& h = a.drift.history;
+  if (url_given_as_path(h.paths)) return model::kExitUsage;
+  if (!given(cmd, "--database-url"))
+    if (const char* env = std::getenv("DATABASE_URL")) h.database_url = env;
+  h.mode = apply_mode(a.mode);
+  report::PrintableStream out(std::cout), err(std::cerr);
+  return app::run_drift(a.drift, out, err);
+}
+
+}  // namespace sm::cli
