@@ -13,6 +13,7 @@
 
 #include "sql/facts.h"
 #include "sql/parse_tree.h"
+#include "util/arena.h"
 #include "util/big_stack.h"
 #include "util/utf8.h"
 
@@ -296,8 +297,14 @@ class FileParser {
       pg_query_free_scan_result(r);
       return cursor;
     }
+    // The unpacked tokens (a struct each) come from this thread's arena, emptied per region: one
+    // malloc and free per token was a tenth of check's CPU (perf, issue 23).
+    thread_local util::Arena arena(256u << 10);
+    arena.reset();
+    ProtobufCAllocator in_arena{[](void* a, size_t n) { return static_cast<util::Arena*>(a)->allocate(n); },
+                                [](void*, void*) {}, &arena};
     PgQuery__ScanResult* sr =
-        pg_query__scan_result__unpack(nullptr, r.pbuf.len, reinterpret_cast<const uint8_t*>(r.pbuf.data));
+        pg_query__scan_result__unpack(&in_arena, r.pbuf.len, reinterpret_cast<const uint8_t*>(r.pbuf.data));
     if (sr) {
       for (size_t i = 0; i < sr->n_tokens; ++i) {
         const PgQuery__ScanToken* t = sr->tokens[i];
@@ -319,7 +326,6 @@ class FileParser {
           tokens_.push_back({s, e, static_cast<int32_t>(t->token)});
         }
       }
-      pg_query__scan_result__free_unpacked(sr, nullptr);
     }
     pg_query_free_scan_result(r);
     return 0;
