@@ -62,7 +62,7 @@ model::Finding& Reporter::at(const model::Statement& st, const model::Action* ac
   f.source_line = line_of(st, f.loc);
   f.message = std::move(message);
   f.help = std::string(rule_.doc.fix);
-  if (action) f.action = *action;
+  if (action) f.action = std::make_shared<const model::Action>(*action);
   if (migration_.framework == model::Framework::Django) {
     // Django's SQL has no file of its own: point at the operation, show the SQL as statement.
     if (const model::Operation* op = operation_of(migration_, st)) f.operation = operation_label(*op);

@@ -11,9 +11,27 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 }  // namespace
 
 std::string json_quote(std::string_view s) {
-  std::string out = "\"";
+  std::string out;
   out.reserve(s.size() + 2);
+  append_json_quoted(out, s);
+  return out;
+}
+
+void append_json_quoted(std::string& out, std::string_view s) {
+  out += '"';
   for (size_t i = 0; i < s.size();) {
+    // Printable ASCII other than '"' and '\\' is copied as it is, a run at a time.
+    size_t plain = i;
+    while (plain < s.size()) {
+      auto c = static_cast<unsigned char>(s[plain]);
+      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
+      ++plain;
+    }
+    if (plain > i) {
+      out.append(s.substr(i, plain - i));
+      i = plain;
+      continue;
+    }
     Utf8Step st = decode_utf8(s, i);
     switch (st.cp) {
       case -1: out += kReplacement; break;
@@ -30,7 +48,7 @@ std::string json_quote(std::string_view s) {
     }
     i += st.len;
   }
-  return out + "\"";
+  out += '"';
 }
 
 std::string printable(std::string_view s, bool keep_layout) {

@@ -76,28 +76,29 @@ std::vector<Descriptor> descriptors(const Input& in) {
   return out;
 }
 
-void write_message(std::ostream& out, const char* key, const std::string& text) {
-  out << "\"" << key << "\": {\"text\": " << json_quote(text) << "}";
+void write_message(BufferedOut& out, const char* key, const std::string& text) {
+  out << "\"" << key << "\": {\"text\": " << json_string(text) << "}";
 }
 
 }  // namespace
 
-void write_sarif(std::ostream& out, const Input& in) {
+void write_sarif(std::ostream& stream, const Input& in) {
+  BufferedOut out(stream);
   std::vector<Descriptor> rules = descriptors(in);
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < rules.size(); ++i) index[rules[i].id] = i;
 
   out << "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n"
       << "  \"runs\": [\n    {\n      \"tool\": {\"driver\": {\"name\": \"safemigrate\", \"version\": "
-      << json_quote(SAFEMIGRATE_VERSION) << ", \"rules\": [";
+      << json_string(SAFEMIGRATE_VERSION) << ", \"rules\": [";
   for (size_t i = 0; i < rules.size(); ++i) {
     const Descriptor& d = rules[i];
-    out << (i ? ",\n" : "\n") << "        {\"id\": " << json_quote(d.id) << ", ";
+    out << (i ? ",\n" : "\n") << "        {\"id\": " << json_string(d.id) << ", ";
     write_message(out, "shortDescription", d.summary);
     out << ", ";
     write_message(out, "fullDescription", d.full);
-    out << ", \"help\": {\"text\": " << json_quote(d.help_text)
-        << ", \"markdown\": " << json_quote(d.help_markdown) << "}"
+    out << ", \"help\": {\"text\": " << json_string(d.help_text)
+        << ", \"markdown\": " << json_string(d.help_markdown) << "}"
         << ", \"defaultConfiguration\": {\"level\": \"" << sarif_level(d.severity) << "\"}}";
   }
   out << "\n      ]}},\n      \"columnKind\": \"unicodeCodePoints\",\n      \"results\": [";
@@ -108,14 +109,14 @@ void write_sarif(std::ostream& out, const Input& in) {
     std::string text = f.message;
     if (!f.operation.empty()) text += " (" + f.operation + ")";
     if (!f.help.empty()) text += "\nHelp: " + f.help;
-    out << "        {\"ruleId\": " << json_quote(f.rule) << ", \"ruleIndex\": " << index[f.rule]
+    out << "        {\"ruleId\": " << json_string(f.rule) << ", \"ruleIndex\": " << index[f.rule]
         << ", \"level\": \"" << sarif_level(f.severity) << "\", ";
     write_message(out, "message", text);
     if (!f.loc.file.empty()) {
       // A project-wide condition points at its migrations folder: a folder's URI ends with '/'.
       std::string uri = uri_of(f.loc.file);
       if (f.migrations_concerned && !uri.empty() && uri.back() != '/') uri += '/';
-      out << ", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": " << json_quote(uri)
+      out << ", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": " << json_string(uri)
           << "}";
       if (f.loc.line > 0) {
         out << ", \"region\": {\"startLine\": " << f.loc.line;
@@ -126,11 +127,11 @@ void write_sarif(std::ostream& out, const Input& in) {
     }
     if (f.suppressed)
       out << ", \"suppressions\": [{\"kind\": \"inSource\", \"justification\": "
-          << json_quote(f.suppression_reason) << "}]";
+          << json_string(f.suppression_reason) << "}]";
     // Code scanning matches results across runs by this, not by the line (which edits move).
     if (!f.fingerprint.empty())
-      out << ", \"partialFingerprints\": {\"safemigrate/v1\": " << json_quote(f.fingerprint) << "}";
-    out << ", \"properties\": {\"migration\": " << json_quote(f.migration);
+      out << ", \"partialFingerprints\": {\"safemigrate/v1\": " << json_string(f.fingerprint) << "}";
+    out << ", \"properties\": {\"migration\": " << json_string(f.migration);
     if (f.migrations_concerned)
       out << ", \"scope\": \"project\", \"migrationsConcerned\": " << f.migrations_concerned;
     out << "}}";

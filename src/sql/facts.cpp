@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <deque>
 #include <optional>
 #include <set>
 #include <string>
@@ -317,67 +318,60 @@ void set_config_call(Ctx& c, Node call) {
   c.st.set_local = flag(b, "boolval");
 }
 
-// One walk over a statement's tree: every string constant (A_Const sval), to see whether a new
-// enum value is used later in the same transaction, and calls of functions newer servers added.
-// Iterative, in document order: a tree may nest thousands of levels deep (parse.cpp reads up
-// to kMaxTreeDepth), more than a recursive walk's stack allows.
-void walk_constants_and_calls(Ctx& c, Node root) {
-  std::vector<Node> todo{root}, children;
-  auto push_children = [&] {
-    todo.insert(todo.end(), children.rbegin(), children.rend());
-    children.clear();
-  };
-  while (!todo.empty()) {
-    Node n = todo.back();
-    todo.pop_back();
-    simdjson::dom::object obj;
-    simdjson::dom::array arr;
-    if (n.get_array().get(arr) == simdjson::SUCCESS) {
-      for (Node e : arr) children.push_back(e);
-      push_children();
-      continue;
-    }
-    if (n.get_object().get(obj) != simdjson::SUCCESS) continue;
-    for (auto kv : obj) {
-      if (kv.key == "A_Const") {
-        Node sval;
-        if (field(kv.value, "sval", sval)) c.st.string_literals.emplace_back(str(sval, "sval"));
-        continue;
-      }
-      if (kv.key == "FuncCall") {
-        std::string name = last_name(list(kv.value, "funcname"));
-        for (const NewFunction& f : kNewFunctions)
-          if (f.name == name) needs_postgres(c, f.major, name + "()", f.extension);
-        if (name == "set_config") lexing_set_config(c, kv.value);
-        if (name == "set_config") set_config_call(c, kv.value);
-      }
-      children.push_back(kv.value);
-    }
-    push_children();
-  }
-}
-
-// Calls fn(type, body) for every node of `root`'s tree in document order. Iterative, like
-// walk_constants_and_calls: a tree may nest deeper than a recursive walk's stack allows.
+// Calls fn(type, body) for every node of `root`'s tree in document order (a node's keys before
+// its children). Iterative: a tree may nest thousands of levels deep (parse.cpp reads up to
+// kMaxTreeDepth), more than a recursive walk's stack allows. The work list is this thread's,
+// reused from walk to walk (a walk inside fn gets a list of its own).
 template <class Fn>
 void walk_nodes(Node root, Fn fn) {
-  std::vector<Node> todo{root}, children;
+  thread_local std::deque<std::vector<Node>> lists;  // a deque: growing it moves no list
+  thread_local size_t depth = 0;
+  if (lists.size() <= depth) lists.resize(depth + 1);
+  std::vector<Node>& todo = lists[depth];
+  struct Level {
+    std::vector<Node>& todo;
+    explicit Level(std::vector<Node>& t) : todo(t) { ++depth; }
+    ~Level() {
+      todo.clear();
+      --depth;
+    }
+  } level(todo);
+  todo.push_back(root);
   while (!todo.empty()) {
     Node n = todo.back();
     todo.pop_back();
+    size_t first_child = todo.size();
     simdjson::dom::object obj;
     simdjson::dom::array arr;
     if (n.get_array().get(arr) == simdjson::SUCCESS) {
-      for (Node e : arr) children.push_back(e);
+      for (Node e : arr) todo.push_back(e);
     } else if (n.get_object().get(obj) == simdjson::SUCCESS) {
       for (auto kv : obj) {
         fn(kv.key, kv.value);
-        children.push_back(kv.value);
+        todo.push_back(kv.value);
       }
     }
-    todo.insert(todo.end(), children.rbegin(), children.rend());
-    children.clear();
+    std::reverse(todo.begin() + static_cast<std::ptrdiff_t>(first_child), todo.end());
   }
+}
+
+// One walk over a statement's tree: every string constant (A_Const sval), to see whether a new
+// enum value is used later in the same transaction, and calls of functions newer servers added.
+void walk_constants_and_calls(Ctx& c, Node root) {
+  walk_nodes(root, [&](std::string_view type, Node body) {
+    if (type == "A_Const") {
+      Node sval;
+      if (field(body, "sval", sval)) c.st.string_literals.emplace_back(str(sval, "sval"));
+    } else if (type == "FuncCall") {
+      std::string name = last_name(list(body, "funcname"));
+      for (const NewFunction& f : kNewFunctions)
+        if (f.name == name) needs_postgres(c, f.major, name + "()", f.extension);
+      if (name == "set_config") {
+        lexing_set_config(c, body);
+        set_config_call(c, body);
+      }
+    }
+  });
 }
 
 // Every constant of an expression as written: 10, 2024-01-01, true.

@@ -108,6 +108,10 @@ FileReadResult read_whole_file(const std::filesystem::path& path, uint64_t max_s
 
 std::optional<size_t> first_invalid_utf8(std::string_view bytes) {
   for (size_t i = 0; i < bytes.size();) {
+    if (static_cast<unsigned char>(bytes[i]) < 0x80) {  // ASCII, most of any migration: no call
+      ++i;
+      continue;
+    }
     Utf8Step st = decode_utf8(bytes, i);
     if (st.cp < 0) return i;
     i += st.len;

@@ -9,7 +9,10 @@ namespace sm::util {
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up in its providers at every
+  // EVP_Digest, once per migration file here. Never freed (one per process).
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!sha256 || EVP_Digest(bytes.data(), bytes.size(), digest, &length, sha256, nullptr) != 1)
     throw std::runtime_error("OpenSSL could not compute a SHA-256 digest");
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
