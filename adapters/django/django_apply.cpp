@@ -1,6 +1,7 @@
-// status, verify and apply for a Django plan (export_plan.py's JSON) against django_migrations,
-// writing the rows `manage.py migrate` writes so that `showmigrations` and `migrate` agree.
-#include "app/django_history_command.h"
+// Django behind app/framework.h: a plan (export_plan.py's JSON) read by the check pipeline,
+// django_migrations, and apply through Django's own `migrate` (run_migrate.py), which writes the
+// rows `manage.py migrate` writes so that `showmigrations` and `migrate` agree.
+#include "adapters/django/django_apply.h"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -19,7 +20,9 @@
 #include "sql/parse.h"
 #include "util/subprocess.h"
 
-namespace sm::app {
+namespace sm::django {
+
+using namespace sm::app;
 
 namespace {
 
@@ -290,268 +293,273 @@ bool wait_for_other_migrators(db::Database& dbc, const std::string& table,
   }
 }
 
-}  // namespace
+class DjangoProject : public Project {
+ public:
+  explicit DjangoProject(Plan plan) { checked = std::move(plan.run); }
 
-bool is_django_plan(const HistoryOptions& o) {
-  std::error_code ec;
-  return !o.paths.empty() && std::filesystem::is_regular_file(o.paths.front(), ec);
-}
-
-PendingMigrations load_django_pending(const HistoryOptions& o, db::Database& dbc) {
-  Plan plan = load_plan(o);
-  django::DjangoHistory hist(dbc, plan.set().history_id_type);
-  bool exists = false;
-  std::vector<django::DjangoRow> rows = db::read_checked_rows(hist, exists);
-  std::vector<db::MigrationStatus> status = django::compute_status(plan.set(), rows);
-  PendingMigrations p;
-  p.history_table = hist.table();
-  for (size_t i = 0; i < status.size(); ++i) {
-    if (status[i].state == db::MigrationState::Inconsistent)
-      throw InputError(fmt::format("{}: {}; migrate would refuse to run", status[i].name, status[i].detail));
-    if (status[i].state == db::MigrationState::Pending) p.pending.push_back(i);
+  std::string local_name() const override { return "the plan"; }
+  std::unique_ptr<db::HistoryStore> history(db::Database& dbc) const override {
+    return std::make_unique<DjangoHistory>(dbc, set().history_id_type);
   }
-  p.run = std::move(plan.run);
-  return p;
-}
+  db::HistoryReport report(db::HistoryStore& hist) const override {
+    return static_cast<DjangoHistory&>(hist).report(set());
+  }
+  std::vector<db::MigrationStatus> read_status(db::HistoryStore& hist, bool& exists) const override {
+    return compute_status(set(), db::read_checked_rows(static_cast<DjangoHistory&>(hist), exists));
+  }
+  std::optional<Refusal> refusal(const std::vector<db::MigrationStatus>& status) const override {
+    for (const db::MigrationStatus& s : status)
+      if (s.state == db::MigrationState::Inconsistent)
+        return Refusal{fmt::format("{}: {}; migrate would refuse to run", s.name, s.detail),
+                       fmt::format("safemigrate: {}: {}; nothing was applied\n", s.name, s.detail)};
+    return std::nullopt;
+  }
+  std::string ignore_hint() const override {
+    return "a `# safemigrate-ignore: RULE reason` comment on the operation";
+  }
+  std::string nothing_to_apply() const override {
+    return fmt::format("nothing to apply: all {} migration(s) of the plan are applied\n",
+                       set().migrations.size());
+  }
 
-int run_django_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
-  return guarded(err, o, [&] {
-    Plan plan = load_plan(o);
-    auto dbc = connect(o);
-    django::DjangoHistory hist(*dbc, plan.set().history_id_type);
-    db::HistoryReport rep = hist.report(plan.set());
-    return report_status(rep, *dbc, hist.table(), verify, "the plan", out);
-  });
-}
-
-int run_django_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
-  return guarded(err, o, [&] {
-    auto dbc = connect(o);
-    // run_migrate.py checks Django's own connection the same way before it migrates.
-    if (std::string why = lexing_mismatch(*dbc); !why.empty()) {
-      err << "safemigrate: " << why << "; nothing was applied\n";
-      return kHistoryError;
-    }
-    Plan plan = load_plan(for_server(o, *dbc));
-    const model::MigrationSet& set = plan.set();
-    django::DjangoHistory hist(*dbc, set.history_id_type);
-    // run_migrate.py proves that Django's database is this one by finding this session by name.
+  // run_migrate.py proves that Django's database is this one by finding this session by name.
+  // Django's start-up (settings, apps, imports) runs while the lock, the history and the gate
+  // are done here; it touches nothing until it is told to go, and is stopped if it is not. When
+  // it cannot be started, the start before the first try says why.
+  void before_lock(db::Database& dbc, const HistoryOptions& o, std::ostream&) override {
     const std::string session_name = fmt::format("safemigrate apply {}-{}", ::getpid(),
                                                  std::chrono::steady_clock::now().time_since_epoch().count());
-    pqxx::result me = dbc->exec("SELECT pg_backend_pid(), set_config('application_name', " +
-                                dbc->quote(session_name) + ", false)");
-    const std::string session = fmt::format("{} {}", me[0][0].as<int>(), session_name);
-    // Django's start-up (settings, apps, imports) runs while the lock, the history and the gate
-    // are done here; it touches nothing until it is told to go, and is stopped if it is not. When
-    // it cannot be started, the start before the first try says why.
-    std::optional<MigrateCommand> early;
-    std::optional<util::Process> started;
+    pqxx::result me = dbc.exec("SELECT pg_backend_pid(), set_config('application_name', " +
+                               dbc.quote(session_name) + ", false)");
+    session_ = fmt::format("{} {}", me[0][0].as<int>(), session_name);
     try {
-      early = migrate_command(o, set, o.dry_run);
-      started.emplace(early->spec);
+      early_ = migrate_command(o, set(), o.dry_run);
+      started_.emplace(early_->spec);
     } catch (const std::exception&) {
     }
-    std::optional<db::AdvisoryLock> lock;
-    if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
-    // Read the table after the lock: another run may just have applied some migrations.
-    bool exists = false;
-    std::vector<django::DjangoRow> rows = db::read_checked_rows(hist, exists);
-    std::vector<db::MigrationStatus> status = django::compute_status(set, rows);
-    auto others_refused = [&](const std::vector<std::string>& still) {
-      std::string who;
-      for (const std::string& w : still) who += "\n  " + w;
-      return InputError("another session is still using " + hist.table() +
-                        " (Django's migrate takes no lock; running two appliers at once records "
-                        "migrations twice); nothing was applied:" +
-                        who);
-    };
-    // A plain `manage.py migrate` takes no lock: one in the middle of a pending migration is waited
-    // for before the table is read for good, so that what it recorded is not applied again.
-    auto pending_tables = [&] {
-      std::vector<const model::Migration*> p;
-      for (size_t i = 0; i < set.migrations.size(); ++i)
-        if (status[i].state == db::MigrationState::Pending) p.push_back(&set.migrations[i]);
-      return tables_of(p);
-    };
-    if (!o.dry_run) {
-      std::vector<std::string> still;
-      bool waited = false;
-      if (!wait_for_other_migrators(*dbc, hist.table(), pending_tables(), o, out, still, &waited))
-        throw others_refused(still);
-      if (waited) {
-        rows = db::read_checked_rows(hist, exists);
-        status = django::compute_status(set, rows);
-      }
-    }
-    for (const db::MigrationStatus& s : status)
-      if (s.state == db::MigrationState::Inconsistent) {
-        err << fmt::format("safemigrate: {}: {}; nothing was applied\n", s.name, s.detail);
-        return kHistoryDrift;
-      }
-    std::vector<const model::Migration*> todo;
-    for (size_t i = 0; i < set.migrations.size(); ++i)
-      if (status[i].state == db::MigrationState::Pending) todo.push_back(&set.migrations[i]);
+  }
 
-    // The checklist is the gate, as for Prisma; Django then runs exactly what it checked.
-    std::set<std::string> pending;
-    for (const auto* m : todo) pending.insert(m->id);
-    if (int code = gate_blocks(set, plan.run.findings, pending,
-                               "a `# safemigrate-ignore: RULE reason` comment on the operation", *dbc, err,
-                               o.dry_run))
-      return code;
-    if (todo.empty()) {
-      out << "nothing to apply: all " << set.migrations.size() << " migration(s) of the plan are applied\n";
-      return kHistoryOk;
+  // A plain `manage.py migrate` takes no lock: one in the middle of a pending migration is waited
+  // for before the table is read for good, so that what it recorded is not applied again.
+  void after_lock(ApplyContext& c) override {
+    std::vector<std::string> still;
+    bool waited = false;
+    if (!wait_for_other_migrators(c.database, c.history.table(), pending_tables(c.status), c.options, c.out,
+                                  still, &waited))
+      throw others_refused(c.history, still);
+    if (waited) c.status = read_status(c.history, c.table_exists);
+  }
+
+  int apply(ApplyContext& c) override;
+  // Django records only finished migrations: nothing to resolve (open() says so for resolve).
+  int resolve(db::Database&, db::HistoryStore&, const HistoryOptions& o, const std::string&,
+              const std::string&, std::ostream&, std::ostream&) override {
+    throw InputError(o.paths.front() +
+                     " is a Django plan: resolve is for failed migrations, which Django "
+                     "does not record");
+  }
+
+ private:
+  std::set<std::string> pending_tables(const std::vector<db::MigrationStatus>& status) const {
+    std::vector<const model::Migration*> p;
+    for (size_t i : pending_migrations(status, set().migrations.size())) p.push_back(&set().migrations[i]);
+    return tables_of(p);
+  }
+  static InputError others_refused(const db::HistoryStore& hist, const std::vector<std::string>& still) {
+    std::string who;
+    for (const std::string& w : still) who += "\n  " + w;
+    return InputError("another session is still using " + hist.table() +
+                      " (Django's migrate takes no lock; running two appliers at once records "
+                      "migrations twice); nothing was applied:" +
+                      who);
+  }
+
+  std::string session_;
+  std::optional<MigrateCommand> early_;
+  std::optional<util::Process> started_;
+};
+
+int DjangoProject::apply(ApplyContext& c) {
+  const HistoryOptions& o = c.options;
+  db::Database& dbc = c.database;
+  db::HistoryStore& hist = c.history;
+  std::optional<db::AdvisoryLock>& lock = c.lock;
+  std::ostream& out = c.out;
+  std::ostream& err = c.err;
+  const model::MigrationSet& set = this->set();
+  std::vector<const model::Migration*> todo;
+  for (size_t i : c.todo) todo.push_back(&set.migrations[i]);
+  std::string expect = "{";
+  for (const auto* m : todo) {
+    const model::SourceFile* f = m->main_file();
+    expect += fmt::format("{}{}: {}", expect.size() > 1 ? ", " : "", report::json_quote(m->id),
+                          f && !f->sha256.empty() ? report::json_quote(f->sha256) : "null");
+  }
+  expect += "}";
+  const MigrateCommand cmd = early_ ? *early_ : migrate_command(o, set, o.dry_run);
+  const std::string go =
+      go_line(session_, expect, o.dry_run ? std::nullopt : std::optional<int64_t>(hist.lock_key()));
+  // The lock goes to run_migrate.py, which migrates: once its session (named by the "locking"
+  // event) waits for it, this session lets it go, and the script holds it for as long as it runs,
+  // also when this process is killed. Queued first, it is the next to get it.
+  auto hand_over = [&](int64_t pid) {
+    if (!lock) return;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < give_up) {
+      pqxx::result r = dbc.exec_params(
+          "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND objsubid = 1 "
+          "AND ((classid::bigint << 32) | objid::bigint) = $2), EXISTS (SELECT 1 FROM pg_stat_activity "
+          "WHERE pid = $1)",
+          pid, hist.lock_key());
+      if (r[0][0].as<bool>() || !r[0][1].as<bool>()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::string expect = "{";
-    for (const auto* m : todo) {
-      const model::SourceFile* f = m->main_file();
-      expect += fmt::format("{}{}: {}", expect.size() > 1 ? ", " : "", report::json_quote(m->id),
-                            f && !f->sha256.empty() ? report::json_quote(f->sha256) : "null");
+    lock.reset();
+  };
+  auto run_once = [&](const std::function<void(const std::string&, simdjson::dom::element)>& on_event) {
+    if (!started_) started_.emplace(cmd.spec);
+    MigrateRun run = run_migrate(*started_, go, [&](const std::string& kind, simdjson::dom::element ev) {
+      int64_t pid = 0;
+      if (kind == "locking" && ev["pid"].get_int64().get(pid) == simdjson::SUCCESS) hand_over(pid);
+      on_event(kind, ev);
+    });
+    started_.reset();
+    return run;
+  };
+  out << fmt::format("Django's migrate runs {} migration(s): {} (settings {}, database {}) in {}",
+                     todo.size(), cmd.python, cmd.settings, cmd.alias, cmd.project_dir);
+  if (o.lock_timeout.count() > 0)
+    out << fmt::format("; lock_timeout {} ms per try, {} retries", o.lock_timeout.count(), o.lock_retries);
+  out << "\n";
+  out.flush();
+
+  size_t done = 0;
+  const auto all_start = std::chrono::steady_clock::now();
+  auto progress = [&](const std::string& kind, simdjson::dom::element ev) {
+    std::string id = json_str(ev, "migration");
+    if (kind == "start") {
+      bool atomic = true;
+      if (ev["atomic"].get_bool().get(atomic) != simdjson::SUCCESS) atomic = true;
+      out << fmt::format("[{}/{}] applying {} ({})\n", done + 1, todo.size(), id,
+                         atomic ? "atomic: one transaction" : "atomic = False: autocommit");
+    } else if (kind == "applied") {
+      ++done;
+      out << fmt::format("[{}/{}] applied {} in {:.2f} s, {} left\n", done, todo.size(), id,
+                         json_num(ev, "seconds"), todo.size() - std::min(done, todo.size()));
     }
-    expect += "}";
-    const MigrateCommand cmd = early ? *early : migrate_command(o, set, o.dry_run);
-    const std::string go =
-        go_line(session, expect, o.dry_run ? std::nullopt : std::optional<int64_t>(hist.lock_key()));
-    // The lock goes to run_migrate.py, which migrates: once its session (named by the "locking"
-    // event) waits for it, this session lets it go, and the script holds it for as long as it runs,
-    // also when this process is killed. Queued first, it is the next to get it.
-    auto hand_over = [&](int64_t pid) {
-      if (!lock) return;
-      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-      while (std::chrono::steady_clock::now() < give_up) {
-        pqxx::result r = dbc->exec_params(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND objsubid = 1 "
-            "AND ((classid::bigint << 32) | objid::bigint) = $2), EXISTS (SELECT 1 FROM pg_stat_activity "
-            "WHERE pid = $1)",
-            pid, hist.lock_key());
-        if (r[0][0].as<bool>() || !r[0][1].as<bool>()) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      lock.reset();
-    };
-    auto run_once = [&](const std::function<void(const std::string&, simdjson::dom::element)>& on_event) {
-      if (!started) started.emplace(cmd.spec);
-      MigrateRun run = run_migrate(*started, go, [&](const std::string& kind, simdjson::dom::element ev) {
-        int64_t pid = 0;
-        if (kind == "locking" && ev["pid"].get_int64().get(pid) == simdjson::SUCCESS) hand_over(pid);
-        on_event(kind, ev);
-      });
-      started.reset();
-      return run;
-    };
-    out << fmt::format("Django's migrate runs {} migration(s): {} (settings {}, database {}) in {}",
-                       todo.size(), cmd.python, cmd.settings, cmd.alias, cmd.project_dir);
-    if (o.lock_timeout.count() > 0)
-      out << fmt::format("; lock_timeout {} ms per try, {} retries", o.lock_timeout.count(), o.lock_retries);
-    out << "\n";
     out.flush();
-
-    size_t done = 0;
-    const auto all_start = std::chrono::steady_clock::now();
-    auto progress = [&](const std::string& kind, simdjson::dom::element ev) {
-      std::string id = json_str(ev, "migration");
-      if (kind == "start") {
-        bool atomic = true;
-        if (ev["atomic"].get_bool().get(atomic) != simdjson::SUCCESS) atomic = true;
-        out << fmt::format("[{}/{}] applying {} ({})\n", done + 1, todo.size(), id,
-                           atomic ? "atomic: one transaction" : "atomic = False: autocommit");
-      } else if (kind == "applied") {
-        ++done;
-        out << fmt::format("[{}/{}] applied {} in {:.2f} s, {} left\n", done, todo.size(), id,
-                           json_num(ev, "seconds"), todo.size() - std::min(done, todo.size()));
-      }
-      out.flush();
-    };
-    auto refused = [&](const MigrateRun& run) {
-      for (const std::string& e : run.errors) err << "safemigrate: " << e << "\n";
-      if (!run.problems.empty()) {
-        err << "safemigrate: Django's migrate would not run what safemigrate checked; nothing was applied:\n";
-        for (const std::string& p : run.problems) err << "  " << p << "\n";
-        err << "Export the plan again, check it, then apply.\n";
-      }
-      if (run.errors.empty() && run.problems.empty()) {
-        err << fmt::format("safemigrate: {} ended with exit code {} before migrating:\n", cmd.python,
-                           run.exit_code);
-        for (const std::string& l : run.other_output) err << "  " << l << "\n";
-      }
-      return run.problems.empty() ? kHistoryError : kHistoryDrift;
-    };
-
-    if (o.dry_run) {
-      MigrateRun run = run_once([](const std::string&, simdjson::dom::element) {});
-      if (run.exit_code != 0) return refused(run);
-      for (const std::string& id : run.planned) out << "would apply " << id << "\n";
-      out << "then post_migrate (content types, permissions), as `migrate` ends\n";
-      out << "dry run: nothing was written\n";
-      return kHistoryOk;
+  };
+  auto refused = [&](const MigrateRun& run) {
+    for (const std::string& e : run.errors) err << "safemigrate: " << e << "\n";
+    if (!run.problems.empty()) {
+      err << "safemigrate: Django's migrate would not run what safemigrate checked; nothing was applied:\n";
+      for (const std::string& p : run.problems) err << "  " << p << "\n";
+      err << "Export the plan again, check it, then apply.\n";
     }
-
-    MigrateRun last;
-    std::optional<SqlFailure> failure = retry_on_lock_timeout(
-        o,
-        [&]() -> std::optional<SqlFailure> {
-          // A retry takes the lock again (the last try's script had it), to hand it over again.
-          if (!lock) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
-          std::vector<std::string> still;
-          if (!wait_for_other_migrators(*dbc, hist.table(), pending_tables(), o, out, still))
-            throw others_refused(still);
-          last = run_once(progress);
-          for (const std::string& l : last.other_output) out << "  " << l << "\n";
-          if (last.failure) return last.failure;
-          return std::nullopt;
-        },
-        [&](SqlFailure& e, int n, std::optional<std::chrono::milliseconds> wait) {
-          std::string who = lock_holders(*dbc, tables_of(last.statement));
-          std::string what =
-              fmt::format("{}: lock timeout ({} ms) after {:.2f} s{}{}", last.failed_migration,
-                          o.lock_timeout.count(), last.failed_after_s,
-                          last.statement.empty() ? "" : " at `" + one_line(last.statement, 120) + "`",
-                          who.empty() ? "" : ", waiting for " + who);
-          if (!wait) {
-            e.message = fmt::format("{}; gave up after {} attempt(s)", what, n);
-            return;
-          }
-          out << fmt::format("  {}; Django rolled the migration back; retry {}/{} in {:.1f} s\n", what, n,
-                             o.lock_retries, static_cast<double>(wait->count()) / 1000.0);
-          out.flush();
-        });
-    if (!failure && !last.done) return refused(last);
-    if (failure) {
-      const std::string& id = last.failed_migration;
-      // On a blank database Django creates django_migrations first: when another session (a plain
-      // `migrate`, which takes no lock) created it at the same time, Django's CREATE TABLE fails on
-      // PostgreSQL's catalog (23505 on pg_type, or 42P07) before any migration ran.
-      if (id.empty() && done == 0 && (failure->sqlstate == "23505" || failure->sqlstate == "42P07") &&
-          tables_of(last.statement).count(django::kDjangoMigrationsTable)) {
-        std::vector<std::string> who = other_migrators(*dbc, hist.table());
-        if (who.empty()) who = busy_sessions(*dbc);
-        err << "safemigrate: another session created " << hist.table()
-            << " at the same time: Django's migrate runs there (it takes no lock, so two at once apply "
-               "migrations twice); nothing was applied. Apply again once it has ended:\n";
-        for (const std::string& w : who) err << "  " << w << "\n";
-        if (who.empty()) err << "  (it has ended since)\n";
-        return kHistoryError;
-      }
-      err << fmt::format("safemigrate: {} failed after {:.2f} s: {}{}\n",
-                         id.empty() ? "migrate (after the migrations: post_migrate or the history table)"
-                                    : "migration " + id,
-                         last.failed_after_s, failure->message,
-                         failure->sqlstate.empty() ? "" : " (SQLSTATE " + failure->sqlstate + ")");
-      if (!last.statement.empty()) err << "  statement: " << one_line(last.statement, 400) << "\n";
-      if (failure->sqlstate.empty() && !last.traceback.empty()) err << last.traceback;
-      if (!id.empty())
-        err << (failure->retryable ? "Django rolled its transaction back: nothing of it is in the database"
-                                   : "atomic = False: the statements before the failed one stay applied, so "
-                                     "it was not retried")
-            << fmt::format("; it is not recorded in django_migrations. {} migration(s) applied, {} left.\n",
-                           done, todo.size() - std::min(done, todo.size()));
-      return kHistoryDrift;
+    if (run.errors.empty() && run.problems.empty()) {
+      err << fmt::format("safemigrate: {} ended with exit code {} before migrating:\n", cmd.python,
+                         run.exit_code);
+      for (const std::string& l : run.other_output) err << "  " << l << "\n";
     }
-    out << fmt::format("applied {} migration(s) in {}; post_migrate ran once at the end, as in `migrate`\n",
-                       done, fmt_seconds(std::chrono::steady_clock::now() - all_start));
+    return run.problems.empty() ? kHistoryError : kHistoryDrift;
+  };
+
+  if (o.dry_run) {
+    MigrateRun run = run_once([](const std::string&, simdjson::dom::element) {});
+    if (run.exit_code != 0) return refused(run);
+    for (const std::string& id : run.planned) out << "would apply " << id << "\n";
+    out << "then post_migrate (content types, permissions), as `migrate` ends\n";
+    out << "dry run: nothing was written\n";
     return kHistoryOk;
-  });
+  }
+
+  MigrateRun last;
+  std::optional<SqlFailure> failure = retry_on_lock_timeout(
+      o,
+      [&]() -> std::optional<SqlFailure> {
+        // A retry takes the lock again (the last try's script had it), to hand it over again.
+        if (!lock) lock.emplace(dbc, hist.lock_key(), o.advisory_lock_wait, &out);
+        std::vector<std::string> still;
+        if (!wait_for_other_migrators(dbc, hist.table(), pending_tables(c.status), o, out, still))
+          throw others_refused(hist, still);
+        last = run_once(progress);
+        for (const std::string& l : last.other_output) out << "  " << l << "\n";
+        if (last.failure) return last.failure;
+        return std::nullopt;
+      },
+      [&](SqlFailure& e, int n, std::optional<std::chrono::milliseconds> wait) {
+        std::string who = lock_holders(dbc, tables_of(last.statement));
+        std::string what = fmt::format(
+            "{}: lock timeout ({} ms) after {:.2f} s{}{}", last.failed_migration, o.lock_timeout.count(),
+            last.failed_after_s, last.statement.empty() ? "" : " at `" + one_line(last.statement, 120) + "`",
+            who.empty() ? "" : ", waiting for " + who);
+        if (!wait) {
+          e.message = fmt::format("{}; gave up after {} attempt(s)", what, n);
+          return;
+        }
+        out << fmt::format("  {}; Django rolled the migration back; retry {}/{} in {:.1f} s\n", what, n,
+                           o.lock_retries, static_cast<double>(wait->count()) / 1000.0);
+        out.flush();
+      });
+  if (!failure && !last.done) return refused(last);
+  if (failure) {
+    const std::string& id = last.failed_migration;
+    // On a blank database Django creates django_migrations first: when another session (a plain
+    // `migrate`, which takes no lock) created it at the same time, Django's CREATE TABLE fails on
+    // PostgreSQL's catalog (23505 on pg_type, or 42P07) before any migration ran.
+    if (id.empty() && done == 0 && (failure->sqlstate == "23505" || failure->sqlstate == "42P07") &&
+        tables_of(last.statement).count(django::kDjangoMigrationsTable)) {
+      std::vector<std::string> who = other_migrators(dbc, hist.table());
+      if (who.empty()) who = busy_sessions(dbc);
+      err << "safemigrate: another session created " << hist.table()
+          << " at the same time: Django's migrate runs there (it takes no lock, so two at once apply "
+             "migrations twice); nothing was applied. Apply again once it has ended:\n";
+      for (const std::string& w : who) err << "  " << w << "\n";
+      if (who.empty()) err << "  (it has ended since)\n";
+      return kHistoryError;
+    }
+    err << fmt::format(
+        "safemigrate: {} failed after {:.2f} s: {}{}\n",
+        id.empty() ? "migrate (after the migrations: post_migrate or the history table)" : "migration " + id,
+        last.failed_after_s, failure->message,
+        failure->sqlstate.empty() ? "" : " (SQLSTATE " + failure->sqlstate + ")");
+    if (!last.statement.empty()) err << "  statement: " << one_line(last.statement, 400) << "\n";
+    if (failure->sqlstate.empty() && !last.traceback.empty()) err << last.traceback;
+    if (!id.empty())
+      err << (failure->retryable ? "Django rolled its transaction back: nothing of it is in the database"
+                                 : "atomic = False: the statements before the failed one stay applied, so "
+                                   "it was not retried")
+          << fmt::format("; it is not recorded in django_migrations. {} migration(s) applied, {} left.\n",
+                         done, todo.size() - std::min(done, todo.size()));
+    return kHistoryDrift;
+  }
+  out << fmt::format("applied {} migration(s) in {}; post_migrate ran once at the end, as in `migrate`\n",
+                     done, fmt_seconds(std::chrono::steady_clock::now() - all_start));
+  return kHistoryOk;
 }
 
-}  // namespace sm::app
+class DjangoFramework : public Framework {
+ public:
+  std::string name() const override { return "django"; }
+  // A file: the plan export_plan.py writes (what is not a plan says so when it is read).
+  bool claims(const std::filesystem::path& path) const override {
+    std::error_code ec;
+    return !path.empty() && std::filesystem::is_regular_file(path, ec);
+  }
+  std::unique_ptr<Project> open(const HistoryOptions& o, Purpose purpose) const override {
+    if (purpose == Purpose::Resolve)
+      throw InputError(o.paths.front() +
+                       " is a Django plan: resolve is for Prisma's failed migrations (Django records only "
+                       "finished ones; use `manage.py migrate --fake APP NAME` to record one by hand)");
+    return std::make_unique<DjangoProject>(load_plan(o));
+  }
+};
+
+}  // namespace
+
+const app::Framework& django_framework() {
+  static const DjangoFramework framework;
+  return framework;
+}
+
+}  // namespace sm::django

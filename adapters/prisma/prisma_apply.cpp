@@ -1,4 +1,7 @@
-#include "app/history_command.h"
+// Prisma behind app/framework.h: one migrations folder read by the check pipeline,
+// _prisma_migrations, and apply's engine (how each migration.sql is sent in each mode, the history
+// rows `prisma migrate deploy` writes, its refusals P3009, P3015, P3008, P3011, P3012, P3017).
+#include "adapters/prisma/prisma_apply.h"
 
 #include <fmt/format.h>
 
@@ -13,25 +16,15 @@
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
-#include "app/django_history_command.h"
 #include "app/history_support.h"
 #include "db/database.h"
 #include "util/file_read.h"
 
-namespace sm::app {
+namespace sm::prisma {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-const char* apply_mode_name(ApplyMode m) {
-  switch (m) {
-    case ApplyMode::Auto: return "auto";
-    case ApplyMode::Prisma6: return "prisma-6";
-    case ApplyMode::Prisma7: return "prisma-7";
-    case ApplyMode::Safe: return "safe";
-  }
-  return "?";
-}
+using namespace sm::app;
 
 namespace {
 
@@ -499,254 +492,246 @@ std::string recorded_state(db::Database& dbc, const std::string& name) {
   return "it is not recorded, so it is pending (statements it ran in autocommit stay in the database)";
 }
 
-}  // namespace
+class PrismaProject : public Project {
+ public:
+  explicit PrismaProject(Local local) : local_(std::move(local)) { checked = std::move(local_.run); }
 
-int run_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
-  if (is_django_plan(o)) return run_django_status(o, verify, out, err);
-  return guarded(err, o, [&] {
-    Local local = load_local(o);
-    auto dbc = connect(o);
-    prisma::PrismaHistory hist(*dbc);
-    db::HistoryReport rep = hist.report(local.migrations);
-    return report_status(rep, *dbc, hist.table(), verify, "the migrations folder", out);
-  });
-}
+  std::string local_name() const override { return "the migrations folder"; }
+  std::unique_ptr<db::HistoryStore> history(db::Database& dbc) const override {
+    return std::make_unique<PrismaHistory>(dbc);
+  }
+  db::HistoryReport report(db::HistoryStore& hist) const override {
+    return static_cast<PrismaHistory&>(hist).report(local_.migrations);
+  }
+  std::vector<db::MigrationStatus> read_status(db::HistoryStore& hist, bool& exists) const override {
+    return compute_status(local_.migrations,
+                          db::read_checked_rows(static_cast<PrismaHistory&>(hist), exists));
+  }
 
-int run_apply(const HistoryOptions& o, std::ostream& out, std::ostream& err) {
-  if (is_django_plan(o)) return run_django_apply(o, out, err);
-  return guarded(err, o, [&] {
-    auto dbc = connect(o);
-    if (std::string why = lexing_mismatch(*dbc); !why.empty()) {
-      err << "safemigrate: " << why << "; nothing was applied\n";
-      return kHistoryError;
-    }
-    Local local = load_local(for_server(o, *dbc));
-    const model::MigrationSet& set = local.set();
-    prisma::PrismaHistory hist(*dbc);
-    out << fmt::format("mode {} ({})\n", apply_mode_name(local.mode), local.mode_reason);
-
-    std::optional<db::AdvisoryLock> lock;
-    if (!o.dry_run) lock.emplace(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
-    // Read the table after the lock: another run may just have applied some migrations.
-    bool exists = false;
-    std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
-    std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
-
-    // Like P3009: a failed migration blocks everything until it is resolved, whether or not its
-    // folder is still there.
+  // Like P3009: a failed migration blocks everything until it is resolved, whether or not its
+  // folder is still there.
+  std::optional<Refusal> refusal(const std::vector<db::MigrationStatus>& status) const override {
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Failed) {
-        bool local_folder = std::any_of(local.migrations.begin(), local.migrations.end(),
-                                        [&](const prisma::LocalMigration& m) { return m.name == s.name; });
-        err << fmt::format(
+        Refusal r;
+        r.reason =
+            fmt::format("migration {} failed earlier and is not resolved; apply would stop (P3009)", s.name);
+        bool local_folder = std::any_of(local_.migrations.begin(), local_.migrations.end(),
+                                        [&](const LocalMigration& m) { return m.name == s.name; });
+        r.message = fmt::format(
             "safemigrate: migration {} failed earlier (started {}) and is not resolved, so nothing is "
             "applied (Prisma refuses the same, P3009).{}\n",
             s.name, s.started_at, s.logs.empty() ? "" : "\nRecorded error: " + recorded_error(s.logs));
         if (local_folder)
-          err << fmt::format(
+          r.message += fmt::format(
               "After checking the database, run `safemigrate resolve --rolled-back {}` (it will be applied "
               "again) or `safemigrate resolve --applied {}` (you finished it by hand).\n",
               s.name, s.name);
         else
-          err << fmt::format(
+          r.message += fmt::format(
               "Its folder is no longer in {}. After checking the database (undo what it did, or keep it), "
               "run `safemigrate resolve --rolled-back {}`.\n",
-              local.dir.string(), s.name);
-        return kHistoryDrift;
+              local_.dir.string(), s.name);
+        return r;
       }
+    return std::nullopt;
+  }
+
+  void before_lock(db::Database&, const HistoryOptions&, std::ostream& out) override {
+    out << fmt::format("mode {} ({})\n", apply_mode_name(local_.mode), local_.mode_reason);
+  }
+  void warn(const std::vector<db::MigrationStatus>& status, std::ostream& out) const override {
     for (const db::MigrationStatus& s : status)
       if (s.state == db::MigrationState::Edited || s.state == db::MigrationState::MissingLocally)
         out << fmt::format("warning: {}: {}\n", s.name, s.detail);
+  }
+  std::string ignore_hint() const override {
+    return "`-- safemigrate-ignore: RULE reason` before the statement";
+  }
+  std::string nothing_to_apply() const override {
+    return fmt::format("nothing to apply: all {} migration(s) are applied\n", set().migrations.size());
+  }
 
-    std::vector<size_t> todo;
-    for (size_t i = 0; i < status.size() && i < set.migrations.size(); ++i)
-      if (status[i].state == db::MigrationState::Pending ||
-          status[i].state == db::MigrationState::RolledBack ||
-          status[i].state == db::MigrationState::NoScript)
-        todo.push_back(i);
-
-    // The checklist is the gate: unsuppressed error findings in what would run stop everything.
-    std::set<std::string> pending_names;
-    for (size_t i : todo) pending_names.insert(set.migrations[i].id);
-    if (int code =
-            gate_blocks(set, local.run.findings, pending_names,
-                        "`-- safemigrate-ignore: RULE reason` before the statement", *dbc, err, o.dry_run))
-      return code;
-
-    if (todo.empty()) {
-      out << "nothing to apply: all " << set.migrations.size() << " migration(s) are applied\n";
-      return kHistoryOk;
-    }
-    if (o.dry_run) {
-      if (!exists) out << "would create " << hist.table() << "\n";
-      for (size_t i : todo) {
-        const model::Migration& m = set.migrations[i];
-        if (status[i].state == db::MigrationState::NoScript) {
-          out << fmt::format("would stop at {}: the folder has no migration.sql (Prisma P3015)\n", m.id);
-          break;
-        }
-        Plan plan = plan_migration(m, local.mode);
-        out << fmt::format("would apply {} ({})\n", m.id, plan.description);
-        for (const Unit& u : plan.units)
-          out << fmt::format("    {} {}\n",
-                             u.transaction ? "in a transaction:" : "in autocommit:  ", unit_label(u));
-      }
-      out << "dry run: nothing was written\n";
-      return kHistoryOk;
-    }
-
-    prepare_to_apply(hist, exists, *dbc, o, out);
-    Applier applier(*dbc, hist, o, out);
+  int apply(ApplyContext& c) override {
+    if (c.options.dry_run) return dry_run(c);
+    prepare_to_apply(c.history, c.table_exists, c.database, c.options, c.out);
+    Applier applier(c.database, static_cast<PrismaHistory&>(c.history), c.options, c.out);
     const auto all_start = Clock::now();
-    for (size_t k = 0; k < todo.size(); ++k) {
-      const model::Migration& m = set.migrations[todo[k]];
-      if (status[todo[k]].state == db::MigrationState::NoScript) {
-        err << fmt::format(
-            "safemigrate: {} has no migration.sql, so apply stops there (Prisma stops with P3015); {} later "
-            "migration(s) not applied\n",
-            m.id, todo.size() - k - 1);
-        return kHistoryDrift;
+    for (size_t k = 0; k < c.todo.size(); ++k)
+      if (int code = apply_one(c, applier, k); code != kHistoryOk) return code;
+    c.out << fmt::format("applied {} migration(s) in {}\n", c.todo.size(),
+                         fmt_seconds(Clock::now() - all_start));
+    return kHistoryOk;
+  }
+
+  int resolve(db::Database& dbc, db::HistoryStore& store, const HistoryOptions&,
+              const std::string& applied_name, const std::string& rolled_back_name, std::ostream& out,
+              std::ostream& err) override;
+
+ private:
+  int dry_run(ApplyContext& c) const {
+    if (!c.table_exists) c.out << "would create " << c.history.table() << "\n";
+    for (size_t i : c.todo) {
+      const model::Migration& m = set().migrations[i];
+      if (c.status[i].state == db::MigrationState::NoScript) {
+        c.out << fmt::format("would stop at {}: the folder has no migration.sql (Prisma P3015)\n", m.id);
+        break;
       }
-      Plan plan = plan_migration(m, local.mode);
-      out << fmt::format("[{}/{}] applying {} ({})\n", k + 1, todo.size(), m.id, plan.description);
-      out.flush();
-      const auto start = Clock::now();
-      std::string error;
-      bool ok = false;
-      try {
-        ok = applier.apply(m, local.migrations[todo[k]].script, plan, error);
-      } catch (const std::exception& e) {
-        if (dbc->conn().is_open()) throw;
-        err << lost_connection(o, e, m.id, todo.size() - k - 1,
+      Plan plan = plan_migration(m, local_.mode);
+      c.out << fmt::format("would apply {} ({})\n", m.id, plan.description);
+      for (const Unit& u : plan.units)
+        c.out << fmt::format("    {} {}\n",
+                             u.transaction ? "in a transaction:" : "in autocommit:  ", unit_label(u));
+    }
+    c.out << "dry run: nothing was written\n";
+    return kHistoryOk;
+  }
+
+  // Applies c.todo[k], printing its progress; kHistoryOk or the exit code that stops apply.
+  int apply_one(ApplyContext& c, Applier& applier, size_t k) {
+    const std::vector<size_t>& todo = c.todo;
+    const model::Migration& m = set().migrations[todo[k]];
+    if (c.status[todo[k]].state == db::MigrationState::NoScript) {
+      c.err << fmt::format(
+          "safemigrate: {} has no migration.sql, so apply stops there (Prisma stops with P3015); {} later "
+          "migration(s) not applied\n",
+          m.id, todo.size() - k - 1);
+      return kHistoryDrift;
+    }
+    Plan plan = plan_migration(m, local_.mode);
+    c.out << fmt::format("[{}/{}] applying {} ({})\n", k + 1, todo.size(), m.id, plan.description);
+    c.out.flush();
+    const auto start = Clock::now();
+    std::string error;
+    bool ok = false;
+    try {
+      ok = applier.apply(m, local_.migrations[todo[k]].script, plan, error);
+    } catch (const std::exception& e) {
+      if (c.database.conn().is_open()) throw;
+      c.err << lost_connection(c.options, e, m.id, todo.size() - k - 1,
                                [&](db::Database& fresh) { return recorded_state(fresh, m.id); });
-        return kHistoryError;
-      }
-      if (!ok) {
-        bool recorded = error.find("nothing was recorded") == std::string::npos;
-        err << fmt::format("safemigrate: migration {} failed after {}{}:\n{}", m.id,
+      return kHistoryError;
+    }
+    if (!ok) {
+      bool recorded = error.find("nothing was recorded") == std::string::npos;
+      c.err << fmt::format("safemigrate: migration {} failed after {}{}:\n{}", m.id,
                            fmt_seconds(Clock::now() - start),
-                           recorded ? "; it is recorded as failed in " + hist.table() : "", error);
-        err << fmt::format("{} later migration(s) not applied.{}\n", todo.size() - k - 1,
+                           recorded ? "; it is recorded as failed in " + c.history.table() : "", error);
+      c.err << fmt::format("{} later migration(s) not applied.{}\n", todo.size() - k - 1,
                            recorded ? fmt::format(" Resolve with `safemigrate resolve --rolled-back {}` or "
                                                   "`--applied {}`.",
                                                   m.id, m.id)
                                     : "");
-        return kHistoryDrift;
-      }
-      out << fmt::format("[{}/{}] applied {} in {}, {} left\n", k + 1, todo.size(), m.id,
-                         fmt_seconds(Clock::now() - start), todo.size() - k - 1);
-      out.flush();
+      return kHistoryDrift;
     }
-    out << fmt::format("applied {} migration(s) in {}\n", todo.size(), fmt_seconds(Clock::now() - all_start));
+    c.out << fmt::format("[{}/{}] applied {} in {}, {} left\n", k + 1, todo.size(), m.id,
+                         fmt_seconds(Clock::now() - start), todo.size() - k - 1);
+    c.out.flush();
     return kHistoryOk;
-  });
-}
+  }
+
+  Local local_;
+};
 
 // Prisma's resolve (schema-engine mark_migration_applied / mark_migration_rolled_back):
 // --rolled-back reads only the history table, so it clears a failed record whose folder is gone;
 // --applied needs the folder (its checksum is recorded). Refusals are Prisma's, with exit 1.
-int run_resolve(const HistoryOptions& o, const std::string& applied_name, const std::string& rolled_back_name,
-                std::ostream& out, std::ostream& err) {
-  return guarded(err, o, [&] {
-    if (applied_name.empty() == rolled_back_name.empty())
-      throw InputError("resolve needs exactly one of --applied NAME or --rolled-back NAME");
-    const std::string& name = applied_name.empty() ? rolled_back_name : applied_name;
-    Local local = load_local(o);
-    auto found = std::find_if(local.migrations.begin(), local.migrations.end(),
-                              [&](const prisma::LocalMigration& m) { return m.name == name; });
-    auto dbc = connect(o);
-    prisma::PrismaHistory hist(*dbc);
-    db::AdvisoryLock lock(*dbc, hist.lock_key(), o.advisory_lock_wait, &out);
-    bool exists = false;
-    std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
-    int recorded = 0;
-    bool failed = false, applied = false, all_finished = true;
-    for (const auto& r : rows)
-      if (r.migration_name == name) {
-        ++recorded;
-        failed = failed || r.failed();
-        applied = applied || (r.finished() && !r.rolled_back());
-        all_finished = all_finished && r.finished();
-      }
-    if (!rolled_back_name.empty()) {
-      if (recorded == 0) {
-        err << fmt::format(
-            "safemigrate: Migration `{}` cannot be rolled back because it was never applied to the database "
-            "(Prisma: P3011). Hint: did you pass in the whole migration name? (example: "
-            "\"20201207184859_initial_migration\")\n",
-            name);
-        return kHistoryDrift;
-      }
-      if (all_finished) {
-        err << fmt::format(
-            "safemigrate: Migration `{}` cannot be rolled back because it is not in a failed state (Prisma: "
-            "P3012); nothing was written\n",
-            name);
-        return kHistoryDrift;
-      }
-      if (!failed) {
-        // Prisma does the same: nothing left to mark, and that is not an error.
-        out << fmt::format("{} is already marked rolled back; nothing was written\n", name);
-        return kHistoryOk;
-      }
-      pqxx::nontransaction tx(dbc->conn());
-      int n = hist.mark_rolled_back(tx, name);
-      out << fmt::format("marked {} failed record(s) of {} as rolled back; {}\n", n, name,
-                         found != local.migrations.end()
-                             ? "the next apply runs it again"
-                             : "its folder is gone, so the next apply goes on without it");
+int PrismaProject::resolve(db::Database& dbc, db::HistoryStore& store, const HistoryOptions&,
+                           const std::string& applied_name, const std::string& rolled_back_name,
+                           std::ostream& out, std::ostream& err) {
+  PrismaHistory& hist = static_cast<PrismaHistory&>(store);
+  const Local& local = local_;
+  const std::string& name = applied_name.empty() ? rolled_back_name : applied_name;
+  auto found = std::find_if(local.migrations.begin(), local.migrations.end(),
+                            [&](const LocalMigration& m) { return m.name == name; });
+  bool exists = false;
+  std::vector<PrismaRow> rows = db::read_checked_rows(hist, exists);
+  int recorded = 0;
+  bool failed = false, applied = false, all_finished = true;
+  for (const auto& r : rows)
+    if (r.migration_name == name) {
+      ++recorded;
+      failed = failed || r.failed();
+      applied = applied || (r.finished() && !r.rolled_back());
+      all_finished = all_finished && r.finished();
+    }
+  if (!rolled_back_name.empty()) {
+    if (recorded == 0) {
+      err << fmt::format(
+          "safemigrate: Migration `{}` cannot be rolled back because it was never applied to the database "
+          "(Prisma: P3011). Hint: did you pass in the whole migration name? (example: "
+          "\"20201207184859_initial_migration\")\n",
+          name);
+      return kHistoryDrift;
+    }
+    if (all_finished) {
+      err << fmt::format(
+          "safemigrate: Migration `{}` cannot be rolled back because it is not in a failed state (Prisma: "
+          "P3012); nothing was written\n",
+          name);
+      return kHistoryDrift;
+    }
+    if (!failed) {
+      // Prisma does the same: nothing left to mark, and that is not an error.
+      out << fmt::format("{} is already marked rolled back; nothing was written\n", name);
       return kHistoryOk;
     }
-    if (found == local.migrations.end()) {
-      err << fmt::format(
-          "safemigrate: the migration {} could not be found in {} (Prisma: P3017): --applied records the "
-          "checksum of its migration.sql, so pass the whole name of an existing folder{}\n",
-          name, local.dir.string(),
-          failed ? fmt::format(
-                       "; its failed record can be cleared with `safemigrate resolve --rolled-back {}`", name)
-                 : "");
-      return kHistoryDrift;
-    }
-    if (applied) {
-      err << fmt::format(
-          "safemigrate: {} is already recorded as applied (Prisma: P3008); nothing was written\n", name);
-      return kHistoryDrift;
-    }
-    if (!found->has_script) throw InputError(name + " has no migration.sql: its checksum cannot be recorded");
-    if (!exists) {
-      hist.create_table();
-      out << "created " << hist.table() << "\n";
-    }
-    pqxx::work tx(dbc->conn());
+    pqxx::nontransaction tx(dbc.conn());
     int n = hist.mark_rolled_back(tx, name);
-    hist.insert_applied(tx, name, prisma::prisma_checksum(found->script));
-    tx.commit();
-    out << fmt::format("recorded {} as applied{}\n", name,
-                       n ? fmt::format(" (its {} failed record(s) are marked rolled back)", n) : "");
+    out << fmt::format("marked {} failed record(s) of {} as rolled back; {}\n", n, name,
+                       found != local.migrations.end()
+                           ? "the next apply runs it again"
+                           : "its folder is gone, so the next apply goes on without it");
     return kHistoryOk;
-  });
-}
-
-PendingMigrations load_pending(const HistoryOptions& o, db::Database& dbc) {
-  if (is_django_plan(o)) return load_django_pending(o, dbc);
-  Local local = load_local(o);
-  prisma::PrismaHistory hist(dbc);
-  bool exists = false;
-  std::vector<prisma::PrismaRow> rows = db::read_checked_rows(hist, exists);
-  std::vector<db::MigrationStatus> status = prisma::compute_status(local.migrations, rows);
-  PendingMigrations p;
-  p.history_table = hist.table();
-  for (const db::MigrationStatus& s : status)
-    if (s.state == db::MigrationState::Failed)
-      throw InputError(
-          fmt::format("migration {} failed earlier and is not resolved; apply would stop (P3009)", s.name));
-  for (size_t i = 0; i < status.size() && i < local.set().migrations.size(); ++i) {
-    if (status[i].state == db::MigrationState::NoScript) break;  // apply stops there (P3015)
-    if (status[i].state == db::MigrationState::Pending || status[i].state == db::MigrationState::RolledBack)
-      p.pending.push_back(i);
   }
-  p.run = std::move(local.run);
-  return p;
+  if (found == local.migrations.end()) {
+    err << fmt::format(
+        "safemigrate: the migration {} could not be found in {} (Prisma: P3017): --applied records the "
+        "checksum of its migration.sql, so pass the whole name of an existing folder{}\n",
+        name, local.dir.string(),
+        failed ? fmt::format("; its failed record can be cleared with `safemigrate resolve --rolled-back {}`",
+                             name)
+               : "");
+    return kHistoryDrift;
+  }
+  if (applied) {
+    err << fmt::format(
+        "safemigrate: {} is already recorded as applied (Prisma: P3008); nothing was written\n", name);
+    return kHistoryDrift;
+  }
+  if (!found->has_script) throw InputError(name + " has no migration.sql: its checksum cannot be recorded");
+  if (!exists) {
+    hist.create_table();
+    out << "created " << hist.table() << "\n";
+  }
+  pqxx::work tx(dbc.conn());
+  int n = hist.mark_rolled_back(tx, name);
+  hist.insert_applied(tx, name, prisma::prisma_checksum(found->script));
+  tx.commit();
+  out << fmt::format("recorded {} as applied{}\n", name,
+                     n ? fmt::format(" (its {} failed record(s) are marked rolled back)", n) : "");
+  return kHistoryOk;
 }
 
-}  // namespace sm::app
+class PrismaFramework : public Framework {
+ public:
+  std::string name() const override { return "prisma"; }
+  // Everything that is not a file: a migrations folder, a folder holding some (a path that does
+  // not exist is Prisma's too, which says so when it reads it).
+  bool claims(const fs::path& path) const override {
+    std::error_code ec;
+    return !fs::is_regular_file(path, ec);
+  }
+  std::unique_ptr<Project> open(const HistoryOptions& o, Purpose) const override {
+    return std::make_unique<PrismaProject>(load_local(o));
+  }
+};
+
+}  // namespace
+
+const app::Framework& prisma_framework() {
+  static const PrismaFramework framework;
+  return framework;
+}
+
+}  // namespace sm::prisma

@@ -51,9 +51,9 @@ struct ApplyContext {
 class Project {
  public:
   virtual ~Project() = default;
-  // The folder or plan as `check` reads it: run.sets[0].
-  CheckRun run;
-  const model::MigrationSet& set() const { return run.sets.front(); }
+  // The folder or plan as `check` reads it: checked.sets[0].
+  CheckRun checked;
+  const model::MigrationSet& set() const { return checked.sets.front(); }
 
   // "the migrations folder", "the plan": the local side in status's verdict.
   virtual std::string local_name() const = 0;
