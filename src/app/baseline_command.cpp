@@ -1,4 +1,5 @@
 #include "app/baseline_command.h"
+#include "model/errors.h"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -30,7 +31,7 @@ std::string baseline_path(const CheckOptions& options) {
 std::vector<BaselineEntry> baseline_entries(const std::vector<model::Finding>& findings) {
   std::vector<BaselineEntry> out;
   for (const auto& f : findings) {
-    if (f.suppressed || f.rule == "input-error" || f.fingerprint.empty()) continue;
+    if (f.suppressed || f.rule == model::kInputErrorRule || f.fingerprint.empty()) continue;
     BaselineEntry e;
     e.fingerprint = f.fingerprint;
     e.rule = f.rule;
@@ -107,7 +108,7 @@ void apply_baseline(const std::vector<BaselineEntry>& baseline, CheckRun& run, b
   for (size_t i = 0; i < baseline.size(); ++i) open[baseline[i].fingerprint].push_back(i);
   std::vector<bool> matched(baseline.size(), false);
   std::erase_if(run.findings, [&](const model::Finding& f) {
-    if (f.suppressed || f.rule == "input-error") return false;  // input errors are never accepted
+    if (f.suppressed || f.rule == model::kInputErrorRule) return false;  // input errors are never accepted
     auto it = open.find(f.fingerprint);
     if (it == open.end() || it->second.empty()) return false;
     matched[it->second.back()] = true;
@@ -143,7 +144,7 @@ int run_baseline(CheckOptions options, const std::string& output, std::ostream& 
   report::PrintableStream printable(err);
   if (run.input_error) {
     for (const auto& f : run.findings)
-      if (f.rule == "input-error") printable << f.loc.file << ": " << f.message << "\n";
+      if (f.rule == model::kInputErrorRule) printable << f.loc.file << ": " << f.message << "\n";
     err << "safemigrate: no baseline written: a migration that cannot be read cannot be accepted\n";
     return 2;
   }

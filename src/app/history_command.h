@@ -1,5 +1,5 @@
 // `safemigrate status | verify | apply | resolve`: local migrations against the framework's
-// history table (Prisma: _prisma_migrations, through adapters/prisma/prisma_history.h).
+// history table, through the framework interface (app/framework.h; implementations in adapters/).
 #pragma once
 
 #include <chrono>
@@ -56,7 +56,7 @@ struct HistoryOptions {
 // any drift (pending, failed, rolled back, edited, missing locally, no migration.sql, invalid index).
 int run_status(const HistoryOptions& options, bool verify, std::ostream& out, std::ostream& err);
 
-// Applies pending migrations in order, recording each as `prisma migrate deploy` does.
+// Applies pending migrations in order, recording each as the framework's own tool does.
 int run_apply(const HistoryOptions& options, std::ostream& out, std::ostream& err);
 
 // resolve --applied NAME (applied_name) or --rolled-back NAME (rolled_back_name).

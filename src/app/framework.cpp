@@ -1,0 +1,26 @@
+#include "app/framework.h"
+
+#include "app/history_support.h"
+
+namespace sm::app {
+
+const Framework& framework_for(const std::vector<std::string>& paths) {
+  // No path at all is still put to the frameworks: one of them reads "nothing given" as its own
+  // input error, as the commands always have.
+  const std::filesystem::path first =
+      paths.empty() ? std::filesystem::path() : std::filesystem::path(paths.front());
+  for (const Framework* f : frameworks())
+    if (f->claims(first)) return *f;
+  throw InputError("no migration framework reads " + first.string());
+}
+
+std::vector<size_t> pending_migrations(const std::vector<db::MigrationStatus>& status, size_t local) {
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < status.size() && i < local; ++i)
+    if (status[i].state == db::MigrationState::Pending || status[i].state == db::MigrationState::RolledBack ||
+        status[i].state == db::MigrationState::NoScript)
+      todo.push_back(i);
+  return todo;
+}
+
+}  // namespace sm::app

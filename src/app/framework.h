@@ -1,0 +1,120 @@
+// What a migration framework must answer for the commands (status, verify, apply, resolve,
+// rehearse; check reads through the same registry): which paths are its input, reading them into
+// the model, its history table, refusals, and how a pending migration runs. The commands are
+// written once against this interface; each framework implements it in its own folder under
+// adapters/ and registers in adapters/frameworks.cpp. Nothing in src/app names a framework.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/check_command.h"
+#include "app/history_command.h"
+#include "db/history_store.h"
+
+namespace sm::db {
+class AdvisoryLock;
+class Database;
+}  // namespace sm::db
+
+namespace sm::app {
+
+// Why a framework will not apply anything given its history (Prisma: a failed migration, P3009;
+// Django: inconsistent history).
+struct Refusal {
+  std::string reason;   // one sentence, for rehearse's error ("… apply would stop (P3009)")
+  std::string message;  // apply's message on stderr, whole lines
+};
+
+// What `apply` has done when it hands over to the framework: connected, locked (unless a dry
+// run), read the history, refused or not, gated. `todo` indexes the set's migrations to run, in
+// order (pending_migrations()).
+struct ApplyContext {
+  const HistoryOptions& options;
+  db::Database& database;
+  db::HistoryStore& history;
+  std::optional<db::AdvisoryLock>& lock;  // held, or empty in a dry run; the framework may hand it on
+  bool table_exists = false;
+  std::vector<db::MigrationStatus>& status;
+  const std::vector<size_t>& todo;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// One framework's local migrations (read and checked as `check` reads them) and its history table
+// in one database.
+class Project {
+ public:
+  virtual ~Project() = default;
+  // The folder or plan as `check` reads it: checked.sets[0].
+  CheckRun checked;
+  const model::MigrationSet& set() const { return checked.sets.front(); }
+
+  // "the migrations folder", "the plan": the local side in status's verdict.
+  virtual std::string local_name() const = 0;
+  // The history table in `dbc` (Prisma: _prisma_migrations; Django: django_migrations).
+  virtual std::unique_ptr<db::HistoryStore> history(db::Database& dbc) const = 0;
+  // status and verify: every migration's state, then invalid indexes.
+  virtual db::HistoryReport report(db::HistoryStore& hist) const = 0;
+  // Reads the table (checking its columns; `exists` says whether it is there) and compares: one
+  // entry per local migration in set order, then entries the set does not hold.
+  virtual std::vector<db::MigrationStatus> read_status(db::HistoryStore& hist, bool& exists) const = 0;
+  // Why nothing may be applied with this history, or nothing.
+  virtual std::optional<Refusal> refusal(const std::vector<db::MigrationStatus>& status) const = 0;
+
+  // apply, in this order. Before the lock (after reading): what the user should know first, work
+  // that can overlap the wait (Django starts its migrate runner).
+  virtual void before_lock(db::Database& dbc, const HistoryOptions& o, std::ostream& out) = 0;
+  // After the lock and the first read (not in a dry run): a framework whose other appliers take no
+  // lock waits for them here and reads `status` again.
+  virtual void after_lock(ApplyContext& ctx) { (void)ctx; }
+  // Warnings about the history that do not stop apply (an edited migration).
+  virtual void warn(const std::vector<db::MigrationStatus>& status, std::ostream& out) const {
+    (void)status;
+    (void)out;
+  }
+  // How to silence a finding of the gate, for its message.
+  virtual std::string ignore_hint() const = 0;
+  // "nothing to apply: all N migration(s)…are applied".
+  virtual std::string nothing_to_apply() const = 0;
+  // Runs ctx.todo (or says what it would run: options.dry_run); the exit code.
+  virtual int apply(ApplyContext& ctx) = 0;
+  // resolve --applied NAME / --rolled-back NAME under the lock; the exit code.
+  virtual int resolve(db::Database& dbc, db::HistoryStore& hist, const HistoryOptions& o,
+                      const std::string& applied_name, const std::string& rolled_back_name, std::ostream& out,
+                      std::ostream& err) = 0;
+};
+
+// What a command reads the local migrations for (a framework may refuse one: Django has no resolve).
+enum class Purpose { Status, Apply, Resolve, Rehearse };
+
+class Framework {
+ public:
+  virtual ~Framework() = default;
+  virtual std::string name() const = 0;
+  // Whether the command-line path `path` is this framework's input. The registry asks each
+  // framework in registration order; the first that claims a path has it.
+  virtual bool claims(const std::filesystem::path& path) const = 0;
+  // Reads the local migrations for a history command (o.paths); throws InputError with a message
+  // for the user.
+  virtual std::unique_ptr<Project> open(const HistoryOptions& o, Purpose purpose) const = 0;
+};
+
+// The registry (adapters/frameworks.cpp): every framework, in the order they are asked.
+const std::vector<const Framework*>& frameworks();
+
+// The framework whose input o.paths is (decided by the first path): the one decision of "which
+// framework is this path". InputError when no framework claims it.
+const Framework& framework_for(const std::vector<std::string>& paths);
+
+// The one "which migrations are pending" computation: indexes into the local set (of `local`
+// migrations) that apply runs, in order: not recorded, rolled back, or without a script (apply
+// stops there). `status` is Project::read_status's.
+std::vector<size_t> pending_migrations(const std::vector<db::MigrationStatus>& status, size_t local);
+
+}  // namespace sm::app
