@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
 #include "model/errors.h"
