@@ -15,9 +15,11 @@
 #include <string_view>
 
 #include "adapters/django/django_plan_reader.h"
+#include "adapters/prisma/prisma_fix.h"
 #include "adapters/prisma/prisma_project.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
+#include "app/fix_command.h"
 #include "app/history_command.h"
 #include "app/rehearse_command.h"
 #include "checks/registry.h"
@@ -304,6 +306,7 @@ void print_rules() {
   for (const sm::checks::Rule* r : sm::checks::all_rules())
     std::cout << fmt::format("{:<36} {:<8} {}\n", r->doc.id, sm::model::severity_name(r->doc.severity),
                              r->doc.summary);
+  std::cout << "\nRewritten by `safemigrate fix` (Prisma):" << sm::app::fixable_rules_line() << "\n";
 }
 
 int explain(const std::string& id) {
@@ -318,6 +321,8 @@ int explain(const std::string& id) {
             << r->doc.alternative << "\n\n";
   if (!r->doc.condition_fix.empty())
     std::cout << "When it is said once for the whole project: " << r->doc.condition_fix << "\n\n";
+  if (const auto* f = sm::prisma::fixer_for(r->doc.id))
+    std::cout << "`safemigrate fix` rewrites it: " << f->how << "\n\n";
   std::cout << "Silence one statement with a comment right before it:\n"
             << "  -- safemigrate-ignore: " << r->doc.id << " <reason>\n";
   return kExitOk;
@@ -406,6 +411,42 @@ int main(int argc, char** argv) {
   CLI::App* explain_cmd =
       app.add_subcommand("explain", "Explain a rule: why it matters and the safe alternative");
   explain_cmd->add_option("rule", rule_id, "Rule id, e.g. require-concurrent-index-creation")->required();
+
+  // fix (issue 20): its options, and a callback that runs it once parsing is done.
+  sm::app::FixOptions fix_options;
+  std::string fix_config_path;
+  std::optional<sm::config::Config> fix_config;
+  std::optional<int> fix_exit;
+  CLI::App* fix_cmd = app.add_subcommand(
+      "fix", "Rewrite migrations that cannot have run anywhere into their safe form (Prisma; see `rules`)");
+  fix_cmd->add_option("paths", fix_options.check.paths,
+                      "Prisma migrations folders or project roots (default: as for check)");
+  fix_cmd->add_option("--config", fix_config_path, "safemigrate.toml to use");
+  fix_cmd->add_flag("--dry-run", fix_options.dry_run, "Print a unified diff; write nothing");
+  fix_cmd->add_option("--format", fix_options.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
+  fix_cmd->add_option("--prisma-version", fix_options.check.prisma_version,
+                      "Prisma version that runs the migrations");
+  fix_cmd
+      ->add_option("--postgres-version", fix_options.check.postgres_version,
+                   "Target PostgreSQL major version")
+      ->check(CLI::Range(10, 99));
+  fix_cmd
+      ->add_option("--since", fix_options.check.since,
+                   "Fix only migrations added since this git ref (default: those new in the working tree)")
+      ->check(git_ref);
+  fix_cmd->add_option("--database-url", fix_options.database_url,
+                      "Fix only migrations not recorded in this database's _prisma_migrations");
+  fix_cmd->add_option("--lock-timeout", fix_options.lock_timeout,
+                      "The lock_timeout a fixed migration sets (default 5s)");
+  fix_cmd->callback([&] {
+    if (auto code = resolve_config(fix_config_path, fix_options.check, fix_config)) {
+      fix_exit = *code;
+      return;
+    }
+    fix_options.check.source_database_urls.clear();
+    fix_exit = sm::app::run_fix(fix_options, std::cout, std::cerr);
+  });
 
   // status, verify, apply and resolve: the local migrations against the history table.
   sm::app::HistoryOptions history;
@@ -517,6 +558,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (url_given_as_path(options.paths) || url_given_as_path(history.paths)) return kExitUsage;
+  if (fix_exit) return *fix_exit;  // fix ran in its callback
 
   try {
     if (check->parsed() || list_cmd->parsed()) {
