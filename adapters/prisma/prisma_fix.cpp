@@ -61,6 +61,7 @@ class Fixer_ {
   Segment& cur() { return segs_.back(); }
   void close(const std::string& purpose, bool alone) {
     if (s_.per_statement) return;
+    if (!cur().text.empty() && cur().text.back() != '\n') cur().text += '\n';
     segs_.push_back({});
     cur().purpose = purpose;
     cur().alone = alone;
@@ -381,7 +382,11 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
     for (const model::Finding* f : per[i]) fix = fix ? fix : f;
     bool converting_add = fix && fix->rule == "constraint-missing-not-valid";
     if (!converting_add) flush_validates();
-    cur().text += std::string(sql_.substr(cursor, s - cursor));
+    std::string between(sql_.substr(cursor, s - cursor));
+    // A new folder starts on its first statement, not on the line break that ended the last one.
+    if (cur().body > 0 && cur().text.size() == cur().body && !between.empty() && between[0] == '\n')
+      between.erase(0, 1);
+    cur().text += between;
     cursor = e;
 
     bool moves_alone = fix && (fix->rule == "require-concurrent-index-creation" ||

@@ -169,10 +169,10 @@ std::string unified_diff(const std::string& path, const std::string& before, con
   while (i < n || j < m) {
     if (i < n && j < m && a[i] == b[j])
       ops.push_back({' ', i++, j++});
-    else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]))
-      ops.push_back({'+', i, j++});
-    else
+    else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]))
       ops.push_back({'-', i++, j});
+    else
+      ops.push_back({'+', i, j++});
   }
   std::string out = before_exists ? "--- a/" + path + "\n" : "--- /dev/null\n";
   out += "+++ b/" + path + "\n";
@@ -214,15 +214,6 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
     co.table_sizes = false;
     co.database_url.clear();
     co.jobs = co.jobs ? co.jobs : 1;
-    CheckRun run = run_check(co, nullptr);
-    if (run.input_error) {
-      for (const model::Finding& f : run.findings)
-        if (f.rule == "input-error")
-          err << "safemigrate fix: " << report::printable(f.loc.file) << ": " << report::printable(f.message)
-              << "\n";
-      err << "safemigrate fix: nothing was changed: the input could not be read\n";
-      return 2;
-    }
     Eligibility elig;
     if (!options.check.since.empty()) elig.since = git_changes_since(fs::current_path(), options.check.since);
     if (!options.database_url.empty()) {
@@ -236,58 +227,93 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
           elig.recorded.insert(row[0].c_str());
     }
 
-    std::vector<Planned> plans;
+    std::vector<Planned> plans, all;
     struct Refused {
       std::string migration, file, why;
       std::set<std::string> rules;
     };
     std::vector<Refused> refused;
     std::vector<std::string> notes;
-    for (const model::MigrationSet& set : run.sets) {
-      for (size_t mi = 0; mi < set.migrations.size(); ++mi) {
-        const model::Migration& m = set.migrations[mi];
-        const model::SourceFile* main = m.main_file();
-        if (!main) continue;
-        std::vector<const model::Finding*> mine;
-        std::set<std::string> rules;
+    // A fix can change what the project as a whole does (a file now sets lock_timeout, so the
+    // project's habit does too), which makes the rules ask more of the other files: fix again until
+    // nothing changes (at most three rounds), so that a second `fix` changes nothing.
+    for (int round = 0;; ++round) {
+      CheckRun run = run_check(co, nullptr);
+      if (run.input_error) {
         for (const model::Finding& f : run.findings)
-          if (f.migration == m.id && f.loc.file == main->path && !f.suppressed && prisma::fixer_for(f.rule)) {
-            mine.push_back(&f);
-            rules.insert(f.rule);
-          }
-        if (mine.empty()) continue;
-        if (set.framework != model::Framework::Prisma) {
-          notes.push_back(fmt::format("{}: not fixed: fix rewrites Prisma migrations only so far", m.id));
-          refused.push_back({m.id, main->path, "fix rewrites Prisma migrations only so far", rules});
-          continue;
-        }
-        std::string why = elig.may_have_run(m, canonical_path(main->path));
-        if (!why.empty()) {
-          refused.push_back({m.id, main->path, why, rules});
-          continue;
-        }
-        util::FileReadResult bytes = util::read_whole_file(main->path, co.max_file_size);
-        if (!bytes.ok) throw std::runtime_error(bytes.error);
-        prisma::FixSettings s;
-        s.lock_timeout = options.lock_timeout;
-        s.target_postgres = m.target_postgres;
-        s.next_folder = mi + 1 < set.migrations.size() ? set.migrations[mi + 1].id : std::string();
-        bool has_tx = false;
-        for (const model::Statement* st : m.statements())
-          has_tx = has_tx || st->cls == model::StatementClass::Transaction;
-        s.per_statement =
-            m.scenarios.size() == 1 && m.scenarios[0].mode == model::ExecutionMode::PerStatement && !has_tx;
-        Planned p{m.id, main->path, bytes.bytes, prisma::fix_prisma_migration(m, bytes.bytes, mine, s)};
-        for (const prisma::NewFolder& nf : p.fix.folders)
-          if (fs::exists(fs::path(m.directory).parent_path() / nf.name))
-            throw std::runtime_error(fmt::format("{}: the folder {} that fix would create exists already",
-                                                 report::printable(m.directory), report::printable(nf.name)));
-        plans.push_back(std::move(p));
+          if (f.rule == "input-error")
+            err << "safemigrate fix: " << report::printable(f.loc.file) << ": "
+                << report::printable(f.message) << "\n";
+        err << "safemigrate fix: nothing was changed: the input could not be read\n";
+        return 2;
       }
-    }
+      plans.clear();
+      refused.clear();
+      notes.clear();
+      for (const model::MigrationSet& set : run.sets) {
+        for (size_t mi = 0; mi < set.migrations.size(); ++mi) {
+          const model::Migration& m = set.migrations[mi];
+          const model::SourceFile* main = m.main_file();
+          if (!main) continue;
+          std::vector<const model::Finding*> mine;
+          std::set<std::string> rules;
+          for (const model::Finding& f : run.findings)
+            if (f.migration == m.id && f.loc.file == main->path && !f.suppressed &&
+                prisma::fixer_for(f.rule)) {
+              mine.push_back(&f);
+              rules.insert(f.rule);
+            }
+          if (mine.empty()) continue;
+          if (set.framework != model::Framework::Prisma) {
+            notes.push_back(fmt::format("{}: not fixed: fix rewrites Prisma migrations only so far", m.id));
+            refused.push_back({m.id, main->path, "fix rewrites Prisma migrations only so far", rules});
+            continue;
+          }
+          std::string why = elig.may_have_run(m, canonical_path(main->path));
+          if (!why.empty()) {
+            refused.push_back({m.id, main->path, why, rules});
+            continue;
+          }
+          util::FileReadResult bytes = util::read_whole_file(main->path, co.max_file_size);
+          if (!bytes.ok) throw std::runtime_error(bytes.error);
+          prisma::FixSettings s;
+          s.lock_timeout = options.lock_timeout;
+          s.target_postgres = m.target_postgres;
+          s.next_folder = mi + 1 < set.migrations.size() ? set.migrations[mi + 1].id : std::string();
+          bool has_tx = false;
+          for (const model::Statement* st : m.statements())
+            has_tx = has_tx || st->cls == model::StatementClass::Transaction;
+          s.per_statement =
+              m.scenarios.size() == 1 && m.scenarios[0].mode == model::ExecutionMode::PerStatement && !has_tx;
+          Planned p{m.id, main->path, bytes.bytes, prisma::fix_prisma_migration(m, bytes.bytes, mine, s)};
+          for (const prisma::NewFolder& nf : p.fix.folders)
+            if (fs::exists(fs::path(m.directory).parent_path() / nf.name))
+              throw std::runtime_error(fmt::format("{}: the folder {} that fix would create exists already",
+                                                   report::printable(m.directory),
+                                                   report::printable(nf.name)));
+          plans.push_back(std::move(p));
+        }
+      }
 
+      bool changed = false;
+      for (const Planned& p : plans) changed = changed || !p.fix.changes.empty();
+      if (!options.dry_run) {
+        // Every new folder first (each file written atomically), then the originals.
+        for (const Planned& p : plans)
+          for (const prisma::NewFolder& nf : p.fix.folders) {
+            fs::path file = (fs::path(p.file).parent_path().parent_path() / nf.name / "migration.sql");
+            fs::create_directory(file.parent_path());
+            write_atomically(file, nf.sql);
+          }
+        for (const Planned& p : plans)
+          if (p.fix.sql != p.before) write_atomically(p.file, p.fix.sql);
+      }
+      for (const Planned& p : plans) all.push_back(p);
+      if (options.dry_run || !changed || round == 2) break;
+    }
     // Output.
-    size_t left = refused.size();
+    // Changes and files: every round's; what is left: the last round's.
+    size_t left = 0;
     for (const Planned& p : plans) left += p.fix.left.size();
     auto new_path = [](const Planned& p, const prisma::NewFolder& nf) {
       return (fs::path(p.file).parent_path().parent_path() / nf.name / "migration.sql").string();
@@ -295,7 +321,7 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
     if (options.format == "json") {
       out << "{\"dry_run\": " << (options.dry_run ? "true" : "false") << ", \"changes\": [";
       bool first = true;
-      for (const Planned& p : plans)
+      for (const Planned& p : all)
         for (const prisma::FixChange& c : p.fix.changes) {
           out << (first ? "" : ", ") << "{\"migration\": " << json_string(p.migration)
               << ", \"file\": " << json_string(p.file) << ", \"line\": " << c.line
@@ -305,7 +331,7 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
         }
       out << "], \"files\": [";
       first = true;
-      for (const Planned& p : plans) {
+      for (const Planned& p : all) {
         if (p.fix.sql != p.before) {
           out << (first ? "" : ", ") << "{\"path\": " << json_string(p.file) << ", \"action\": \"modified\"}";
           first = false;
@@ -325,25 +351,29 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
               << ", \"rule\": " << json_string(l.rule) << ", \"reason\": " << json_string(l.why) << "}";
           first = false;
         }
-      for (const Refused& r : refused)
-        for (const std::string& rule : r.rules) {
-          out << (first ? "" : ", ") << "{\"migration\": " << json_string(r.migration)
-              << ", \"file\": " << json_string(r.file) << ", \"line\": 0, \"rule\": " << json_string(rule)
-              << ", \"reason\": " << json_string("not touched: " + r.why) << "}";
-          first = false;
-        }
+      out << "], \"untouched\": [";
+      first = true;
+      for (const Refused& r : refused) {
+        std::string rules;
+        for (const std::string& rule : r.rules) rules += (rules.empty() ? "" : ", ") + json_string(rule);
+        out << (first ? "" : ", ") << "{\"migration\": " << json_string(r.migration)
+            << ", \"file\": " << json_string(r.file) << ", \"rules\": [" << rules
+            << "], \"reason\": " << json_string(r.why) << "}";
+        first = false;
+      }
       out << "]}\n";
     } else {
-      for (const Planned& p : plans) {
+      for (const Planned& p : all)
         for (const prisma::FixChange& c : p.fix.changes)
           out << report::printable(p.file) << ":" << c.line << ": " << c.rule << ": "
               << (options.dry_run ? "would fix: " : "fixed: ") << report::printable(c.what) << " ("
               << report::printable(c.folder) << ")\n";
+      for (const Planned& p : plans)
         for (const prisma::FixLeft& l : p.fix.left)
           out << report::printable(p.file) << ":" << l.line << ": " << l.rule
               << ": left as written: " << report::printable(l.why) << "\n";
-      }
       for (const Refused& r : refused) {
+        if (!options.list_untouched) break;
         std::string list;
         for (const std::string& rule : r.rules) list += (list.empty() ? "" : ", ") + rule;
         out << report::printable(r.file) << ": not touched (" << list << "): " << report::printable(r.why)
@@ -357,28 +387,24 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
           for (const prisma::NewFolder& nf : p.fix.folders)
             out << unified_diff(new_path(p, nf), "", nf.sql, false);
         }
-    } else {
-      // Every new folder first (each file written atomically), then the originals.
-      for (const Planned& p : plans)
-        for (const prisma::NewFolder& nf : p.fix.folders) {
-          fs::path file = new_path(p, nf);
-          fs::create_directory(file.parent_path());
-          write_atomically(file, nf.sql);
-        }
-      for (const Planned& p : plans)
-        if (p.fix.sql != p.before) write_atomically(p.file, p.fix.sql);
     }
     if (options.format != "json") {
-      size_t changes = 0, folders = 0;
-      for (const Planned& p : plans) {
+      size_t changes = 0, folders = 0, migrations = 0;
+      for (const Planned& p : all) {
+        migrations += p.fix.changes.empty() ? 0 : 1;
         changes += p.fix.changes.size();
         folders += p.fix.folders.size();
       }
       out << fmt::format("fix: {} {} in {} {}, {} new migration {}{}; {} left as written\n", changes,
-                         changes == 1 ? "change" : "changes", plans.size(),
-                         plans.size() == 1 ? "migration" : "migrations", folders,
+                         changes == 1 ? "change" : "changes", migrations,
+                         migrations == 1 ? "migration" : "migrations", folders,
                          folders == 1 ? "folder" : "folders",
                          options.dry_run ? " (dry run: nothing written)" : "", left);
+      if (!refused.empty())
+        out << fmt::format("fix: {} {} with fixable findings not touched: {} may have run somewhere{}\n",
+                           refused.size(), refused.size() == 1 ? "migration" : "migrations",
+                           refused.size() == 1 ? "it" : "they",
+                           options.list_untouched ? "" : " (--list-untouched names them)");
     }
     return left > 0 ? 1 : 0;
   } catch (const std::exception& e) {

@@ -17,10 +17,13 @@ struct FixOptions {
   // Migrations not recorded in this database's _prisma_migrations are the ones that cannot have run.
   std::string database_url;
   std::string lock_timeout = "5s";
+  // Name each migration that has fixable findings but may have run (else they are counted).
+  bool list_untouched = false;
 };
 
-// Exit code: 0 everything fixable was fixed (or nothing was to fix), 1 something fixable was left
-// (unsafe to rewrite, or the migration may have run), 2 usage or input error.
+// Exit code: 0 everything fixable in the migrations that cannot have run was fixed (or nothing was
+// to fix), 1 something there was left (unsafe to rewrite), 2 usage or input error. Migrations that
+// may have run are never touched and do not change the exit code; the output counts them.
 int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err);
 
 // " rule-a, rule-b, …": the rules fix rewrites, for `safemigrate rules`.

@@ -439,6 +439,8 @@ int main(int argc, char** argv) {
                       "Fix only migrations not recorded in this database's _prisma_migrations");
   fix_cmd->add_option("--lock-timeout", fix_options.lock_timeout,
                       "The lock_timeout a fixed migration sets (default 5s)");
+  fix_cmd->add_flag("--list-untouched", fix_options.list_untouched,
+                    "Name each migration with fixable findings that was not touched because it may have run");
   fix_cmd->callback([&] {
     if (auto code = resolve_config(fix_config_path, fix_options.check, fix_config)) {
       fix_exit = *code;
