@@ -380,7 +380,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
 
     const model::Finding* fix = nullptr;
     for (const model::Finding* f : per[i]) fix = fix ? fix : f;
-    bool converting_add = fix && fix->rule == "constraint-missing-not-valid";
+    bool converting_add = fix && !s_.explicit_transaction && fix->rule == "constraint-missing-not-valid";
     if (!converting_add) flush_validates();
     std::string between(sql_.substr(cursor, s - cursor));
     // A new folder starts on its first statement, not on the line break that ended the last one.
@@ -389,8 +389,9 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
     cur().text += between;
     cursor = e;
 
-    bool moves_alone = fix && (fix->rule == "require-concurrent-index-creation" ||
-                               fix->rule == "require-concurrent-index-deletion");
+    bool moves_alone = fix && !s_.explicit_transaction &&
+                       (fix->rule == "require-concurrent-index-creation" ||
+                        fix->rule == "require-concurrent-index-deletion");
     if (want_timeout && !timeout_placed && !moves_alone && st.cls != model::StatementClass::Session &&
         st.cls != model::StatementClass::Transaction) {
       if (timeout_prefix_.empty()) {
@@ -419,6 +420,12 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
         timeout_prefix_ = std::string(sql_.substr(s, tail_from - s)) + (has_semicolon ? "" : ";") + "\n";
     }
     bool done = false;
+    if (fix && s_.explicit_transaction) {
+      leave(*fix,
+            "the file holds BEGIN/COMMIT of its own: its statements are meant to commit together, and "
+            "moving one to a migration of its own would break that transaction");
+      fix = nullptr;
+    }
     if (fix) {
       // A statement reported by several fixable rules is rewritten for the first; the others
       // are checked again after the fix.

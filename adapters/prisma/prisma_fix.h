@@ -26,6 +26,9 @@ struct FixSettings {
   // The file runs statement by statement (Prisma >= 7.4 known, no BEGIN/COMMIT, no splitter
   // fallback): CONCURRENTLY and VALIDATE may stay in the file.
   bool per_statement = false;
+  // The file holds BEGIN/COMMIT of its own: its statements are meant to commit together, and a split
+  // would leave a transaction open across folders; only lock_timeout is fixed there.
+  bool explicit_transaction = false;
   std::string lock_timeout = "5s";  // the value `SET lock_timeout` gets
   uint32_t target_postgres = 0;     // 0: unknown (assumed current)
   std::string next_folder;          // the migration after this one in Prisma's order; empty: last

@@ -283,6 +283,7 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
           bool has_tx = false;
           for (const model::Statement* st : m.statements())
             has_tx = has_tx || st->cls == model::StatementClass::Transaction;
+          s.explicit_transaction = has_tx;
           s.per_statement =
               m.scenarios.size() == 1 && m.scenarios[0].mode == model::ExecutionMode::PerStatement && !has_tx;
           Planned p{m.id, main->path, bytes.bytes, prisma::fix_prisma_migration(m, bytes.bytes, mine, s)};
