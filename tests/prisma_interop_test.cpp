@@ -255,6 +255,61 @@ TEST(PrismaInterop, ResolveAppliedByPrismaIsAppliedForSafemigrate) {
   EXPECT_THAT(st.out + st.err, Not(HasSubstr("P3")));
 }
 
+// `safemigrate fix` (issue 20): the folders it writes deploy with Prisma itself and with
+// `safemigrate apply`, and Prisma's status is clean after either.
+TEST(PrismaInterop, FixedFoldersDeployWithPrismaAndWithApply) {
+  SM_REQUIRE_PRISMA();
+  SM_START_PG(pg);
+  PrismaCliProject p;
+  p.add("20240101000000_init",
+        "CREATE TABLE \"users\" (\"id\" INTEGER PRIMARY KEY, \"email\" TEXT, \"name\" TEXT);\n"
+        "CREATE TABLE \"orders\" (\"id\" INTEGER PRIMARY KEY, \"user_id\" INTEGER, \"qty\" INTEGER);\n"
+        "CREATE INDEX \"users_name_idx\" ON \"users\"(\"name\");\n");
+  p.add("20240102000000_changes",
+        "-- a comment that stays\n"
+        "DROP INDEX \"users_name_idx\";\n"
+        "CREATE INDEX \"users_email_idx\" ON \"users\"(\"email\");\n"
+        "ALTER TABLE \"orders\" ADD CONSTRAINT \"orders_user_fkey\" FOREIGN KEY (\"user_id\") REFERENCES "
+        "\"users\"(\"id\");\n"
+        "ALTER TABLE \"orders\" ADD CONSTRAINT \"orders_qty_check\" CHECK (\"qty\" > 0);\n"
+        "ALTER TABLE \"users\" ALTER COLUMN \"email\" SET NOT NULL;\n"
+        "ALTER TABLE \"users\" ADD CONSTRAINT \"users_email_key\" UNIQUE (\"email\");\n"
+        "");
+  p.add("20240103000000_later", "CREATE TABLE \"later\" (\"id\" INTEGER);\n");
+  ASSERT_EQ(run_shell(p.dir().path(), "git init -q .").exit_code, 0);
+  // The first migration is committed: it may have run, so fix leaves it alone.
+  ASSERT_EQ(run_shell(p.dir().path(),
+                      "git add prisma/migrations/20240101000000_init && git -c user.name=t -c "
+                      "user.email=t@example.com -c commit.gpgsign=false commit -q -m init")
+                .exit_code,
+            0);
+  RunResult fix = run_cli_in(p.dir().path(), "fix --prisma-version 6.19.3 " + p.arg());
+  ASSERT_EQ(fix.exit_code, 0) << fix.out << fix.err;
+  EXPECT_THAT(fix.out, HasSubstr("fix: 6 changes in 1 migration,"));
+  RunResult check = run_cli("check --prisma-version 6.19.3 --format json " + p.arg());
+  for (const char* rule :
+       {"require-concurrent-index-creation", "require-concurrent-index-deletion",
+        "constraint-missing-not-valid", "set-not-null-without-check", "unique-constraint-builds-index",
+        "concurrently-in-transaction", "validate-in-same-transaction"})
+    EXPECT_THAT(check.out, Not(HasSubstr(rule))) << check.out;
+
+  RunResult dep = p.prisma(pg.url(), "migrate deploy");
+  ASSERT_EQ(dep.exit_code, 0) << dep.out << dep.err;
+  RunResult st = p.prisma(pg.url(), "migrate status");
+  EXPECT_EQ(st.exit_code, 0) << st.out << st.err;
+  EXPECT_THAT(st.out, HasSubstr("Database schema is up to date!"));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM pg_index WHERE NOT indisvalid"), "0");
+
+  std::string other = pg.create_database("applied");
+  RunResult a = sm_cli("apply", other, p, "--mode prisma-6");
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  EXPECT_THAT(p.prisma(other, "migrate status").out, HasSubstr("Database schema is up to date!"));
+  EXPECT_EQ(pg.psql("SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid IN "
+                    "('users'::regclass, 'orders'::regclass)",
+                    "applied"),
+            "orders_pkey,orders_qty_check,orders_user_fkey,users_email_key,users_pkey");
+}
+
 // `drift` (issue 21) on a database `prisma migrate deploy` built: what Prisma ran and what
 // safemigrate replays agree, so there is no drift; an index added by hand afterwards is drift.
 TEST(PrismaInterop, DeployedByPrismaHasNoDrift) {

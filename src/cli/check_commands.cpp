@@ -7,6 +7,7 @@
 
 #include "adapters/prisma/prisma_version.h"
 #include "app/baseline_command.h"
+#include "app/fix_command.h"
 #include "checks/registry.h"
 #include "cli/command.h"
 #include "cli/commands.h"
@@ -131,6 +132,7 @@ int rules_run(NoArgs&, const CLI::App&) {
   for (const checks::Rule* r : checks::all_rules())
     std::cout << fmt::format("{:<36} {:<8} {}\n", r->doc.id, model::severity_name(r->doc.severity),
                              r->doc.summary);
+  std::cout << "\nRewritten by `safemigrate fix` (Prisma):" << app::fixable_rules_line() << "\n";
   return kExitOk;
 }
 
@@ -150,6 +152,8 @@ int explain_run(ExplainArgs& a, const CLI::App&) {
             << r->doc.alternative << "\n\n";
   if (!r->doc.condition_fix.empty())
     std::cout << "When it is said once for the whole project: " << r->doc.condition_fix << "\n\n";
+  if (std::string how = app::fix_how(r->doc.id); !how.empty())
+    std::cout << "`safemigrate fix` rewrites it: " << how << "\n\n";
   std::cout << "Silence one statement with a comment right before it:\n"
             << "  -- safemigrate-ignore: " << r->doc.id << " <reason>\n";
   return kExitOk;

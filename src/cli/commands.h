@@ -10,6 +10,7 @@
 
 #include "app/check_command.h"
 #include "app/drift_command.h"
+#include "app/fix_command.h"
 #include "app/history_command.h"
 #include "app/rehearse_command.h"
 #include "config/config.h"
@@ -80,6 +81,13 @@ struct RehearseArgs : HistoryArgs {
 };
 void rehearse_setup(CLI::App& cmd, RehearseArgs& a);
 int rehearse_run(RehearseArgs& a, const CLI::App& cmd);
+
+// ---- fix (cli/fix_commands.cpp): check's inputs, and what fix may touch and how it writes ----
+struct FixArgs : InputArgs {
+  app::FixOptions fix;  // fix.check is filled from InputArgs::options once the inputs are resolved
+};
+void fix_setup(CLI::App& cmd, FixArgs& a);
+int fix_run(FixArgs& a, const CLI::App& cmd);
 
 // ---- drift (cli/drift_commands.cpp) ----
 struct DriftArgs {

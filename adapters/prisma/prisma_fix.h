@@ -1,0 +1,65 @@
+// `safemigrate fix` for one Prisma migration: rewrites the statements that the fixable rules
+// report into their safe form, and splits the file into folders that sort right after it where
+// the way the Prisma version runs a file needs it (<= 7.3: one implicit transaction per file, so a
+// CONCURRENTLY statement must be alone and a VALIDATE must come in a later file). Text is edited
+// at the scanner's token positions (src/sql/sql_edit.h); comments and formatting elsewhere stay.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/migration.h"
+
+namespace sm::prisma {
+
+// The rules `fix` rewrites, with how (shown by `rules`, `explain` and the README).
+struct Fixer {
+  const char* rule;
+  const char* how;
+};
+const std::vector<Fixer>& prisma_fixers();
+const Fixer* fixer_for(std::string_view rule);
+
+struct FixSettings {
+  // The file runs statement by statement (Prisma >= 7.4 known, no BEGIN/COMMIT, no splitter
+  // fallback): CONCURRENTLY and VALIDATE may stay in the file.
+  bool per_statement = false;
+  // The file holds BEGIN/COMMIT of its own: its statements are meant to commit together, and a split
+  // would leave a transaction open across folders; only lock_timeout is fixed there.
+  bool explicit_transaction = false;
+  std::string lock_timeout = "5s";  // the value `SET lock_timeout` gets
+  uint32_t target_postgres = 0;     // 0: unknown (assumed current)
+  std::string next_folder;          // the migration after this one in Prisma's order; empty: last
+};
+
+struct FixChange {
+  std::string rule;
+  uint32_t line = 0;
+  std::string what;    // "CREATE INDEX … CONCURRENTLY IF NOT EXISTS, alone in 2024_x_01_concurrent_index"
+  std::string folder;  // the folder the rewritten statement is in (the original's or a new one)
+};
+struct FixLeft {
+  std::string rule;
+  uint32_t line = 0;
+  std::string why;
+};
+struct NewFolder {
+  std::string name;
+  std::string sql;
+};
+struct PrismaFix {
+  std::string sql;                 // the migration.sql after the fix (== input when nothing changed)
+  std::vector<NewFolder> folders;  // new migrations, in order, each sorting right after the last
+  std::vector<FixChange> changes;
+  std::vector<FixLeft> left;
+};
+
+// `findings` are the check's findings for `m` (others are ignored); `sql` the bytes of its
+// migration.sql, which m's statement offsets refer to.
+PrismaFix fix_prisma_migration(const model::Migration& m, std::string_view sql,
+                               const std::vector<const model::Finding*>& findings,
+                               const FixSettings& settings);
+
+}  // namespace sm::prisma
