@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "model/errors.h"
 #include "test_support.h"
 
 namespace {
@@ -50,12 +51,12 @@ TEST(Registry, CommandsReachTheFrameworkBeforeTheDatabase) {
   const std::filesystem::path plan = dir.write("plan.json", "{}\n");
   sm::app::HistoryOptions o;  // no database: what is refused here is refused before connecting
   std::ostringstream out, err;
-  EXPECT_EQ(sm::app::run_status(o, false, out, err), sm::app::kHistoryError);
+  EXPECT_EQ(sm::app::run_status(o, false, out, err), sm::model::kExitUsage);
   EXPECT_EQ(err.str(), "safemigrate: no migrations folder given\n");
 
   o.paths = {plan.string()};
   err.str("");
-  EXPECT_EQ(sm::app::run_resolve(o, "", "0001_x", out, err), sm::app::kHistoryError);
+  EXPECT_EQ(sm::app::run_resolve(o, "", "0001_x", out, err), sm::model::kExitUsage);
   EXPECT_NE(err.str().find(plan.string() + " is a Django plan: resolve is for Prisma's failed migrations"),
             std::string::npos)
       << err.str();

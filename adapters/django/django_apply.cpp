@@ -42,7 +42,7 @@ PlanFile load_plan(const HistoryOptions& o) {
   co.postgres_version = o.postgres_version;
   co.database = o.database;
   co.use_baseline = false;  // the gate judges what will run; a baseline only quiets review
-  co.gate = true;  // exclude_apps: the gate decides by exclude_apps_apply
+  co.gate = true;           // exclude_apps: the gate decides by exclude_apps_apply
   PlanFile p{run_check(co, nullptr)};
   if (p.run.sets.size() != 1) throw InputError("cannot read " + o.paths.front());
   for (const model::Finding& f : p.set().input_findings)

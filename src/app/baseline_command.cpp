@@ -1,5 +1,4 @@
 #include "app/baseline_command.h"
-#include "model/errors.h"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -13,6 +12,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "model/errors.h"
 #include "report/report.h"
 #include "report/sanitize.h"
 #include "util/file_read.h"

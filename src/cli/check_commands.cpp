@@ -85,7 +85,8 @@ int check_run(CheckArgs& a, const CLI::App& cmd) {
     report::write_text(std::cout, input, text);
   }
   std::cout.flush();
-  if (std::string path = app::baseline_path(o); !path.empty()) app::print_baseline_summary(run, path, std::cerr);
+  if (std::string path = app::baseline_path(o); !path.empty())
+    app::print_baseline_summary(run, path, std::cerr);
   if (run.input_error) return kExitUsage;
   return report::count(input).errors > 0 ? kExitFindings : kExitOk;
 }

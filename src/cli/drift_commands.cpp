@@ -12,7 +12,8 @@ namespace sm::cli {
 
 void drift_setup(CLI::App& cmd, DriftArgs& a) {
   app::HistoryOptions& h = a.drift.history;
-  cmd.add_option("paths", h.paths, "The Prisma migrations folder (or the project root holding it)")->required();
+  cmd.add_option("paths", h.paths, "The Prisma migrations folder (or the project root holding it)")
+      ->required();
   cmd.add_option("--database-url", h.database_url,
                  "The database to compare (default: $DATABASE_URL); the password is never printed");
   cmd.add_option("--shadow-database-url", a.drift.shadow_database_url,
@@ -28,7 +29,8 @@ void drift_setup(CLI::App& cmd, DriftArgs& a) {
   cmd.add_option("--exclude", a.drift.exclude,
                  "Leave out objects whose schema.name (a table's, for its columns, indexes, constraints "
                  "and triggers) fully matches this RE2 pattern; repeatable");
-  cmd.add_option("--format", a.drift.format, "Output format")->check(CLI::IsMember({"text", "json", "github"}));
+  cmd.add_option("--format", a.drift.format, "Output format")
+      ->check(CLI::IsMember({"text", "json", "github"}));
 }
 
 int drift_run(DriftArgs& a, const CLI::App& cmd) {

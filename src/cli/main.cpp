@@ -46,7 +46,8 @@ const Command kCommands[] = {
             "Write the current findings to safemigrate-baseline.json (or -o FILE, or the config's "
             "baseline): check --baseline then reports only findings not in it",
             baseline_setup, baseline_run),
-    command("fix", "Rewrite migrations that cannot have run anywhere into their safe form (Prisma; see `rules`)",
+    command("fix",
+            "Rewrite migrations that cannot have run anywhere into their safe form (Prisma; see `rules`)",
             fix_setup, fix_run),
     command("rules", "List every rule with its severity and summary", rules_setup, rules_run),
     command("explain", "Explain a rule: why it matters and the safe alternative", explain_setup, explain_run),
@@ -75,12 +76,13 @@ const Command kCommands[] = {
             "static prediction beside each observation; then roll back. A Prisma folder or a Django plan "
             "(RunPython is shown as skipped)",
             rehearse_setup, rehearse_run),
-    command("drift",
-            "Replay the migrations the database's _prisma_migrations records as applied on a scratch database "
-            "and report every difference (schemas, tables, columns, indexes, constraints, enums, sequences, "
-            "views, triggers, functions, extensions) with the SQL that brings the database back to the "
-            "migrations; exit 1 on drift",
-            drift_setup, drift_run),
+    command(
+        "drift",
+        "Replay the migrations the database's _prisma_migrations records as applied on a scratch database "
+        "and report every difference (schemas, tables, columns, indexes, constraints, enums, sequences, "
+        "views, triggers, functions, extensions) with the SQL that brings the database back to the "
+        "migrations; exit 1 on drift",
+        drift_setup, drift_run),
 };
 
 // `safemigrate` alone and `safemigrate help [COMMAND]` show the commands (or one's options), as
