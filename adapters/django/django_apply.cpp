@@ -554,6 +554,11 @@ class DjangoFramework : public Framework {
       throw InputError(o.paths.front() +
                        " is a Django plan: resolve is for Prisma's failed migrations (Django records only "
                        "finished ones; use `manage.py migrate --fake APP NAME` to record one by hand)");
+    if (purpose == Purpose::Drift)
+      throw InputError(
+          o.paths.front() +
+          " is a Django plan: drift does not replay Django's migrations yet (RunPython cannot be "
+          "replayed from a plan); give a Prisma migrations folder");
     return std::make_unique<DjangoProject>(load_plan(o));
   }
 };

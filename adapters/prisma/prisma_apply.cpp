@@ -515,6 +515,8 @@ class PrismaProject : public Project {
   explicit PrismaProject(Local local) : local_(std::move(local)) { checked = std::move(local_.run); }
 
   std::string local_name() const override { return "the migrations folder"; }
+  ReplayOutcome replay(db::Database& target, db::Database& scratch, const HistoryOptions& o,
+                       std::ostream& out) override;
   std::unique_ptr<db::HistoryStore> history(db::Database& dbc) const override {
     return std::make_unique<PrismaHistory>(dbc);
   }
@@ -731,40 +733,16 @@ int PrismaProject::resolve(db::Database& dbc, db::HistoryStore& store, const His
   return model::kExitOk;
 }
 
-class PrismaFramework : public Framework {
- public:
-  std::string name() const override { return "prisma"; }
-  // Everything that is not a file: a migrations folder, a folder holding some (a path that does
-  // not exist is Prisma's too, which says so when it reads it).
-  bool claims(const fs::path& path) const override {
-    std::error_code ec;
-    return !fs::is_regular_file(path, ec);
-  }
-  std::unique_ptr<Project> open(const HistoryOptions& o, Purpose) const override {
-    return std::make_unique<PrismaProject>(load_local(o));
-  }
-};
-
-}  // namespace
-
-// drift's replay (app/history_command.h): the local migrations the target records as applied,
-// run on `scratch` exactly as apply runs them. TODO(issue 25): a Project hook, so that drift asks
-// the framework instead of naming Prisma.
-}  // namespace sm::prisma
-
-namespace sm::app {
-
-ReplayOutcome replay_applied(const HistoryOptions& o, db::Database& target, db::Database& scratch,
-                             std::ostream& out) {
-  using namespace sm::prisma;
-  Local local = load_local(o);
+// drift: what the target records as applied, run on `scratch` by the same plan and executor as
+// apply (recorded in scratch's own _prisma_migrations), in the folder's order.
+ReplayOutcome PrismaProject::replay(db::Database& target, db::Database& scratch, const HistoryOptions& o,
+                                    std::ostream& out) {
   PrismaHistory hist(target);
   bool exists = false;
-  std::vector<PrismaRow> rows = db::read_checked_rows(hist, exists);
-  std::vector<db::MigrationStatus> status = compute_status(local.migrations, rows);
+  std::vector<db::MigrationStatus> status = read_status(hist, exists);
   ReplayOutcome r;
   r.history_table = hist.table();
-  r.mode = fmt::format("{} ({})", apply_mode_name(local.mode), local.mode_reason);
+  r.mode = fmt::format("{} ({})", apply_mode_name(local_.mode), local_.mode_reason);
   std::vector<size_t> todo;
   for (size_t i = 0; i < status.size(); ++i) {
     const db::MigrationStatus& s = status[i];
@@ -789,10 +767,10 @@ ReplayOutcome replay_applied(const HistoryOptions& o, db::Database& target, db::
   prepare_to_apply(shadow_hist, false, scratch, so, out);
   Applier applier(scratch, shadow_hist, so, out);
   for (size_t i : todo) {
-    if (i >= local.set().migrations.size()) continue;
-    const model::Migration& m = local.set().migrations[i];
+    if (i >= set().migrations.size()) continue;
+    const model::Migration& m = set().migrations[i];
     std::string error;
-    if (!applier.apply(m, local.migrations[i].script, plan_migration(m, local.mode), error)) {
+    if (!applier.apply(m, local_.migrations[i].script, plan_migration(m, local_.mode), error)) {
       r.error = error;
       return r;
     }
@@ -801,9 +779,21 @@ ReplayOutcome replay_applied(const HistoryOptions& o, db::Database& target, db::
   return r;
 }
 
-}  // namespace sm::app
+class PrismaFramework : public Framework {
+ public:
+  std::string name() const override { return "prisma"; }
+  // Everything that is not a file: a migrations folder, a folder holding some (a path that does
+  // not exist is Prisma's too, which says so when it reads it).
+  bool claims(const fs::path& path) const override {
+    std::error_code ec;
+    return !fs::is_regular_file(path, ec);
+  }
+  std::unique_ptr<Project> open(const HistoryOptions& o, Purpose) const override {
+    return std::make_unique<PrismaProject>(load_local(o));
+  }
+};
 
-namespace sm::prisma {
+}  // namespace
 
 const app::Framework& prisma_framework() {
   static const PrismaFramework framework;

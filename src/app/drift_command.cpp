@@ -267,8 +267,9 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
   return guarded(err, o.history, [&]() -> int {
     if (o.history.database_url.empty())
       throw InputError("drift needs --database-url (or DATABASE_URL): the database to compare");
-    if (framework_for(o.history.paths).name() != "prisma")  // TODO(issue 21): Django's replay
-      throw InputError("drift does not read Django plans yet; give a Prisma migrations folder");
+    // The framework reads the local migrations first: an unreadable folder or plan is an input
+    // error before any database is touched.
+    std::unique_ptr<Project> project = framework_for(o.history.paths).open(o.history, Purpose::Drift);
     if (o.format != "text" && o.format != "json" && o.format != "github")
       throw InputError("--format: text, json or github");
     std::vector<std::unique_ptr<RE2>> exclude;
@@ -314,7 +315,7 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
     std::ostringstream replay_log;
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
-    r.replay = replay_applied(so, *target, *scratch, replay_log);
+    r.replay = project->replay(*target, *scratch, so, replay_log);
     const auto t1 = Clock::now();
     if (!r.replay.error.empty()) {
       err << fmt::format(

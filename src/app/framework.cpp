@@ -14,6 +14,11 @@ const Framework& framework_for(const std::vector<std::string>& paths) {
   throw InputError("no migration framework reads " + first.string());
 }
 
+ReplayOutcome Project::replay(db::Database&, db::Database&, const HistoryOptions& o, std::ostream&) {
+  throw InputError("drift cannot replay " + (o.paths.empty() ? local_name() : o.paths.front()) +
+                   " yet; give a Prisma migrations folder");
+}
+
 std::vector<size_t> pending_migrations(const std::vector<db::MigrationStatus>& status, size_t local) {
   std::vector<size_t> todo;
   for (size_t i = 0; i < status.size() && i < local; ++i)

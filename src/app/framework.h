@@ -46,6 +46,17 @@ struct ApplyContext {
   std::ostream& err;
 };
 
+// What drift's replay did (Project::replay): the local migrations the target's history records as
+// applied, run on a scratch database exactly as `apply` runs them, and the others sorted out.
+struct ReplayOutcome {
+  std::string history_table;
+  std::vector<std::string> replayed;  // applied in the target, run on scratch
+  std::vector<std::string> edited;    // among replayed: the local file differs from what was applied
+  std::vector<std::string> pending, failed, missing_locally, no_script;
+  std::string mode;   // how the files were run ("prisma-6 (Prisma 6.19.3 from package.json)")
+  std::string error;  // a replayed migration failed on scratch: the failure, as apply reports it
+};
+
 // One framework's local migrations (read and checked as `check` reads them) and its history table
 // in one database.
 class Project {
@@ -84,6 +95,10 @@ class Project {
   virtual std::string nothing_to_apply() const = 0;
   // Runs ctx.todo (or says what it would run: options.dry_run); the exit code.
   virtual int apply(ApplyContext& ctx) = 0;
+  // drift: replays on `scratch` what `target`'s history records as applied. A framework that
+  // cannot replay its migrations throws InputError saying so (the default).
+  virtual ReplayOutcome replay(db::Database& target, db::Database& scratch, const HistoryOptions& o,
+                               std::ostream& out);
   // resolve --applied NAME / --rolled-back NAME under the lock; the exit code.
   virtual int resolve(db::Database& dbc, db::HistoryStore& hist, const HistoryOptions& o,
                       const std::string& applied_name, const std::string& rolled_back_name, std::ostream& out,
@@ -91,7 +106,7 @@ class Project {
 };
 
 // What a command reads the local migrations for (a framework may refuse one: Django has no resolve).
-enum class Purpose { Status, Apply, Resolve, Rehearse };
+enum class Purpose { Status, Apply, Resolve, Rehearse, Drift };
 
 class Framework {
  public:

@@ -73,18 +73,4 @@ struct PendingMigrations {
 };
 PendingMigrations load_pending(const HistoryOptions& options, db::Database& db);
 
-// For `drift` (Prisma): runs on `scratch`, exactly as `apply` runs them (the same plan and
-// executor, recorded in scratch's own _prisma_migrations), the local migrations that the target's
-// _prisma_migrations records as applied, in the folder's order, and sorts the others out.
-struct ReplayOutcome {
-  std::string history_table;
-  std::vector<std::string> replayed;  // applied in the target, run on scratch
-  std::vector<std::string> edited;    // among replayed: the local file differs from what was applied
-  std::vector<std::string> pending, failed, missing_locally, no_script;
-  std::string mode;   // how the files were run ("prisma-6 (Prisma 6.19.3 from package.json)")
-  std::string error;  // a replayed migration failed on scratch: the failure, as apply reports it
-};
-ReplayOutcome replay_applied(const HistoryOptions& options, db::Database& target, db::Database& scratch,
-                             std::ostream& out);
-
 }  // namespace sm::app
