@@ -17,6 +17,7 @@
 #include "app/fix_command.h"
 #include "db/database.h"
 #include "pg_cluster.h"
+#include "rule_fixture_files.h"
 #include "sql/parse.h"
 #include "test_support.h"
 
@@ -24,21 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Fixture {
-  std::string name;
-  std::string text;
-};
-void PrintTo(const Fixture& f, std::ostream* os) {
-  *os << f.name << ".sql";
-}
-
+using Fixture = sm::test::RuleFixtureFile;
 std::vector<Fixture> load_fixtures() {
-  std::vector<Fixture> out;
-  for (const auto& e : fs::directory_iterator(sm::test::source_dir() / "fixtures" / "rules"))
-    if (e.path().extension() == ".sql")
-      out.push_back({e.path().stem().string(), sm::test::read_file(e.path())});
-  std::sort(out.begin(), out.end(), [](const Fixture& a, const Fixture& b) { return a.name < b.name; });
-  return out;
+  return sm::test::load_sql_rule_fixtures();
 }
 
 // The fixture's `-- fixture: prisma-version=` / `postgres-version=` settings.

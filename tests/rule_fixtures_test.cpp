@@ -34,6 +34,7 @@
 #include "app/check_command.h"
 #include "checks/registry.h"
 #include "pg_cluster.h"
+#include "rule_fixture_files.h"
 #include "sql/parse.h"
 #include "test_support.h"
 
@@ -41,24 +42,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Fixture {
-  std::string name;  // file name without .sql or .py: RULE or RULE.variant
-  std::string text;
-  std::string extension = ".sql";
-  std::string rule() const { return name.substr(0, name.find('.')); }
-};
-// CTest shows the parameter: its name, not its bytes.
-void PrintTo(const Fixture& f, std::ostream* os) {
-  *os << f.name << f.extension;
-}
-
+using Fixture = sm::test::RuleFixtureFile;
 std::vector<Fixture> load_fixtures() {
-  std::vector<Fixture> out;
-  for (const auto& e : fs::directory_iterator(sm::test::source_dir() / "fixtures" / "rules"))
-    if (e.path().extension() == ".sql")
-      out.push_back({e.path().stem().string(), sm::test::read_file(e.path())});
-  std::sort(out.begin(), out.end(), [](const Fixture& a, const Fixture& b) { return a.name < b.name; });
-  return out;
+  return sm::test::load_sql_rule_fixtures();
 }
 
 // "line:rule" pairs written in the fixture's comments, read with the same SQL scanner as
