@@ -395,8 +395,11 @@ TEST(Docs, CommandsAndOptionsTheDocsNameExist) {
   for (const auto& o : options_in(help("--help"))) every.insert(o);
   std::set<std::string> python = python_options();
   // Other programs' options the docs show: cmake and ctest; npm; pip and venv; git; Django's
-  // migrate; unshare and rm; squawk; apt.
+  // migrate; unshare and rm; squawk; apt; pg_dump; GitHub's gh.
   const std::set<std::string> foreign = {"--build",
+                                         "--target",
+                                         "--schema-only",
+                                         "--paginate",
                                          "--test-dir",
                                          "--output-on-failure",
                                          "--save-dev",
