@@ -395,11 +395,13 @@ TEST(Docs, CommandsAndOptionsTheDocsNameExist) {
   for (const auto& o : options_in(help("--help"))) every.insert(o);
   std::set<std::string> python = python_options();
   // Other programs' options the docs show: cmake and ctest; npm; pip and venv; git; Django's
-  // migrate; unshare and rm; squawk; apt; pg_dump; GitHub's gh.
+  // migrate; unshare and rm; squawk; apt; pg_dump; GitHub's gh; curl.
   const std::set<std::string> foreign = {"--build",
                                          "--target",
                                          "--schema-only",
                                          "--paginate",
+                                         "--jq",
+                                         "--data",
                                          "--test-dir",
                                          "--output-on-failure",
                                          "--save-dev",
