@@ -257,11 +257,7 @@ TEST(Docs, ShellExamplesRunAsDocumented) {
     Plan p = plan_of(b);
     if (p.database) {
       if (!pg) {
-        std::string reason;
-        if (!PgCluster::binaries_present(&reason)) {
-          if (std::getenv("CI")) FAIL() << "CI is set but " << reason;
-          GTEST_SKIP() << reason;
-        }
+        SM_REQUIRE_PG();
         pg = std::make_unique<PgCluster>();
       }
     }

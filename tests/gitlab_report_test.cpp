@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "schema_validator.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -17,20 +18,11 @@ using sm::test::TempDir;
 
 namespace {
 
-fs::path validator_cache() {
-  return sm::test::build_dir() / "test-tools" / "sarif";
-}
-
-void install_validator() {
-  auto r = run_shell(sm::test::source_dir(), "bash tests/tools/install_sarif_validator.sh " +
-                                                 shell_quote(validator_cache().string()));
-  ASSERT_EQ(r.exit_code, 0) << "could not install ajv:\n" << r.out << r.err;
-}
-
 sm::test::RunResult validate(const fs::path& file) {
   return run_shell(
       sm::test::source_dir(),
-      "node tests/tools/validate_json_schema.js " + shell_quote(validator_cache().string()) + " " +
+      "node tests/tools/validate_json_schema.js " + shell_quote(sm::test::schema_validator_dir().string()) +
+          " " +
           shell_quote((sm::test::source_dir() / "tests/tools/gitlab-codequality.schema.json").string()) +
           " " + shell_quote(file.string()));
 }
@@ -49,7 +41,7 @@ void write_project(const TempDir& d) {
 }
 
 TEST(GitlabReport, ValidatesAgainstTheSchemaAndMatchesTheJsonReport) {
-  ASSERT_NO_FATAL_FAILURE(install_validator());
+  ASSERT_NO_FATAL_FAILURE(sm::test::install_schema_validator());
   TempDir d;
   write_project(d);
   auto r = run_cli_in(d.path(), "check --format gitlab prisma/migrations");
@@ -105,7 +97,7 @@ TEST(GitlabReport, ValidatesAgainstTheSchemaAndMatchesTheJsonReport) {
 }
 
 TEST(GitlabReport, TheSchemaRejectsWhatGitlabWouldNotRead) {
-  ASSERT_NO_FATAL_FAILURE(install_validator());
+  ASSERT_NO_FATAL_FAILURE(sm::test::install_schema_validator());
   TempDir d;
   const char* bad[] = {
       R"([{"description": "x", "check_name": "r", "severity": "critical", "location": {"path": "a", "lines": {"begin": 1}}}])",
@@ -120,7 +112,7 @@ TEST(GitlabReport, TheSchemaRejectsWhatGitlabWouldNotRead) {
 }
 
 TEST(GitlabReport, NoFindingsIsAnEmptyArrayAndADjangoPlanValidates) {
-  ASSERT_NO_FATAL_FAILURE(install_validator());
+  ASSERT_NO_FATAL_FAILURE(sm::test::install_schema_validator());
   TempDir d;
   d.write("prisma/migrations/20240101000000_init/migration.sql",
           "-- safemigrate: irreversible\nSET lock_timeout = '2s';\nCREATE TABLE \"A\" (\"id\" BIGINT PRIMARY "

@@ -42,14 +42,20 @@ class PgCluster {
   bool started_ = false;
 };
 
-// Starts the test's cluster, or skips the test when PostgreSQL is not installed (a failure when
-// CI is set: CI installs it, so a missing server there is a broken setup, not a reason to skip).
-#define SM_START_PG(var)                                                     \
-  std::string sm_pg_reason_##var;                                            \
-  if (!::sm::test::PgCluster::binaries_present(&sm_pg_reason_##var)) {       \
-    if (std::getenv("CI")) FAIL() << "CI is set but " << sm_pg_reason_##var; \
-    GTEST_SKIP() << sm_pg_reason_##var;                                      \
-  }                                                                          \
+// Skips the test when PostgreSQL is not installed (a failure when CI is set: CI installs it, so a
+// missing server there is a broken setup, not a reason to skip).
+#define SM_REQUIRE_PG()                                                  \
+  do {                                                                   \
+    std::string sm_pg_reason;                                            \
+    if (!::sm::test::PgCluster::binaries_present(&sm_pg_reason)) {       \
+      if (std::getenv("CI")) FAIL() << "CI is set but " << sm_pg_reason; \
+      GTEST_SKIP() << sm_pg_reason;                                      \
+    }                                                                    \
+  } while (false)
+
+// Starts the test's cluster, or skips the test as SM_REQUIRE_PG does.
+#define SM_START_PG(var) \
+  SM_REQUIRE_PG();       \
   ::sm::test::PgCluster var
 
 // The Django the Django tests run against. ctest runs each Django test executable once per

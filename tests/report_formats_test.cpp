@@ -7,6 +7,7 @@
 #include <set>
 
 #include "checks/registry.h"
+#include "schema_validator.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -31,25 +32,14 @@ void write_project(const TempDir& d) {
           "ALTER TABLE \"Üser\" DROP COLUMN \"id\";\n");
 }
 
-fs::path validator_cache() {
-  return sm::test::build_dir() / "test-tools" / "sarif";
-}
-
-// Installs the schema and ajv once per build tree; a failure here fails the test.
-void install_validator() {
-  auto r = run_shell(sm::test::source_dir(), "bash tests/tools/install_sarif_validator.sh " +
-                                                 shell_quote(validator_cache().string()));
-  ASSERT_EQ(r.exit_code, 0) << "could not install the SARIF validator:\n" << r.out << r.err;
-}
-
 sm::test::RunResult validate(const fs::path& file) {
   return run_shell(sm::test::source_dir(), "node tests/tools/validate_sarif.js " +
-                                               shell_quote(validator_cache().string()) + " " +
+                                               shell_quote(sm::test::schema_validator_dir().string()) + " " +
                                                shell_quote(file.string()));
 }
 
 TEST(Sarif, OutputIsValidSarif210) {
-  ASSERT_NO_FATAL_FAILURE(install_validator());
+  ASSERT_NO_FATAL_FAILURE(sm::test::install_schema_validator());
   TempDir d;
   write_project(d);
   auto r = run_cli_in(d.path(), "check --format sarif prisma/migrations");
@@ -61,7 +51,7 @@ TEST(Sarif, OutputIsValidSarif210) {
 
 // The validator must be able to fail, or the test above proves nothing.
 TEST(Sarif, ValidatorRejectsInvalidSarif) {
-  ASSERT_NO_FATAL_FAILURE(install_validator());
+  ASSERT_NO_FATAL_FAILURE(sm::test::install_schema_validator());
   TempDir d;
   fs::path file = d.write("bad.sarif",
                           "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"x\"}}, "

@@ -312,11 +312,7 @@ TEST_P(DjangoRuleFixture, FindingsMatchAnnotations) {
   std::unique_ptr<sm::test::PgCluster> pg;
   std::string env;
   if (project.online) {
-    std::string reason;
-    if (!sm::test::PgCluster::binaries_present(&reason)) {
-      if (std::getenv("CI")) FAIL() << "CI is set but " << reason;
-      GTEST_SKIP() << reason;
-    }
+    SM_REQUIRE_PG();
     pg = std::make_unique<sm::test::PgCluster>();
     // The table as Django's MigrationRecorder creates it, with exactly the fixture's rows.
     std::string rows;
