@@ -103,6 +103,12 @@ TEST(DatabaseUrl, PasswordIsMaskedInWhatIsShown) {
             "failed for **** and pa%35%35 at host");
   EXPECT_EQ(db::scrub("p%2Fw p%2fw p/w", "p/w"), "**** **** ****");
   EXPECT_EQ(db::scrub("a*b", "*"), "a****b") << "a secret inside the mask does not loop";
+  // A password this short is masked where it stands alone, not inside every word that holds it.
+  EXPECT_EQ(db::scrub("cannot connect to postgres://u:****@h/db: bad password p for port 5432 (p)", "p"),
+            "cannot connect to postgres://u:****@h/db: bad password **** for port 5432 (****)");
+  EXPECT_EQ(db::scrub("pw=ab1, ab12 xab1", "ab1"), "pw=****, ab12 xab1");
+  EXPECT_EQ(db::scrub("a long one: xs3cretx", "s3cret"), "a long one: x****x")
+      << "four or more: masked anywhere";
   // What is refused when given as a path (it does not exist): anything that may hold a password.
   EXPECT_TRUE(db::looks_like_database_url("postgresql://app:pw@h/db"));
   EXPECT_TRUE(db::looks_like_database_url("mysql://app:pw@h/db"));

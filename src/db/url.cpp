@@ -324,11 +324,38 @@ bool looks_like_database_url(std::string_view text) {
   }
 }
 
+namespace {
+
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+// Whether `s` at `pos` in `text` stands alone: a word character at either end of it has no word
+// character beside it. A secret this short (a password "p") would otherwise mask every "p" of
+// "postgres" and "port" in the message, while an echoed password is a word of its own.
+bool stands_alone(const std::string& text, size_t pos, const std::string& s) {
+  size_t end = pos + s.size();
+  bool open_start = pos == 0 || !is_word_char(s.front()) || !is_word_char(text[pos - 1]);
+  bool open_end = end == text.size() || !is_word_char(s.back()) || !is_word_char(text[end]);
+  return open_start && open_end;
+}
+
+constexpr size_t kShortSecret = 4;
+
+}  // namespace
+
 std::string scrub(std::string text, std::string_view secret) {
   if (secret.empty()) return text;
-  for (const std::string& s : {std::string(secret), percent_encode(secret), percent_encode(secret, true)})
-    for (size_t pos = 0; (pos = text.find(s, pos)) != std::string::npos; pos += kMask.size())
+  for (const std::string& s : {std::string(secret), percent_encode(secret), percent_encode(secret, true)}) {
+    for (size_t pos = 0; (pos = text.find(s, pos)) != std::string::npos;) {
+      if (s.size() < kShortSecret && !stands_alone(text, pos, s)) {
+        ++pos;
+        continue;
+      }
       text.replace(pos, s.size(), kMask);
+      pos += kMask.size();
+    }
+  }
   return text;
 }
 
