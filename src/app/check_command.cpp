@@ -95,11 +95,6 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
   habits.writes_down = changing > 0 && with_down * 2 >= changing;
   habits.sets_lock_timeout = changing > 0 && setting_timeout * 2 >= changing;
   sql::SchemaTracker tracker;
-  // Each migration's findings, joined once at the end into a vector of the right size: growing
-  // out.findings one migration at a time moved every finding about twice and first-touched each
-  // larger copy (4 % of check -j 1's CPU on the corpus, perf).
-  std::vector<std::vector<model::Finding>> per_migration;
-  per_migration.reserve(set.migrations.size());
   for (model::Migration& m : set.migrations) {
     tracker.begin_migration(m.id, applied.count(m.id) ? sql::SchemaTracker::InDatabase{} : in_database);
     for (auto& op : m.operations)
@@ -120,8 +115,8 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
     }
     if (since && m.main_file() && !since->added.count(canonical_path(m.main_file()->path))) {
       // Not added since the ref: its schema was followed above; only reading problems count.
-      std::erase_if(found, [](const model::Finding& f) { return f.rule != model::kInputErrorRule; });
-      per_migration.push_back(std::move(found));
+      for (auto& f : found)
+        if (f.rule == model::kInputErrorRule) out.findings.push_back(std::move(f));
       continue;
     }
     m.under_review = since.has_value();
@@ -132,12 +127,8 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
                      [](const model::Finding& a, const model::Finding& b) {
                        return std::tie(a.loc.line, a.loc.column) < std::tie(b.loc.line, b.loc.column);
                      });
-    per_migration.push_back(std::move(found));
+    for (auto& f : found) out.findings.push_back(std::move(f));
   }
-  size_t total = out.findings.size();
-  for (const auto& found : per_migration) total += found.size();
-  out.findings.reserve(total);
-  for (auto& found : per_migration) std::move(found.begin(), found.end(), std::back_inserter(out.findings));
   checks::collapse_conditions(set, checked, out.findings, set_begin);
   checks::run_set_checks(set, out.findings);
 }
