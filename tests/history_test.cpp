@@ -1,8 +1,11 @@
 // status, verify, apply and resolve against a real PostgreSQL 15 (tests/pg_cluster.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <regex>
 
 #include "history_helpers.h"
@@ -119,6 +122,41 @@ TEST(Status, ShowsEveryState) {
   RunResult v = sm_cli("verify", pg.url(), p);
   EXPECT_EQ(v.exit_code, 1) << v.out;
   EXPECT_THAT(v.out, HasSubstr("verify: FAILED"));
+}
+
+// Issue 23: status, verify and apply read each migration.sql once (check's reader keeps the
+// bytes it hashed and parsed); they read it twice before. Counted with inotify's IN_OPEN on every
+// migration folder, for folders that are applied, edited, pending and failed.
+TEST(Status, OpensEachMigrationFileOnce) {
+  SM_START_PG(pg);
+  PrismaProject p;
+  std::vector<std::string> names;
+  for (int i = 0; i < 6; ++i) {
+    names.push_back("2024010" + std::to_string(i + 1) + "000000_m" + std::to_string(i));
+    p.add(names.back(), i == 4 ? "SELECT 1 / 0;\n" : "CREATE TABLE t" + std::to_string(i) + " (id int);\n");
+  }
+  RunResult first = sm_cli("apply", pg.url(), p);  // m0-m3 applied, m4 fails (division by zero)
+  ASSERT_EQ(first.exit_code, 1) << first.out << first.err;
+  p.add(names[2], "CREATE TABLE t2 (id bigint);\n");  // edited after apply
+  for (const char* cmd : {"status", "verify", "apply"}) {
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    std::map<int, std::string> folder_of;
+    for (const std::string& n : names)
+      folder_of[inotify_add_watch(fd, (p.migrations() / n).c_str(), IN_OPEN)] = n;
+    RunResult r = sm_cli(cmd, pg.url(), p);
+    EXPECT_NE(r.exit_code, 2) << cmd << ": " << r.err;
+    std::map<std::string, int> opens;
+    alignas(inotify_event) char buf[1 << 16];
+    for (ssize_t len; (len = read(fd, buf, sizeof buf)) > 0;)
+      for (char* q = buf; q < buf + len;) {
+        const auto* ev = reinterpret_cast<const inotify_event*>(q);
+        if (ev->len > 0 && std::string(ev->name) == "migration.sql") ++opens[folder_of[ev->wd]];
+        q += sizeof(inotify_event) + ev->len;
+      }
+    close(fd);
+    for (const std::string& n : names) EXPECT_EQ(opens[n], 1) << cmd << " opened " << n << "/migration.sql";
+  }
 }
 
 TEST(Status, AbsentHistoryTableIsAllPendingAndNothingIsWritten) {

@@ -106,19 +106,22 @@ Local load_local(const HistoryOptions& o) {
   co.database = o.database;
   co.use_baseline = false;  // the gate judges what will run; a baseline only quiets review
   co.jobs = 0;
+  co.keep_sql = true;  // each migration.sql is read once (issue 23)
   local.run = run_check(co, nullptr);
   if (local.run.sets.size() != 1) throw InputError("cannot read " + local.dir.string());
   for (const model::Finding& f : local.set().input_findings)
     if (f.rule == model::kInputErrorRule) throw InputError(f.message);
 
-  for (const model::Migration& m : local.set().migrations) {
+  std::vector<std::string>& read_bytes = local.run.sql.front();
+  for (size_t i = 0; i < local.set().migrations.size(); ++i) {
+    const model::Migration& m = local.set().migrations[i];
     prisma::LocalMigration lm;
     lm.name = m.id;
     std::string bytes;
-    if (const model::SourceFile* f = m.main_file()) {
-      util::FileReadResult r = util::read_whole_file(f->path, o.max_file_size);
-      if (!r.ok) throw InputError(r.error);
-      bytes = std::move(r.bytes);
+    if (m.main_file()) {
+      // The bytes check read and hashed (its reader records a migration.sql it could not read
+      // as an input error, thrown above).
+      if (i < read_bytes.size()) bytes = std::move(read_bytes[i]);
       lm.has_script = true;
       lm.script = prisma::prisma_script(bytes);
     } else {

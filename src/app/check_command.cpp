@@ -332,6 +332,7 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
     if (!t.result.scan_error.empty() && op.statements.empty())
       t.migration->input_findings.push_back(input_error(op.loc.file, t.result.scan_error));
   }
+  if (options.keep_sql) run.sql = std::move(sql_per_set);
 
   // 3. Follow each folder's schema in order, decide how each migration runs, run the rules.
   // The PostgreSQL it will run on: --postgres-version, the config's postgres_version, else the

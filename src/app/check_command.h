@@ -48,6 +48,9 @@ struct CheckOptions {
   // config's `baseline`, unless use_baseline is off (`safemigrate baseline` itself).
   std::string baseline;
   bool use_baseline = true;
+  // Keep each Prisma migration.sql's bytes in CheckRun::sql, for a caller that needs them too
+  // (status and apply's local project), so that each file is read once.
+  bool keep_sql = false;
 };
 
 // Findings of Django migrations in apps named by the config's exclude_apps: suppressed with the
@@ -71,6 +74,9 @@ struct CheckRun {
   size_t baselined = 0;
   std::vector<BaselineEntry> baseline;
   std::vector<size_t> stale_baseline;
+  // With CheckOptions::keep_sql: sql[s][i] holds the bytes of sets[s].migrations[i]'s migration.sql
+  // as read (empty when unread, and for a Django plan's migrations).
+  std::vector<std::vector<std::string>> sql;
 };
 
 // `progress` (may be null) receives a line per migration folder read.
