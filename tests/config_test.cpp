@@ -151,11 +151,27 @@ TEST(ConfigParse, ANulByteAnywhereIsAnError) {
             "safemigrate.toml:1:27: not valid TOML: a NUL byte (TOML allows none)");
 }
 
+TEST(ConfigParse, DriftExcludePatterns) {
+  sm::test::TempDir root;
+  auto cfg = sm::config::parse_config("[drift]\nexclude = ['pghero\\..*', 'public\\.tmp_.*']\n",
+                                      "safemigrate.toml", root.path());
+  EXPECT_EQ(cfg.drift_exclude, (std::vector<std::string>{"pghero\\..*", "public\\.tmp_.*"}));
+  EXPECT_TRUE(sm::config::parse_config("", "safemigrate.toml", root.path()).drift_exclude.empty());
+}
+
 TEST(ConfigParse, ErrorsNameTheKeyAndItsLine) {
   EXPECT_EQ(error_of("postgres_version = 15\npostgres_verison = 16\n"),
             "safemigrate.toml:2:1: postgres_verison: unknown key (expected one of: sources, rules, ignore, "
             "postgres_version, thresholds, deploy_lock_timeout, exclude_apps, exclude_apps_findings, "
-            "exclude_apps_apply, baseline)");
+            "exclude_apps_apply, baseline, drift)");
+  // [drift]: only exclude, an array of patterns RE2 reads.
+  EXPECT_EQ(error_of("[drift]\nexclude = ['public\\.ok', 'public\\.(bad']\n"),
+            "safemigrate.toml:2:26: drift.exclude[1]: \"public\\.(bad\" is not an RE2 pattern: missing ): "
+            "public\\.(bad");
+  EXPECT_EQ(error_of("[drift]\nexclude = 'public\\..*'\n"),
+            "safemigrate.toml:2:11: drift.exclude: expected an array of RE2 patterns over \"schema.name\"");
+  EXPECT_EQ(error_of("[drift]\nexcludes = []\n"),
+            "safemigrate.toml:2:1: drift.excludes: unknown key (expected one of: exclude)");
   EXPECT_EQ(error_of("[rules]\ndropping-column = \"off\"\nmissing-lock-timout = \"off\"\n"),
             "safemigrate.toml:3:1: rules.missing-lock-timout: no rule of that name (`safemigrate rules` "
             "lists them)");

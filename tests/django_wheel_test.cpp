@@ -400,3 +400,29 @@ TEST_F(DjangoWheelDatabase, StatusAndApplyWithNoUrlUseTheProjectsDatabases) {
 }
 
 }  // namespace
+
+// manage.py safemigrate drift: the plan exported, DATABASES['default'] compared with what Django's
+// own migrate made from it (no drift), then a column added by hand reported (exit 1) with its fix.
+TEST_F(DjangoWheelDatabase, DriftComparesTheProjectsDatabaseWithItsMigrations) {
+  RunResult migrate = sh(venv_python() + " manage.py migrate", "w");
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.out << migrate.err;
+  auto drift = [&](const std::string& args) {
+    return sh("env -u DATABASE_URL -u PGPASSWORD " + venv_python() + " manage.py safemigrate drift " + args,
+              "w");
+  };
+  RunResult clean = drift("--offline");
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_NE(clean.out.find("2 migration(s) recorded as applied in \"public\".\"django_migrations\""),
+            std::string::npos)
+      << clean.out;
+  EXPECT_NE(clean.out.find("no drift"), std::string::npos) << clean.out;
+  EXPECT_NE(clean.err.find("DATABASES['default']"), std::string::npos) << clean.err;
+  pg_->psql("ALTER TABLE inv_item ADD COLUMN note text", "w");
+  RunResult found = drift("--offline --format json");
+  EXPECT_EQ(found.exit_code, 1) << found.out << found.err;
+  EXPECT_NE(found.out.find("\"object\": \"column public.inv_item.note\", \"side\": \"production-only\""),
+            std::string::npos)
+      << found.out;
+  EXPECT_NE(found.out.find("DROP COLUMN \\\"note\\\""), std::string::npos) << found.out;
+  EXPECT_EQ((found.out + found.err).find(sm::test::PgCluster::kPassword), std::string::npos);
+}

@@ -18,6 +18,7 @@
 #include "history_helpers.h"
 #include "json_tree.h"
 #include "model/schema_catalog.h"
+#include "schema_validator.h"
 
 namespace sm::test {
 namespace {
@@ -244,6 +245,72 @@ TEST(Drift, PendingAndFailedAreNotDriftAndTheShadowMustBeEmpty) {
   RunResult f = drift(url, p.migrations().string(), "--format json");
   EXPECT_EQ(f.exit_code, 0) << f.out << f.err;
   EXPECT_THAT(f.out, HasSubstr("\"failed\": [\"20240102000000_more\"]"));
+  EXPECT_EQ(scratch_databases(pg), "");
+}
+
+// The formats a CI job reads: SARIF valid against the SARIF 2.1.0 schema (ajv), one error result
+// per difference and a note per pending migration; GitHub annotations; exit 1 on drift in each, 0
+// without; exclusions from the config's [drift] table as from --exclude, a bad pattern there an
+// input error naming the file and line.
+TEST(Drift, SarifGithubAndConfigExclusions) {
+  ASSERT_NO_FATAL_FAILURE(install_schema_validator());
+  SM_START_PG(pg);
+  PrismaProject p;
+  p.add("20240101000000_init", "CREATE TABLE \"a\" (\"id\" INTEGER PRIMARY KEY, \"n\" TEXT);\n");
+  std::string url = pg.create_database("target");
+  ASSERT_EQ(sm_cli("apply", url, p).exit_code, 0);
+  p.add("20240102000000_more", "CREATE TABLE \"b\" (\"id\" INTEGER PRIMARY KEY);\n");
+  auto validate = [&](const std::string& sarif) {
+    fs::path file = p.dir().write("out.sarif", sarif);
+    return run_shell(source_dir(), "node tests/tools/validate_sarif.js " +
+                                       shell_quote(schema_validator_dir().string()) + " " +
+                                       shell_quote(file.string()));
+  };
+  RunResult clean = drift(url, p.migrations().string(), "--format sarif");
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  RunResult v0 = validate(clean.out);
+  EXPECT_EQ(v0.exit_code, 0) << v0.err << "\n" << clean.out;
+  EXPECT_THAT(clean.out, HasSubstr("\"ruleId\": \"drift/history\", \"ruleIndex\": 3, \"level\": \"note\""));
+
+  pg.psql(
+      "CREATE TABLE \"tmp_import\" (\"x\" INTEGER PRIMARY KEY); CREATE INDEX \"a_n_idx\" ON \"a\" (\"n\")",
+      "target");
+  RunResult s = drift(url, p.migrations().string(), "--format sarif");
+  EXPECT_EQ(s.exit_code, 1) << s.out << s.err;
+  RunResult v = validate(s.out);
+  EXPECT_EQ(v.exit_code, 0) << v.err << "\n" << s.out;
+  Json doc = Json::parse(s.out);
+  const Json* results = field(field(doc, "runs")->items.at(0), "results");
+  ASSERT_NE(results, nullptr) << s.out;
+  std::multiset<std::string> rules;
+  for (const Json& r : results->items) rules.insert(field(r, "ruleId")->s + " " + field(r, "level")->s);
+  EXPECT_EQ(rules, (std::multiset<std::string>{"drift/production-only error", "drift/production-only error",
+                                               "drift/history note"}))
+      << s.out;
+  EXPECT_THAT(s.out, HasSubstr("DROP INDEX"));
+
+  RunResult g = drift(url, p.migrations().string(), "--format github");
+  EXPECT_EQ(g.exit_code, 1) << g.out << g.err;
+  EXPECT_THAT(g.out, HasSubstr("::error title=drift::table public.tmp_import (production-only)"));
+
+  // [drift] exclude in the config: the table (with what is on it) and the index's table left out.
+  fs::path config =
+      p.dir().write("safemigrate.toml", "[drift]\nexclude = ['public\\.tmp_.*', 'public\\.a']\n");
+  RunResult x = drift(url, p.migrations().string(), "--config " + shell_quote(config.string()));
+  EXPECT_EQ(x.exit_code, 0) << x.out << x.err;
+  EXPECT_THAT(x.out, HasSubstr("no drift"));
+  // One pattern alone leaves the other difference.
+  p.dir().write("only.toml", "[drift]\nexclude = ['public\\.tmp_.*']\n");
+  RunResult one =
+      drift(url, p.migrations().string(), "--config " + shell_quote((p.dir().path() / "only.toml").string()));
+  EXPECT_EQ(one.exit_code, 1) << one.out << one.err;
+  EXPECT_THAT(one.out, HasSubstr("index public.a.a_n_idx: only in production"));
+  EXPECT_THAT(one.out, Not(HasSubstr("tmp_import")));
+  // A pattern RE2 refuses: exit 2, the file and line.
+  fs::path bad = p.dir().write("bad.toml", "[drift]\nexclude = [\n  'public\\.(tmp'\n]\n");
+  RunResult b = drift(url, p.migrations().string(), "--config " + shell_quote(bad.string()));
+  EXPECT_EQ(b.exit_code, 2) << b.out << b.err;
+  EXPECT_THAT(b.err, HasSubstr(bad.string() + ":3:3: drift.exclude[0]"));
   EXPECT_EQ(scratch_databases(pg), "");
 }
 

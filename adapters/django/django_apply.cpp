@@ -14,6 +14,7 @@
 
 #include "adapters/django/django_history.h"
 #include "adapters/django/django_migrate.h"
+#include "adapters/django/django_replay.h"
 #include "app/check_command.h"
 #include "app/history_support.h"
 #include "model/errors.h"
@@ -354,6 +355,27 @@ class DjangoProject : public Project {
   }
 
   int apply(ApplyContext& c) override;
+  // drift: the applied migrations from the plan's SQL (django_replay.cpp).
+  ReplayOutcome replay(db::Database& target, db::Database& scratch, const HistoryOptions&,
+                       std::ostream&) override {
+    DjangoHistory hist(target, set().history_id_type);
+    bool exists = false;
+    std::vector<db::MigrationStatus> status = read_status(hist, exists);
+    PlanReplay p = replay_plan(set(), status, scratch);
+    ReplayOutcome r;
+    r.history_table = hist.table();
+    r.mode =
+        "the plan's SQL, as Django's schema editor emits it; RunPython is not replayed; names Django looks "
+        "up "
+        "in the database are looked up on the scratch database";
+    r.replayed = std::move(p.replayed);
+    r.pending = std::move(p.pending);
+    r.failed = std::move(p.failed);
+    r.missing_locally = std::move(p.missing_locally);
+    r.not_replayed = std::move(p.not_replayed);
+    r.error = std::move(p.error);
+    return r;
+  }
   // Django records only finished migrations: nothing to resolve (open() says so for resolve).
   int resolve(db::Database&, db::HistoryStore&, const HistoryOptions& o, const std::string&,
               const std::string&, std::ostream&, std::ostream&) override {
@@ -554,11 +576,6 @@ class DjangoFramework : public Framework {
       throw InputError(o.paths.front() +
                        " is a Django plan: resolve is for Prisma's failed migrations (Django records only "
                        "finished ones; use `manage.py migrate --fake APP NAME` to record one by hand)");
-    if (purpose == Purpose::Drift)
-      throw InputError(
-          o.paths.front() +
-          " is a Django plan: drift does not replay Django's migrations yet (RunPython cannot be "
-          "replayed from a plan); give a Prisma migrations folder");
     return std::make_unique<DjangoProject>(load_plan(o));
   }
 };

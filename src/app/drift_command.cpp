@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <random>
@@ -170,6 +172,7 @@ void write_text(std::ostream& out, const DriftResult& r) {
     out << fmt::format(
         "edited after it was applied (the local file was replayed, production ran the earlier one): {}\n",
         joined(h.edited));
+  for (const std::string& n : h.not_replayed) out << "not replayed: " << n << "\n";
   if (r.differences.empty()) {
     out << "no drift: the database holds what its applied migrations make\n";
     return;
@@ -217,6 +220,7 @@ void write_json(std::ostream& out, const DriftResult& r) {
       << ",\n  \"pending\": " << json_list(h.pending) << ",\n  \"failed\": " << json_list(h.failed)
       << ",\n  \"missing_locally\": " << json_list(h.missing_locally)
       << ",\n  \"no_script\": " << json_list(h.no_script)
+      << ",\n  \"not_replayed\": " << json_list(h.not_replayed)
       << ",\n  \"drift\": " << (r.differences.empty() ? "false" : "true") << ",\n  \"differences\": [";
   for (size_t i = 0; i < r.differences.size(); ++i) {
     const model::Difference& d = r.differences[i];
@@ -259,6 +263,80 @@ void write_github(std::ostream& out, const DriftResult& r) {
     out << "::notice title=drift::" << escape("pending, not compared: " + joined(r.replay.pending)) << "\n";
   if (!r.replay.failed.empty())
     out << "::warning title=drift::" << escape("failed and not resolved: " + joined(r.replay.failed)) << "\n";
+  for (const std::string& n : r.replay.not_replayed)
+    out << "::warning title=drift::" << escape("not replayed: " + n) << "\n";
+}
+
+// SARIF 2.1.0: one result per difference (rule drift/<side>, level error), then the history that
+// was not compared (drift/history, level note or warning). No line: drift is about the database;
+// each result points at the migrations (folder or plan) it was compared with.
+void write_sarif(std::ostream& out, const DriftResult& r, const std::string& local) {
+  using report::json_quote;
+  struct Rule {
+    const char* id;
+    const char* text;
+  };
+  static const Rule rules[] = {
+      {"drift/production-only", "An object the database has that its applied migrations do not make"},
+      {"drift/migrations-only", "An object the applied migrations make that the database lacks"},
+      {"drift/differs", "An object whose definition in the database differs from what the migrations make"},
+      {"drift/history",
+       "Migrations that were not compared: pending, failed, missing locally or not replayed"}};
+  std::string uri;  // a relative URI reference: the path's bytes, percent-encoded where they must be
+  for (unsigned char c : local) {
+    if (std::isalnum(c) || std::string_view("-._~/").find(static_cast<char>(c)) != std::string_view::npos)
+      uri += static_cast<char>(c);
+    else
+      uri += fmt::format("%{:02X}", c);
+  }
+  if (std::filesystem::is_directory(local) && !uri.empty() && uri.back() != '/') uri += '/';
+  out << "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n"
+      << "  \"runs\": [\n    {\n      \"tool\": {\"driver\": {\"name\": \"safemigrate\", \"rules\": [";
+  for (size_t i = 0; i < std::size(rules); ++i)
+    out << (i ? ",\n" : "\n") << "        {\"id\": " << json_quote(rules[i].id)
+        << ", \"shortDescription\": {\"text\": " << json_quote(rules[i].text) << "}}";
+  out << "\n      ]}},\n      \"results\": [";
+  bool first = true;
+  auto result = [&](size_t rule, const char* level, const std::string& text, const std::string& fingerprint,
+                    const std::string& properties) {
+    out << (first ? "\n" : ",\n") << "        {\"ruleId\": " << json_quote(rules[rule].id)
+        << ", \"ruleIndex\": " << rule << ", \"level\": \"" << level
+        << "\", \"message\": {\"text\": " << json_quote(text) << "}";
+    if (!uri.empty())
+      out << ", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": " << json_quote(uri)
+          << "}}}]";
+    out << ", \"partialFingerprints\": {\"safemigrate/drift/v1\": " << json_quote(fingerprint) << "}";
+    if (!properties.empty()) out << ", \"properties\": {" << properties << "}";
+    out << "}";
+    first = false;
+  };
+  for (const model::Difference& d : r.differences) {
+    size_t rule = d.side == model::DriftSide::ProductionOnly   ? 0
+                  : d.side == model::DriftSide::MigrationsOnly ? 1
+                                                               : 2;
+    std::string text = fmt::format("{} {}: {} in {}", model::object_kind_name(d.kind), d.object,
+                                   model::drift_side_name(d.side), r.database);
+    for (const model::AttrDifference& a : d.attrs)
+      text += fmt::format("; {}: production {}, migrations {}", a.attr,
+                          a.production.empty() ? "(none)" : a.production,
+                          a.migrations.empty() ? "(none)" : a.migrations);
+    text += "\nTo bring production back to the migrations: " + joined(d.fix);
+    if (!d.adopt.empty()) text += "\nOr, to keep it, a new migration: " + joined(d.adopt);
+    result(rule, "error", text, std::string(model::drift_side_name(d.side)) + ":" + d.object,
+           "\"kind\": " + json_quote(model::object_kind_name(d.kind)) + ", \"object\": " +
+               json_quote(d.object) + ", \"side\": " + json_quote(model::drift_side_name(d.side)) +
+               ", \"fix\": " + json_list(d.fix) + ", \"adopt\": " + json_list(d.adopt));
+  }
+  auto history = [&](const char* what, const char* level, const std::vector<std::string>& names) {
+    for (const std::string& n : names)
+      result(3, level, fmt::format("{}: {}", what, n), std::string(what) + ":" + n, "");
+  };
+  history("pending (not applied yet, so not compared)", "note", r.replay.pending);
+  history("failed and not resolved", "warning", r.replay.failed);
+  history("recorded as applied but missing locally", "warning", r.replay.missing_locally);
+  history("no migration.sql (not replayed)", "warning", r.replay.no_script);
+  history("not replayed", "warning", r.replay.not_replayed);
+  out << (first ? "]\n" : "\n      ]\n") << "    }\n  ]\n}\n";
 }
 
 }  // namespace
@@ -270,8 +348,8 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
     // The framework reads the local migrations first: an unreadable folder or plan is an input
     // error before any database is touched.
     std::unique_ptr<Project> project = framework_for(o.history.paths).open(o.history, Purpose::Drift);
-    if (o.format != "text" && o.format != "json" && o.format != "github")
-      throw InputError("--format: text, json or github");
+    if (o.format != "text" && o.format != "json" && o.format != "github" && o.format != "sarif")
+      throw InputError("--format: text, json, sarif or github");
     std::vector<std::unique_ptr<RE2>> exclude;
     for (const std::string& p : o.exclude) {
       auto re = std::make_unique<RE2>(p, RE2::Quiet);
@@ -338,6 +416,8 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
       write_json(out, r);
     else if (o.format == "github")
       write_github(out, r);
+    else if (o.format == "sarif")
+      write_sarif(out, r, o.history.paths.empty() ? "" : o.history.paths.front());
     else
       write_text(out, r);
     out.flush();

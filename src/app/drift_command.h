@@ -16,7 +16,7 @@ struct DriftOptions {
   // An empty database to replay on; empty: a temporary database on the target's server, created
   // and always dropped (a guard process drops it if safemigrate is killed).
   std::string shadow_database_url;
-  std::string format = "text";  // text | json | github
+  std::string format = "text";  // text | json | sarif | github
   // RE2 patterns over "schema.name" (for a column, index, constraint or trigger: its table's):
   // objects left out of the comparison on both sides.
   std::vector<std::string> exclude;

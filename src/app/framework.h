@@ -55,6 +55,11 @@ struct ReplayOutcome {
   std::vector<std::string> pending, failed, missing_locally, no_script;
   std::string mode;   // how the files were run ("prisma-6 (Prisma 6.19.3 from package.json)")
   std::string error;  // a replayed migration failed on scratch: the failure, as apply reports it
+
+  // Django (drift for plans): operations of replayed migrations that were not run, "ID operation N
+  // (Kind): why" (RunPython; SQL the exporter could not produce or that names a constraint Django
+  // looks up in the database). What they change shows as drift; the report says so.
+  std::vector<std::string> not_replayed;
 };
 
 // One framework's local migrations (read and checked as `check` reads them) and its history table

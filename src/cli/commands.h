@@ -93,6 +93,8 @@ int fix_run(FixArgs& a, const CLI::App& cmd);
 struct DriftArgs {
   app::DriftOptions drift;
   std::string mode = "auto";
+  std::string config_path;
+  std::optional<config::Config> config;  // drift.history.config points into it
 };
 void drift_setup(CLI::App& cmd, DriftArgs& a);
 int drift_run(DriftArgs& a, const CLI::App& cmd);

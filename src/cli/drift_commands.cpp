@@ -1,10 +1,12 @@
 // drift: the database against what its recorded migrations build (app/drift_command.h).
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
+#include "config/config.h"
 #include "model/errors.h"
 #include "report/sanitize.h"
 
@@ -12,7 +14,8 @@ namespace sm::cli {
 
 void drift_setup(CLI::App& cmd, DriftArgs& a) {
   app::HistoryOptions& h = a.drift.history;
-  cmd.add_option("paths", h.paths, "The Prisma migrations folder (or the project root holding it)")
+  cmd.add_option("paths", h.paths,
+                 "The Prisma migrations folder (or the project root holding it), or a Django plan file")
       ->required();
   cmd.add_option("--database-url", h.database_url,
                  "The database to compare (default: $DATABASE_URL); the password is never printed");
@@ -29,8 +32,11 @@ void drift_setup(CLI::App& cmd, DriftArgs& a) {
   cmd.add_option("--exclude", a.drift.exclude,
                  "Leave out objects whose schema.name (a table's, for its columns, indexes, constraints "
                  "and triggers) fully matches this RE2 pattern; repeatable");
+  cmd.add_option("--config", a.config_path,
+                 "The safemigrate.toml to use (default: found from the working folder up); its [drift] "
+                 "exclude adds to --exclude");
   cmd.add_option("--format", a.drift.format, "Output format")
-      ->check(CLI::IsMember({"text", "json", "github"}));
+      ->check(CLI::IsMember({"text", "json", "sarif", "github"}));
 }
 
 int drift_run(DriftArgs& a, const CLI::App& cmd) {
@@ -39,6 +45,17 @@ int drift_run(DriftArgs& a, const CLI::App& cmd) {
   if (!given(cmd, "--database-url"))
     if (const char* env = std::getenv("DATABASE_URL")) h.database_url = env;
   h.mode = apply_mode(a.mode);
+  // The config (ConfigError, with its file and line, is an input error): [drift] exclude, and
+  // what check reads from it for a plan (exclude_apps…).
+  if (!a.config_path.empty())
+    a.config = config::load_config(a.config_path);
+  else if (auto found = config::find_config(std::filesystem::current_path()))
+    a.config = config::load_config(*found);
+  if (a.config) {
+    h.config = &*a.config;
+    a.drift.exclude.insert(a.drift.exclude.begin(), a.config->drift_exclude.begin(),
+                           a.config->drift_exclude.end());
+  }
   report::PrintableStream out(std::cout), err(std::cerr);
   return app::run_drift(a.drift, out, err);
 }

@@ -26,9 +26,11 @@ const std::vector<const char*> kTopKeys = {"sources",
                                            "exclude_apps",
                                            "exclude_apps_findings",
                                            "exclude_apps_apply",
-                                           "baseline"};
+                                           "baseline",
+                                           "drift"};
 const std::vector<const char*> kSourceKeys = {"framework", "path", "database_url_env"};
 const std::vector<const char*> kThresholdKeys = {"large_table_rows", "large_table_bytes"};
+const std::vector<const char*> kDriftKeys = {"exclude"};
 
 class Reader {
  public:
@@ -345,6 +347,25 @@ Config parse_config(const std::string& text, const std::string& name, const fs::
       cfg.large_table_bytes =
           static_cast<uint64_t>(r.integer(*v, "thresholds.large_table_bytes", 0, INT64_MAX));
   }
+
+  if (const toml::node* n = table.get("drift")) {
+    const toml::table* t = n->as_table();
+    if (!t) r.fail(n->source(), "drift", "expected a table ([drift])");
+    r.only_keys(*t, "drift.", kDriftKeys);
+    if (const toml::node* v = t->get("exclude")) {
+      const toml::array* arr = v->as_array();
+      if (!arr)
+        r.fail(v->source(), "drift.exclude", "expected an array of RE2 patterns over \"schema.name\"");
+      for (size_t i = 0; i < arr->size(); ++i) {
+        const std::string key = fmt::format("drift.exclude[{}]", i);
+        std::string pattern = r.string(*arr->get(i), key);
+        re2::RE2 re(pattern, re2::RE2::Quiet);
+        if (!re.ok())
+          r.fail(arr->get(i)->source(), key, "\"" + pattern + "\" is not an RE2 pattern: " + re.error());
+        cfg.drift_exclude.push_back(std::move(pattern));
+      }
+    }
+  }
   return cfg;
 }
 
@@ -386,6 +407,7 @@ std::vector<std::string> config_keys() {
   for (const char* k : kTopKeys) keys.emplace_back(k);
   for (const char* k : kSourceKeys) keys.push_back(std::string("sources.") + k);
   for (const char* k : kThresholdKeys) keys.push_back(std::string("thresholds.") + k);
+  for (const char* k : kDriftKeys) keys.push_back(std::string("drift.") + k);
   return keys;
 }
 

@@ -69,6 +69,10 @@ struct Config {
   bool ignored(const std::string& finding_file) const;
 
   std::vector<std::shared_ptr<const re2::RE2>> ignore_regex;  // compiled from `ignore`
+
+  // [drift] exclude: RE2 patterns over "schema.name" (a column's, index's, constraint's or
+  // trigger's: its table's) that drift leaves out, as its --exclude (checked when read).
+  std::vector<std::string> drift_exclude;
 };
 
 // Reads and validates a config file; throws ConfigError.

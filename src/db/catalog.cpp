@@ -101,7 +101,13 @@ model::Catalog read_catalog(Database& db, const CatalogFilter& filter) {
            kUserNamespace + " AND " + not_extension_owned("pg_class", "c.oid") +
            " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = "
            "c.oid "
-           "AND d.deptype = 'i') ORDER BY 1, 2")) {
+           "AND d.deptype = 'i') "
+           // Nor those a skipped table's serial column owns (django_migrations.id on Django 3.2).
+           "AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid WHERE d.classid "
+           "= "
+           "'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = "
+           "'a' AND t.relname IN (" +
+           skip + ")) ORDER BY 1, 2")) {
     CatalogObject& o = add(ObjectKind::Sequence, text(r[0]), "", text(r[1]));
     o.attrs = {{"type", text(r[2])},
                {"start", text(r[3])},

@@ -11,8 +11,8 @@
 namespace sm::db {
 
 struct CatalogFilter {
-  // Tables left out wherever they are, with their columns, constraints, indexes and triggers:
-  // the frameworks' history tables.
+  // Tables left out wherever they are, with their columns, constraints, indexes, triggers and the
+  // sequences their serial columns own: the frameworks' history tables.
   std::vector<std::string> skip_tables = {"_prisma_migrations", "django_migrations"};
 };
 

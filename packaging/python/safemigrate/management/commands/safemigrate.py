@@ -17,10 +17,10 @@ import safemigrate
 from safemigrate import plan_export
 
 # The binary's commands that read a migration plan (the plan goes right after the command).
-PLAN_COMMANDS = ("check", "status", "verify", "apply", "resolve", "rehearse", "list")
+PLAN_COMMANDS = ("check", "status", "verify", "apply", "resolve", "rehearse", "list", "drift")
 
 # The binary's commands that need a database: with no --database-url they get DATABASES[alias].
-DATABASE_COMMANDS = ("status", "verify", "apply", "resolve", "rehearse")
+DATABASE_COMMANDS = ("status", "verify", "apply", "resolve", "rehearse", "drift")
 
 # OPTIONS of Django's PostgreSQL backend that are libpq connection parameters (others, such as
 # isolation_level or pool, are Django's own and mean nothing to libpq).
@@ -188,10 +188,10 @@ def cached_plan(options):
 class Command(BaseCommand):
     help = (
         "Run the bundled safemigrate binary: `manage.py safemigrate check` (also status, verify, "
-        "apply, resolve, rehearse, list) exports this project's plan to a temporary file first, with "
+        "apply, resolve, rehearse, list, drift) exports this project's plan to a temporary file first, with "
         "--offline, --online, --database ALIAS and --postgres-version as for safemigrate_export, or "
         "uses --plan FILE; every other argument goes to the binary (e.g. --format json, "
-        "--database-url URL); status, verify, apply, resolve, rehearse and `check --sizes` connect to "
+        "--database-url URL); status, verify, apply, resolve, rehearse, drift and `check --sizes` connect to "
         "DATABASES[alias] unless --database-url is given. rules, explain and --version run the binary alone. The binary's "
         "output and exit code pass through."
     )

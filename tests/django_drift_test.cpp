@@ -1,0 +1,162 @@
+// `safemigrate drift` with a Django plan, on a database migrated by the real Django's own
+// `manage.py migrate` (the fixture project, fixtures/django; run once per supported Django):
+// no drift after migrate alone (RunPython listed as not replayed, the foreign key that
+// shop.0007's AlterField drops by a name Django looks up in the database dropped on the scratch
+// database by the name found there), manual changes reported with their side and a fix that, run,
+// brings the next drift to exit 0, pending migrations listed and not compared, and
+// `manage.py safemigrate drift` through the wheel's management command is in django_wheel_test.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "json_tree.h"
+#include "pg_cluster.h"
+#include "test_support.h"
+
+namespace sm::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const fs::path kProject = source_dir() / "fixtures" / "django";
+
+const Json* field(const Json& j, const std::string& name) {
+  for (const auto& [k, v] : j.fields)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+class DjangoDrift : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SM_START_DJANGO_AND_PG(pg_);
+    pg_->create_database("fixture");
+  }
+
+  RunResult run(const std::string& args, const std::string& db = "fixture") {
+    std::string env = "FIXTURE_DB_HOST=127.0.0.1 FIXTURE_DB_PORT=" + std::to_string(pg_->port()) +
+                      " FIXTURE_DB_USER=postgres FIXTURE_DB_PASSWORD=" + shell_quote(PgCluster::kPassword) +
+                      " FIXTURE_DB_NAME=" + db;
+    return run_shell(kProject, "env " + env + " " + args);
+  }
+  RunResult manage(const std::string& args) { return run(django_python() + " manage.py " + args); }
+  // An offline plan: drift must not need the names an online export reads from the database.
+  fs::path export_plan() {
+    fs::path plan = tmp_.path() / "plan.json";
+    RunResult c =
+        run(django_python() + " " + shell_quote((source_dir() / "adapters/django/export_plan.py").string()) +
+            " --settings mysite.settings --offline -o " + shell_quote(plan.string()));
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    return plan;
+  }
+  RunResult drift(const fs::path& plan, const std::string& extra = "", const std::string& db = "fixture") {
+    return run_cli("drift --database-url " + shell_quote(pg_->url(db)) + " " + shell_quote(plan.string()) +
+                   (extra.empty() ? "" : " " + extra));
+  }
+  std::string scratch_databases() {
+    return pg_->psql(
+        "SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'safemigrate_drift_%'");
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<PgCluster> pg_;
+};
+
+TEST_F(DjangoDrift, MigratedByDjangoHasNoDrift) {
+  RunResult m = manage("migrate");
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  fs::path plan = export_plan();
+  RunResult r = drift(plan);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("no drift"));
+  EXPECT_THAT(r.out, HasSubstr("recorded as applied in \"public\".\"django_migrations\""));
+  // The data migrations are said, not run.
+  EXPECT_THAT(r.out,
+              HasSubstr("not replayed: shop.0003_backfill_sku operation 1 (RunPython): RunPython is not "
+                        "replayed"));
+  // shop.0007 (AlterField of a foreign key) was replayed, its looked-up name resolved.
+  EXPECT_THAT(r.out, Not(HasSubstr("shop.0007_order_product_nullable operation")));
+  EXPECT_EQ(scratch_databases(), "");
+
+  // The same in JSON: every migration of the plan replayed, nothing pending.
+  RunResult j = drift(plan, "--format json");
+  EXPECT_EQ(j.exit_code, 0) << j.out << j.err;
+  Json doc = Json::parse(j.out);
+  EXPECT_EQ(field(doc, "replayed")->items.size(), 17u) << j.out;
+  EXPECT_TRUE(field(doc, "pending")->items.empty()) << j.out;
+  EXPECT_FALSE(field(doc, "not_replayed")->items.empty()) << j.out;
+}
+
+// Manual changes after Django's migrate: each reported with its side; the fix drift prints runs
+// and the next drift exits 0.
+TEST_F(DjangoDrift, ManualChangesAreReportedAndTheirFixEndsTheDrift) {
+  RunResult m = manage("migrate");
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  fs::path plan = export_plan();
+  struct Change {
+    const char* sql;
+    const char* object;
+    const char* side;
+  };
+  const Change changes[] = {
+      {"CREATE INDEX incident_idx ON shop_order (state)", "index public.shop_order.incident_idx",
+       "production-only"},
+      {"ALTER TABLE shop_product ALTER COLUMN name TYPE varchar(300)", "column public.shop_product.name",
+       "differs"},
+      {"ALTER TABLE shop_order ALTER COLUMN state SET DEFAULT 'new'", "column public.shop_order.state",
+       "differs"},
+      {"ALTER TABLE shop_order DROP CONSTRAINT shop_order_product_id_0eef2166_fk_shop_product_id",
+       "constraint public.shop_order.shop_order_product_id_0eef2166_fk_shop_product_id", "migrations-only"},
+  };
+  for (const Change& c : changes) pg_->psql(c.sql, "fixture");
+  RunResult j = drift(plan, "--format json");
+  ASSERT_EQ(j.exit_code, 1) << j.out << j.err;
+  Json doc = Json::parse(j.out);
+  const Json* diffs = field(doc, "differences");
+  ASSERT_NE(diffs, nullptr) << j.out;
+  EXPECT_EQ(diffs->items.size(), std::size(changes)) << j.out;
+  std::string fix;
+  for (const Change& c : changes) {
+    bool found = false;
+    for (const Json& d : diffs->items)
+      found = found || (field(d, "object")->s == c.object && field(d, "side")->s == c.side);
+    EXPECT_TRUE(found) << c.sql << ": no " << c.object << " " << c.side << " in\n" << j.out;
+  }
+  for (const Json& d : diffs->items)
+    for (const Json& st : field(d, "fix")->items) fix += st.s + "\n";
+  pg_->psql(fix, "fixture");
+  RunResult after = drift(plan);
+  EXPECT_EQ(after.exit_code, 0) << "after running:\n" << fix << "\n" << after.out << after.err;
+  EXPECT_EQ(scratch_databases(), "");
+}
+
+// Migrations not applied yet are listed and not compared (not drift); a database that Django
+// never migrated has nothing applied.
+TEST_F(DjangoDrift, PendingMigrationsAreListedNotDrift) {
+  RunResult m = manage("migrate shop 0004_order_state");
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  fs::path plan = export_plan();
+  RunResult j = drift(plan, "--format json");
+  EXPECT_EQ(j.exit_code, 0) << j.out << j.err;
+  Json doc = Json::parse(j.out);
+  std::vector<std::string> replayed, pending;
+  for (const Json& x : field(doc, "replayed")->items) replayed.push_back(x.s);
+  for (const Json& x : field(doc, "pending")->items) pending.push_back(x.s);
+  EXPECT_THAT(replayed, ::testing::ElementsAre("shop.0001_initial", "shop.0002_product_sku",
+                                               "shop.0003_backfill_sku", "shop.0004_order_state"));
+  EXPECT_THAT(pending, ::testing::Contains("shop.0005_order_created"));
+  EXPECT_THAT(pending, ::testing::Contains("audit.0001_squashed_0002_entry_level_note"));
+  EXPECT_TRUE(field(doc, "differences")->items.empty()) << j.out;
+
+  pg_->create_database("never");
+  RunResult t = drift(plan, "", "never");
+  EXPECT_EQ(t.exit_code, 0) << t.out << t.err;
+  EXPECT_THAT(t.out, HasSubstr("0 migration(s) recorded as applied"));
+}
+
+}  // namespace
+}  // namespace sm::test
