@@ -561,6 +561,13 @@ class DjangoFramework : public Framework {
           "replayed from a plan); give a Prisma migrations folder");
     return std::make_unique<DjangoProject>(load_plan(o));
   }
+  std::set<std::string> recorded_migrations(db::Database& dbc) const override {
+    DjangoHistory hist(dbc);
+    bool exists = false;
+    std::set<std::string> ids;
+    for (const DjangoRow& r : db::read_checked_rows(hist, exists)) ids.insert(r.key());
+    return ids;
+  }
 };
 
 }  // namespace
