@@ -181,4 +181,26 @@ TEST_F(DjangoFix, NeverTouchesARecordedMigrationNorOneNewerThanThePlan) {
   EXPECT_EQ(files().count("0003_item_indexes_concurrently.py"), 0u);
 }
 
+// A migration another one depends on is left: the concurrent migration could not come right after
+// it (Django would find two leaves); fix says so, exits 1 and writes nothing.
+TEST_F(DjangoFix, AMigrationOthersDependOnIsLeftSayingWhy) {
+  write_project(tmp_);
+  tmp_.write(
+      "proj/inv/migrations/0003_item_extra.py",
+      kHead +
+          "    dependencies = [('inv', '0002_item_indexes')]\n    operations = [\n"
+          "        migrations.AddField(model_name='item', name='extra', field=models.TextField(null=True)),\n"
+          "    ]\n");
+  pg_->create_database("target");
+  ASSERT_EQ(manage("migrate inv 0001", "target").exit_code, 0);
+  fs::path plan = export_plan("target");
+  std::map<std::string, std::string> before = files();
+  Command left = fix(plan, "target");
+  EXPECT_EQ(left.exit_code, 1) << left.out << left.err;
+  EXPECT_NE(left.out.find("left as written: other migrations depend on it (inv.0003_item_extra)"),
+            std::string::npos)
+      << left.out << left.err;
+  EXPECT_EQ(files(), before);
+}
+
 }  // namespace

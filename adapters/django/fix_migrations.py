@@ -80,9 +80,10 @@ def fix_one(loader, connection, req):
         return leave_all(result, indexes, "Django's loader has no migration %s.%s" % key)
     module = sys.modules[migration.__module__]
     result["file"] = os.path.abspath(module.__file__)
-    dependents = [
-        "%s.%s" % child for child in loader.graph.node_map[key].children if child in loader.disk_migrations
-    ]
+    node = loader.graph.node_map.get(key)
+    if node is None:
+        return leave_all(result, indexes, "Django's graph does not hold it (a squash replaces it)")
+    dependents = ["%s.%s" % child.key for child in node.children if child.key in loader.disk_migrations]
     if dependents:
         return leave_all(
             result,
