@@ -369,16 +369,17 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
               if (f.created == (pass == 1)) out << unified_diff(f.path, f.before, f.after, !f.created);
     }
     if (options.format != "json") {
-      size_t changes = 0, folders = 0, migrations = 0;
+      // New migrations: a Prisma folder's migration.sql, a Django migration file.
+      size_t changes = 0, created = 0, migrations = 0;
       for (const MigrationFix& p : all) {
         migrations += p.changes.empty() ? 0 : 1;
         changes += p.changes.size();
-        for (const FixFile& f : p.files) folders += f.created ? 1 : 0;
+        for (const FixFile& f : p.files) created += f.created ? 1 : 0;
       }
-      out << fmt::format("fix: {} {} in {} {}, {} new migration {}{}; {} left as written\n", changes,
+      out << fmt::format("fix: {} {} in {} {}, {} new {}{}; {} left as written\n", changes,
                          changes == 1 ? "change" : "changes", migrations,
-                         migrations == 1 ? "migration" : "migrations", folders,
-                         folders == 1 ? "folder" : "folders",
+                         migrations == 1 ? "migration" : "migrations", created,
+                         created == 1 ? "migration" : "migrations",
                          options.dry_run ? " (dry run: nothing written)" : "", left);
       if (!refused.empty())
         out << fmt::format("fix: {} {} with fixable findings not touched: {} may have run somewhere{}\n",
