@@ -205,6 +205,37 @@ TEST(Cli, ExplainPrintsWhyAndTheSafeAlternative) {
   EXPECT_NE(missing.err.find("no rule named"), std::string::npos);
 }
 
+// Which rules `fix` rewrites, and how, is said once, in each rule's `.autofix`: `rules` lists exactly
+// those, `explain` prints it, and the rules without one say nothing of fix.
+TEST(Cli, RulesAndExplainSayWhatFixRewritesFromEachRulesAutofix) {
+  auto rules = run_cli("rules");
+  ASSERT_EQ(rules.exit_code, 0);
+  const std::string marker = "Rewritten by `safemigrate fix`:";
+  size_t at = rules.out.find(marker);
+  ASSERT_NE(at, std::string::npos) << rules.out;
+  std::string line = rules.out.substr(at + marker.size());
+  line = line.substr(0, line.find('\n'));
+  size_t with_autofix = 0;
+  for (const auto* rule : sm::checks::all_rules()) {
+    const std::string id(rule->doc.id);
+    auto explain = run_cli("explain " + id);
+    ASSERT_EQ(explain.exit_code, 0) << id;
+    bool listed = (" " + line + ",").find(" " + id + ",") != std::string::npos;
+    if (rule->doc.autofix.empty()) {
+      EXPECT_FALSE(listed) << id << " has no autofix but `rules` lists it: " << line;
+      EXPECT_EQ(explain.out.find("`safemigrate fix` rewrites it"), std::string::npos) << id;
+      continue;
+    }
+    ++with_autofix;
+    EXPECT_TRUE(listed) << id << " is not in `rules`' fix line: " << line;
+    EXPECT_NE(explain.out.find("`safemigrate fix` rewrites it: " + std::string(rule->doc.autofix)),
+              std::string::npos)
+        << explain.out;
+  }
+  // The six rules the Prisma fixer rewrites (README, "Fixing migrations").
+  EXPECT_EQ(with_autofix, 6u);
+}
+
 TEST(Cli, HelpExplainsExitCodes) {
   auto r = run_cli("--help");
   EXPECT_EQ(r.exit_code, 0);

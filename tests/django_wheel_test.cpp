@@ -343,6 +343,33 @@ TEST_F(DjangoWheelDatabase, ApplyRunsTheProjectsDjangoAndStatusAgrees) {
   EXPECT_NE(django.out.find("[X] 0002_item_sku"), std::string::npos) << django.out;
 }
 
+// `manage.py safemigrate fix` exports the plan first, as check does, and the binary rewrites the
+// pending AddIndex with the project's Python (the venv's, recorded in the plan).
+TEST_F(DjangoWheelDatabase, FixExportsThePlanAndRewritesThePendingAddIndex) {
+  tmp_.write("proj/inv/migrations/0003_item_name_idx.py",
+             "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+             "    dependencies = [('inv', '0002_item_sku')]\n    operations = [\n"
+             "        migrations.AddIndex(model_name='item', index=models.Index(fields=['name'], "
+             "name='inv_item_name_idx')),\n    ]\n");
+  RunResult partly = sh(venv_python() + " manage.py migrate inv 0002", "w");
+  ASSERT_EQ(partly.exit_code, 0) << partly.out << partly.err;
+  const fs::path split = tmp_.path() / "proj/inv/migrations/0004_item_name_idx_concurrently.py";
+  RunResult dry = app("fix --online --dry-run");
+  EXPECT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_NE(dry.out.find("AddIndexConcurrently"), std::string::npos) << dry.out;
+  EXPECT_FALSE(fs::exists(split));
+  RunResult fixed = app("fix --online");
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  ASSERT_TRUE(fs::exists(split)) << fixed.out;
+  EXPECT_NE(sm::test::read_file(split).find("atomic = False"), std::string::npos);
+  RunResult migrate = sh(venv_python() + " manage.py migrate", "w");
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.out << migrate.err;
+  EXPECT_EQ(pg_->psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'inv_item_name_idx'", "w"), "1");
+  RunResult again = app("fix --online");
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("fix: 0 changes"), std::string::npos) << again.out;
+}
+
 // With no --database-url, status and apply use DATABASES['default'] of the settings; the password
 // reaches the binary in libpq's PGPASSWORD, never on its command line, and nothing is printed
 // about Prisma.

@@ -391,7 +391,7 @@ TEST(Docs, CommandsAndOptionsTheDocsNameExist) {
   for (const auto& o : options_in(help("--help"))) every.insert(o);
   std::set<std::string> python = python_options();
   // Other programs' options the docs show: cmake and ctest; npm; pip and venv; git; Django's
-  // migrate; unshare and rm; squawk; apt; pg_dump; GitHub's gh; curl.
+  // migrate and makemigrations; unshare and rm; squawk; apt; pg_dump; GitHub's gh; curl.
   const std::set<std::string> foreign = {"--build",
                                          "--target",
                                          "--schema-only",
@@ -407,6 +407,7 @@ TEST(Docs, CommandsAndOptionsTheDocsNameExist) {
                                          "--deepen",
                                          "--depth",
                                          "--fake",
+                                         "--check",
                                          "--mount",
                                          "--net",
                                          "--one-file-system",

@@ -91,7 +91,8 @@ std::multiset<std::string> fixable_findings(const sm::app::CheckOptions& o) {
   sm::app::CheckRun run = sm::app::run_check(o, nullptr);
   EXPECT_FALSE(run.input_error);
   for (const auto& f : run.findings)
-    if (!f.suppressed && f.migrations_concerned == 0 && !f.migration.empty() && sm::prisma::fixer_for(f.rule))
+    if (!f.suppressed && f.migrations_concerned == 0 && !f.migration.empty() &&
+        sm::prisma::prisma_fixes(f.rule))
       out.insert(f.migration + ":" + f.rule);
   return out;
 }

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "adapters/django/django_fix.h"
 #include "adapters/django/django_history.h"
 #include "adapters/django/django_migrate.h"
 #include "adapters/django/django_replay.h"
@@ -578,6 +579,20 @@ class DjangoFramework : public Framework {
                        "finished ones; use `manage.py migrate --fake APP NAME` to record one by hand)");
     return std::make_unique<DjangoProject>(load_plan(o));
   }
+  std::set<std::string> recorded_migrations(db::Database& dbc) const override {
+    DjangoHistory hist(dbc);
+    bool exists = false;
+    std::set<std::string> ids;
+    for (const DjangoRow& r : db::read_checked_rows(hist, exists)) ids.insert(r.key());
+    return ids;
+  }
+  std::vector<app::MigrationFix> fix(const model::MigrationSet& set,
+                                     const std::vector<app::FixTarget>& targets,
+                                     const app::FixSettings& settings) const override {
+    return fix_django_set(set, targets, settings);
+  }
+  // The plan is an export: after a rewrite it no longer describes the files.
+  bool fix_rereads() const override { return false; }
 };
 
 }  // namespace

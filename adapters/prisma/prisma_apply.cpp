@@ -12,6 +12,7 @@
 #include <ostream>
 #include <set>
 
+#include "adapters/prisma/prisma_fix.h"
 #include "adapters/prisma/prisma_history.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
@@ -793,6 +794,20 @@ class PrismaFramework : public Framework {
   }
   std::unique_ptr<Project> open(const HistoryOptions& o, Purpose) const override {
     return std::make_unique<PrismaProject>(load_local(o));
+  }
+  std::set<std::string> recorded_migrations(db::Database& dbc) const override {
+    std::set<std::string> names;
+    std::string table =
+        dbc.quote_name(dbc.schema().empty() ? "public" : dbc.schema()) + "._prisma_migrations";
+    pqxx::result r = dbc.exec("SELECT to_regclass(" + dbc.quote(table) + ") IS NOT NULL");
+    if (!r.empty() && r[0][0].as<bool>())
+      for (const auto& row : dbc.exec("SELECT migration_name FROM " + table)) names.insert(row[0].c_str());
+    return names;
+  }
+  std::vector<app::MigrationFix> fix(const model::MigrationSet& set,
+                                     const std::vector<app::FixTarget>& targets,
+                                     const app::FixSettings& settings) const override {
+    return fix_prisma_set(set, targets, settings);
   }
 };
 

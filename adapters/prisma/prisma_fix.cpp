@@ -3,40 +3,27 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
+#include <stdexcept>
 
 #include "adapters/prisma/prisma_reader.h"
 #include "sql/parse.h"
 #include "sql/sql_edit.h"
+#include "util/file_read.h"
 
 namespace sm::prisma {
 
-const std::vector<Fixer>& prisma_fixers() {
-  static const std::vector<Fixer> fixers = {
-      {"require-concurrent-index-creation",
-       "CREATE INDEX CONCURRENTLY IF NOT EXISTS, alone in a migration of its own (Prisma <= 7.3), with a "
-       "comment on "
-       "dropping the invalid index a failed build leaves"},
-      {"require-concurrent-index-deletion",
-       "DROP INDEX CONCURRENTLY IF EXISTS, alone in a migration of its own"},
-      {"constraint-missing-not-valid",
-       "ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT in a following migration"},
-      {"set-not-null-without-check",
-       "CHECK (col IS NOT NULL) NOT VALID, then VALIDATE, SET NOT NULL and DROP CONSTRAINT in a following "
-       "migration "
-       "(PostgreSQL >= 12)"},
-      {"unique-constraint-builds-index",
-       "CREATE UNIQUE INDEX CONCURRENTLY alone in a migration of its own, then ADD CONSTRAINT … USING INDEX"},
-      {"missing-lock-timeout",
-       "SET lock_timeout at the top of the file (value from --lock-timeout, default 5s)"},
+bool prisma_fixes(std::string_view rule) {
+  // What each becomes is said once, in the rule's `.autofix` (src/checks/rules/).
+  static constexpr std::string_view kRules[] = {
+      "require-concurrent-index-creation", "require-concurrent-index-deletion",
+      "constraint-missing-not-valid",      "set-not-null-without-check",
+      "unique-constraint-builds-index",    "missing-lock-timeout",
   };
-  return fixers;
-}
-
-const Fixer* fixer_for(std::string_view rule) {
-  for (const Fixer& f : prisma_fixers())
-    if (rule == f.rule) return &f;
-  return nullptr;
+  for (std::string_view r : kRules)
+    if (r == rule) return true;
+  return false;
 }
 
 namespace {
@@ -329,7 +316,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
   bool want_timeout = false;
   const model::Finding* timeout_finding = nullptr;
   for (const model::Finding* f : findings) {
-    if (f->suppressed || !fixer_for(f->rule)) continue;
+    if (f->suppressed || !prisma_fixes(f->rule)) continue;
     if (f->rule == "missing-lock-timeout") {
       want_timeout = true;
       if (!timeout_finding) timeout_finding = f;
@@ -349,7 +336,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
   std::string error;
   if (!sql::scan_tokens(sql_, file_tokens, error)) {
     for (const model::Finding* f : findings)
-      if (!f->suppressed && fixer_for(f->rule)) leave(*f, "the file could not be scanned: " + error);
+      if (!f->suppressed && prisma_fixes(f->rule)) leave(*f, "the file could not be scanned: " + error);
     return out_;
   }
   bool timeout_placed = false;
@@ -490,7 +477,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
       PrismaFix none;
       none.sql = std::string(sql_);
       for (const model::Finding* f : findings)
-        if (!f->suppressed && fixer_for(f->rule))
+        if (!f->suppressed && prisma_fixes(f->rule))
           none.left.push_back({f->rule, f->loc.line,
                                fmt::format("no folder name sorts right after {} and before {}: {} does not",
                                            m_.id, s_.next_folder, name)});
@@ -512,6 +499,45 @@ PrismaFix fix_prisma_migration(const model::Migration& m, std::string_view sql,
                                const std::vector<const model::Finding*>& findings,
                                const FixSettings& settings) {
   return Fixer_(m, sql, settings).run(findings);
+}
+
+std::vector<app::MigrationFix> fix_prisma_set(const model::MigrationSet& set,
+                                              const std::vector<app::FixTarget>& targets,
+                                              const app::FixSettings& settings) {
+  namespace fs = std::filesystem;
+  std::vector<app::MigrationFix> out;
+  for (const app::FixTarget& t : targets) {
+    const model::Migration& m = set.migrations[t.index];
+    const model::SourceFile* main = m.main_file();
+    app::MigrationFix mf;
+    mf.migration = m.id;
+    mf.file = main ? main->path : m.directory;
+    if (!main) {
+      out.push_back(std::move(mf));
+      continue;
+    }
+    util::FileReadResult bytes = util::read_whole_file(main->path, settings.max_file_size);
+    if (!bytes.ok) throw std::runtime_error(bytes.error);
+    FixSettings s;
+    s.lock_timeout = settings.lock_timeout;
+    s.target_postgres = m.target_postgres;
+    s.next_folder = t.index + 1 < set.migrations.size() ? set.migrations[t.index + 1].id : std::string();
+    bool has_tx = false;
+    for (const model::Statement* st : m.statements())
+      has_tx = has_tx || st->cls == model::StatementClass::Transaction;
+    s.explicit_transaction = has_tx;
+    s.per_statement =
+        m.scenarios.size() == 1 && m.scenarios[0].mode == model::ExecutionMode::PerStatement && !has_tx;
+    PrismaFix fix = fix_prisma_migration(m, bytes.bytes, t.findings, s);
+    fs::path parent = fs::path(m.directory).parent_path();
+    for (const NewFolder& nf : fix.folders)
+      mf.files.push_back({(parent / nf.name / "migration.sql").string(), "", nf.sql, true});
+    if (fix.sql != bytes.bytes) mf.files.push_back({main->path, bytes.bytes, fix.sql, false});
+    for (FixChange& c : fix.changes) mf.changes.push_back({c.rule, c.line, c.what, c.folder});
+    for (FixLeft& l : fix.left) mf.left.push_back({l.rule, l.line, l.why});
+    out.push_back(std::move(mf));
+  }
+  return out;
 }
 
 }  // namespace sm::prisma

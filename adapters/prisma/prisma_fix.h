@@ -10,17 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "app/framework.h"
 #include "model/migration.h"
 
 namespace sm::prisma {
 
-// The rules `fix` rewrites, with how (shown by `rules`, `explain` and the README).
-struct Fixer {
-  const char* rule;
-  const char* how;
-};
-const std::vector<Fixer>& prisma_fixers();
-const Fixer* fixer_for(std::string_view rule);
+// Whether the Prisma fixer rewrites findings of `rule` (each such rule says how in its `.autofix`).
+bool prisma_fixes(std::string_view rule);
 
 struct FixSettings {
   // The file runs statement by statement (Prisma >= 7.4 known, no BEGIN/COMMIT, no splitter
@@ -61,5 +57,11 @@ struct PrismaFix {
 PrismaFix fix_prisma_migration(const model::Migration& m, std::string_view sql,
                                const std::vector<const model::Finding*>& findings,
                                const FixSettings& settings);
+
+// Framework::fix for Prisma: reads each target's migration.sql and rewrites it; the new folders
+// sort right after the original (checked against the next folder in `set`).
+std::vector<app::MigrationFix> fix_prisma_set(const model::MigrationSet& set,
+                                              const std::vector<app::FixTarget>& targets,
+                                              const app::FixSettings& settings);
 
 }  // namespace sm::prisma

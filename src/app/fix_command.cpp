@@ -11,9 +11,9 @@
 #include <ostream>
 #include <set>
 
-#include "adapters/prisma/prisma_fix.h"
-#include "adapters/prisma/prisma_version.h"
+#include "app/framework.h"
 #include "app/git_since.h"
+#include "checks/registry.h"
 #include "db/database.h"
 #include "report/sanitize.h"
 #include "util/file_read.h"
@@ -58,13 +58,18 @@ int git(const fs::path& dir, std::vector<std::string> args, std::vector<std::str
 // Where a migration may have run, or "" when it cannot have.
 struct Eligibility {
   std::optional<GitSince> since;
-  std::set<std::string> recorded;  // in _prisma_migrations
-  bool database = false;
+  // Per framework (by name): the ids in its history table of --database-url.
+  std::map<std::string, std::set<std::string>> recorded;
+  std::optional<db::Database> database;
   // Without --since and --database-url: the files committed at HEAD, per repository top.
   std::map<fs::path, std::set<fs::path>> committed;
 
-  std::string may_have_run(const model::Migration& m, const fs::path& file) {
-    if (database && recorded.count(m.id)) return "it is recorded in _prisma_migrations of --database-url";
+  std::string may_have_run(const Framework& fw, const model::Migration& m, const fs::path& file) {
+    if (database) {
+      auto it = recorded.find(fw.name());
+      if (it == recorded.end()) it = recorded.emplace(fw.name(), fw.recorded_migrations(*database)).first;
+      if (it->second.count(m.id)) return "it is recorded in the history table of --database-url";
+    }
     if (since) {
       if (!since->added.count(file)) return "it existed at " + since->ref + " (--since), so it may have run";
       return {};
@@ -135,18 +140,18 @@ void write_atomically(const fs::path& path, const std::string& bytes) {
   }
 }
 
-struct Planned {
-  std::string migration, file;  // the original's id and migration.sql
-  std::string before;
-  prisma::PrismaFix fix;
-};
+// Whether a rule's findings are `fix`'s to rewrite: the rule says how in its `.autofix`.
+bool fixable(std::string_view rule) {
+  const checks::Rule* r = checks::find_rule(rule);
+  return r && !r->doc.autofix.empty();
+}
 
 }  // namespace
 
 std::string fixable_rules_line() {
   std::string out;
-  for (const prisma::Fixer& f : prisma::prisma_fixers())
-    out += std::string(out.empty() ? " " : ", ") + f.rule;
+  for (const checks::Rule* r : checks::all_rules())
+    if (!r->doc.autofix.empty()) out += std::string(out.empty() ? " " : ", ") + std::string(r->doc.id);
   return out;
 }
 
@@ -216,24 +221,18 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
     co.jobs = co.jobs ? co.jobs : 1;
     Eligibility elig;
     if (!options.check.since.empty()) elig.since = git_changes_since(fs::current_path(), options.check.since);
-    if (!options.database_url.empty()) {
-      db::Database dbc(options.database_url);
-      elig.database = true;
-      std::string table =
-          dbc.quote_name(dbc.schema().empty() ? "public" : dbc.schema()) + "._prisma_migrations";
-      pqxx::result r = dbc.exec("SELECT to_regclass(" + dbc.quote(table) + ") IS NOT NULL");
-      if (!r.empty() && r[0][0].as<bool>())
-        for (const auto& row : dbc.exec("SELECT migration_name FROM " + table))
-          elig.recorded.insert(row[0].c_str());
-    }
+    if (!options.database_url.empty()) elig.database.emplace(options.database_url);
+    FixSettings settings;
+    settings.lock_timeout = options.lock_timeout;
+    settings.max_file_size = co.max_file_size;
 
-    std::vector<Planned> plans, all;
+    std::vector<MigrationFix> plans, all;
+    std::vector<MigrationFix> settled;  // fixed in the first round only (Framework::fix_rereads)
     struct Refused {
       std::string migration, file, why;
       std::set<std::string> rules;
     };
     std::vector<Refused> refused;
-    std::vector<std::string> notes;
     // A fix can change what the project as a whole does (a file now sets lock_timeout, so the
     // project's habit does too), which makes the rules ask more of the other files: fix again until
     // nothing changes (at most three rounds), so that a second `fix` changes nothing.
@@ -249,104 +248,85 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
       }
       plans.clear();
       refused.clear();
-      notes.clear();
       for (const model::MigrationSet& set : run.sets) {
+        const Framework& fw = framework_for({set.source});
+        std::vector<FixTarget> targets;
         for (size_t mi = 0; mi < set.migrations.size(); ++mi) {
           const model::Migration& m = set.migrations[mi];
           const model::SourceFile* main = m.main_file();
           if (!main) continue;
-          std::vector<const model::Finding*> mine;
+          FixTarget t{mi, {}};
           std::set<std::string> rules;
           for (const model::Finding& f : run.findings)
-            if (f.migration == m.id && f.loc.file == main->path && !f.suppressed &&
-                prisma::fixer_for(f.rule)) {
-              mine.push_back(&f);
+            if (f.migration == m.id && f.loc.file == main->path && !f.suppressed && fixable(f.rule)) {
+              t.findings.push_back(&f);
               rules.insert(f.rule);
             }
-          if (mine.empty()) continue;
-          if (set.framework != model::Framework::Prisma) {
-            notes.push_back(fmt::format("{}: not fixed: fix rewrites Prisma migrations only so far", m.id));
-            refused.push_back({m.id, main->path, "fix rewrites Prisma migrations only so far", rules});
-            continue;
-          }
-          std::string why = elig.may_have_run(m, canonical_path(main->path));
+          if (t.findings.empty()) continue;
+          std::string why = elig.may_have_run(fw, m, canonical_path(main->path));
           if (!why.empty()) {
             refused.push_back({m.id, main->path, why, rules});
             continue;
           }
-          util::FileReadResult bytes = util::read_whole_file(main->path, co.max_file_size);
-          if (!bytes.ok) throw std::runtime_error(bytes.error);
-          prisma::FixSettings s;
-          s.lock_timeout = options.lock_timeout;
-          s.target_postgres = m.target_postgres;
-          s.next_folder = mi + 1 < set.migrations.size() ? set.migrations[mi + 1].id : std::string();
-          bool has_tx = false;
-          for (const model::Statement* st : m.statements())
-            has_tx = has_tx || st->cls == model::StatementClass::Transaction;
-          s.explicit_transaction = has_tx;
-          s.per_statement =
-              m.scenarios.size() == 1 && m.scenarios[0].mode == model::ExecutionMode::PerStatement && !has_tx;
-          Planned p{m.id, main->path, bytes.bytes, prisma::fix_prisma_migration(m, bytes.bytes, mine, s)};
-          for (const prisma::NewFolder& nf : p.fix.folders)
-            if (fs::exists(fs::path(m.directory).parent_path() / nf.name))
-              throw std::runtime_error(fmt::format("{}: the folder {} that fix would create exists already",
-                                                   report::printable(m.directory),
-                                                   report::printable(nf.name)));
-          plans.push_back(std::move(p));
+          targets.push_back(std::move(t));
+        }
+        // A framework whose input does not show what fix wrote is fixed in the first round only.
+        if (targets.empty() || (round > 0 && !fw.fix_rereads())) continue;
+        for (MigrationFix& mf : fw.fix(set, targets, settings)) {
+          if (!fw.fix_rereads()) settled.push_back(mf);
+          for (const FixFile& f : mf.files)
+            if (f.created && fs::exists(f.path))
+              throw std::runtime_error(fmt::format("{}: the file {} that fix would create exists already",
+                                                   report::printable(mf.file), report::printable(f.path)));
+          plans.push_back(std::move(mf));
         }
       }
 
       bool changed = false;
-      for (const Planned& p : plans) changed = changed || !p.fix.changes.empty();
+      for (const MigrationFix& p : plans) changed = changed || !p.changes.empty();
       if (!options.dry_run) {
-        // Every new folder first (each file written atomically), then the originals.
-        for (const Planned& p : plans)
-          for (const prisma::NewFolder& nf : p.fix.folders) {
-            fs::path file = (fs::path(p.file).parent_path().parent_path() / nf.name / "migration.sql");
-            fs::create_directory(file.parent_path());
-            write_atomically(file, nf.sql);
-          }
-        for (const Planned& p : plans)
-          if (p.fix.sql != p.before) write_atomically(p.file, p.fix.sql);
+        // Every new file first (each written atomically), then the originals.
+        for (int pass = 0; pass < 2; ++pass)
+          for (const MigrationFix& p : plans)
+            for (const FixFile& f : p.files)
+              if (f.created == (pass == 0)) {
+                if (f.created) fs::create_directories(fs::path(f.path).parent_path());
+                write_atomically(f.path, f.after);
+              }
       }
-      for (const Planned& p : plans) all.push_back(p);
-      if (options.dry_run || !changed || round == 2) break;
+      for (const MigrationFix& p : plans) all.push_back(p);
+      if (options.dry_run || !changed || round == 2) {
+        if (round > 0) plans.insert(plans.end(), settled.begin(), settled.end());
+        break;
+      }
     }
     // Output.
     // Changes and files: every round's; what is left: the last round's.
     size_t left = 0;
-    for (const Planned& p : plans) left += p.fix.left.size();
-    auto new_path = [](const Planned& p, const prisma::NewFolder& nf) {
-      return (fs::path(p.file).parent_path().parent_path() / nf.name / "migration.sql").string();
-    };
+    for (const MigrationFix& p : plans) left += p.left.size();
     if (options.format == "json") {
       out << "{\"dry_run\": " << (options.dry_run ? "true" : "false") << ", \"changes\": [";
       bool first = true;
-      for (const Planned& p : all)
-        for (const prisma::FixChange& c : p.fix.changes) {
+      for (const MigrationFix& p : all)
+        for (const FixChange& c : p.changes) {
           out << (first ? "" : ", ") << "{\"migration\": " << json_string(p.migration)
               << ", \"file\": " << json_string(p.file) << ", \"line\": " << c.line
               << ", \"rule\": " << json_string(c.rule) << ", \"change\": " << json_string(c.what)
-              << ", \"into\": " << json_string(c.folder) << "}";
+              << ", \"into\": " << json_string(c.into) << "}";
           first = false;
         }
       out << "], \"files\": [";
       first = true;
-      for (const Planned& p : all) {
-        if (p.fix.sql != p.before) {
-          out << (first ? "" : ", ") << "{\"path\": " << json_string(p.file) << ", \"action\": \"modified\"}";
+      for (const MigrationFix& p : all)
+        for (const FixFile& f : p.files) {
+          out << (first ? "" : ", ") << "{\"path\": " << json_string(f.path) << ", \"action\": \""
+              << (f.created ? "created" : "modified") << "\"}";
           first = false;
         }
-        for (const prisma::NewFolder& nf : p.fix.folders) {
-          out << (first ? "" : ", ") << "{\"path\": " << json_string(new_path(p, nf))
-              << ", \"action\": \"created\"}";
-          first = false;
-        }
-      }
       out << "], \"left\": [";
       first = true;
-      for (const Planned& p : plans)
-        for (const prisma::FixLeft& l : p.fix.left) {
+      for (const MigrationFix& p : plans)
+        for (const FixLeft& l : p.left) {
           out << (first ? "" : ", ") << "{\"migration\": " << json_string(p.migration)
               << ", \"file\": " << json_string(p.file) << ", \"line\": " << l.line
               << ", \"rule\": " << json_string(l.rule) << ", \"reason\": " << json_string(l.why) << "}";
@@ -364,13 +344,13 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
       }
       out << "]}\n";
     } else {
-      for (const Planned& p : all)
-        for (const prisma::FixChange& c : p.fix.changes)
+      for (const MigrationFix& p : all)
+        for (const FixChange& c : p.changes)
           out << report::printable(p.file) << ":" << c.line << ": " << c.rule << ": "
               << (options.dry_run ? "would fix: " : "fixed: ") << report::printable(c.what) << " ("
-              << report::printable(c.folder) << ")\n";
-      for (const Planned& p : plans)
-        for (const prisma::FixLeft& l : p.fix.left)
+              << report::printable(c.into) << ")\n";
+      for (const MigrationFix& p : plans)
+        for (const FixLeft& l : p.left)
           out << report::printable(p.file) << ":" << l.line << ": " << l.rule
               << ": left as written: " << report::printable(l.why) << "\n";
       for (const Refused& r : refused) {
@@ -383,23 +363,23 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
     }
     if (options.dry_run) {
       if (options.format != "json")
-        for (const Planned& p : plans) {
-          out << unified_diff(p.file, p.before, p.fix.sql);
-          for (const prisma::NewFolder& nf : p.fix.folders)
-            out << unified_diff(new_path(p, nf), "", nf.sql, false);
-        }
+        for (const MigrationFix& p : plans)
+          for (int pass = 0; pass < 2; ++pass)  // the original first, then the new files
+            for (const FixFile& f : p.files)
+              if (f.created == (pass == 1)) out << unified_diff(f.path, f.before, f.after, !f.created);
     }
     if (options.format != "json") {
-      size_t changes = 0, folders = 0, migrations = 0;
-      for (const Planned& p : all) {
-        migrations += p.fix.changes.empty() ? 0 : 1;
-        changes += p.fix.changes.size();
-        folders += p.fix.folders.size();
+      // New migrations: a Prisma folder's migration.sql, a Django migration file.
+      size_t changes = 0, created = 0, migrations = 0;
+      for (const MigrationFix& p : all) {
+        migrations += p.changes.empty() ? 0 : 1;
+        changes += p.changes.size();
+        for (const FixFile& f : p.files) created += f.created ? 1 : 0;
       }
-      out << fmt::format("fix: {} {} in {} {}, {} new migration {}{}; {} left as written\n", changes,
+      out << fmt::format("fix: {} {} in {} {}, {} new {}{}; {} left as written\n", changes,
                          changes == 1 ? "change" : "changes", migrations,
-                         migrations == 1 ? "migration" : "migrations", folders,
-                         folders == 1 ? "folder" : "folders",
+                         migrations == 1 ? "migration" : "migrations", created,
+                         created == 1 ? "migration" : "migrations",
                          options.dry_run ? " (dry run: nothing written)" : "", left);
       if (!refused.empty())
         out << fmt::format("fix: {} {} with fixable findings not touched: {} may have run somewhere{}\n",
@@ -415,8 +395,8 @@ int run_fix(const FixOptions& options, std::ostream& out, std::ostream& err) {
 }
 
 std::string fix_how(std::string_view rule) {
-  const prisma::Fixer* f = prisma::fixer_for(rule);
-  return f ? f->how : "";
+  const checks::Rule* r = checks::find_rule(rule);
+  return r ? std::string(r->doc.autofix) : std::string();
 }
 
 }  // namespace sm::app

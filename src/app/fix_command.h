@@ -1,5 +1,5 @@
 // `safemigrate fix`: rewrites migrations that cannot have run anywhere into their safe form
-// (adapters/prisma/prisma_fix.h), as a unified diff (--dry-run), as JSON, or in place with
+// (each framework's Framework::fix, app/framework.h), as a unified diff (--dry-run), as JSON, or in place with
 // atomic writes. A migration that may have run somewhere is never touched, and the output says so.
 #pragma once
 
@@ -15,7 +15,7 @@ struct FixOptions {
   CheckOptions check;  // paths, prisma_version, postgres_version, config, max_file_size, since
   bool dry_run = false;
   std::string format = "text";  // text | json
-  // Migrations not recorded in this database's _prisma_migrations are the ones that cannot have run.
+  // Migrations not recorded in this database's history table (each framework's) cannot have run.
   std::string database_url;
   std::string lock_timeout = "5s";
   // Name each migration that has fixable findings but may have run (else they are counted).

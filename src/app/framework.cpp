@@ -19,6 +19,21 @@ ReplayOutcome Project::replay(db::Database&, db::Database&, const HistoryOptions
                    " yet; give a Prisma migrations folder");
 }
 
+std::vector<MigrationFix> Framework::fix(const model::MigrationSet& set,
+                                         const std::vector<FixTarget>& targets, const FixSettings&) const {
+  std::vector<MigrationFix> out;
+  for (const FixTarget& t : targets) {
+    const model::Migration& m = set.migrations[t.index];
+    MigrationFix mf;
+    mf.migration = m.id;
+    mf.file = m.main_file() ? m.main_file()->path : m.directory;
+    for (const model::Finding* f : t.findings)
+      mf.left.push_back({f->rule, f->loc.line, "fix does not rewrite " + name() + " migrations yet"});
+    out.push_back(std::move(mf));
+  }
+  return out;
+}
+
 std::vector<size_t> pending_migrations(const std::vector<db::MigrationStatus>& status, size_t local) {
   std::vector<size_t> todo;
   for (size_t i = 0; i < status.size() && i < local; ++i)

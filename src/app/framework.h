@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -110,6 +112,42 @@ class Project {
                       std::ostream& err) = 0;
 };
 
+// ---- fix (safemigrate fix, app/fix_command.h) ----
+// fix decides which migrations cannot have run and which findings to fix (those of rules with an
+// `.autofix`, checks/rule.h); the framework rewrites its own files.
+struct FixSettings {
+  std::string lock_timeout = "5s";  // the value a fixed migration's `SET lock_timeout` gets
+  uint64_t max_file_size = 10ull << 20;
+};
+// One migration to rewrite: its index in the set and its fixable findings (in its main file).
+struct FixTarget {
+  size_t index = 0;
+  std::vector<const model::Finding*> findings;
+};
+struct FixChange {
+  std::string rule;
+  uint32_t line = 0;
+  std::string what;  // what the statement or operation became, and where
+  std::string into;  // the migration the rewritten statement is in (the original's or a new one)
+};
+struct FixLeft {
+  std::string rule;
+  uint32_t line = 0;
+  std::string why;
+};
+struct FixFile {
+  std::string path;
+  std::string before;  // empty for a new file
+  std::string after;
+  bool created = false;  // a new file (fix refuses to overwrite one that exists)
+};
+struct MigrationFix {
+  std::string migration, file;  // the original's id and main file
+  std::vector<FixFile> files;   // new files first, then the changed original (written in this order)
+  std::vector<FixChange> changes;
+  std::vector<FixLeft> left;
+};
+
 // What a command reads the local migrations for (a framework may refuse one: Django has no resolve).
 enum class Purpose { Status, Apply, Resolve, Rehearse, Drift };
 
@@ -123,6 +161,18 @@ class Framework {
   // Reads the local migrations for a history command (o.paths); throws InputError with a message
   // for the user.
   virtual std::unique_ptr<Project> open(const HistoryOptions& o, Purpose purpose) const = 0;
+
+  // fix: the ids of the migrations `dbc`'s history table records (they may have run); empty when
+  // the table does not exist.
+  virtual std::set<std::string> recorded_migrations(db::Database& dbc) const = 0;
+  // fix: rewrites `targets` of `set` (migrations that cannot have run) into their safe form; one
+  // MigrationFix per target. Nothing is written here. The default leaves every finding, saying
+  // that fix does not rewrite this framework's migrations.
+  virtual std::vector<MigrationFix> fix(const model::MigrationSet& set, const std::vector<FixTarget>& targets,
+                                        const FixSettings& settings) const;
+  // fix: whether reading the input again shows what fix wrote (Prisma's folders do; a Django plan is
+  // an export, read once: fix does not rewrite its migrations a second time in one run).
+  virtual bool fix_rereads() const { return true; }
 };
 
 // The registry (adapters/frameworks.cpp): every framework, in the order they are asked.

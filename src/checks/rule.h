@@ -27,8 +27,9 @@ struct RuleDoc {
   // Rules whose findings can restate a project-wide condition: the one thing to do about it,
   // the help of the one finding that stands for all of them (docs/rules.md, "Said once").
   std::string_view condition_fix = {};
-  // What `safemigrate fix` can do about a finding of this rule (one line); empty: nothing, the
-  // change is the author's. Not printed yet.
+  // What `safemigrate fix` writes for a finding of this rule (one line, per framework); empty:
+  // nothing, the change is the author's. The one source of `rules`, `explain` and which findings
+  // fix hands to the framework (app/fix_command.cpp).
   std::string_view autofix = {};
 };
 

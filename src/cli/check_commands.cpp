@@ -137,7 +137,7 @@ int rules_run(NoArgs&, const CLI::App&) {
   for (const checks::Rule* r : checks::all_rules())
     std::cout << fmt::format("{:<36} {:<8} {}\n", r->doc.id, model::severity_name(r->doc.severity),
                              r->doc.summary);
-  std::cout << "\nRewritten by `safemigrate fix` (Prisma):" << app::fixable_rules_line() << "\n";
+  std::cout << "\nRewritten by `safemigrate fix`:" << app::fixable_rules_line() << "\n";
   return kExitOk;
 }
 

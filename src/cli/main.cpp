@@ -47,7 +47,7 @@ const Command kCommands[] = {
             "baseline): check --baseline then reports only findings not in it",
             baseline_setup, baseline_run),
     command("fix",
-            "Rewrite migrations that cannot have run anywhere into their safe form (Prisma; see `rules`)",
+            "Rewrite migrations that cannot have run anywhere into their safe form (see `rules`)",
             fix_setup, fix_run),
     command("rules", "List every rule with its severity and summary", rules_setup, rules_run),
     command("explain", "Explain a rule: why it matters and the safe alternative", explain_setup, explain_run),

@@ -40,6 +40,8 @@ extern const Rule kConstraintMissingNotValid = {
             .django_fix = "Django cannot add NOT VALID itself: use "
                           "SeparateDatabaseAndState with RunSQL(\"… NOT VALID\") as the database "
                           "operation, and RunSQL(\"… VALIDATE CONSTRAINT …\") in a later migration.",
+            .autofix =
+                "Prisma: ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT in a following migration",
         },
     .check = check,
 };

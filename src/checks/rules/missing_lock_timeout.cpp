@@ -114,6 +114,8 @@ extern const Rule kMissingLockTimeout = {
                 "Set a lock_timeout for every deploy (the database URL's options=-c "
                 "lock_timeout=5s, ALTER ROLE … SET lock_timeout = '5s', or deploy with `safemigrate "
                 "apply`, which sets 5s) and record it in safemigrate.toml as deploy_lock_timeout = \"5s\".",
+            .autofix =
+                "Prisma: SET lock_timeout at the top of the file (value from --lock-timeout, default 5s)",
         },
     .check = check,
 };

@@ -34,6 +34,10 @@ extern const Rule kRequireConcurrentIndexCreation = {
                 "-- if it fails, it leaves an INVALID index: DROP INDEX CONCURRENTLY it and deploy again",
             .django_fix = "Use AddIndexConcurrently "
                           "(django.contrib.postgres.operations) in a migration with atomic = False.",
+            .autofix = "Prisma: CREATE INDEX CONCURRENTLY IF NOT EXISTS, alone in a migration of its own "
+                       "(Prisma <= 7.3), with a comment on dropping the invalid index a failed build leaves; "
+                       "Django: AddIndexConcurrently (an AlterField gaining db_index=True: "
+                       "SeparateDatabaseAndState with it) in a new migration with atomic = False",
         },
     .check = check,
 };

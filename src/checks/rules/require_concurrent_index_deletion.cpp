@@ -68,6 +68,8 @@ extern const Rule kRequireConcurrentIndexDeletion = {
             .alternative = "-- its own migration\n"
                            "DROP INDEX CONCURRENTLY IF EXISTS \"User_email_idx\";",
             .django_fix = "Use RemoveIndexConcurrently in a migration with atomic = False.",
+            .autofix = "Prisma: DROP INDEX CONCURRENTLY IF EXISTS, alone in a migration of its own; Django: "
+                       "RemoveIndexConcurrently in a new migration with atomic = False",
         },
     .check = check,
 };

@@ -38,6 +38,8 @@ extern const Rule kSetNotNullWithoutCheck = {
                            "ALTER TABLE \"User\" VALIDATE CONSTRAINT \"User_email_nn\";\n"
                            "ALTER TABLE \"User\" ALTER COLUMN \"email\" SET NOT NULL;\n"
                            "ALTER TABLE \"User\" DROP CONSTRAINT \"User_email_nn\";",
+            .autofix = "Prisma: CHECK (col IS NOT NULL) NOT VALID, then VALIDATE, SET NOT NULL and DROP "
+                       "CONSTRAINT in a following migration (PostgreSQL >= 12)",
         },
     .check = check,
 };

@@ -37,6 +37,8 @@ extern const Rule kUniqueConstraintBuildsIndex = {
                            "\"User_email_key\" UNIQUE USING INDEX \"User_email_key\";",
             .django_fix = "Build the index first with AddIndexConcurrently (atomic = False), then add the "
                           "constraint with SeparateDatabaseAndState + RunSQL(\"… UNIQUE USING INDEX …\").",
+            .autofix = "Prisma: CREATE UNIQUE INDEX CONCURRENTLY alone in a migration of its own, then ADD "
+                       "CONSTRAINT … USING INDEX",
         },
     .check = check,
 };

@@ -17,7 +17,7 @@ import safemigrate
 from safemigrate import plan_export
 
 # The binary's commands that read a migration plan (the plan goes right after the command).
-PLAN_COMMANDS = ("check", "status", "verify", "apply", "resolve", "rehearse", "list", "drift")
+PLAN_COMMANDS = ("check", "status", "verify", "apply", "resolve", "rehearse", "list", "drift", "fix")
 
 # The binary's commands that need a database: with no --database-url they get DATABASES[alias].
 DATABASE_COMMANDS = ("status", "verify", "apply", "resolve", "rehearse", "drift")
@@ -188,7 +188,7 @@ def cached_plan(options):
 class Command(BaseCommand):
     help = (
         "Run the bundled safemigrate binary: `manage.py safemigrate check` (also status, verify, "
-        "apply, resolve, rehearse, list, drift) exports this project's plan to a temporary file first, with "
+        "apply, resolve, rehearse, list, drift, fix) exports this project's plan to a temporary file first, with "
         "--offline, --online, --database ALIAS and --postgres-version as for safemigrate_export, or "
         "uses --plan FILE; every other argument goes to the binary (e.g. --format json, "
         "--database-url URL); status, verify, apply, resolve, rehearse, drift and `check --sizes` connect to "
