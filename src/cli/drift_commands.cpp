@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "app/framework.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
@@ -25,7 +26,7 @@ void drift_setup(CLI::App& cmd, DriftArgs& a) {
   cmd.add_option("--mode", a.mode,
                  "How each migration.sql is replayed, as apply's --mode (default auto: the project's Prisma "
                  "version's)")
-      ->check(CLI::IsMember({"auto", "prisma-6", "prisma-7", "safe"}));
+      ->check(CLI::IsMember(app::apply_mode_names()));  // the frameworks' names
   cmd.add_option("--exclude", a.drift.exclude,
                  "Leave out objects whose schema.name (a table's, for its columns, indexes, constraints "
                  "and triggers) fully matches this RE2 pattern; repeatable");
@@ -38,7 +39,7 @@ int drift_run(DriftArgs& a, const CLI::App& cmd) {
   if (url_given_as_path(h.paths)) return model::kExitUsage;
   if (!given(cmd, "--database-url"))
     if (const char* env = std::getenv("DATABASE_URL")) h.database_url = env;
-  h.mode = apply_mode(a.mode);
+  h.mode = a.mode;
   report::PrintableStream out(std::cout), err(std::cerr);
   return app::run_drift(a.drift, out, err);
 }
