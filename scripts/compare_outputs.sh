@@ -51,6 +51,13 @@ cp -r "$repo/fixtures/prisma/shop" "$git_dir"
   printf 'CREATE INDEX added_idx ON "User" (id);\n' >prisma/migrations/29990101000000_added/migration.sql
 )
 
+# [[sources]] naming the wrong kind of path for their framework, and a Prisma project root.
+mkdir -p "$work/cfg-django" "$work/cfg-prisma"
+printf '[[sources]]\nframework = "django"\npath = "%s"\n' "$repo/fixtures/prisma/shop/prisma/migrations" \
+  >"$work/cfg-django/safemigrate.toml"
+printf '[[sources]]\nframework = "prisma"\npath = "%s"\n' "$repo/fixtures/django/plan.json" \
+  >"$work/cfg-prisma/safemigrate.toml"
+
 # A private PostgreSQL for the history commands.
 mkdir -p "$work/pg" "$work/sock"
 chown postgres "$work/pg" "$work/sock" 2>/dev/null || true
@@ -62,7 +69,10 @@ started=1
 url() { echo "postgresql://postgres@127.0.0.1:$port/$1"; }
 for db in empty applied; do as_pg "$pgbin/psql" -h "$work/sock" -p "$port" -qc "CREATE DATABASE $db" postgres; done
 shop="$repo/fixtures/prisma/shop/prisma/migrations"
-"$old" apply --database-url "$(url applied)" --prisma-version 6.19.3 "$shop" >/dev/null 2>&1 || true
+# Applied by the old binary in safe mode, its gate told to let the fixture's errors pass.
+{ echo "[rules]"; "$old" rules | awk '$2 == "error" { printf "%s = \"warning\"\n", $1 }'; } >"$work/pass.toml"
+"$old" apply --config "$work/pass.toml" --mode safe --database-url "$(url applied)" "$shop" >"$work/applied.log" 2>&1 ||
+  { cat "$work/applied.log" >&2; echo "compare_outputs: the old binary could not apply $shop" >&2; exit 2; }
 
 # run BIN OUTDIR NAME ARGS...: stdout, stderr and exit code of one command.
 run() {
@@ -95,6 +105,16 @@ record() {
       "$repo/fixtures/django/plan.json"
   done
   run "$bin" "$out" "sizes.check" check -q --database-url "$(url applied)" --format json "$shop"
+  run "$bin" "$out" "bad.mode" apply --mode prisma-8 --database-url "$(url empty)" "$shop"
+  run "$bin" "$out" "bad.prisma-version" check -q --prisma-version x.y "$shop"
+  run "$bin" "$out" "forced.prisma-version" check -q --prisma-version 7.4 --format json "$shop"
+  run "$bin" "$out" "cfg.django" check -q --config "$work/cfg-django/safemigrate.toml"
+  run "$bin" "$out" "cfg.prisma" check -q --config "$work/cfg-prisma/safemigrate.toml"
+  run "$bin" "$out" "project.root" check -q --format json "$repo/fixtures/prisma/shop"
+  (cd "$repo/fixtures/prisma/shop" && "$bin" check -q >"$out/project.cwd.out" 2>"$out/project.cwd.err"
+    echo $? >"$out/project.cwd.rc") || true
+  (cd "$repo/fixtures/prisma/shop" && "$bin" status --database-url "$(url applied)" \
+    >"$out/project.status.out" 2>"$out/project.status.err"; echo $? >"$out/project.status.rc") || true
 }
 
 record "$old" "$work/old"
