@@ -3,6 +3,7 @@
 #include "adapters/django/django_apply.h"
 #include "adapters/prisma/prisma_apply.h"
 #include "app/framework.h"
+#include "model/errors.h"
 
 namespace sm::app {
 
@@ -12,6 +13,13 @@ const std::vector<const Framework*>& frameworks() {
       &prisma::prisma_framework(),  // a migrations folder, or a folder holding some
   };
   return all;
+}
+
+const Framework& framework_of(const model::MigrationSet& set) {
+  for (const Framework* f : frameworks())
+    if (f->kind() == set.framework) return *f;
+  throw model::InputError(std::string("no framework is registered for ") +
+                          model::framework_name(set.framework));
 }
 
 }  // namespace sm::app

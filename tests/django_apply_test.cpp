@@ -23,11 +23,8 @@ using Command = sm::test::RunResult;
 
 void write_full_project(const sm::test::TempDir& tmp) {
   sm::test::write_django_site(tmp, "'django.contrib.contenttypes', 'django.contrib.auth', 'inv'");
-  tmp.write("proj/inv/__init__.py", "");
-  tmp.write("proj/inv/models.py", "");
-  tmp.write("proj/inv/migrations/__init__.py", "");
-  const std::string head =
-      "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+  sm::test::write_django_app(tmp, "inv");
+  const std::string head = sm::test::kMigrationHead;
   const std::string create =
       "        migrations.CreateModel(name='Item', fields=[('id', models.BigAutoField(primary_key=True)), "
       "('name', models.CharField(max_length=50, db_index=True)), ('code', "
@@ -361,11 +358,8 @@ TEST_F(DjangoApply, LookedUpNamesArePlaceholdersInTheStatementsSqlmigratePrints)
 // the gate judges it by the operation's model's table, which has rows here, so apply stops.
 TEST_F(DjangoApply, APlaceholderDropIndexIsJudgedByItsModelsTable) {
   sm::test::write_django_site(tmp_, "'inv'");
-  tmp_.write("proj/inv/__init__.py", "");
-  tmp_.write("proj/inv/models.py", "");
-  tmp_.write("proj/inv/migrations/__init__.py", "");
-  const std::string head =
-      "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+  sm::test::write_django_app(tmp_, "inv");
+  const std::string head = sm::test::kMigrationHead;
   tmp_.write("proj/inv/migrations/0001_initial.py",
              head +
                  "    initial = True\n    dependencies = []\n    operations = [\n"
@@ -410,11 +404,9 @@ TEST_F(DjangoApply, APlaceholderDropIndexIsJudgedByItsModelsTable) {
 // names what does let it through, the rule set to "warning" under [rules] in safemigrate.toml.
 TEST_F(DjangoApply, TheGateHintNamesWhatLetsARunPythonFindingThrough) {
   sm::test::write_django_site(tmp_, "'inv'");
-  tmp_.write("proj/inv/__init__.py", "");
-  tmp_.write("proj/inv/models.py",
-             "from django.db import models\n\n\nclass Item(models.Model):\n    name = "
-             "models.CharField(max_length=50)\n");
-  tmp_.write("proj/inv/migrations/__init__.py", "");
+  sm::test::write_django_app(tmp_, "inv",
+                             "from django.db import models\n\n\nclass Item(models.Model):\n    name = "
+                             "models.CharField(max_length=50)\n");
   const std::string head = "from django.db import migrations, models\n\n\n";
   tmp_.write(
       "proj/inv/migrations/0001_initial.py",
@@ -448,11 +440,8 @@ TEST_F(DjangoApply, TheGateHintNamesWhatLetsARunPythonFindingThrough) {
 // table there.
 TEST_F(DjangoApply, TheGateLooksNamesUpWhereDjangosSessionsDo) {
   sm::test::write_django_site(tmp_, "'inv'");
-  tmp_.write("proj/inv/__init__.py", "");
-  tmp_.write("proj/inv/models.py", "");
-  tmp_.write("proj/inv/migrations/__init__.py", "");
-  const std::string head =
-      "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+  sm::test::write_django_app(tmp_, "inv");
+  const std::string head = sm::test::kMigrationHead;
   tmp_.write("proj/inv/migrations/0001_initial.py",
              head +
                  "    initial = True\n    dependencies = []\n    operations = [\n"
@@ -490,15 +479,13 @@ TEST_F(DjangoApply, RefusesWhenTheSessionsStandardConformingStringsIsOff) {
     SCOPED_TRACE(by_options ? "OPTIONS of DATABASES" : "ALTER DATABASE … SET");
     sm::test::write_django_site(tmp_, "'inv'",
                                 by_options ? "{'options': '-c standard_conforming_strings=off'}" : "");
-    tmp_.write("proj/inv/__init__.py", "");
-    tmp_.write("proj/inv/models.py", "");
-    tmp_.write("proj/inv/migrations/__init__.py", "");
+    sm::test::write_django_app(tmp_, "inv");
     tmp_.write("proj/inv/migrations/0001_initial.py",
-               "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
-               "    initial = True\n    dependencies = []\n    operations = [\n"
-               "        migrations.CreateModel(name='Item', fields=[('id', "
-               "models.BigAutoField(primary_key=True))]),\n"
-               "    ]\n");
+               std::string(sm::test::kMigrationHead) +
+                   "    initial = True\n    dependencies = []\n    operations = [\n"
+                   "        migrations.CreateModel(name='Item', fields=[('id', "
+                   "models.BigAutoField(primary_key=True))]),\n"
+                   "    ]\n");
     const std::string db = by_options ? "byoptions" : "bydefault";
     pg_->create_database(db);
     if (!by_options) pg_->psql("ALTER DATABASE " + db + " SET standard_conforming_strings = off");
@@ -525,11 +512,8 @@ namespace {
 // (a slow migration); 0003 adds another column.
 void write_slow_project(const sm::test::TempDir& tmp, int sleep_s) {
   sm::test::write_django_site(tmp, "'inv'");
-  tmp.write("proj/inv/__init__.py", "");
-  tmp.write("proj/inv/models.py", "");
-  tmp.write("proj/inv/migrations/__init__.py", "");
-  const std::string head =
-      "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+  sm::test::write_django_app(tmp, "inv");
+  const std::string head = sm::test::kMigrationHead;
   tmp.write("proj/inv/migrations/0001_initial.py",
             head +
                 "    initial = True\n    dependencies = []\n    operations = [\n"

@@ -34,6 +34,17 @@ inline void write_django_site(const TempDir& tmp, const std::string& installed_a
       "from django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n");
 }
 
+// The start of every migration file the tests write; the class body follows.
+inline constexpr const char* kMigrationHead =
+    "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+
+// App `app` in tmp/proj: its package, `models` as models.py, and an empty migrations package.
+inline void write_django_app(const TempDir& tmp, const std::string& app, const std::string& models = "") {
+  tmp.write("proj/" + app + "/__init__.py", "");
+  tmp.write("proj/" + app + "/models.py", models);
+  tmp.write("proj/" + app + "/migrations/__init__.py", "");
+}
+
 // A project in tmp_/proj whose settings read DB_NAME, DB_PORT and DB_PASSWORD.
 class DjangoProjectTest : public ::testing::Test {
  protected:

@@ -21,10 +21,8 @@ using Command = sm::test::RunResult;
 // A small project: app `inv` with a squash (0001+0002), a data migration and a concurrent index.
 void write_project(const sm::test::TempDir& tmp, bool with_run_python) {
   sm::test::write_django_site(tmp, "'inv'", "{'options': '-c lock_timeout=5s'}");
-  tmp.write("proj/inv/__init__.py", "");
-  tmp.write("proj/inv/migrations/__init__.py", "");
-  const std::string head =
-      "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+  sm::test::write_django_app(tmp, "inv");
+  const std::string head = sm::test::kMigrationHead;
   const std::string item =
       "migrations.CreateModel(name='Item', fields=[('id', models.BigAutoField(primary_key=True)), "
       "('name', models.CharField(max_length=50))";
@@ -120,10 +118,10 @@ TEST_F(DjangoHistory, ApplyRefusesMigrationsTheGateDidNotCheck) {
   pg_->create_database("a");
   fs::path plan = export_plan("a");
   tmp_.write("proj/inv/migrations/0005_item_note.py",
-             "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
-             "    dependencies = [('inv', '0004_item_sku_idx')]\n"
-             "    operations = [migrations.AddField(model_name='item', name='note', "
-             "field=models.TextField(null=True))]\n");
+             std::string(sm::test::kMigrationHead) +
+                 "    dependencies = [('inv', '0004_item_sku_idx')]\n"
+                 "    operations = [migrations.AddField(model_name='item', name='note', "
+                 "field=models.TextField(null=True))]\n");
   Command apply = safemigrate("apply", plan, "a");
   EXPECT_EQ(apply.exit_code, 1) << apply.out << apply.err;
   EXPECT_NE(apply.err.find("inv.0005_item_note is not among the migrations safemigrate checked"),
@@ -236,10 +234,10 @@ TEST_F(DjangoHistory, DryRunSaysWhatWouldRunAndWritesNothing) {
 TEST_F(DjangoHistory, RehearseRunsThePendingSqlThenRollsBack) {
   write_project(tmp_, true);
   tmp_.write("proj/inv/migrations/0005_item_note.py",
-             "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
-             "    dependencies = [('inv', '0004_item_sku_idx')]\n"
-             "    operations = [migrations.AddField(model_name='item', name='note', "
-             "field=models.TextField(null=True))]\n");
+             std::string(sm::test::kMigrationHead) +
+                 "    dependencies = [('inv', '0004_item_sku_idx')]\n"
+                 "    operations = [migrations.AddField(model_name='item', name='note', "
+                 "field=models.TextField(null=True))]\n");
   pg_->create_database("copy");
   ASSERT_EQ(manage("migrate inv 0001_squashed_0002_item_sku", "copy").exit_code, 0);
   pg_->psql("INSERT INTO inv_item (name) SELECT 'n' || g FROM generate_series(1, 20000) g", "copy");

@@ -293,11 +293,8 @@ class DjangoWheelDatabase : public sm::test::DjangoProjectTest {
       GTEST_SKIP() << kVenvPython << " is missing (ctest fixture django_wheel_setup)";
     }
     sm::test::write_django_site(tmp_, "'inv', 'safemigrate'");
-    tmp_.write("proj/inv/__init__.py", "");
-    tmp_.write("proj/inv/models.py", "");
-    tmp_.write("proj/inv/migrations/__init__.py", "");
-    const std::string head =
-        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+    sm::test::write_django_app(tmp_, "inv");
+    const std::string head = sm::test::kMigrationHead;
     tmp_.write("proj/inv/migrations/0001_initial.py",
                head +
                    "    initial = True\n    dependencies = []\n    operations = [\n"

@@ -16,8 +16,10 @@
 #include "adapters/django/django_history.h"
 #include "adapters/django/django_migrate.h"
 #include "adapters/django/django_replay.h"
+#include "adapters/django/django_plan_reader.h"
 #include "app/check_command.h"
 #include "app/history_support.h"
+#include "db/table_sizes.h"
 #include "model/errors.h"
 #include "report/sanitize.h"
 #include "sql/parse.h"
@@ -593,6 +595,47 @@ class DjangoFramework : public Framework {
   }
   // The plan is an export: after a rewrite it no longer describes the files.
   bool fix_rereads() const override { return false; }
+
+  // ---- check, list, --since and the command line's inputs ----
+  model::Framework kind() const override { return model::Framework::Django; }
+  // The plan holds one set; its reader parses the SQL and decides how each migration runs.
+  std::vector<CheckInput> read_for_check(const std::string& path, const CheckOptions& o,
+                                         std::ostream* progress) const override {
+    std::vector<CheckInput> out(1);
+    out.front().set = read_plan(path, o.max_file_size);
+    if (progress)
+      *progress << "reading " << path << ": " << out.front().set.migrations.size() << " migrations\n";
+    return out;
+  }
+  // Applied as Django decides it from django_migrations.
+  std::set<std::string> applied(db::Database& dbc, const model::MigrationSet& set) const override {
+    std::set<std::string> out;
+    bool exists = false;
+    DjangoHistory hist(dbc, set.history_id_type);
+    std::vector<db::MigrationStatus> status = compute_status(set, db::read_checked_rows(hist, exists));
+    for (size_t i = 0; i < set.migrations.size() && i < status.size(); ++i)
+      if (status[i].state == db::MigrationState::Applied) out.insert(set.migrations[i].id);
+    return out;
+  }
+  // Django's sessions look unqualified names up in the search_path a new session starts with.
+  std::vector<std::string> session_search_path(db::Database& dbc) const override {
+    return db::starting_search_path(dbc);
+  }
+  bool has_apps() const override { return true; }
+  // <app>/migrations/<name>.py
+  std::filesystem::path migrations_folder(const std::filesystem::path& main_file) const override {
+    return main_file.parent_path();
+  }
+  std::optional<DeletedMigration> deleted_migration(const std::filesystem::path& file) const override {
+    if (file.extension() != ".py" || file.filename() == "__init__.py") return std::nullopt;
+    return DeletedMigration{file.parent_path(), file.stem().string()};
+  }
+  std::string source_problem(const std::filesystem::path& path) const override {
+    std::error_code ec;
+    bool plan = std::filesystem::is_regular_file(path, ec) && is_plan_file(path);
+    if (plan || !std::filesystem::exists(path, ec)) return {};
+    return "is not a Django plan file (write one with adapters/django/export_plan.py)";
+  }
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "adapters/prisma/prisma_fix.h"
 #include "adapters/prisma/prisma_history.h"
+#include "adapters/prisma/prisma_project_paths.h"
 #include "adapters/prisma/prisma_reader.h"
 #include "adapters/prisma/prisma_version.h"
 #include "app/check_command.h"
@@ -29,6 +30,30 @@ using Clock = std::chrono::steady_clock;
 using namespace sm::app;
 
 namespace {
+
+// How `apply` sends a migration.sql to PostgreSQL (apply --mode; HistoryOptions::mode names one).
+enum class ApplyMode {
+  Auto,     // the project's Prisma version's mode; Safe when the version is unknown
+  Prisma6,  // the whole file as one simple-protocol query (Prisma <= 7.3): one implicit transaction
+  Prisma7,  // statement by statement in autocommit (Prisma >= 7.4), one batch when its splitter would fail
+  Safe,     // transactional statements in explicit transactions, CONCURRENTLY ones on their own
+};
+constexpr std::pair<ApplyMode, const char*> kApplyModes[] = {{ApplyMode::Auto, "auto"},
+                                                             {ApplyMode::Prisma6, "prisma-6"},
+                                                             {ApplyMode::Prisma7, "prisma-7"},
+                                                             {ApplyMode::Safe, "safe"}};
+
+const char* apply_mode_name(ApplyMode m) {
+  for (const auto& [mode, name] : kApplyModes)
+    if (mode == m) return name;
+  return "?";
+}
+
+ApplyMode parse_apply_mode(const std::string& text) {
+  for (const auto& [mode, name] : kApplyModes)
+    if (text == name) return mode;
+  throw InputError("--mode: \"" + text + "\" is not a Prisma apply mode (auto, prisma-6, prisma-7, safe)");
+}
 
 // The local side: one Prisma migrations folder, read and parsed by the check pipeline.
 struct Local {
@@ -77,7 +102,8 @@ Local load_local(const HistoryOptions& o) {
     version = prisma::detect_prisma_version(local.dir);
   }
   std::string check_version;
-  if (o.mode == ApplyMode::Auto) {
+  const ApplyMode requested = parse_apply_mode(o.mode);
+  if (requested == ApplyMode::Auto) {
     if (!version) {
       local.mode = ApplyMode::Safe;
       local.mode_reason = "the project's Prisma version is unknown, so safemigrate's own mode";
@@ -88,12 +114,12 @@ Local load_local(const HistoryOptions& o) {
                                       version->patch, version->source);
     }
   } else {
-    local.mode = o.mode;
+    local.mode = requested;
     local.mode_reason = "--mode";
   }
   // The checklist judges each migration as it will run: one batch, or statements on their own
   // (safe mode runs CONCURRENTLY outside any transaction, as Prisma >= 7.4 does).
-  if (o.mode == ApplyMode::Auto && version)
+  if (requested == ApplyMode::Auto && version)
     check_version = fmt::format("{}.{}.{}", version->major, version->minor, version->patch);
   else
     check_version = local.mode == ApplyMode::Prisma6 ? "7.3.0" : "7.4.0";
@@ -808,6 +834,79 @@ class PrismaFramework : public Framework {
                                      const std::vector<app::FixTarget>& targets,
                                      const app::FixSettings& settings) const override {
     return fix_prisma_set(set, targets, settings);
+  }
+
+  // ---- check, list, --since and the command line's inputs ----
+  model::Framework kind() const override { return model::Framework::Prisma; }
+  // Every migrations folder under `path`, each run as the project's Prisma version runs it.
+  std::vector<CheckInput> read_for_check(const std::string& path, const CheckOptions& o,
+                                         std::ostream* progress) const override {
+    std::optional<PrismaVersion> forced;
+    if (!o.prisma_version.empty()) {
+      forced = parse_prisma_version(o.prisma_version);
+      if (forced) forced->source = "--prisma-version";
+    }
+    std::vector<CheckInput> out;
+    std::vector<fs::path> dirs = find_migration_dirs(path);
+    if (dirs.empty()) {
+      CheckInput in;
+      in.set.source = path;
+      model::Finding f;
+      f.rule = model::kInputErrorRule;
+      f.severity = model::Severity::Error;
+      f.loc.file = path;
+      f.message = "no Prisma migrations folder found in " + path +
+                  " (looked for folders holding migration_lock.toml or */migration.sql)";
+      in.set.input_findings.push_back(std::move(f));
+      out.push_back(std::move(in));
+      return out;
+    }
+    ReadOptions read_options;
+    read_options.max_file_size = o.max_file_size;
+    for (const fs::path& dir : dirs) {
+      ReadResult read = read_migrations_dir(dir, read_options);
+      if (progress)
+        *progress << "reading " << dir.string() << ": " << read.set.migrations.size() << " migrations\n";
+      std::optional<PrismaVersion> version = forced ? forced : detect_prisma_version(dir);
+      out.push_back({std::move(read.set), std::move(read.sql),
+                     [version](model::Migration& m) { assign_scenarios(m, version); }});
+    }
+    return out;
+  }
+  std::string option_error(const CheckOptions& o) const override {
+    if (o.prisma_version.empty() || parse_prisma_version(o.prisma_version)) return {};
+    return "--prisma-version: cannot read \"" + o.prisma_version +
+           "\" as a version (expected e.g. 6.19.3 or 7.4)";
+  }
+  // Finished and not rolled back in _prisma_migrations.
+  std::set<std::string> applied(db::Database& dbc, const model::MigrationSet&) const override {
+    std::set<std::string> out;
+    bool exists = false;
+    PrismaHistory hist(dbc);
+    for (const PrismaRow& r : db::read_checked_rows(hist, exists))
+      if (r.finished() && !r.rolled_back()) out.insert(r.migration_name);
+    return out;
+  }
+  // <migrations>/<folder>/migration.sql
+  fs::path migrations_folder(const fs::path& main_file) const override {
+    return main_file.parent_path().parent_path();
+  }
+  std::optional<DeletedMigration> deleted_migration(const fs::path& file) const override {
+    if (file.filename() != "migration.sql") return std::nullopt;
+    return DeletedMigration{file.parent_path().parent_path(), file.parent_path().filename().string()};
+  }
+  std::string source_problem(const fs::path& path) const override {
+    std::error_code ec;
+    if (fs::is_directory(path, ec) || !fs::exists(path, ec)) return {};
+    return "is not a folder (give the prisma/migrations folder or a folder above it)";
+  }
+  ProjectDatabaseUrl project_paths(std::vector<std::string>& paths, bool none_given) const override {
+    return map_project_paths(paths, none_given);
+  }
+  std::vector<std::string> apply_modes() const override {
+    std::vector<std::string> names;
+    for (const auto& [mode, name] : kApplyModes) names.emplace_back(name);
+    return names;
   }
 };
 

@@ -7,6 +7,7 @@
 #include <system_error>
 #include <vector>
 
+#include "adapters/prisma/prisma_project_paths.h"
 #include "util/file_read.h"
 
 namespace sm::prisma {
@@ -545,6 +546,34 @@ ResolvedUrl prisma_database_url(const PrismaProject& p, const std::optional<Pris
                                                         : " (nor in " + shown(files.front(), p.root) + ")")
                                        : " (" + why_none + ")") +
                      "; set it or give --database-url");
+}
+
+std::function<std::pair<std::string, std::string>(const std::string& version)> map_project_paths(
+    std::vector<std::string>& paths, bool none_given) {
+  std::optional<PrismaProject> found;
+  if (none_given) paths = {"."};
+  for (std::string& path : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) continue;
+    std::optional<PrismaProject> p = find_prisma_project(path);
+    if (!p) continue;
+    // A given folder whose project has no migrations yet is searched as before.
+    if (!fs::is_directory(p->migrations_dir, ec) && !none_given) continue;
+    if (!fs::is_directory(p->migrations_dir, ec))
+      throw ProjectError("the Prisma project in " + fs::absolute(path, ec).lexically_normal().string() +
+                         " keeps its migrations in " + p->migrations_dir.string() + " (" +
+                         p->migrations_from + "), which does not exist");
+    path = (fs::path(path) / fs::relative(p->migrations_dir, p->root, ec)).lexically_normal().string();
+    found = std::move(p);
+  }
+  if (none_given && !found) paths.clear();
+  if (!found || !found->url) return {};
+  return [project = std::move(*found)](const std::string& version) -> std::pair<std::string, std::string> {
+    ResolvedUrl url =
+        prisma_database_url(project, version.empty() ? detect_prisma_version(project.migrations_dir)
+                                                     : parse_prisma_version(version));
+    return {url.url, url.from};
+  };
 }
 
 }  // namespace sm::prisma

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -10,14 +11,10 @@
 #include <set>
 #include <span>
 
-#include "adapters/django/django_history.h"
-#include "adapters/django/django_plan_reader.h"
-#include "adapters/prisma/prisma_history.h"
-#include "adapters/prisma/prisma_reader.h"
-#include "adapters/prisma/prisma_version.h"
 #include "app/baseline_command.h"
 #include "app/database_choice.h"
 #include "app/fingerprint.h"
+#include "app/framework.h"
 #include "app/git_since.h"
 #include "app/history_support.h"
 #include "checks/registry.h"
@@ -69,7 +66,7 @@ struct SetResult {
 // runs the rules (with --since, only on migrations added since the ref).
 // `in_database` (may be empty) tells whether a relation exists in the set's database; it is asked
 // only for migrations not in `applied`, which the database has not run.
-void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersion>& version,
+void check_set(model::MigrationSet& set, const std::function<void(model::Migration&)>& decide_runs,
                uint32_t target_postgres, const std::optional<GitSince>& since,
                const std::string& deploy_lock_timeout, const sql::SchemaTracker::InDatabase& in_database,
                const std::set<std::string>& applied, SetResult& out) {
@@ -102,7 +99,7 @@ void check_set(model::MigrationSet& set, const std::optional<prisma::PrismaVersi
         tracker.apply(st);
         ++out.statements;
       }
-    if (m.framework == model::Framework::Prisma) prisma::assign_scenarios(m, version);
+    if (decide_runs) decide_runs(m);
     m.target_postgres = target_postgres;
     m.project = habits;
     // A lock_timeout the config says every deploy sets counts as the session's own.
@@ -183,28 +180,14 @@ std::string set_database_url(const CheckOptions& options, const CheckRun& run, s
   return choose_database(DatabaseUse::TableSizes, c).url;
 }
 
-// The migrations of `set` that `dbc` records as applied (finished and not rolled back in
-// _prisma_migrations; applied as Django decides it from django_migrations). A history table that
-// is missing or unreadable means none: `status` is the command that reports on it.
+// The migrations of `set` that `dbc` records as applied, as its framework decides. A history
+// table that is missing or unreadable means none: `status` is the command that reports on it.
 std::set<std::string> applied_migrations(db::Database& dbc, const model::MigrationSet& set) {
-  std::set<std::string> out;
-  bool exists = false;
   try {
-    if (set.framework == model::Framework::Prisma) {
-      prisma::PrismaHistory hist(dbc);
-      for (const prisma::PrismaRow& r : db::read_checked_rows(hist, exists))
-        if (r.finished() && !r.rolled_back()) out.insert(r.migration_name);
-    } else {
-      django::DjangoHistory hist(dbc, set.history_id_type);
-      std::vector<db::MigrationStatus> status =
-          django::compute_status(set, db::read_checked_rows(hist, exists));
-      for (size_t i = 0; i < set.migrations.size() && i < status.size(); ++i)
-        if (status[i].state == db::MigrationState::Applied) out.insert(set.migrations[i].id);
-    }
+    return framework_of(set).applied(dbc, set);
   } catch (const std::exception&) {
-    out.clear();
+    return {};
   }
-  return out;
 }
 
 // One catalog query per database for every table its sets' findings are about; then sizes,
@@ -254,17 +237,10 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
   // Asked first: a bad ref stops the run before any work.
   std::optional<GitSince> since;
   if (!options.since.empty()) since = git_changes_since(fs::current_path(), options.since);
-  std::optional<prisma::PrismaVersion> forced;
-  if (!options.prisma_version.empty()) {
-    forced = prisma::parse_prisma_version(options.prisma_version);
-    if (forced) forced->source = "--prisma-version";
-  }
 
   // 1. Find and read every migrations folder (cheap, sequential).
   std::vector<std::vector<std::string>> sql_per_set;
-  std::vector<std::optional<prisma::PrismaVersion>> versions;
-  prisma::ReadOptions read_options;
-  read_options.max_file_size = options.max_file_size;
+  std::vector<std::function<void(model::Migration&)>> decide_runs;
   for (size_t path_index = 0; path_index < options.paths.size(); ++path_index) {
     const std::string& path = options.paths[path_index];
     if (path_index > 0) run.set_path.resize(run.sets.size(), path_index - 1);  // the previous path's sets
@@ -275,36 +251,13 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
       set.input_findings.push_back(input_error(path, "no such file or folder: " + path));
       run.sets.push_back(std::move(set));
       sql_per_set.emplace_back();
-      versions.emplace_back();
+      decide_runs.emplace_back();
       continue;
     }
-    if (django::is_plan_file(path)) {
-      run.sets.push_back(django::read_plan(path, options.max_file_size));
-      if (progress)
-        *progress << "reading " << path << ": " << run.sets.back().migrations.size() << " migrations\n";
-      sql_per_set.emplace_back();  // a plan's SQL is parsed by its reader
-      versions.emplace_back();
-      continue;
-    }
-    std::vector<fs::path> dirs = prisma::find_migration_dirs(path);
-    if (dirs.empty()) {
-      model::MigrationSet set;
-      set.source = path;
-      set.input_findings.push_back(
-          input_error(path, "no Prisma migrations folder found in " + path +
-                                " (looked for folders holding migration_lock.toml or */migration.sql)"));
-      run.sets.push_back(std::move(set));
-      sql_per_set.emplace_back();
-      versions.emplace_back();
-      continue;
-    }
-    for (const fs::path& dir : dirs) {
-      prisma::ReadResult read = prisma::read_migrations_dir(dir, read_options);
-      if (progress)
-        *progress << "reading " << dir.string() << ": " << read.set.migrations.size() << " migrations\n";
-      versions.push_back(forced ? forced : prisma::detect_prisma_version(dir));
-      run.sets.push_back(std::move(read.set));
-      sql_per_set.push_back(std::move(read.sql));
+    for (CheckInput& in : framework_for({path}).read_for_check(path, options, progress)) {
+      run.sets.push_back(std::move(in.set));
+      sql_per_set.push_back(std::move(in.sql));
+      decide_runs.push_back(std::move(in.decide_runs));
     }
   }
 
@@ -364,13 +317,13 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
           applied[s] = applied_migrations(*server.db, run.sets[s]);
           set_db[s] = server.db.get();
         }
-  // Django's sessions look unqualified names up in the search_path a new session starts with;
-  // Prisma's in the URL's schema, as safemigrate's connection does.
+  // Where the framework's sessions look unqualified names up (Django: the search_path a new
+  // session starts with; Prisma: the URL's schema, as safemigrate's connection does).
   std::vector<std::vector<std::string>> session_paths(run.sets.size());
   for (size_t s = 0; s < run.sets.size(); ++s)
-    if (set_db[s] && run.sets[s].framework == model::Framework::Django) {
+    if (set_db[s]) {
       try {
-        session_paths[s] = db::starting_search_path(*set_db[s]);
+        session_paths[s] = framework_of(run.sets[s]).session_search_path(*set_db[s]);
       } catch (const std::exception&) {
         // Unreadable: the connection's own search_path, as before.
       }
@@ -390,8 +343,8 @@ CheckRun run_check(const CheckOptions& options, std::ostream* progress) {
           return false;  // unknown: counted as new, as without a database
         }
       };
-    check_set(run.sets[s], versions[s], targets[s], since, deploy_lock_timeouts[s], in_database, applied[s],
-              results[s]);
+    check_set(run.sets[s], decide_runs[s], targets[s], since, deploy_lock_timeouts[s], in_database,
+              applied[s], results[s]);
   });
   std::vector<std::pair<size_t, size_t>> set_findings;  // [begin, end) in run.findings per set
   size_t total = 0;
@@ -421,7 +374,7 @@ void apply_exclude_apps(const config::Config& config, const std::vector<model::M
   if (config.exclude_apps.empty()) return;
   std::map<std::string, std::string> excluded;  // Django migration id -> the entry naming it
   for (const model::MigrationSet& set : sets) {
-    if (set.framework != model::Framework::Django) continue;
+    if (!framework_of(set).has_apps()) continue;
     for (const model::Migration& m : set.migrations) {
       std::string entry = config.excluded_app(m.app, m.main_file() ? m.main_file()->path : std::string{});
       if (!entry.empty()) excluded[m.id] = entry;

@@ -1,5 +1,7 @@
 #include "app/framework.h"
 
+#include <algorithm>
+
 #include "app/history_support.h"
 
 namespace sm::app {
@@ -12,6 +14,27 @@ const Framework& framework_for(const std::vector<std::string>& paths) {
   for (const Framework* f : frameworks())
     if (f->claims(first)) return *f;
   throw InputError("no migration framework reads " + first.string());
+}
+
+const Framework* framework_named(const std::string& name) {
+  for (const Framework* f : frameworks())
+    if (f->name() == name) return f;
+  return nullptr;
+}
+
+std::vector<std::string> apply_mode_names() {
+  std::vector<std::string> names;
+  for (const Framework* f : frameworks())
+    for (std::string& m : f->apply_modes())
+      if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(std::move(m));
+  return names;
+}
+
+ProjectDatabaseUrl project_paths(std::vector<std::string>& paths, bool none_given) {
+  ProjectDatabaseUrl found;
+  for (const Framework* f : frameworks())
+    if (ProjectDatabaseUrl url = f->project_paths(paths, none_given)) found = std::move(url);
+  return found;
 }
 
 ReplayOutcome Project::replay(db::Database&, db::Database&, const HistoryOptions& o, std::ostream&) {

@@ -1,5 +1,5 @@
 // What a migration framework must answer for the commands (status, verify, apply, resolve,
-// rehearse; check reads through the same registry): which paths are its input, reading them into
+// rehearse; check, list and --since through Framework's check block): which paths are its input, reading them into
 // the model, its history table, refusals, and how a pending migration runs. The commands are
 // written once against this interface; each framework implements it in its own folder under
 // adapters/ and registers in adapters/frameworks.cpp. Nothing in src/app names a framework.
@@ -8,11 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/check_command.h"
@@ -148,6 +150,29 @@ struct MigrationFix {
   std::vector<FixLeft> left;
 };
 
+// ---- What check, list, --since and the command line's inputs ask a framework (issue 25) ----
+
+// One migrations set as `check` reads it.
+struct CheckInput {
+  model::MigrationSet set;
+  // Each migration's SQL for the parser, in set order (empty: the reader parsed it already).
+  std::vector<std::string> sql;
+  // Decides how a migration runs (its scenarios), after its schema was followed; may be empty.
+  std::function<void(model::Migration&)> decide_runs;
+};
+
+// A migration a deleted file was (check --since): the folder of its set and its id.
+struct DeletedMigration {
+  std::filesystem::path folder;
+  std::string id;
+};
+
+// The database URL a framework's own project names and where that came from ("DATABASE_URL
+// from .env"), given the --prisma-version-like version option (empty: detected).
+using ProjectDatabaseUrl = std::function<std::pair<std::string, std::string>(const std::string& version)>;
+
+// ---- end of check's block ----
+
 // What a command reads the local migrations for (a framework may refuse one: Django has no resolve).
 enum class Purpose { Status, Apply, Resolve, Rehearse, Drift };
 
@@ -173,6 +198,45 @@ class Framework {
   // fix: whether reading the input again shows what fix wrote (Prisma's folders do; a Django plan is
   // an export, read once: fix does not rewrite its migrations a second time in one run).
   virtual bool fix_rereads() const { return true; }
+  // ---- check, list, --since and the command line's inputs ----
+  // The model's name for it (a MigrationSet's `framework`).
+  virtual model::Framework kind() const = 0;
+  // check: reads `path` (which exists, and which this framework claims): one input per migrations
+  // set found there; what cannot be read is an input-error finding in a set. Progress lines on
+  // `progress` when given.
+  virtual std::vector<CheckInput> read_for_check(const std::string& path, const CheckOptions& o,
+                                                 std::ostream* progress) const = 0;
+  // A usage error in check's options for this framework (e.g. an unreadable --prisma-version), or empty.
+  virtual std::string option_error(const CheckOptions& o) const {
+    (void)o;
+    return {};
+  }
+  // The ids of the migrations of `set` that `dbc` records as applied. Throws when unreadable.
+  virtual std::set<std::string> applied(db::Database& dbc, const model::MigrationSet& set) const = 0;
+  // The search_path its sessions on `dbc` look unqualified names up in (empty: the connection's own).
+  virtual std::vector<std::string> session_search_path(db::Database& dbc) const {
+    (void)dbc;
+    return {};
+  }
+  // Whether safemigrate.toml's exclude_apps names apps of its migrations.
+  virtual bool has_apps() const { return false; }
+  // --since: the folder of the set a migration's main file belongs to.
+  virtual std::filesystem::path migrations_folder(const std::filesystem::path& main_file) const = 0;
+  // --since: the migration a deleted file was, if a file of that name is one of its migrations.
+  virtual std::optional<DeletedMigration> deleted_migration(const std::filesystem::path& file) const = 0;
+  // A [[sources]] entry of this framework naming `path` (which may not exist): what is wrong with
+  // it, as the end of a sentence, or empty.
+  virtual std::string source_problem(const std::filesystem::path& path) const = 0;
+  // Folders among `paths` that hold one of its projects stand for that project's migrations
+  // folder (rewritten in place); with `none_given`, the working folder is tried. The database URL
+  // of the last project mapped, or empty. Throws InputError when a project cannot be read.
+  virtual ProjectDatabaseUrl project_paths(std::vector<std::string>& paths, bool none_given) const {
+    (void)paths;
+    (void)none_given;
+    return {};
+  }
+  // apply --mode: the names it takes, "auto" first (HistoryOptions::mode holds one).
+  virtual std::vector<std::string> apply_modes() const { return {}; }
 };
 
 // The registry (adapters/frameworks.cpp): every framework, in the order they are asked.
@@ -181,6 +245,17 @@ const std::vector<const Framework*>& frameworks();
 // The framework whose input o.paths is (decided by the first path): the one decision of "which
 // framework is this path". InputError when no framework claims it.
 const Framework& framework_for(const std::vector<std::string>& paths);
+
+// ---- check's registry questions ----
+// The framework of a set read into the model (adapters/frameworks.cpp).
+const Framework& framework_of(const model::MigrationSet& set);
+// The framework a config names ("prisma", "django"), or nullptr.
+const Framework* framework_named(const std::string& name);
+// apply --mode: every framework's names, each once, in registration order.
+std::vector<std::string> apply_mode_names();
+// Maps folders holding a framework's project to its migrations folder (Framework::project_paths);
+// the database URL of the last project mapped, or empty.
+ProjectDatabaseUrl project_paths(std::vector<std::string>& paths, bool none_given);
 
 // The one "which migrations are pending" computation: indexes into the local set (of `local`
 // migrations) that apply runs, in order: not recorded, rolled back, or without a script (apply

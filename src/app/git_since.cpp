@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
+#include "app/framework.h"
 #include "checks/registry.h"
 #include "model/errors.h"
 #include "report/sanitize.h"
@@ -167,16 +169,15 @@ std::vector<model::Finding> edited_migration_findings(const GitSince& since,
   const checks::Rule* rule = checks::find_rule("migration-edited-after-merge");
   // Migration files by path, and the folders migrations live in (for deleted files).
   std::map<fs::path, const model::Migration*> by_file;
-  std::map<fs::path, model::Framework> folders;
+  std::map<fs::path, const Framework*> folders;
   for (const auto& set : sets)
     for (const auto& m : set.migrations) {
       const model::SourceFile* f = m.main_file();
       if (!f) continue;
       fs::path p = canonical_path(f->path);
       by_file[p] = &m;
-      // Prisma: <migrations>/<folder>/migration.sql; Django: <app>/migrations/<name>.py.
-      folders[m.framework == model::Framework::Prisma ? p.parent_path().parent_path() : p.parent_path()] =
-          m.framework;
+      const Framework& fw = framework_of(set);
+      folders[fw.migrations_folder(p)] = &fw;
     }
   std::vector<model::Finding> out;
   for (const GitChange& c : since.changed) {
@@ -196,16 +197,15 @@ std::vector<model::Finding> edited_migration_findings(const GitSince& since,
       continue;
     }
     if (c.status != 'D') continue;
-    fs::path folder =
-        c.path.filename() == "migration.sql" ? c.path.parent_path().parent_path() : c.path.parent_path();
-    auto fw = folders.find(folder);
-    if (fw == folders.end()) continue;
-    bool is_migration = fw->second == model::Framework::Prisma
-                            ? c.path.filename() == "migration.sql"
-                            : c.path.extension() == ".py" && c.path.filename() != "__init__.py";
-    if (!is_migration) continue;
-    f.migration = fw->second == model::Framework::Prisma ? c.path.parent_path().filename().string()
-                                                         : c.path.stem().string();
+    // A deleted file was a migration when the framework of the folder it was in says its name is one.
+    std::optional<DeletedMigration> deleted;
+    for (const Framework* fw : frameworks())
+      if (auto d = fw->deleted_migration(c.path); d && !deleted) {
+        auto in = folders.find(d->folder);
+        if (in != folders.end() && in->second == fw) deleted = std::move(d);
+      }
+    if (!deleted) continue;
+    f.migration = deleted->id;
     f.message = fmt::format("migration {} existed at {} and was deleted since", f.migration, since.ref);
     out.push_back(std::move(f));
   }

@@ -15,16 +15,6 @@
 
 namespace sm::app {
 
-const char* apply_mode_name(ApplyMode m) {
-  switch (m) {
-    case ApplyMode::Auto: return "auto";
-    case ApplyMode::Prisma6: return "prisma-6";
-    case ApplyMode::Prisma7: return "prisma-7";
-    case ApplyMode::Safe: return "safe";
-  }
-  return "?";
-}
-
 int run_status(const HistoryOptions& o, bool verify, std::ostream& out, std::ostream& err) {
   return guarded(err, o, [&] {
     std::unique_ptr<Project> project = framework_for(o.paths).open(o, Purpose::Status);

@@ -17,21 +17,14 @@ class Database;
 
 namespace sm::app {
 
-// How `apply` sends a migration.sql to PostgreSQL.
-enum class ApplyMode {
-  Auto,     // the project's Prisma version's mode; Safe when the version is unknown
-  Prisma6,  // the whole file as one simple-protocol query (Prisma <= 7.3): one implicit transaction
-  Prisma7,  // statement by statement in autocommit (Prisma >= 7.4), one batch when its splitter would fail
-  Safe,     // transactional statements in explicit transactions, CONCURRENTLY ones on their own
-};
-const char* apply_mode_name(ApplyMode m);  // "prisma-6", "prisma-7", "safe", "auto"
-
 struct HistoryOptions {
   std::vector<std::string> paths;
   std::string database_url;    // empty: error (the CLI fills it from DATABASE_URL)
   std::string prisma_version;  // empty: read from package.json / lock files
   uint64_t max_file_size = 10ull << 20;
-  ApplyMode mode = ApplyMode::Auto;
+  // How apply sends each migration: one of the framework's names (Framework::apply_modes; Prisma's
+  // are auto, prisma-6, prisma-7 and safe). "auto": as the project's own tool does.
+  std::string mode = "auto";
   bool dry_run = false;
   // Django: the Python that runs the project's `migrate` (default: the one recorded in the plan).
   std::string python;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/check_command.h"
+#include "app/framework.h"
 #include "db/table_sizes.h"
 #include "model/errors.h"
 
@@ -226,10 +227,9 @@ int gate_blocks(const model::MigrationSet& set, const std::vector<model::Finding
   // One catalog query for the tables of the other findings, each by the name it has in this
   // database: before the renames that pending migrations make.
   auto ran = [&](const std::string& id) { return !pending.count(id); };
-  // Django's sessions look unqualified names up where a new session starts; Prisma's, in the
-  // URL's schema, as this connection does.
-  std::vector<std::string> session_path;
-  if (set.framework == model::Framework::Django) session_path = db::starting_search_path(dbc);
+  // Where the framework's sessions look unqualified names up (Django: where a new session starts;
+  // Prisma: in the URL's schema, as this connection does).
+  std::vector<std::string> session_path = framework_of(set).session_search_path(dbc);
   std::vector<db::RelationRef> relations;
   std::vector<int> relation_of(errors.size(), -1);
   for (size_t i = 0; i < errors.size(); ++i) {

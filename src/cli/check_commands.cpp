@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "adapters/prisma/prisma_version.h"
 #include "app/baseline_command.h"
 #include "app/fix_command.h"
+#include "app/framework.h"
 #include "checks/registry.h"
 #include "cli/command.h"
 #include "cli/commands.h"
@@ -59,11 +59,11 @@ int check_run(CheckArgs& a, const CLI::App& cmd) {
     o.thresholds.large_table_rows = static_cast<double>(*a.config->large_table_rows);
   if (a.config && a.config->large_table_bytes && !given(cmd, "--large-table-bytes"))
     o.thresholds.large_table_bytes = static_cast<int64_t>(*a.config->large_table_bytes);
-  if (!o.prisma_version.empty() && !prisma::parse_prisma_version(o.prisma_version)) {
-    std::cerr << "safemigrate: --prisma-version: cannot read \"" << o.prisma_version
-              << "\" as a version (expected e.g. 6.19.3 or 7.4)\n";
-    return kExitUsage;
-  }
+  for (const app::Framework* f : app::frameworks())
+    if (std::string error = f->option_error(o); !error.empty()) {
+      std::cerr << "safemigrate: " << error << "\n";
+      return kExitUsage;
+    }
   bool progress = !a.quiet && isatty(STDERR_FILENO);
   report::PrintableStream progress_lines(std::cerr);  // they name folders
   // Not freed: the process ends after the report, and freeing the model of a large run took 2.5 %

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/framework.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
@@ -28,7 +29,7 @@ void drift_setup(CLI::App& cmd, DriftArgs& a) {
   cmd.add_option("--mode", a.mode,
                  "How each migration.sql is replayed, as apply's --mode (default auto: the project's Prisma "
                  "version's)")
-      ->check(CLI::IsMember({"auto", "prisma-6", "prisma-7", "safe"}));
+      ->check(CLI::IsMember(app::apply_mode_names()));  // the frameworks' names
   cmd.add_option("--exclude", a.drift.exclude,
                  "Leave out objects whose schema.name (a table's, for its columns, indexes, constraints "
                  "and triggers) fully matches this RE2 pattern; repeatable");
@@ -44,7 +45,7 @@ int drift_run(DriftArgs& a, const CLI::App& cmd) {
   if (url_given_as_path(h.paths)) return model::kExitUsage;
   if (!given(cmd, "--database-url"))
     if (const char* env = std::getenv("DATABASE_URL")) h.database_url = env;
-  h.mode = apply_mode(a.mode);
+  h.mode = a.mode;
   // The config (ConfigError, with its file and line, is an input error): [drift] exclude, and
   // what check reads from it for a plan (exclude_apps…).
   if (!a.config_path.empty())

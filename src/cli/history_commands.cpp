@@ -4,6 +4,7 @@
 #include <functional>
 #include <iostream>
 
+#include "app/framework.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
@@ -92,7 +93,7 @@ void apply_setup(CLI::App& cmd, ApplyArgs& a) {
   cmd.add_option("--mode", a.mode,
                  "auto (the project's Prisma version's mode; safe when unknown), prisma-6 (whole file as one "
                  "query), prisma-7 (statement by statement), safe (transactions, CONCURRENTLY on its own)")
-      ->check(CLI::IsMember({"auto", "prisma-6", "prisma-7", "safe"}));
+      ->check(CLI::IsMember(app::apply_mode_names()));  // the frameworks' names
   cmd.add_option("--lock-timeout", a.lock_timeout,
                  "lock_timeout per attempt, e.g. 5s or 500ms (default 5s; 0 turns it off)");
   cmd.add_option("--lock-retries", a.options.lock_retries,
@@ -105,7 +106,7 @@ void apply_setup(CLI::App& cmd, ApplyArgs& a) {
 }
 
 int apply_run(ApplyArgs& a, const CLI::App& cmd) {
-  a.options.mode = apply_mode(a.mode);
+  a.options.mode = a.mode;
   return run_history(a, cmd, {.stop_after_failure = true},
                      [](const auto& run, auto& out, auto& err) { return app::run_apply(run, out, err); });
 }

@@ -5,8 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "adapters/django/django_plan_reader.h"
-#include "adapters/prisma/prisma_project.h"
+#include "app/framework.h"
 #include "cli/command.h"
 #include "db/url.h"
 #include "model/errors.h"
@@ -45,16 +44,10 @@ std::optional<int> config_sources(const std::optional<config::Config>& config,
     return kExitUsage;
   }
   for (const auto& src : config->sources) {
-    std::error_code ec;
     // The framework is stated so that a path pointing at the wrong thing is caught here.
-    bool plan = fs::is_regular_file(src.resolved, ec) && django::is_plan_file(src.resolved);
-    bool folder = fs::is_directory(src.resolved, ec);
-    const char* problem = nullptr;
-    if (src.framework == "django" && !plan && fs::exists(src.resolved, ec))
-      problem = "is not a Django plan file (write one with adapters/django/export_plan.py)";
-    if (src.framework == "prisma" && !folder && fs::exists(src.resolved, ec))
-      problem = "is not a folder (give the prisma/migrations folder or a folder above it)";
-    if (problem) {
+    const app::Framework* framework = app::framework_named(src.framework);
+    if (std::string problem = framework ? framework->source_problem(src.resolved) : std::string{};
+        !problem.empty()) {
       std::cerr << "safemigrate: " << config->file.string() << ":" << src.line << ": sources: " << src.path
                 << " " << problem << "\n";
       return kExitUsage;
@@ -79,32 +72,6 @@ std::string path_database_url(const std::optional<config::Config>& config, const
     if (fs::equivalent(src.resolved, path, ec)) return source_database_url(src);
   }
   return "";
-}
-
-// A folder that holds a Prisma project (prisma.config.ts, package.json's prisma.schema, a schema at
-// a default place) stands for that project's migrations folder, as `npx prisma migrate` finds it:
-// a stray second migrations folder elsewhere in the tree is not read. With no paths and no
-// [[sources]], the working folder is that folder. Returns the project of the last path mapped.
-std::optional<prisma::PrismaProject> prisma_project_paths(std::vector<std::string>& paths, bool none_given) {
-  std::optional<prisma::PrismaProject> found;
-  if (none_given) paths = {"."};
-  for (std::string& path : paths) {
-    std::error_code ec;
-    if (!fs::is_directory(path, ec)) continue;
-    std::optional<prisma::PrismaProject> p = prisma::find_prisma_project(path);
-    if (!p) continue;
-    // A given folder whose project has no migrations yet is searched as before.
-    if (!fs::is_directory(p->migrations_dir, ec) && !none_given) continue;
-    if (!fs::is_directory(p->migrations_dir, ec))
-      throw prisma::ProjectError("the Prisma project in " +
-                                 fs::absolute(path, ec).lexically_normal().string() +
-                                 " keeps its migrations in " + p->migrations_dir.string() + " (" +
-                                 p->migrations_from + "), which does not exist");
-    path = (fs::path(path) / fs::relative(p->migrations_dir, p->root, ec)).lexically_normal().string();
-    found = std::move(p);
-  }
-  if (none_given && !found) paths.clear();
-  return found;
 }
 
 // No path and no [[sources]] (the config's precedence is kept).
@@ -201,7 +168,9 @@ std::optional<int> resolve_inputs(InputArgs& a) {
   app::CheckOptions& options = a.options;
   a.config = given_or_found_config(a.config_path);
   if (a.config) options.config = &*a.config;
-  prisma_project_paths(options.paths, no_sources(a.config, options.paths));
+  // A folder holding a framework's project stands for its migrations folder (app::project_paths);
+  // with no paths and no [[sources]], the working folder is tried.
+  app::project_paths(options.paths, no_sources(a.config, options.paths));
   if (!options.paths.empty()) {
     for (const std::string& path : options.paths)
       options.source_database_urls.push_back(path_database_url(a.config, path));
@@ -241,17 +210,10 @@ std::optional<int> history_runs(HistoryArgs& a, const CLI::App& cmd, app::Databa
   app::DatabaseCandidates candidates;
   if (given(cmd, "--database-url")) candidates.flag = a.options.database_url;
   if (const char* env = std::getenv("DATABASE_URL")) candidates.environment = env;
-  std::optional<prisma::PrismaProject> project =
-      prisma_project_paths(one.paths, no_sources(a.config, one.paths));
+  app::ProjectDatabaseUrl project_url = app::project_paths(one.paths, no_sources(a.config, one.paths));
   if (!one.paths.empty()) {
     candidates.source = path_database_url(a.config, one.paths.front());
-    if (project && project->url)
-      candidates.prisma_project = [&]() -> std::pair<std::string, std::string> {
-        auto found = prisma::prisma_database_url(
-            *project, one.prisma_version.empty() ? prisma::detect_prisma_version(project->migrations_dir)
-                                                 : prisma::parse_prisma_version(one.prisma_version));
-        return {found.url, found.from};
-      };
+    if (project_url) candidates.prisma_project = [&] { return project_url(one.prisma_version); };
     app::DatabaseChoice chosen = app::choose_database(use, candidates);
     // The database Prisma would use, with where it came from (masked).
     if (chosen.from == app::DatabaseFrom::PrismaProject)
@@ -271,13 +233,6 @@ std::optional<int> history_runs(HistoryArgs& a, const CLI::App& cmd, app::Databa
     runs.push_back(std::move(r));
   }
   return std::nullopt;
-}
-
-app::ApplyMode apply_mode(const std::string& mode) {
-  return mode == "prisma-6"   ? app::ApplyMode::Prisma6
-         : mode == "prisma-7" ? app::ApplyMode::Prisma7
-         : mode == "safe"     ? app::ApplyMode::Safe
-                              : app::ApplyMode::Auto;
 }
 
 }  // namespace sm::cli

@@ -30,9 +30,6 @@ void add_inputs(CLI::App& cmd, InputArgs& a, std::vector<std::string> formats);
 // exit code when that fails (the reason printed).
 std::optional<int> resolve_inputs(InputArgs& a);
 
-// --mode's value (auto, prisma-6, prisma-7, safe; validated by CLI11) as the ApplyMode it names.
-app::ApplyMode apply_mode(const std::string& mode);
-
 // The paths and options status, verify, apply, resolve and rehearse share.
 void add_history(CLI::App& cmd, HistoryArgs& a);
 // One run for the paths given, or one per [[sources]] entry of the config, each with its
