@@ -4,6 +4,7 @@
 // rule finds so that a change in any rule's reach shows up here for a reviewer.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 
 #include "app/check_command.h"
@@ -165,6 +166,26 @@ TEST_F(Corpus, ProjectWideConditionsAreSaidOncePerFolder) {
                                                          {"non-atomic-migration", 680},
                                                          {"prefer-bigint-for-keys", 72}};
   EXPECT_EQ(concerned, expected_concerned);
+}
+
+// docs/rules.md's tables of each rule's reach on the corpus (per project, under Prisma >= 7.4 and
+// <= 7.3) are what `python3 bench/rule_reach.py build/safemigrate` prints today: a change in any
+// rule's reach must come with the tables regenerated (issue 19: the counts in the docs current).
+TEST(CorpusDocs, RuleReachTablesInDocsAreTheScriptsOutput) {
+  const std::filesystem::path corpus = sm::test::shared_dir() / "corpus" / "prisma";
+  sm::test::RunResult r = sm::test::run_shell(
+      sm::test::source_dir(), "python3 bench/rule_reach.py " + sm::test::shell_quote(SAFEMIGRATE_BINARY) +
+                                  " " + sm::test::shell_quote(corpus.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string tables = r.out;
+  tables.erase(0, tables.find_first_not_of('\n'));
+  tables.erase(tables.find_last_not_of('\n') + 1);
+  ASSERT_FALSE(tables.empty());
+  std::string docs = sm::test::read_file(sm::test::source_dir() / "docs" / "rules.md");
+  EXPECT_NE(docs.find(tables), std::string::npos)
+      << "docs/rules.md (\"How often each rule fires on the corpus\") differs from bench/rule_reach.py's "
+         "output; paste it there:\n"
+      << tables;
 }
 
 }  // namespace

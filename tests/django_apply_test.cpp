@@ -399,10 +399,10 @@ TEST_F(DjangoApply, APlaceholderDropIndexIsJudgedByItsModelsTable) {
       << empty.err;
 }
 
-// Issue 26: `# safemigrate-ignore: RULE` on the operation does not silence a finding about RunPython
-// code (run-python-imports-models), yet the gate's hint offered only that comment. It now also
-// names what does let it through, the rule set to "warning" under [rules] in safemigrate.toml.
-TEST_F(DjangoApply, TheGateHintNamesWhatLetsARunPythonFindingThrough) {
+// Issue 19: `# safemigrate-ignore: RULE` on a RunPython operation silences the findings about its
+// code (run-python-imports-models) as it does those about an operation's SQL; before, only the
+// rule set to "warning" in safemigrate.toml let such a finding through the gate.
+TEST_F(DjangoApply, TheIgnoreCommentOnARunPythonOperationLetsItsFindingThrough) {
   sm::test::write_django_site(tmp_, "'inv'");
   sm::test::write_django_app(tmp_, "inv",
                              "from django.db import models\n\n\nclass Item(models.Model):\n    name = "
@@ -414,23 +414,25 @@ TEST_F(DjangoApply, TheGateHintNamesWhatLetsARunPythonFindingThrough) {
           "class Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n"
           "    operations = [\n        migrations.CreateModel(name='Item', fields=[('id', "
           "models.BigAutoField(primary_key=True)), ('name', models.CharField(max_length=50))]),\n    ]\n");
-  tmp_.write("proj/inv/migrations/0002_fill.py",
-             head +
-                 "def fill(apps, schema_editor):\n    from inv.models import Item\n    "
-                 "Item.objects.create(name='x')\n\n\n"
-                 "class Migration(migrations.Migration):\n    dependencies = [('inv', '0001_initial')]\n"
-                 "    operations = [\n        # safemigrate-ignore: run-python-imports-models reviewed\n"
-                 "        migrations.RunPython(fill, migrations.RunPython.noop),\n    ]\n");
+  auto fill = [&](const std::string& comment) {
+    tmp_.write("proj/inv/migrations/0002_fill.py",
+               head +
+                   "def fill(apps, schema_editor):\n    from inv.models import Item\n    "
+                   "Item.objects.create(name='x')\n\n\n"
+                   "class Migration(migrations.Migration):\n    dependencies = [('inv', '0001_initial')]\n"
+                   "    operations = [\n" +
+                   comment + "        migrations.RunPython(fill, migrations.RunPython.noop),\n    ]\n");
+  };
+  fill("");
   pg_->create_database("a");
-  fs::path plan = export_plan("a");
-  Command blocked = safemigrate("apply", plan, "a");
+  Command blocked = safemigrate("apply", export_plan("a"), "a");
   EXPECT_EQ(blocked.exit_code, 1) << blocked.out << blocked.err;
   EXPECT_NE(blocked.err.find("[run-python-imports-models]"), std::string::npos) << blocked.err;
-  EXPECT_NE(blocked.err.find("RULE = \"warning\" under [rules] in safemigrate.toml"), std::string::npos)
-      << blocked.err;
-  // What the hint says works.
-  tmp_.write("proj/safemigrate.toml", "[rules]\nrun-python-imports-models = \"warning\"\n");
-  Command through = safemigrate("apply", plan, "a");
+  EXPECT_NE(blocked.err.find("# safemigrate-ignore: RULE reason"), std::string::npos) << blocked.err;
+  EXPECT_EQ(pg_->psql("SELECT to_regclass('inv_item') IS NULL", "a"), "t") << "nothing was applied";
+  // What the hint says works: the comment on the operation.
+  fill("        # safemigrate-ignore: run-python-imports-models reviewed\n");
+  Command through = safemigrate("apply", export_plan("a"), "a");
   EXPECT_EQ(through.exit_code, 0) << through.out << through.err;
   EXPECT_EQ(pg_->psql("SELECT count(*) FROM inv_item", "a"), "1");
 }

@@ -321,8 +321,10 @@ class DjangoProject : public Project {
     return std::nullopt;
   }
   std::string ignore_hint() const override {
-    return "a `# safemigrate-ignore: RULE reason` comment on the operation (SQL findings; for RunPython "
-           "code or a whole migration, RULE = \"warning\" under [rules] in safemigrate.toml)";
+    return "a `# safemigrate-ignore: RULE reason` comment on the operation's line or just above it (its SQL "
+           "and "
+           "its RunPython code; for a finding about a whole migration, RULE = \"warning\" under [rules] in "
+           "safemigrate.toml)";
   }
   std::string nothing_to_apply() const override {
     return fmt::format("nothing to apply: all {} migration(s) of the plan are applied\n",

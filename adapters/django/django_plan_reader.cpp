@@ -595,6 +595,13 @@ model::Operation read_operation(element op, const std::string& file, const Folde
   if (model_name.empty()) model_name = str(op, "name");
   if (!model_name.empty()) o.models.push_back(model_name);
   o.statements = operation_sql(op, o.loc);
+  simdjson::dom::array directives;
+  if (op["directives"].get_array().get(directives) == simdjson::SUCCESS)
+    for (element d : directives) {
+      std::string_view directive;
+      if (d.get_string().get(directive) == simdjson::SUCCESS)
+        for (auto& sup : sql::ignore_directive(directive)) o.suppressions.push_back(std::move(sup));
+    }
   // A DROP INDEX of a name Django looks up in the database holds a placeholder: no catalog knows
   // it, but the operation's model names the table whose lock it takes and whose size counts.
   if (std::string table = str(op, "db_table"); !table.empty())

@@ -25,9 +25,8 @@ static std::string line_of(const model::Statement& st, const model::SourceLocati
   return line;
 }
 
-static void fill_suppression(model::Finding& f, const model::Statement* st) {
-  if (!st) return;
-  for (const auto& s : st->suppressions) {
+static void fill_suppression(model::Finding& f, const std::vector<model::Suppression>& suppressions) {
+  for (const auto& s : suppressions) {
     if (s.rule == f.rule || s.rule == "all") {
       f.suppressed = true;
       f.suppression_reason = s.reason;
@@ -69,7 +68,7 @@ model::Finding& Reporter::at(const model::Statement& st, const model::Action* ac
     f.source_line.clear();
     if (!rule_.doc.django_fix.empty()) f.help = std::string(rule_.doc.django_fix);
   }
-  fill_suppression(f, &st);
+  fill_suppression(f, st.suppressions);
   out_.push_back(std::move(f));
   return out_.back();
 }
@@ -100,6 +99,7 @@ void Reporter::on_operation(const model::Operation& op, std::string message) {
   f.loc = op.loc;
   f.message = std::move(message);
   f.help = std::string(rule_.doc.django_fix.empty() ? rule_.doc.fix : rule_.doc.django_fix);
+  fill_suppression(f, op.suppressions);  // also covers in_python's findings in the operation's code
   out_.push_back(std::move(f));
 }
 

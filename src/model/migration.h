@@ -85,6 +85,9 @@ struct Operation {
   std::optional<PythonCode> reverse_code;  // RunPython reverse code (none: irreversible)
   bool reverse_is_noop = false;            // RunPython.noop / RunSQL.noop
   std::vector<std::string> models;         // model names the operation is about, when known
+  // `# safemigrate-ignore: RULE reason` on the operation (Django): silences RULE's findings about
+  // the operation itself and its Python code; its SQL statements carry them too.
+  std::vector<Suppression> suppressions;
 };
 
 struct Migration {

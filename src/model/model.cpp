@@ -90,6 +90,8 @@ const char* action_kind_name(ActionKind kind) {
     case ActionKind::IndexTable: return "index's table";
     case ActionKind::OtherAlter: return "other";
     case ActionKind::DropSchema: return "drop schema";
+    case ActionKind::CreateRule: return "create rule";
+    case ActionKind::DropRule: return "drop rule";
   }
   return "?";
 }

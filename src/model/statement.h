@@ -107,6 +107,10 @@ enum class ActionKind : uint8_t {
   OtherAlter,
   // DROP SCHEMA (relation.name: the schema; cascade: … CASCADE). No table lock of its own.
   DropSchema,
+  // CREATE [OR REPLACE] RULE / DROP RULE on a table (object: the rule's name). A rule's query, as
+  // a view's, reads columns whose type PostgreSQL then refuses to change (`reads`, `read_columns`).
+  CreateRule,
+  DropRule,
 };
 const char* action_kind_name(ActionKind kind);
 
@@ -137,7 +141,10 @@ struct Action {
   std::vector<std::pair<std::string, std::string>> columns;  // CREATE TABLE: (column, type)
   std::vector<std::string> primary_key;                      // CREATE TABLE: primary key columns
   std::vector<std::string> identity_columns;                 // CREATE TABLE: GENERATED … AS IDENTITY
-  bool cascade = false;                                      // TRUNCATE … CASCADE
+  // CREATE TABLE: its CHECK constraints (column and table constraints), each as the ADD CHECK
+  // action it equals; valid from the start (PostgreSQL ignores NOT VALID on a new table).
+  std::vector<Action> checks;
+  bool cascade = false;  // TRUNCATE … CASCADE
   // UPDATE / DELETE with no WHERE: every row is written and row-locked; ReadAllRows: every row read
   bool whole_table = false;
   // UPDATE whose WHERE tests only the columns it sets (`SET c = … WHERE c IS NULL`): nothing but
@@ -157,6 +164,9 @@ struct Action {
   // read_columns holds the columns its expression names.
   std::vector<RelationName> reads;
   std::vector<std::string> read_columns;
+  // CREATE RULE: its actions' INSERTs without a column list (the table, how many values): they
+  // write the table's first columns, which SchemaTracker names when it knows the table's columns.
+  std::vector<std::pair<RelationName, uint32_t>> positional_inserts;
   // ALTER COLUMN TYPE: views made by earlier statements that read the column (SchemaTracker);
   // PostgreSQL refuses the change while they exist.
   std::vector<std::string> dependent_views;

@@ -752,16 +752,17 @@ void drop_stmt(Ctx& c, Node body) {
       a.detail = concurrent ? "" : "ACCESS EXCLUSIVE on the index's table";
     } else if (type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW") {
       add_action(c, ActionKind::DropView, rel, LockMode::AccessExclusive, c.st.loc.offset);
-    } else if (type == "OBJECT_TRIGGER") {
-      // [schema,] table, trigger
+    } else if (type == "OBJECT_TRIGGER" || type == "OBJECT_RULE") {
+      // [schema,] table, trigger (or rule)
       std::vector<std::string> parts;
       for (Node n : names) parts.emplace_back(string_node(n));
       if (parts.size() >= 2) {
         model::RelationName t;
         t.name = parts[parts.size() - 2];
         if (parts.size() >= 3) t.schema = parts[parts.size() - 3];
-        add_action(c, ActionKind::DropTrigger, t, LockMode::AccessExclusive, c.st.loc.offset).object =
-            parts.back();
+        add_action(c, type == "OBJECT_RULE" ? ActionKind::DropRule : ActionKind::DropTrigger, t,
+                   LockMode::AccessExclusive, c.st.loc.offset)
+            .object = parts.back();
       }
     }
   }
@@ -830,9 +831,22 @@ void create_stmt(Ctx& c, Node body) {
   add_action(c, ActionKind::CreateTable, table, LockMode::None, c.st.loc.offset).if_exists =
       flag(body, "if_not_exists");
   std::vector<Node> foreign_keys;
+  // A CHECK of the new table, recorded on the CREATE TABLE action (not as an action of its own:
+  // it takes no lock and scans nothing).
+  auto inline_check = [&](Node con, std::string_view column) {
+    constraint_action(c, table, con, c.st.loc.offset);
+    Action check = std::move(c.st.actions.back());
+    c.st.actions.pop_back();
+    check.not_valid = check.scans = false;
+    check.lock = LockMode::None;
+    // A column constraint names its column only implicitly: CHECK (VALUE > 0) is written on it.
+    if (!column.empty() && check.read_columns.empty()) check.read_columns.emplace_back(column);
+    c.st.actions[index].checks.push_back(std::move(check));
+  };
   for (Node elt : list(body, "tableElts")) {
     Node inner;
     std::string_view t = node_type(elt, inner);
+    if (t == "Constraint" && str(inner, "contype") == "CONSTR_CHECK") inline_check(inner, {});
     if (t == "ColumnDef") {
       Node type;
       std::string ty = field(inner, "typeName", type) ? type_name(type) : "";
@@ -841,6 +855,7 @@ void create_stmt(Ctx& c, Node body) {
         Node con;
         if (node_type(cn, con) != "Constraint") continue;
         if (str(con, "contype") == "CONSTR_FOREIGN") foreign_keys.push_back(con);
+        if (str(con, "contype") == "CONSTR_CHECK") inline_check(con, str(inner, "colname"));
         if (str(con, "contype") == "CONSTR_PRIMARY")
           c.st.actions[index].primary_key.emplace_back(str(inner, "colname"));
         if (str(con, "contype") == "CONSTR_PRIMARY" || str(con, "contype") == "CONSTR_NOTNULL")
@@ -1092,6 +1107,47 @@ void extract_facts(Node stmt, std::string_view file_text, uint32_t base, model::
       st.concurrently = st.cannot_run_in_transaction = true;
       needs_postgres(c, 12, "REINDEX … CONCURRENTLY");
     }
+  } else if (type == "RuleStmt") {
+    // CREATE RULE locks its table ACCESS EXCLUSIVE (measured on PG 15). What its WHERE and its
+    // actions read, NEW.col and OLD.col being the table's columns, is recorded as a view's query.
+    model::RelationName rel;
+    relation_field(c, body, "relation", rel);
+    Action& a = add_action(c, ActionKind::CreateRule, rel, LockMode::AccessExclusive, st.loc.offset);
+    a.object = std::string(str(body, "rulename"));
+    Action reads;
+    Node where;
+    if (field(body, "whereClause", where)) view_reads(c, where, reads);
+    std::set<std::string> columns(reads.read_columns.begin(), reads.read_columns.end());
+    for (Node action : list(body, "actions")) {
+      Action one;
+      view_reads(c, action, one);
+      a.reads.insert(a.reads.end(), one.reads.begin(), one.reads.end());
+      columns.insert(one.read_columns.begin(), one.read_columns.end());
+      // INSERT INTO t (col, …) and UPDATE t SET col: PostgreSQL records the target columns too.
+      walk_nodes(action, [&](std::string_view t, Node n) {
+        if (t != "InsertStmt" && t != "UpdateStmt" && t != "DeleteStmt") return;
+        Node into, select, values;
+        // The table written to is a bare RangeVar in the tree (no "RangeVar" key for view_reads).
+        if (field(n, "relation", into)) a.reads.push_back(relation(c, into));
+        if (t == "DeleteStmt") return;
+        if (t == "InsertStmt" && list(n, "cols").size() == 0 && field(n, "relation", into) &&
+            field(n, "selectStmt", select) && node_type(select, values) == "SelectStmt") {
+          auto rows = list(values, "valuesLists");
+          Node row;
+          size_t count = list(values, "targetList").size();
+          if (rows.size() > 0 && node_type(*rows.begin(), row) == "List") count = list(row, "items").size();
+          a.positional_inserts.emplace_back(relation(c, into), static_cast<uint32_t>(count));
+        }
+        for (Node target : list(n, t == "InsertStmt" ? "cols" : "targetList")) {
+          Node rt;
+          if (node_type(target, rt) == "ResTarget" && !str(rt, "name").empty())
+            columns.insert(std::string(str(rt, "name")));
+        }
+      });
+    }
+    a.reads.insert(a.reads.end(), reads.reads.begin(), reads.reads.end());
+    a.reads.push_back(rel);
+    a.read_columns.assign(columns.begin(), columns.end());
   } else if (type == "CreateTrigStmt") {
     if (flag(body, "replace")) needs_postgres(c, 14, "CREATE OR REPLACE TRIGGER");
     model::RelationName rel;

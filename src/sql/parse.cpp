@@ -604,24 +604,7 @@ class FileParser {
       for (; c < out_.comments.size() && out_.comments[c].offset < st.loc.offset; ++c) {
         const Comment& cm = out_.comments[c];
         if (cm.offset < prev_end) continue;
-        std::string_view t = cm.text;
-        static constexpr std::string_view kIgnore = "safemigrate-ignore:";
-        if (t.substr(0, kIgnore.size()) != kIgnore) continue;
-        // Rule ids separated by commas ("a, b" or "a,b"), then the reason.
-        std::string rest = trim(t.substr(kIgnore.size()));
-        std::vector<std::string> rules;
-        size_t pos = 0;
-        while (pos < rest.size()) {
-          size_t end = rest.find_first_of(" \t,", pos);
-          if (end == std::string::npos) end = rest.size();
-          if (end > pos) rules.push_back(rest.substr(pos, end - pos));
-          pos = rest.find_first_not_of(" \t", end);
-          if (pos == std::string::npos || rest[pos] != ',') break;
-          pos = rest.find_first_not_of(" \t", pos + 1);
-          if (pos == std::string::npos) break;
-        }
-        std::string reason = pos == std::string::npos ? "" : trim(std::string_view(rest).substr(pos));
-        for (auto& rule : rules) st.suppressions.push_back({rule, reason});
+        for (auto& sup : ignore_directive(cm.text)) st.suppressions.push_back(std::move(sup));
       }
       prev_end = st.loc.offset + st.length;
     }
@@ -643,6 +626,28 @@ class FileParser {
 
 ParsedFile parse_sql(std::string_view text, const std::string& file) {
   return FileParser(text, file).run();
+}
+
+std::vector<model::Suppression> ignore_directive(std::string_view t) {
+  static constexpr std::string_view kIgnore = "safemigrate-ignore:";
+  if (t.substr(0, kIgnore.size()) != kIgnore) return {};
+  // Rule ids separated by commas ("a, b" or "a,b"), then the reason.
+  std::string rest = trim(t.substr(kIgnore.size()));
+  std::vector<std::string> rules;
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    size_t end = rest.find_first_of(" \t,", pos);
+    if (end == std::string::npos) end = rest.size();
+    if (end > pos) rules.push_back(rest.substr(pos, end - pos));
+    pos = rest.find_first_not_of(" \t", end);
+    if (pos == std::string::npos || rest[pos] != ',') break;
+    pos = rest.find_first_not_of(" \t", pos + 1);
+    if (pos == std::string::npos) break;
+  }
+  std::string reason = pos == std::string::npos ? "" : trim(std::string_view(rest).substr(pos));
+  std::vector<model::Suppression> out;
+  for (auto& rule : rules) out.push_back({std::move(rule), reason});
+  return out;
 }
 
 }  // namespace sm::sql

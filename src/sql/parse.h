@@ -50,4 +50,9 @@ namespace sm::sql {
 // returned with its runs of white space made one space.
 std::string normalized_statement(std::string_view text);
 
+// The rules a comment `safemigrate-ignore: RULE[, RULE…] reason` (its text, without `--` or `#`)
+// silences, each with the reason; empty for any other comment. Statements get them from the
+// comment before them; Django operations from the `# safemigrate-ignore:` comment on their line.
+std::vector<model::Suppression> ignore_directive(std::string_view comment);
+
 }  // namespace sm::sql

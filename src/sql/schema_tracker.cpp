@@ -361,6 +361,15 @@ void SchemaTracker::resolve(model::RelationName& name, std::vector<std::string>&
   path = std::move(schemas);
 }
 
+// The rules on table `table_key` named `name` (every rule on it when `name` is empty).
+void SchemaTracker::drop_rules(const std::string& table_key, const std::string& name) {
+  for (auto it = views_.begin(); it != views_.end();)
+    if (it->second.rule_on == table_key && (name.empty() || it->first.rfind("rule " + name + " on ", 0) == 0))
+      it = views_.erase(it);
+    else
+      ++it;
+}
+
 void SchemaTracker::move_relation(const model::Action& a, const model::RelationName& to) {
   std::string key = a.relation.key(), to_key = to.key();
   if (key == to_key) return;
@@ -368,6 +377,10 @@ void SchemaTracker::move_relation(const model::Action& a, const model::RelationN
   if (!node.empty()) {
     node.key() = to_key;
     tables_.insert(std::move(node));
+  }
+  if (auto order = column_order_.extract(key); !order.empty()) {
+    order.key() = to_key;
+    column_order_.insert(std::move(order));
   }
   if (created_here_.erase(key)) created_here_.insert(to_key);
   Origin origin;
@@ -382,6 +395,7 @@ void SchemaTracker::move_relation(const model::Action& a, const model::RelationN
     if (table == key) table = to_key;
   // Views follow a renamed table (PostgreSQL records dependencies by OID), and a renamed view.
   for (auto& [name, view] : views_) {
+    if (view.rule_on == key) view.rule_on = to_key;
     if (view.tables.erase(key)) view.tables.insert(to_key);
     if (view.columns.erase(key + ".*")) view.columns.insert(to_key + ".*");
   }
@@ -461,9 +475,26 @@ void SchemaTracker::apply(model::Statement& st) {
     record(a, key);
     if ((a.kind == ActionKind::CreateView || a.kind == ActionKind::CreateTable) && !a.reads.empty()) {
       View& v = views_[key];  // CREATE OR REPLACE VIEW: what the new query reads
-      v = View{a.relation.display(), {}, {a.read_columns.begin(), a.read_columns.end()}};
+      v = View{a.relation.display(), {}, {a.read_columns.begin(), a.read_columns.end()}, {}};
       for (const auto& t : a.reads) v.tables.insert(t.key());
     }
+    if (a.kind == ActionKind::CreateRule) {
+      drop_rules(key, a.object);  // CREATE OR REPLACE RULE
+      View& v = views_["rule " + a.object + " on " + key];
+      v = View{"rule \"" + a.object + "\" on " + a.relation.display(),
+               {},
+               {a.read_columns.begin(), a.read_columns.end()},
+               key};
+      for (const auto& t : a.reads) v.tables.insert(t.key());
+      // An INSERT without a column list writes the table's first columns (measured on PG 15: the
+      // rule then depends on them). A table whose columns are not all known adds none.
+      for (const auto& [table, count] : a.positional_inserts) {
+        auto order = column_order_.find(table.key());  // as the rule's other tables: by its key
+        if (order == column_order_.end()) continue;
+        for (size_t i = 0; i < count && i < order->second.size(); ++i) v.columns.insert(order->second[i]);
+      }
+    }
+    if (a.kind == ActionKind::DropRule) drop_rules(key, a.object);
     switch (a.kind) {
       case ActionKind::CreateTable: {
         // CREATE TABLE IF NOT EXISTS of a table an earlier migration made (or renamed to this
@@ -479,9 +510,19 @@ void SchemaTracker::apply(model::Statement& st) {
         a.created_by = migration_;
         a.renamed_from.clear();
         for (const auto& col : a.not_null_columns) not_null_.insert(column_key(key, col));
+        // Its CHECKs are validated CHECKs from the start, as if added right after.
+        for (const model::Action& check : a.checks) {
+          checks_[key + "/" +
+                  (check.object.empty() ? "#" + std::to_string(++unnamed_checks_) : check.object)] = {true,
+                                                                                                      check};
+          if (check.check_is_not_null) valid_not_null_checks_.insert(column_key(key, check.column));
+        }
         Columns& cols = tables_[key];
         cols.clear();
         for (const auto& [name, type] : a.columns) cols[name] = type;
+        auto& order = column_order_[key];
+        order.clear();
+        for (const auto& [name, type] : a.columns) order.push_back(name);
         break;
       }
       case ActionKind::CreateView:
@@ -502,7 +543,9 @@ void SchemaTracker::apply(model::Statement& st) {
       case ActionKind::DropTable:
       case ActionKind::DropView:
         views_.erase(key);
+        drop_rules(key, {});
         tables_.erase(key);
+        column_order_.erase(key);
         created_here_.erase(key);
         origins_.erase(key);
         break;
@@ -514,12 +557,16 @@ void SchemaTracker::apply(model::Statement& st) {
         break;
       case ActionKind::AddColumn:
         tables_[key][a.column] = a.new_type;
+        if (auto order = column_order_.find(key); order != column_order_.end())
+          order->second.push_back(a.column);
         if (a.not_null) not_null_.insert(column_key(key, a.column));
         break;
       case ActionKind::DropNotNull: not_null_.erase(column_key(key, a.column)); break;
       case ActionKind::DropColumn: {
         auto t = tables_.find(key);
         if (t != tables_.end()) t->second.erase(a.column);
+        if (auto order = column_order_.find(key); order != column_order_.end())
+          std::erase(order->second, a.column);
         break;
       }
       case ActionKind::RenameColumn: {
@@ -534,6 +581,8 @@ void SchemaTracker::apply(model::Statement& st) {
         }
         for (auto& [name, view] : views_)
           if (view.tables.count(key) && view.columns.erase(a.column)) view.columns.insert(a.object);
+        if (auto order = column_order_.find(key); order != column_order_.end())
+          std::replace(order->second.begin(), order->second.end(), a.column, a.object);
         break;
       }
       case ActionKind::AlterColumnType: {

@@ -10,9 +10,11 @@
 //   name is the table PostgreSQL will really use;
 // - where each relation comes from: the migration that created it, the names it had before
 //   (RENAME TO, SET SCHEMA), and whether CREATE TABLE IF NOT EXISTS found it there already.
-// - which views read which columns, so that ALTER COLUMN TYPE knows PostgreSQL will refuse it;
-// - which validated CHECK constraints a table has, so that ATTACH PARTITION knows whether one
-//   names its bound (PostgreSQL then skips the partition's scan).
+// - which views and rules read which columns, so that ALTER COLUMN TYPE knows PostgreSQL will
+//   refuse it;
+// - which validated CHECK constraints a table has (added, or declared in its CREATE TABLE), so
+//   that ATTACH PARTITION knows whether one names its bound (PostgreSQL then skips the
+//   partition's scan).
 #pragma once
 
 #include <functional>
@@ -42,8 +44,11 @@ class SchemaTracker {
 
  private:
   using Columns = std::unordered_map<std::string, std::string>;
-  std::unordered_set<std::string> created_here_;                      // relation keys made in this migration
-  std::unordered_map<std::string, Columns> tables_;                   // key -> column -> type
+  std::unordered_set<std::string> created_here_;     // relation keys made in this migration
+  std::unordered_map<std::string, Columns> tables_;  // key -> column -> type
+  // Tables whose every column is known (made by CREATE TABLE here): their columns in order, which
+  // an INSERT without a column list writes.
+  std::unordered_map<std::string, std::vector<std::string>> column_order_;
   std::unordered_map<std::string, std::string> index_table_;          // index key -> table key
   std::unordered_map<std::string, std::string> index_columns_;        // index key -> "a,b" (no expressions)
   std::unordered_map<std::string, model::RelationName> table_names_;  // table key -> name as written
@@ -95,7 +100,10 @@ class SchemaTracker {
     std::string display;
     std::unordered_set<std::string> tables;   // table keys its query reads
     std::unordered_set<std::string> columns;  // column names it uses; "*" for every column
+    std::string rule_on;                      // a rule (CREATE RULE): its table's key; else empty
   };
+  // Rules are kept with the views, keyed "rule NAME on TABLE-KEY" as they are created.
+  void drop_rules(const std::string& table_key, const std::string& name);
   std::unordered_map<std::string, View> views_;  // view key -> what it reads
   // CHECK constraints: "table key/constraint" -> whether validated, and the ADD CHECK action.
   std::unordered_map<std::string, std::pair<bool, model::Action>> checks_;
