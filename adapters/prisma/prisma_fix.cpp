@@ -487,8 +487,8 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
     previous = name;
   }
   for (FixChange& c : out_.changes) {
-    size_t seg = index_of[std::stoul(c.folder)];
-    c.folder = seg == 0 ? m_.id : out_.folders[seg - 1].name;
+    size_t seg = index_of[std::stoul(c.into)];
+    c.into = seg == 0 ? m_.id : out_.folders[seg - 1].name;
   }
   return out_;
 }
@@ -533,8 +533,8 @@ std::vector<app::MigrationFix> fix_prisma_set(const model::MigrationSet& set,
     for (const NewFolder& nf : fix.folders)
       mf.files.push_back({(parent / nf.name / "migration.sql").string(), "", nf.sql, true});
     if (fix.sql != bytes.bytes) mf.files.push_back({main->path, bytes.bytes, fix.sql, false});
-    for (FixChange& c : fix.changes) mf.changes.push_back({c.rule, c.line, c.what, c.folder});
-    for (FixLeft& l : fix.left) mf.left.push_back({l.rule, l.line, l.why});
+    mf.changes = std::move(fix.changes);
+    mf.left = std::move(fix.left);
     out.push_back(std::move(mf));
   }
   return out;

@@ -30,17 +30,10 @@ struct FixSettings {
   std::string next_folder;          // the migration after this one in Prisma's order; empty: last
 };
 
-struct FixChange {
-  std::string rule;
-  uint32_t line = 0;
-  std::string what;    // "CREATE INDEX … CONCURRENTLY IF NOT EXISTS, alone in 2024_x_01_concurrent_index"
-  std::string folder;  // the folder the rewritten statement is in (the original's or a new one)
-};
-struct FixLeft {
-  std::string rule;
-  uint32_t line = 0;
-  std::string why;
-};
+// What changed ("CREATE INDEX … CONCURRENTLY IF NOT EXISTS, alone in 2024_x_01_concurrent_index",
+// `into` the folder it is in) and what was left, as fix reports them for every framework.
+using FixChange = app::FixChange;
+using FixLeft = app::FixLeft;
 struct NewFolder {
   std::string name;
   std::string sql;

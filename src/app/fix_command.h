@@ -1,6 +1,6 @@
 // `safemigrate fix`: rewrites migrations that cannot have run anywhere into their safe form
-// (each framework's Framework::fix, app/framework.h), as a unified diff (--dry-run), as JSON, or in place with
-// atomic writes. A migration that may have run somewhere is never touched, and the output says so.
+// (each framework's Framework::fix, app/framework.h), as a unified diff (--dry-run), as JSON, or in place
+// with atomic writes. A migration that may have run somewhere is never touched, and the output says so.
 #pragma once
 
 #include <iosfwd>

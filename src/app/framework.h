@@ -1,8 +1,8 @@
 // What a migration framework must answer for the commands (status, verify, apply, resolve,
-// rehearse; check, list and --since through Framework's check block): which paths are its input, reading them into
-// the model, its history table, refusals, and how a pending migration runs. The commands are
-// written once against this interface; each framework implements it in its own folder under
-// adapters/ and registers in adapters/frameworks.cpp. Nothing in src/app names a framework.
+// rehearse; check, list and --since through Framework's check block): which paths are its input, reading them
+// into the model, its history table, refusals, and how a pending migration runs. The commands are written
+// once against this interface; each framework implements it in its own folder under adapters/ and registers
+// in adapters/frameworks.cpp. Nothing in src/app names a framework.
 #pragma once
 
 #include <cstddef>

@@ -16,7 +16,8 @@ void fix_setup(CLI::App& cmd, FixArgs& a) {
                  "Fix only migrations added since this git ref (default: those new in the working tree)")
       ->check(git_ref());
   cmd.add_option("--database-url", f.database_url,
-                 "Fix only migrations not recorded in this database's history table (_prisma_migrations, django_migrations)");
+                 "Fix only migrations not recorded in this database's history table (_prisma_migrations, "
+                 "django_migrations)");
   cmd.add_option("--lock-timeout", f.lock_timeout, "The lock_timeout a fixed migration sets (default 5s)");
   cmd.add_flag("--list-untouched", f.list_untouched,
                "Name each migration with fixable findings that was not touched because it may have run");

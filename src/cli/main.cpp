@@ -46,8 +46,7 @@ const Command kCommands[] = {
             "Write the current findings to safemigrate-baseline.json (or -o FILE, or the config's "
             "baseline): check --baseline then reports only findings not in it",
             baseline_setup, baseline_run),
-    command("fix",
-            "Rewrite migrations that cannot have run anywhere into their safe form (see `rules`)",
+    command("fix", "Rewrite migrations that cannot have run anywhere into their safe form (see `rules`)",
             fix_setup, fix_run),
     command("rules", "List every rule with its severity and summary", rules_setup, rules_run),
     command("explain", "Explain a rule: why it matters and the safe alternative", explain_setup, explain_run),
