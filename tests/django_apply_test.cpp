@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "django_helpers.h"
+#include "schema_dump.h"
 #include "util/subprocess.h"
 
 namespace fs = std::filesystem;
@@ -101,15 +102,7 @@ class DjangoApply : public sm::test::DjangoProjectTest {
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'holder'",
         db);
   }
-  std::string schema(const std::string& db) {
-    Command c = sm::test::run_shell(
-        tmp_.path(), "PGPASSWORD=" + sm::test::shell_quote(sm::test::PgCluster::kPassword) + " " +
-                         sm::test::PgCluster::kBinDir + "/pg_dump --schema-only --no-owner -h 127.0.0.1 -p " +
-                         std::to_string(pg_->port()) + " -U postgres " + db);
-    EXPECT_EQ(c.exit_code, 0) << c.err;
-    // pg_dump 15.14+ brackets the dump with \restrict KEY / \unrestrict KEY, a random key per run.
-    return std::regex_replace(c.out, std::regex("\\\\(un)?restrict [A-Za-z0-9]+"), "");
-  }
+  std::string schema(const std::string& db) { return sm::test::schema_dump(*pg_, db); }
   // What post_migrate writes and what RunPython wrote, without ids.
   std::string data(const std::string& db) {
     return pg_->psql(

@@ -8,9 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <regex>
 
 #include "django_helpers.h"
+#include "schema_dump.h"
 
 namespace fs = std::filesystem;
 
@@ -78,15 +78,7 @@ class DjangoFix : public sm::test::DjangoProjectTest {
     return sh(sm::test::shell_quote(SAFEMIGRATE_BINARY) + " check --format json " +
               sm::test::shell_quote(plan.string()));
   }
-  std::string schema(const std::string& db) {
-    Command c = sm::test::run_shell(
-        tmp_.path(), "PGPASSWORD=" + sm::test::shell_quote(sm::test::PgCluster::kPassword) + " " +
-                         sm::test::PgCluster::kBinDir + "/pg_dump --schema-only --no-owner -h 127.0.0.1 -p " +
-                         std::to_string(pg_->port()) + " -U postgres " + db);
-    EXPECT_EQ(c.exit_code, 0) << c.err;
-    // pg_dump 15.14+ brackets the dump with \restrict KEY / \unrestrict KEY, a random key per run.
-    return std::regex_replace(c.out, std::regex("\\\\(un)?restrict [A-Za-z0-9]+"), "");
-  }
+  std::string schema(const std::string& db) { return sm::test::schema_dump(*pg_, db); }
   // The project migrated from empty with Django's own migrate, and its schema.
   std::string migrated_schema(const std::string& db) {
     pg_->create_database(db);
