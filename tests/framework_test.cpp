@@ -76,6 +76,20 @@ TEST(Registry, CommandsReachTheFrameworkBeforeTheDatabase) {
   EXPECT_NE(err.str().find(plan.string() + " is a Django plan: resolve is for Prisma's failed migrations"),
             std::string::npos)
       << err.str();
+
+  // Prisma's options with a plan are refused, not ignored in silence.
+  o.prisma_version = "6.1.0";
+  err.str("");
+  EXPECT_EQ(sm::app::run_status(o, false, out, err), sm::model::kExitUsage);
+  EXPECT_NE(err.str().find("is a Django plan: --prisma-version is for Prisma migrations folders"),
+            std::string::npos)
+      << err.str();
+  o.prisma_version.clear();
+  o.mode = "prisma-6";
+  err.str("");
+  EXPECT_EQ(sm::app::run_status(o, false, out, err), sm::model::kExitUsage);
+  EXPECT_NE(err.str().find("is a Django plan: --mode is for Prisma migrations folders"), std::string::npos)
+      << err.str();
 }
 
 // Generated histories: every state in every position, local sets shorter than the status (the

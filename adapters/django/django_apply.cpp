@@ -581,6 +581,14 @@ class DjangoFramework : public Framework {
       throw InputError(o.paths.front() +
                        " is a Django plan: resolve is for Prisma's failed migrations (Django records only "
                        "finished ones; use `manage.py migrate --fake APP NAME` to record one by hand)");
+    // Prisma's options mean nothing here: refused rather than ignored in silence.
+    if (!o.mode.empty() && o.mode != "auto")
+      throw InputError(o.paths.front() +
+                       " is a Django plan: --mode is for Prisma migrations folders (Django's migrate "
+                       "decides how each migration runs)");
+    if (!o.prisma_version.empty())
+      throw InputError(o.paths.front() +
+                       " is a Django plan: --prisma-version is for Prisma migrations folders");
     return std::make_unique<DjangoProject>(load_plan(o));
   }
   std::set<std::string> recorded_migrations(db::Database& dbc) const override {
