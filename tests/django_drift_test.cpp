@@ -3,7 +3,8 @@
 // no drift after migrate alone (RunPython listed as not replayed, the foreign key that
 // shop.0007's AlterField drops by a name Django looks up in the database dropped on the scratch
 // database by the name found there), manual changes reported with their side and a fix that, run,
-// brings the next drift to exit 0, pending migrations listed and not compared, and
+// brings the next drift to exit 0, pending migrations listed and not compared, the tables of
+// models with Meta.managed = False left out, and
 // `manage.py safemigrate drift` through the wheel's management command is in django_wheel_test.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -156,6 +157,119 @@ TEST_F(DjangoDrift, PendingMigrationsAreListedNotDrift) {
   RunResult t = drift(plan, "", "never");
   EXPECT_EQ(t.exit_code, 0) << t.out << t.err;
   EXPECT_THAT(t.out, HasSubstr("0 migration(s) recorded as applied"));
+}
+
+// Models with Meta.managed = False (legacy tables and views a project reads but never migrates):
+// their tables, made by hand, are left out of both sides, with the many-to-many table Django
+// leaves to them, their indexes, constraints and owned sequences; a hand-made table no unmanaged
+// model names, and an index on a managed table that an unmanaged model also reads, are still drift.
+TEST_F(DjangoDrift, UnmanagedModelsTablesAreLeftOut) {
+  const fs::path project = tmp_.path() / "legacy";
+  tmp_.write("legacy/manage.py",
+             "import os, sys\n"
+             "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'legacysite.settings')\n"
+             "from django.core.management import execute_from_command_line\n"
+             "execute_from_command_line(sys.argv)\n");
+  tmp_.write("legacy/legacysite/__init__.py", "");
+  tmp_.write("legacy/legacysite/settings.py",
+             "import os\n"
+             "SECRET_KEY = 'test-only'\n"
+             "USE_TZ = True\n"
+             "INSTALLED_APPS = ['crm']\n"
+             "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
+             "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql',\n"
+             "    'NAME': os.environ['FIXTURE_DB_NAME'], 'USER': os.environ['FIXTURE_DB_USER'],\n"
+             "    'PASSWORD': os.environ['FIXTURE_DB_PASSWORD'], 'HOST': os.environ['FIXTURE_DB_HOST'],\n"
+             "    'PORT': os.environ['FIXTURE_DB_PORT']}}\n");
+  tmp_.write("legacy/crm/__init__.py", "");
+  tmp_.write("legacy/crm/migrations/__init__.py", "");
+  tmp_.write("legacy/crm/models.py",
+             "from django.db import models\n\n\n"
+             "class Ticket(models.Model):  # managed: crm.0001 makes crm_ticket\n"
+             "    title = models.CharField(max_length=100)\n\n\n"
+             "class Customer(models.Model):\n"
+             "    name = models.CharField(max_length=100)\n"
+             "    tags = models.ManyToManyField('Tag')  # both unmanaged: so is legacy_customer_tags\n\n"
+             "    class Meta:\n"
+             "        managed = False\n"
+             "        db_table = 'legacy_customer'\n\n\n"
+             "class Tag(models.Model):\n"
+             "    label = models.CharField(max_length=50)\n\n"
+             "    class Meta:\n"
+             "        managed = False\n"
+             "        db_table = 'legacy_tag'\n\n\n"
+             "class CustomerSummary(models.Model):  # over a view\n"
+             "    name = models.CharField(max_length=100)\n\n"
+             "    class Meta:\n"
+             "        managed = False\n"
+             "        db_table = 'legacy_customer_summary'\n\n\n"
+             "class TicketReport(models.Model):  # unmanaged, over the managed crm_ticket: not left out\n"
+             "    title = models.CharField(max_length=100)\n\n"
+             "    class Meta:\n"
+             "        managed = False\n"
+             "        db_table = 'crm_ticket'\n");
+  auto sh = [&](const std::string& args) {
+    std::string env = "FIXTURE_DB_HOST=127.0.0.1 FIXTURE_DB_PORT=" + std::to_string(pg_->port()) +
+                      " FIXTURE_DB_USER=postgres FIXTURE_DB_PASSWORD=" + shell_quote(PgCluster::kPassword) +
+                      " FIXTURE_DB_NAME=fixture";
+    return run_shell(project, "env " + env + " " + args);
+  };
+  RunResult mk = sh(django_python() + " manage.py makemigrations crm");
+  ASSERT_EQ(mk.exit_code, 0) << mk.out << mk.err;
+  RunResult m = sh(django_python() + " manage.py migrate");
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  // The legacy objects, as a DBA made them: serial keys (owned sequences), an index, foreign keys,
+  // a unique constraint, a view.
+  pg_->psql(
+      "CREATE TABLE legacy_customer (id bigserial PRIMARY KEY, name varchar(100) NOT NULL);"
+      "CREATE INDEX legacy_customer_name_idx ON legacy_customer (name);"
+      "CREATE TABLE legacy_tag (id serial PRIMARY KEY, label varchar(50) NOT NULL);"
+      "CREATE TABLE legacy_customer_tags (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES "
+      "legacy_customer, tag_id integer NOT NULL REFERENCES legacy_tag, UNIQUE (customer_id, tag_id));"
+      "CREATE VIEW legacy_customer_summary AS SELECT id, name FROM legacy_customer;",
+      "fixture");
+  fs::path plan = tmp_.path() / "legacy-plan.json";
+  RunResult e =
+      sh(django_python() + " " + shell_quote((source_dir() / "adapters/django/export_plan.py").string()) +
+         " --settings legacysite.settings --offline -o " + shell_quote(plan.string()));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+
+  RunResult r = drift(plan);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("no drift"));
+  EXPECT_THAT(r.out,
+              HasSubstr("left out: 4 table(s) of models Django does not manage (Meta.managed = False): "
+                        "legacy_customer, legacy_customer_summary, legacy_customer_tags, legacy_tag\n"));
+  RunResult j = drift(plan, "--format json");
+  EXPECT_EQ(j.exit_code, 0) << j.out << j.err;
+  Json doc = Json::parse(j.out);
+  std::vector<std::string> unmanaged;
+  for (const Json& x : field(doc, "unmanaged_tables")->items) unmanaged.push_back(x.s);
+  EXPECT_THAT(unmanaged, ::testing::ElementsAre("legacy_customer", "legacy_customer_summary",
+                                                "legacy_customer_tags", "legacy_tag"));
+
+  // A hand-made table that belongs to no model, and an index on crm_ticket (managed, though an
+  // unmanaged model reads it too): drift, each production-only; the fix ends it.
+  pg_->psql(
+      "CREATE TABLE legacy_invoice (id integer); CREATE INDEX crm_ticket_title_idx ON crm_ticket (title);",
+      "fixture");
+  RunResult d = drift(plan, "--format json");
+  ASSERT_EQ(d.exit_code, 1) << d.out << d.err;
+  doc = Json::parse(d.out);
+  std::vector<std::string> found;
+  std::string fix;
+  for (const Json& x : field(doc, "differences")->items) {
+    found.push_back(field(x, "object")->s + " " + field(x, "side")->s);
+    for (const Json& st : field(x, "fix")->items) fix += st.s + "\n";
+  }
+  EXPECT_THAT(found,
+              ::testing::UnorderedElementsAre("table public.legacy_invoice production-only",
+                                              "index public.crm_ticket.crm_ticket_title_idx production-only"))
+      << d.out;
+  pg_->psql(fix, "fixture");
+  RunResult after = drift(plan);
+  EXPECT_EQ(after.exit_code, 0) << "after running:\n" << fix << "\n" << after.out << after.err;
+  EXPECT_EQ(scratch_databases(), "");
 }
 
 }  // namespace

@@ -131,6 +131,47 @@ TEST(DjangoPlanReader, ConnectionLockTimeoutSatisfiesMissingLockTimeout) {
   EXPECT_FALSE(fires(", \"database\": {\"lock_timeout\": \"5s\"}"));
 }
 
+// Format 1.1's unmanaged_tables (models with Meta.managed = False, which drift leaves out): read
+// when present; a 1.0 plan without it (the committed fixture's) reads as before, with none; a
+// value of the wrong type is an input error naming the key, never read as "none".
+TEST(DjangoPlanReader, UnmanagedTablesPresentAbsentOrMalformed) {
+  const std::string migrations = migration_json(
+      "shop", "0001_initial", 0,
+      op_json("CreateModel", 10, "\"CREATE TABLE \\\"shop_product\\\" (\\\"id\\\" bigint);\""));
+  TempDir d;
+  auto present = sm::django::read_plan(
+      d.write("present.json", plan_json(migrations, "1.1",
+                                        ", \"unmanaged_tables\": [\"crm_customer\", \"crm_customer_tags\"]")),
+      1 << 20);
+  ASSERT_TRUE(present.input_findings.empty()) << present.input_findings[0].message;
+  EXPECT_EQ(present.django.unmanaged_tables, (std::vector<std::string>{"crm_customer", "crm_customer_tags"}));
+  EXPECT_EQ(present.migrations.size(), 1u);
+
+  auto empty = sm::django::read_plan(
+      d.write("empty.json", plan_json(migrations, "1.1", ", \"unmanaged_tables\": []")), 1 << 20);
+  ASSERT_TRUE(empty.input_findings.empty()) << empty.input_findings[0].message;
+  EXPECT_TRUE(empty.django.unmanaged_tables.empty());
+
+  auto absent = sm::django::read_plan(d.write("absent.json", plan_json(migrations, "1.0")), 1 << 20);
+  ASSERT_TRUE(absent.input_findings.empty()) << absent.input_findings[0].message;
+  EXPECT_TRUE(absent.django.unmanaged_tables.empty());
+  EXPECT_EQ(absent.migrations.size(), 1u);
+  auto fixture = sm::django::read_plan(sm::test::source_dir() / "fixtures/django/plan.json", 1 << 24);
+  ASSERT_TRUE(fixture.input_findings.empty()) << fixture.input_findings[0].message;
+  EXPECT_TRUE(fixture.django.unmanaged_tables.empty());
+  EXPECT_FALSE(fixture.migrations.empty());
+
+  for (const std::string bad : {"\"crm_customer\"", "null", "[1]", "[\"a\", [\"b\"]]"}) {
+    auto set = sm::django::read_plan(
+        d.write("bad.json", plan_json(migrations, "1.1", ", \"unmanaged_tables\": " + bad)), 1 << 20);
+    ASSERT_EQ(set.input_findings.size(), 1u) << bad;
+    EXPECT_EQ(set.input_findings[0].rule, sm::model::kInputErrorRule) << bad;
+    EXPECT_NE(set.input_findings[0].message.find("\"unmanaged_tables"), std::string::npos)
+        << bad << ": " << set.input_findings[0].message;
+    EXPECT_TRUE(set.django.unmanaged_tables.empty()) << bad;
+  }
+}
+
 TEST(DjangoPlanReader, MalformedJsonNamesLineAndColumn) {
   TempDir d;
   auto path = d.write("plan.json",

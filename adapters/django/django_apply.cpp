@@ -378,6 +378,7 @@ class DjangoProject : public Project {
     r.failed = std::move(p.failed);
     r.missing_locally = std::move(p.missing_locally);
     r.not_replayed = std::move(p.not_replayed);
+    r.unmanaged_tables = set().django.unmanaged_tables;
     r.error = std::move(p.error);
     return r;
   }

@@ -309,7 +309,8 @@ const Shape& plan_shape() {
                             0}},
          {"migrations", Shape{kArray, &migration, nullptr, {}, 0}, true},
          {"leaf_nodes", Shape{kObject, nullptr, &names, {}, 0}},
-         {"pending", strings(kNull)}},
+         {"pending", strings(kNull)},
+         {"unmanaged_tables", strings(0)}},
         0};
   }();
   return shape;
@@ -937,6 +938,14 @@ model::MigrationSet read_plan(const fs::path& path, uint64_t max_file_size) {
     set.django.pythonpath = str(python, "pythonpath");
     set.django.project_dir = str(python, "project_dir");
   }
+  // Format 1.1: the tables of models with Meta.managed = False (absent from 1.0 plans: none known).
+  simdjson::dom::array unmanaged;
+  if (doc["unmanaged_tables"].get_array().get(unmanaged) == simdjson::SUCCESS)
+    for (element t : unmanaged) {
+      std::string_view name;
+      if (t.get_string().get(name) == simdjson::SUCCESS && !name.empty())
+        set.django.unmanaged_tables.emplace_back(name);
+    }
   simdjson::dom::array migrations;
   if (doc["migrations"].get_array().get(migrations) == simdjson::SUCCESS) {
     for (element m : migrations) set.migrations.push_back(read_migration(m, plan_dir, lock_timeout));

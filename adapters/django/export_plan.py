@@ -30,7 +30,7 @@ import textwrap
 import traceback
 
 FORMAT = "safemigrate-django-plan"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1: unmanaged_tables
 
 # The constraint and index names that some operations look up in the live database
 # (AlterField on a foreign key, unique or indexed field; RemoveField of a foreign key).
@@ -627,6 +627,22 @@ def export_operation(op, index, path, line, app_label, state, collector, no_tran
     return out, state
 
 
+def unmanaged_tables():
+    """The tables of the models Django never migrates (Meta.managed = False: legacy tables or views
+    the project reads), with the many-to-many tables Django leaves to them (an auto-created
+    through model is managed only when one of its two models is). A table that a managed model
+    also uses is not one of them: `drift` leaves these tables out, and must not leave out one
+    the migrations make. Proxy models have no table of their own."""
+    from django.apps import apps
+
+    managed, unmanaged = set(), set()
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy:
+            continue
+        (managed if model._meta.managed else unmanaged).add(model._meta.db_table)
+    return sorted(unmanaged - managed)
+
+
 def build_plan(loader):
     """Every migration in the order `showmigrations --plan` shows (depth-first from each
     app's leaf), and the pending ones in `migrate --plan`'s order."""
@@ -742,6 +758,7 @@ def export(args):
         "migrations": migrations,
         "leaf_nodes": leaf_nodes,
         "pending": [key(n) for n in pending_plan(loader, leaves)] if online else None,
+        "unmanaged_tables": unmanaged_tables(),
     }
     text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     if args.output:

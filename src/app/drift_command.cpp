@@ -173,6 +173,9 @@ void write_text(std::ostream& out, const DriftResult& r) {
         "edited after it was applied (the local file was replayed, production ran the earlier one): {}\n",
         joined(h.edited));
   for (const std::string& n : h.not_replayed) out << "not replayed: " << n << "\n";
+  if (!h.unmanaged_tables.empty())
+    out << fmt::format("left out: {} table(s) of models Django does not manage (Meta.managed = False): {}\n",
+                       h.unmanaged_tables.size(), joined(h.unmanaged_tables));
   if (r.differences.empty()) {
     out << "no drift: the database holds what its applied migrations make\n";
     return;
@@ -221,6 +224,7 @@ void write_json(std::ostream& out, const DriftResult& r) {
       << ",\n  \"missing_locally\": " << json_list(h.missing_locally)
       << ",\n  \"no_script\": " << json_list(h.no_script)
       << ",\n  \"not_replayed\": " << json_list(h.not_replayed)
+      << ",\n  \"unmanaged_tables\": " << json_list(h.unmanaged_tables)
       << ",\n  \"drift\": " << (r.differences.empty() ? "false" : "true") << ",\n  \"differences\": [";
   for (size_t i = 0; i < r.differences.size(); ++i) {
     const model::Difference& d = r.differences[i];
@@ -403,9 +407,14 @@ int run_drift(const DriftOptions& o, std::ostream& out, std::ostream& err) {
           r.database, r.replay.error);
       return kDriftError;
     }
-    model::Catalog prod = db::read_catalog(*target);
+    // The history tables, and the tables of Django models with Meta.managed = False (legacy tables
+    // the project reads; no migration makes them), on both sides.
+    db::CatalogFilter filter;
+    filter.skip_tables.insert(filter.skip_tables.end(), r.replay.unmanaged_tables.begin(),
+                              r.replay.unmanaged_tables.end());
+    model::Catalog prod = db::read_catalog(*target, filter);
     const auto t2 = Clock::now();
-    model::Catalog mig = db::read_catalog(*scratch);
+    model::Catalog mig = db::read_catalog(*scratch, filter);
     const auto t3 = Clock::now();
     apply_exclusions(prod, exclude);
     apply_exclusions(mig, exclude);

@@ -64,6 +64,9 @@ struct ReplayOutcome {
   // (Kind): why" (RunPython; SQL the exporter could not produce or that names a constraint Django
   // looks up in the database). What they change shows as drift; the report says so.
   std::vector<std::string> not_replayed;
+  // Django: tables of models with Meta.managed = False (the plan's unmanaged_tables): no migration
+  // makes them, so drift leaves them out of both catalogs.
+  std::vector<std::string> unmanaged_tables;
 };
 
 // One framework's local migrations (read and checked as `check` reads them) and its history table

@@ -11,8 +11,9 @@
 namespace sm::db {
 
 struct CatalogFilter {
-  // Tables left out wherever they are, with their columns, constraints, indexes, triggers and the
-  // sequences their serial columns own: the frameworks' history tables.
+  // Tables (or views) left out wherever they are, with their columns, constraints, indexes,
+  // triggers and the sequences their serial columns own: the frameworks' history tables; drift
+  // adds the tables of Django's unmanaged models.
   std::vector<std::string> skip_tables = {"_prisma_migrations", "django_migrations"};
 };
 

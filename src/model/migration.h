@@ -150,6 +150,8 @@ struct MigrationSet {
     std::string python;          // sys.executable
     std::string pythonpath;      // PYTHONPATH it ran with
     std::string project_dir;     // put first on sys.path; the working folder of `migrate`
+    // db_table of the models Django never migrates (Meta.managed = False), which drift leaves out.
+    std::vector<std::string> unmanaged_tables;
   } django;
 };
 
