@@ -244,6 +244,7 @@ TEST_F(DjangoDrift, UnmanagedModelsTablesAreLeftOut) {
   EXPECT_EQ(j.exit_code, 0) << j.out << j.err;
   Json doc = Json::parse(j.out);
   std::vector<std::string> unmanaged;
+  ASSERT_NE(field(doc, "unmanaged_tables"), nullptr) << j.out;
   for (const Json& x : field(doc, "unmanaged_tables")->items) unmanaged.push_back(x.s);
   EXPECT_THAT(unmanaged, ::testing::ElementsAre("legacy_customer", "legacy_customer_summary",
                                                 "legacy_customer_tags", "legacy_tag"));
