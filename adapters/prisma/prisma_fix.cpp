@@ -107,6 +107,12 @@ class Fixer_ {
   bool unique_constraint(const model::Statement& st, const model::Finding& f, const std::string& tail);
   // ALTER TABLE [IF EXISTS] [ONLY] rel …: index of rel's first token and of the token after it
   // (`stop`, a keyword that ends the name), or false.
+  // PostgreSQL refuses `st` inside a transaction block: CONCURRENTLY, VACUUM… (the model says), and
+  // ALTER TYPE … ADD VALUE before PostgreSQL 12.
+  bool outside_transactions(const model::Statement& st) const {
+    return st.cannot_run_in_transaction ||
+           (!st.enum_value.empty() && s_.target_postgres != 0 && s_.target_postgres < 12);
+  }
   // Wraps a folder's changes in BEGIN; … COMMIT; where it holds more than one (and nothing that
   // cannot run inside a transaction block), at the scanner's token positions.
   void wrap(Segment& sg) const;
@@ -327,7 +333,7 @@ void Fixer_::wrap(Segment& sg) const {
   const model::Statement *first = nullptr, *last = nullptr;
   size_t changes = 0;
   for (const model::Statement& st : parsed.statements) {
-    if (st.cannot_run_in_transaction || st.tx != model::TxControl::None) return;
+    if (outside_transactions(st) || st.tx != model::TxControl::None) return;
     if (st.cls != model::StatementClass::Ddl && st.cls != model::StatementClass::Dml) continue;
     ++changes;
     if (!first) first = &st;
@@ -447,7 +453,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
     bool moves_alone = (fix && !s_.explicit_transaction &&
                         (fix->rule == "require-concurrent-index-creation" ||
                          fix->rule == "require-concurrent-index-deletion")) ||
-                       (wrap_ && st.cannot_run_in_transaction);
+                       (wrap_ && outside_transactions(st));
     if (want_timeout && !timeout_placed && !moves_alone && st.cls != model::StatementClass::Session &&
         st.cls != model::StatementClass::Transaction) {
       if (timeout_prefix_.empty()) {
@@ -496,7 +502,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
       else if (fix->rule == "unique-constraint-builds-index")
         done = unique_constraint(st, *fix, tail);
     }
-    if (!done && wrap_ && st.cannot_run_in_transaction) {
+    if (!done && wrap_ && outside_transactions(st)) {
       emit_alone("alone", std::string(sql_.substr(s, tail_from - s)) + (has_semicolon ? "" : ";") + tail,
                  "-- This statement cannot run inside a transaction block, so it is the only one of this\n"
                  "-- migration.\n");
@@ -508,7 +514,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
     }
     // A value ALTER TYPE … ADD VALUE adds cannot be used before it commits ("unsafe use of new
     // value"): where the file uses it later, the folder ends after it.
-    if (wrap_ && !st.enum_value.empty() && used_later(stmts, i)) close("continued", false);
+    if (wrap_ && !st.enum_value.empty() && used_later(stmts, i)) close("after_enum_value", false);
   }
   flush_validates();
   cur().text += std::string(sql_.substr(cursor));
