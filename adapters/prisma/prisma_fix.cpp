@@ -370,11 +370,11 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
   std::vector<std::vector<const model::Finding*>> per(stmts.size());
   bool want_timeout = false;
   const model::Finding* timeout_finding = nullptr;
-  const model::Finding* atomic_finding = nullptr;  // non-atomic-migration (one per file)
+  std::vector<const model::Finding*> atomic_findings;  // non-atomic-migration (one per scenario)
   for (const model::Finding* f : findings) {
     if (f->suppressed || !prisma_fixes(f->rule)) continue;
     if (f->rule == "non-atomic-migration") {
-      if (!atomic_finding) atomic_finding = f;
+      atomic_findings.push_back(f);
       continue;
     }
     if (f->rule == "missing-lock-timeout") {
@@ -388,7 +388,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
         break;
       }
   }
-  bool any = want_timeout || atomic_finding;
+  bool any = want_timeout || !atomic_findings.empty();
   for (const auto& p : per) any = any || !p.empty();
   if (!any) return out_;
 
@@ -399,19 +399,20 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
       if (!f->suppressed && prisma_fixes(f->rule)) leave(*f, "the file could not be scanned: " + error);
     return out_;
   }
-  if (atomic_finding && s_.per_statement) {
+  if (!atomic_findings.empty() && s_.per_statement) {
     // Prisma >= 7.4 runs the file statement by statement: its statements get the folders Prisma <=
     // 7.3 would need (CONCURRENTLY alone, VALIDATE after its NOT VALID has committed), and each
     // folder with more than one change is wrapped in BEGIN; … COMMIT; (wrap()).
     wrap_ = true;
-    out_.changes.push_back({atomic_finding->rule, atomic_finding->loc.line,
-                            "BEGIN; … COMMIT; around the statements that must commit together", "0"});
-  } else if (atomic_finding) {
-    leave(*atomic_finding,
-          s_.explicit_transaction
-              ? "the file holds BEGIN/COMMIT of its own: where it commits is the author's choice"
-              : "fix wraps a file in BEGIN; … COMMIT; only where the Prisma version is known to run it "
-                "statement by statement (>= 7.4; give --prisma-version)");
+    for (const model::Finding* f : atomic_findings)
+      changed(*f, "BEGIN; … COMMIT; around the statements that must commit together", 0);
+  }
+  for (const model::Finding* f : atomic_findings) {
+    if (wrap_) break;
+    leave(*f, s_.explicit_transaction
+                  ? "the file holds BEGIN/COMMIT of its own: where it commits is the author's choice"
+                  : "fix wraps a file in BEGIN; … COMMIT; only where the Prisma version is known to run it "
+                    "statement by statement (>= 7.4; give --prisma-version)");
   }
   bool timeout_placed = false;
   uint32_t cursor = 0;
