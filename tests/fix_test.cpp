@@ -3,11 +3,13 @@
 // For the fixtures of the fixed rules, the original and the fixed folder, applied to empty
 // databases of one real PostgreSQL (each file as one simple query, as Prisma <= 7.3 sends it),
 // end in the same `pg_dump --schema-only`.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -408,6 +410,153 @@ TEST(FixCorpus, FixedProjectsEndInTheSameSchema) {
   }
   EXPECT_GT(fixes, 0u);
   EXPECT_GT(compared, 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// non-atomic-migration under Prisma >= 7.4 (a file runs statement by statement). Generated
+// migrations, each over a table of its own that exists before them: random sequences of changes
+// that cannot fail, changes that can fail on rows already there (SET NOT NULL, UNIQUE, a type
+// cast, an UPDATE), statements that cannot run inside a transaction block (CONCURRENTLY), and an
+// enum value added then used. (No DROP INDEX CONCURRENTLY: Prisma's splitter cannot read it and
+// sends such a file as one batch, which is not this rule's case.)
+struct Generated {
+  std::string preamble;                 // the tables, indexes and types the migrations expect
+  std::vector<std::string> migrations;  // migration.sql of each, in order
+};
+Generated generate(uint32_t seed, size_t count) {
+  std::mt19937 rng(seed);
+  Generated g;
+  for (size_t i = 0; i < count; ++i) {
+    std::string t = "\"T" + std::to_string(i) + "\"", e = "\"E" + std::to_string(i) + "\"";
+    g.preamble += fmt::format(
+        "CREATE TYPE {1} AS ENUM ('a');\n"
+        "CREATE TABLE {0} (id text PRIMARY KEY, k0 text, k1 text, u0 text, n0 text, i0 text, e {1});\n"
+        "CREATE INDEX \"T{2}_pre_idx\" ON {0} (k0);\n",
+        t, e, i);
+    std::string sql = "-- safemigrate: irreversible\n";
+    if (rng() % 2) sql += "SET lock_timeout = '5s';\n";
+    size_t n = 2 + rng() % 5;
+    bool reindexed = false;
+    std::vector<std::string> enum_uses;  // statements using a value added above
+    for (size_t j = 0; j < n; ++j) {
+      std::string c = std::to_string(j);
+      switch (rng() % 9) {
+        case 0:
+        case 1: sql += fmt::format("ALTER TABLE {} ADD COLUMN \"c{}\" TEXT;\n", t, c); break;
+        case 2: sql += fmt::format("ALTER TABLE {} ALTER COLUMN \"k{}\" SET NOT NULL;\n", t, j % 2); break;
+        case 3:
+          sql += fmt::format("ALTER TABLE {} ADD CONSTRAINT \"T{}_u{}\" UNIQUE (\"u0\");\n", t, i, c);
+          break;
+        case 4:
+          sql += fmt::format("ALTER TABLE {} ALTER COLUMN \"n0\" TYPE integer USING \"n0\"::integer;\n", t);
+          break;
+        case 5: sql += fmt::format("UPDATE {} SET \"k1\" = 'x' WHERE \"k1\" IS NULL;\n", t); break;
+        case 6:
+          sql += fmt::format("CREATE INDEX CONCURRENTLY \"T{}_i{}_idx\" ON {} (\"i0\");\n", i, c, t);
+          break;
+        case 7:
+          if (!reindexed)
+            sql += fmt::format("REINDEX INDEX CONCURRENTLY \"T{}_pre_idx\";\n", i);
+          else
+            sql += fmt::format("CREATE UNIQUE INDEX \"T{}_x{}_key\" ON {} (\"u0\");\n", i, c, t);
+          reindexed = true;
+          break;
+        case 8:
+          sql += fmt::format("ALTER TYPE {} ADD VALUE 'v{}';\n", e, c);
+          enum_uses.push_back(fmt::format("UPDATE {} SET \"e\" = 'v{}' WHERE \"e\" IS NULL;\n", t, c));
+          break;
+      }
+    }
+    for (const std::string& u : enum_uses) sql += u;
+    g.migrations.push_back(sql);
+  }
+  return g;
+}
+
+fs::path write_generated(const Generated& g, const sm::test::TempDir& dir) {
+  for (size_t i = 0; i < g.migrations.size(); ++i)
+    dir.write(fmt::format("migrations/{}_gen/migration.sql", 20240101000000 + i), g.migrations[i]);
+  dir.write("migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+  EXPECT_EQ(sm::test::run_shell(dir.path(), "git init -q .").exit_code, 0);
+  return dir.path() / "migrations";
+}
+
+// Applies every migration in Prisma's order, statement by statement on one session, as Prisma >=
+// 7.4 sends them.
+void apply_statement_by_statement(const fs::path& migrations, const std::string& url) {
+  sm::prisma::ReadResult read = sm::prisma::read_migrations_dir(migrations);
+  sm::db::Database dbc(url);
+  for (size_t i = 0; i < read.set.migrations.size(); ++i) {
+    SCOPED_TRACE(read.set.migrations[i].id);
+    for (const auto& st : sm::sql::parse_sql(read.sql[i], read.set.migrations[i].id).statements)
+      ASSERT_NO_THROW(dbc.exec(st.text)) << st.text << "\nin\n" << read.sql[i];
+  }
+}
+
+size_t non_atomic_findings(const sm::app::CheckOptions& o) {
+  size_t n = 0;
+  sm::app::CheckRun run = sm::app::run_check(o, nullptr);
+  EXPECT_FALSE(run.input_error);
+  for (const auto& f : run.findings)
+    if (f.rule == "non-atomic-migration" && f.migrations_concerned == 0 && !f.suppressed) ++n;
+  return n;
+}
+
+TEST(FixNonAtomic, GeneratedFilesBecomeAtomicAndEndInTheSameSchema) {
+  SM_START_PG(pg);
+  const size_t kMigrations = 40;
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Generated g = generate(seed, kMigrations);
+    sm::test::TempDir original_dir, fixed_dir;
+    fs::path original = write_generated(g, original_dir), fixed = write_generated(g, fixed_dir);
+    sm::app::FixOptions options;
+    options.check = check_options(fixed, "7.4.0", 15);
+    options.format = "json";
+    size_t before = non_atomic_findings(options.check);
+    EXPECT_GT(before, kMigrations / 4) << "the generator should give non-atomic files";
+    FixOutcome first = run_fix(fixed_dir.path(), options);
+    ASSERT_NE(first.exit_code, 2) << first.err;
+    // Every finding fixed: none left, none reported after.
+    EXPECT_EQ(count_of(first.out, "\"rule\": \"non-atomic-migration\", \"change\":"), before) << first.out;
+    EXPECT_EQ(first.out.find("\"rule\": \"non-atomic-migration\", \"reason\""), std::string::npos)
+        << first.out;
+    EXPECT_EQ(non_atomic_findings(options.check), 0u) << first.out;
+    auto after = sm::app::run_check(options.check, nullptr);
+    for (const auto& f : after.findings)
+      EXPECT_NE(f.rule, "concurrently-in-transaction") << f.migration << ": " << f.message;
+    for (const auto& f : after.findings)
+      EXPECT_NE(f.rule, "enum-value-used-in-transaction") << f.migration << ": " << f.message;
+
+    // A second fix changes nothing.
+    std::map<std::string, std::string> once = snapshot(fixed);
+    FixOutcome second = run_fix(fixed_dir.path(), options);
+    EXPECT_EQ(count_of(second.out, "\"change\":"), 0u) << second.out;
+    EXPECT_EQ(snapshot(fixed), once);
+
+    // The same schema, applied statement by statement.
+    std::string a = "na_a_" + std::to_string(seed), b = "na_b_" + std::to_string(seed);
+    pg.psql("CREATE DATABASE " + a);
+    pg.psql("CREATE DATABASE " + b);
+    pg.psql(g.preamble, a);
+    pg.psql(g.preamble, b);
+    apply_statement_by_statement(original, pg.url(a));
+    apply_statement_by_statement(fixed, pg.url(b));
+    EXPECT_EQ(schema_of(pg, a), schema_of(pg, b)) << "fix said:\n" << first.out;
+
+    // Under Prisma 7.3 each file is one transaction already: fix does nothing for this rule.
+    sm::test::TempDir old_dir;
+    fs::path old = write_generated(g, old_dir);
+    options.check = check_options(old, "7.3.0", 15);
+    FixOutcome r73 = run_fix(old_dir.path(), options);
+    ASSERT_NE(r73.exit_code, 2) << r73.err;
+    EXPECT_EQ(r73.out.find("\"rule\": \"non-atomic-migration\""), std::string::npos) << r73.out;
+    for (const auto& [path, text] : snapshot(old))
+      EXPECT_EQ(text.find("BEGIN;"), std::string::npos) << path << ":\n" << text;
+  }
 }
 
 }  // namespace

@@ -71,6 +71,9 @@ std::vector<app::MigrationFix> fix_django_set(const model::MigrationSet& set,
             "the migration file changed since the plan was exported; export the plan again and run fix again";
     }
     for (const model::Finding* f : targets[t].findings) {
+      // non-atomic-migration's rewrite is Prisma's (BEGIN; … COMMIT; in a migration.sql); in Django
+      // it is an atomic = False migration, the author's choice, and fix says nothing of it.
+      if (f->rule == "non-atomic-migration") continue;
       const model::Operation* op = operation_of(m, *f);
       if (!stale.empty())
         mf.left.push_back({f->rule, f->loc.line, stale});

@@ -17,9 +17,13 @@ namespace sm::prisma {
 bool prisma_fixes(std::string_view rule) {
   // What each becomes is said once, in the rule's `.autofix` (src/checks/rules/).
   static constexpr std::string_view kRules[] = {
-      "require-concurrent-index-creation", "require-concurrent-index-deletion",
-      "constraint-missing-not-valid",      "set-not-null-without-check",
-      "unique-constraint-builds-index",    "missing-lock-timeout",
+      "require-concurrent-index-creation",
+      "require-concurrent-index-deletion",
+      "constraint-missing-not-valid",
+      "set-not-null-without-check",
+      "unique-constraint-builds-index",
+      "missing-lock-timeout",
+      "non-atomic-migration",
   };
   for (std::string_view r : kRules)
     if (r == rule) return true;
@@ -46,8 +50,11 @@ class Fixer_ {
 
  private:
   Segment& cur() { return segs_.back(); }
+  // Folders are split as Prisma <= 7.3 needs them: that version, or a per-statement file being made
+  // atomic (each folder then wrapped in BEGIN; … COMMIT;, see wrap()).
+  bool splits() const { return !s_.per_statement || wrap_; }
   void close(const std::string& purpose, bool alone) {
-    if (s_.per_statement) return;
+    if (!splits()) return;
     if (!cur().text.empty() && cur().text.back() != '\n') cur().text += '\n';
     segs_.push_back({});
     cur().purpose = purpose;
@@ -63,7 +70,7 @@ class Fixer_ {
   }
   // Appends a statement that must run outside any transaction and alone under Prisma <= 7.3.
   void emit_alone(const std::string& purpose, const std::string& text, const std::string& comment) {
-    if (s_.per_statement) {
+    if (!splits()) {
       cur().text += text;
       ++cur().statements;
       return;
@@ -76,7 +83,7 @@ class Fixer_ {
   }
   void flush_validates() {
     if (validates_.empty()) return;
-    if (!s_.per_statement) close("validate", false);
+    if (splits()) close("validate", false);
     for (const std::string& v : validates_) {
       cur().text += (cur().text.empty() || cur().text.back() == '\n' ? "" : "\n") + v + ";\n";
       ++cur().statements;
@@ -90,7 +97,7 @@ class Fixer_ {
     out_.changes.push_back({f.rule, f.loc.line, std::move(what), std::to_string(seg)});
   }
   size_t here() const { return segs_.size() - 1; }
-  size_t alone_here() const { return s_.per_statement ? here() : last_alone_; }
+  size_t alone_here() const { return splits() ? last_alone_ : here(); }
 
   // Each returns false (after leave()) when the statement stays as written.
   bool create_index(const model::Statement& st, const model::Finding& f, const std::string& tail);
@@ -100,6 +107,15 @@ class Fixer_ {
   bool unique_constraint(const model::Statement& st, const model::Finding& f, const std::string& tail);
   // ALTER TABLE [IF EXISTS] [ONLY] rel …: index of rel's first token and of the token after it
   // (`stop`, a keyword that ends the name), or false.
+  // PostgreSQL refuses `st` inside a transaction block: CONCURRENTLY, VACUUM… (the model says), and
+  // ALTER TYPE … ADD VALUE before PostgreSQL 12.
+  bool outside_transactions(const model::Statement& st) const {
+    return st.cannot_run_in_transaction ||
+           (!st.enum_value.empty() && s_.target_postgres != 0 && s_.target_postgres < 12);
+  }
+  // Wraps a folder's changes in BEGIN; … COMMIT; where it holds more than one (and nothing that
+  // cannot run inside a transaction block), at the scanner's token positions.
+  void wrap(Segment& sg) const;
   bool alter_table_relation(const sql::StatementTokens& t, std::string_view stop, size_t& first,
                             size_t& after, bool& only, bool& if_exists) const;
 
@@ -110,6 +126,7 @@ class Fixer_ {
   std::vector<std::string> validates_;
   std::string timeout_prefix_;
   size_t last_alone_ = 0;
+  bool wrap_ = false;  // non-atomic-migration is fixed: statements that must commit together are wrapped
   PrismaFix out_;
 };
 
@@ -212,11 +229,10 @@ bool Fixer_::not_valid(const model::Statement& st, const model::Finding& f, cons
   ++cur().statements;
   validates_.push_back(
       fmt::format("ALTER TABLE {}{} VALIDATE CONSTRAINT {}", only ? "ONLY " : "", rel_text, name));
-  changed(
-      f,
-      "ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT " + name +
-          (s_.per_statement ? " in the same file (run statement by statement)" : " in a following migration"),
-      here());
+  changed(f,
+          "ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT " + name +
+              (splits() ? " in a following migration" : " in the same file (run statement by statement)"),
+          here());
   return true;
 }
 
@@ -244,7 +260,7 @@ bool Fixer_::set_not_null(const model::Statement& st, const model::Finding& f, c
                 tail;
   ++cur().statements;
   flush_validates();
-  if (!s_.per_statement) close("set_not_null", false);
+  if (splits()) close("set_not_null", false);
   cur().text +=
       fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {};\n{};\nALTER TABLE {} DROP CONSTRAINT {};\n",
                   rel_text, cname, st.text, rel_text, cname);
@@ -253,7 +269,7 @@ bool Fixer_::set_not_null(const model::Statement& st, const model::Finding& f, c
           "CHECK (" + std::string(t.token_text(col)) +
               " IS NOT NULL) NOT VALID, then VALIDATE, SET NOT NULL and "
               "DROP CONSTRAINT" +
-              (s_.per_statement ? "" : " in a following migration"),
+              (splits() ? " in a following migration" : ""),
           here());
   return true;
 }
@@ -303,6 +319,45 @@ bool Fixer_::unique_constraint(const model::Statement& st, const model::Finding&
   return true;
 }
 
+// Whether a statement after stmts[i] uses the enum value stmts[i] adds (as the rule
+// enum-value-used-in-transaction sees a use: a string constant equal to it).
+bool used_later(const std::vector<const model::Statement*>& stmts, size_t i) {
+  for (size_t j = i + 1; j < stmts.size(); ++j)
+    for (const std::string& lit : stmts[j]->string_literals)
+      if (lit == stmts[i]->enum_value) return true;
+  return false;
+}
+
+void Fixer_::wrap(Segment& sg) const {
+  sql::ParsedFile parsed = sql::parse_sql(sg.text, m_.id);
+  const model::Statement *first = nullptr, *last = nullptr;
+  size_t changes = 0;
+  for (const model::Statement& st : parsed.statements) {
+    if (outside_transactions(st) || st.tx != model::TxControl::None) return;
+    if (st.cls != model::StatementClass::Ddl && st.cls != model::StatementClass::Dml) continue;
+    ++changes;
+    if (!first) first = &st;
+    last = &st;
+  }
+  std::vector<sql::SqlToken> tokens;
+  std::string error;
+  if (changes < 2 || !sql::scan_tokens(sg.text, tokens, error)) return;
+  // COMMIT goes on a line of its own after the last change's `;` and a comment on the same line.
+  uint32_t end = last->start + last->length;
+  std::string commit = ";\nCOMMIT;";
+  auto it =
+      std::find_if(tokens.begin(), tokens.end(), [&](const sql::SqlToken& t) { return t.begin >= end; });
+  if (it != tokens.end() && it->semicolon) {
+    end = it->end;
+    commit = "\nCOMMIT;";
+    ++it;
+  }
+  if (it != tokens.end() && it->comment &&
+      sg.text.substr(end, it->begin - end).find('\n') == std::string::npos)
+    end = it->end;
+  sg.text = sql::apply_edits(sg.text, {{first->start, first->start, "BEGIN;\n"}, {end, end, commit}});
+}
+
 bool turns_timeout_off(const model::Statement& st) {
   return st.cls == model::StatementClass::Session && st.set_name == "lock_timeout" &&
          (st.set_value == "0" || st.set_value == "DEFAULT" || st.set_value.empty());
@@ -315,8 +370,13 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
   std::vector<std::vector<const model::Finding*>> per(stmts.size());
   bool want_timeout = false;
   const model::Finding* timeout_finding = nullptr;
+  std::vector<const model::Finding*> atomic_findings;  // non-atomic-migration (one per scenario)
   for (const model::Finding* f : findings) {
     if (f->suppressed || !prisma_fixes(f->rule)) continue;
+    if (f->rule == "non-atomic-migration") {
+      atomic_findings.push_back(f);
+      continue;
+    }
     if (f->rule == "missing-lock-timeout") {
       want_timeout = true;
       if (!timeout_finding) timeout_finding = f;
@@ -328,7 +388,7 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
         break;
       }
   }
-  bool any = want_timeout;
+  bool any = want_timeout || !atomic_findings.empty();
   for (const auto& p : per) any = any || !p.empty();
   if (!any) return out_;
 
@@ -338,6 +398,21 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
     for (const model::Finding* f : findings)
       if (!f->suppressed && prisma_fixes(f->rule)) leave(*f, "the file could not be scanned: " + error);
     return out_;
+  }
+  if (!atomic_findings.empty() && s_.per_statement) {
+    // Prisma >= 7.4 runs the file statement by statement: its statements get the folders Prisma <=
+    // 7.3 would need (CONCURRENTLY alone, VALIDATE after its NOT VALID has committed), and each
+    // folder with more than one change is wrapped in BEGIN; … COMMIT; (wrap()).
+    wrap_ = true;
+    for (const model::Finding* f : atomic_findings)
+      changed(*f, "BEGIN; … COMMIT; around the statements that must commit together", 0);
+  }
+  for (const model::Finding* f : atomic_findings) {
+    if (wrap_) break;
+    leave(*f, s_.explicit_transaction
+                  ? "the file holds BEGIN/COMMIT of its own: where it commits is the author's choice"
+                  : "fix wraps a file in BEGIN; … COMMIT; only where the Prisma version is known to run it "
+                    "statement by statement (>= 7.4; give --prisma-version)");
   }
   bool timeout_placed = false;
   uint32_t cursor = 0;
@@ -376,9 +451,10 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
     cur().text += between;
     cursor = e;
 
-    bool moves_alone = fix && !s_.explicit_transaction &&
-                       (fix->rule == "require-concurrent-index-creation" ||
-                        fix->rule == "require-concurrent-index-deletion");
+    bool moves_alone = (fix && !s_.explicit_transaction &&
+                        (fix->rule == "require-concurrent-index-creation" ||
+                         fix->rule == "require-concurrent-index-deletion")) ||
+                       (wrap_ && outside_transactions(st));
     if (want_timeout && !timeout_placed && !moves_alone && st.cls != model::StatementClass::Session &&
         st.cls != model::StatementClass::Transaction) {
       if (timeout_prefix_.empty()) {
@@ -427,10 +503,19 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
       else if (fix->rule == "unique-constraint-builds-index")
         done = unique_constraint(st, *fix, tail);
     }
+    if (!done && wrap_ && outside_transactions(st)) {
+      emit_alone("alone", std::string(sql_.substr(s, tail_from - s)) + (has_semicolon ? "" : ";") + tail,
+                 "-- This statement cannot run inside a transaction block, so it is the only one of this\n"
+                 "-- migration.\n");
+      done = true;
+    }
     if (!done) {
       cur().text += std::string(sql_.substr(s, e - s));
       if (st.cls != model::StatementClass::Invalid || !st.text.empty()) ++cur().statements;
     }
+    // A value ALTER TYPE … ADD VALUE adds cannot be used before it commits ("unsafe use of new
+    // value"): where the file uses it later, the folder ends after it.
+    if (wrap_ && !st.enum_value.empty() && used_later(stmts, i)) close("after_enum_value", false);
   }
   flush_validates();
   cur().text += std::string(sql_.substr(cursor));
@@ -467,6 +552,8 @@ PrismaFix Fixer_::run(const std::vector<const model::Finding*>& findings) {
     pending.clear();
     merged.push_back(std::move(sg));
   }
+  if (wrap_)
+    for (Segment& sg : merged) wrap(sg);
   out_.sql = merged[0].text;
   std::string previous = m_.id;
   for (size_t i = 1; i < merged.size(); ++i) {

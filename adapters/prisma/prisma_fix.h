@@ -1,7 +1,9 @@
 // `safemigrate fix` for one Prisma migration: rewrites the statements that the fixable rules
 // report into their safe form, and splits the file into folders that sort right after it where
 // the way the Prisma version runs a file needs it (<= 7.3: one implicit transaction per file, so a
-// CONCURRENTLY statement must be alone and a VALIDATE must come in a later file). Text is edited
+// CONCURRENTLY statement must be alone and a VALIDATE must come in a later file; >= 7.4, for a file
+// reported by non-atomic-migration: the same folders, each with several changes wrapped in
+// BEGIN; … COMMIT;). Text is edited
 // at the scanner's token positions (src/sql/sql_edit.h); comments and formatting elsewhere stay.
 #pragma once
 

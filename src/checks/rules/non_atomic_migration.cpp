@@ -153,6 +153,11 @@ extern const Rule kNonAtomicMigration = {
                 "Wrap a migration.sql in BEGIN; … COMMIT; wherever a failure half-way would "
                 "need repair by hand (safemigrate names each file where a later statement can "
                 "fail on existing rows); keep CONCURRENTLY statements in migrations of their own.",
+            .autofix = "Prisma >= 7.4 (a file run statement by statement): BEGIN; … COMMIT; around the "
+                       "statements that must commit together; a statement that cannot run inside a "
+                       "transaction block (CONCURRENTLY, VACUUM) goes alone in a migration of its own, as "
+                       "do a VALIDATE after its NOT VALID and what uses an enum value after its ADD VALUE, "
+                       "each in a folder that sorts right after the original",
         },
     .check = check,
 };
