@@ -821,13 +821,12 @@ class PrismaFramework : public Framework {
   std::unique_ptr<Project> open(const HistoryOptions& o, Purpose) const override {
     return std::make_unique<PrismaProject>(load_local(o));
   }
+  // Every row, finished or not: a failed or rolled-back migration has started to run.
   std::set<std::string> recorded_migrations(db::Database& dbc) const override {
     std::set<std::string> names;
-    std::string table =
-        dbc.quote_name(dbc.schema().empty() ? "public" : dbc.schema()) + "._prisma_migrations";
-    pqxx::result r = dbc.exec("SELECT to_regclass(" + dbc.quote(table) + ") IS NOT NULL");
-    if (!r.empty() && r[0][0].as<bool>())
-      for (const auto& row : dbc.exec("SELECT migration_name FROM " + table)) names.insert(row[0].c_str());
+    bool exists = false;
+    PrismaHistory hist(dbc);
+    for (const PrismaRow& r : db::read_checked_rows(hist, exists)) names.insert(r.migration_name);
     return names;
   }
   std::vector<app::MigrationFix> fix(const model::MigrationSet& set,
